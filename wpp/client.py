@@ -1,0 +1,472 @@
+"""The WPP Platform HTTP client: one method per endpoint, typed results, typed errors.
+
+- One shared, thread-safe ``httpx.Client`` (connection pool sized by ``max_connections``) with an
+  explicit ``httpx.Timeout``.
+- Every ``{session}`` / ``{taskId}`` is validated and percent-encoded before anything is sent.
+- Every answer goes through :meth:`WppClient._error_for` (the ONE mapping from HTTP/transport
+  outcomes to :mod:`wpp.errors`); nothing from httpx escapes, and no secret reaches a message,
+  a repr or a log line (log lines carry method, path, status and duration only).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from typing import Any, Iterable
+from urllib.parse import quote
+
+import httpx
+
+from . import phone, qr as qrmod, tokens, validation
+from .clock import SYSTEM_CLOCK
+from .errors import (
+    BadResponse,
+    InvalidApiKey,
+    InvalidInput,
+    InvalidSecret,
+    InvalidToken,
+    MessageFailed,
+    NotFound,
+    PlatformError,
+    PlatformTimeout,
+    PlatformUnreachable,
+    WppError,
+)
+from .masking import Secret, reveal
+from .models import CreatedClient, MintedToken, SendResult, StartResult, Status
+
+log = logging.getLogger("wpp.client")
+
+AuthLike = httpx.Auth | str  # a str (or a masking.Secret) is a bearer JWT
+DETAIL_BODY_CHARS = 300
+MEDIA_KINDS = ("file", "video", "audio", "document")
+
+
+class WrongAccount(WppError):
+    """403 (other than "Invalid API key") on an /api call: the token is for another number."""
+
+    kind = "wrong_account"
+    default_message = "The platform refused: this access token belongs to another number (session)."
+    default_action = (
+        "Check that the session stored for this number is the one the platform shows, then press "
+        "\u201cRefresh now\u201d on Tokens."
+    )
+
+
+class BearerAuth(httpx.Auth):
+    """A fixed bearer credential that never shows itself."""
+
+    def __init__(self, token: "str | Secret"):
+        self._token = Secret(reveal(token) or "")
+
+    def __repr__(self) -> str:
+        return f"BearerAuth({self._token.masked})"
+
+    def known_secrets(self) -> list[str]:
+        return [self._token.reveal()]
+
+    def auth_flow(self, request: httpx.Request):
+        request.headers["Authorization"] = f"Bearer {self._token.reveal()}"
+        yield request
+
+
+def _as_auth(auth: Any) -> httpx.Auth:
+    if isinstance(auth, httpx.Auth):
+        return auth
+    if isinstance(auth, (str, Secret)) and reveal(auth):
+        return BearerAuth(auth)
+    raise InvalidInput("No access token was given for this request.", action="Get a token first (Tokens page).")
+
+
+def _secrets_of(auth: Any) -> list[str]:
+    fn = getattr(auth, "known_secrets", None)
+    if callable(fn):
+        try:
+            return [s for s in fn() if s]
+        except Exception:  # pragma: no cover - defensive
+            return []
+    return []
+
+
+def _error_text(body: Any) -> str | None:
+    """The platform's own words from an error body ({"error"|"message"|"detail": ...})."""
+    if isinstance(body, dict):
+        for k in ("error", "message", "detail", "msg"):
+            v = body.get(k)
+            if isinstance(v, str) and v.strip():
+                return v.strip()[:200]
+            if isinstance(v, dict):
+                inner = _error_text(v)
+                if inner:
+                    return inner
+    return None
+
+
+class WppClient:
+    """Talks to one WPP Platform. Thread-safe; share one per process."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = 10.0,
+        connect_timeout: float = 5.0,
+        transport: httpx.BaseTransport | None = None,
+        max_connections: int = 64,
+        secret: "str | Secret | None" = None,
+        clock=None,
+    ):
+        base = str(base_url or "").strip().rstrip("/")
+        if not base.lower().startswith(("http://", "https://")):
+            raise InvalidInput(
+                f"The platform address \u201c{base[:60]}\u201d must start with http:// or https://.",
+                action="Fix the platform address in Settings.",
+            )
+        self.base_url = base
+        self.clock = clock if clock is not None else SYSTEM_CLOCK
+        self._secret = Secret(reveal(secret)) if secret else None
+        self.timeout = httpx.Timeout(timeout, connect=connect_timeout, pool=max(connect_timeout, timeout))
+        self._http = httpx.Client(
+            base_url=base,
+            timeout=self.timeout,
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+            transport=transport,
+            follow_redirects=False,
+            headers={"Accept": "application/json", "User-Agent": "wpp-console"},
+        )
+
+    # --- life cycle ---------------------------------------------------------------------------
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "WppClient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"WppClient({self.base_url!r}, secret={'set' if self._secret else 'none'})"
+
+    # --- the one request path -----------------------------------------------------------------
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        context: str = "api",
+        json_body: Any = None,
+        auth: Any = None,
+        secrets: Iterable[str | None] = (),
+        allow_empty: bool = False,
+    ) -> dict | None:
+        """Send one request; return the JSON object of a 2xx answer or raise a :class:`WppError`."""
+        secret_list = [s for s in secrets if s]
+        started = time.perf_counter()
+        try:
+            response = self._http.request(method, path, json=json_body, auth=auth if auth is not None else httpx.USE_CLIENT_DEFAULT)
+        except WppError:
+            raise  # from an auth flow (e.g. the token refresh failed): already typed
+        except (httpx.HTTPError, OSError) as exc:
+            secret_list += _secrets_of(auth)
+            ms = (time.perf_counter() - started) * 1000
+            log.warning("%s %s -> %s after %.0f ms", method, path, type(exc).__name__, ms)
+            raise self._error_for(method, path, context=context, exc=exc, secrets=secret_list) from None
+        ms = (time.perf_counter() - started) * 1000
+        log.info("%s %s -> %s in %.0f ms", method, path, response.status_code, ms)
+        secret_list += _secrets_of(auth)
+        if 200 <= response.status_code < 300:
+            body, problem = self._parse(response)
+            if problem is None and isinstance(body, dict):
+                return body
+            if problem == "empty" and allow_empty:
+                return None
+            if problem is None and allow_empty:
+                return None  # a non-object JSON answer to a call whose answer we do not need
+        raise self._error_for(method, path, context=context, response=response, secrets=secret_list)
+
+    @staticmethod
+    def _parse(response: httpx.Response) -> tuple[Any, str | None]:
+        """``(json, None)`` or ``(None, "empty" | "html" | "not_json")``."""
+        raw = response.content or b""
+        if not raw.strip():
+            return None, "empty"
+        text = raw.decode("utf-8", "replace")
+        ctype = response.headers.get("content-type", "").lower()
+        if "html" in ctype or text.lstrip()[:1] == "<":
+            return None, "html"
+        try:
+            return json.loads(text), None
+        except ValueError:
+            return None, "not_json"
+
+    def _error_for(
+        self,
+        method: str,
+        path: str,
+        *,
+        context: str,
+        response: httpx.Response | None = None,
+        exc: BaseException | None = None,
+        secrets: Iterable[str] = (),
+    ) -> WppError:
+        """THE mapping from a transport failure or an HTTP answer to one typed, readable error.
+
+        ``context``: ``"create"`` (401 → InvalidSecret), ``"mint"`` (401/403 → InvalidApiKey),
+        ``"message"`` (404 is about a message), otherwise ``"api"``.
+        """
+        secrets = list(secrets)
+        if exc is not None:
+            detail = f"{method} {path}: {type(exc).__name__}: {str(exc)[:DETAIL_BODY_CHARS]}"
+            if isinstance(exc, httpx.TimeoutException):
+                if isinstance(exc, httpx.ConnectTimeout):
+                    msg = "The WhatsApp platform did not accept a connection in time."
+                elif isinstance(exc, httpx.PoolTimeout):
+                    msg = "Too many requests to the platform are waiting; this one gave up."
+                else:
+                    msg = None
+                return PlatformTimeout(msg, detail=detail, secrets=secrets)
+            if isinstance(exc, (httpx.ConnectError, httpx.NetworkError, httpx.RemoteProtocolError, OSError)):
+                msg = None
+                if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError)):
+                    msg = "The connection to the WhatsApp platform broke off before it answered."
+                return PlatformUnreachable(msg, detail=detail, secrets=secrets)
+            return PlatformError(
+                "The request to the WhatsApp platform could not be made.", detail=detail, secrets=secrets
+            )
+
+        assert response is not None
+        status = response.status_code
+        raw = (response.content or b"").decode("utf-8", "replace")
+        body, problem = self._parse(response)
+        platform_text = _error_text(body)
+        shown_body = raw[:DETAIL_BODY_CHARS] + ("…" if len(raw) > DETAIL_BODY_CHARS else "")
+        detail = f"{method} {path} → HTTP {status}\n{shown_body if raw.strip() else '(empty body)'}"
+        said = f" The platform said: \u201c{platform_text}\u201d." if platform_text else ""
+
+        def make(cls, message=None, action=None):
+            return cls(message, action=action, status=status, detail=detail, secrets=secrets)
+
+        if 200 <= status < 300:
+            what = {
+                "empty": "an empty answer",
+                "html": "a web page instead of data",
+                "not_json": "an answer that is not valid JSON (it may be cut off)",
+                None: "data of an unexpected shape",
+            }[problem]
+            return make(BadResponse, f"The WhatsApp platform sent {what} (HTTP {status}).")
+        if status == 401:
+            if context == "create":
+                return make(InvalidSecret)
+            if context == "mint":
+                return make(InvalidApiKey, f"The platform rejected the API key (HTTP 401).{said}")
+            return make(InvalidToken, f"The platform did not accept this number's access token (HTTP 401).{said}")
+        if status == 403:
+            if context == "mint" or (platform_text and "api key" in platform_text.lower()):
+                return make(InvalidApiKey, f"The platform rejected the API key (HTTP 403).{said}")
+            if context == "create":
+                return make(InvalidSecret, f"The platform refused to create a client (HTTP 403).{said}")
+            return make(WrongAccount, f"The platform refused (HTTP 403): this access token belongs to another number (session).{said}")
+        if status == 404:
+            if context == "message":
+                return make(NotFound, f"The platform does not know this message (HTTP 404).{said}",
+                            "It may have been deleted already.")
+            if context == "api":
+                return make(NotFound, f"The platform does not know this number (session) (HTTP 404).{said}")
+            return make(PlatformError, f"The platform does not offer {method} {path} (HTTP 404): check the platform address in Settings.")
+        if status in (400, 422):
+            return make(InvalidInput, f"The platform refused the request as invalid (HTTP {status}).{said}",
+                        "Check the values entered and try again.")
+        if status == 429:
+            return make(PlatformError, f"The platform is limiting requests (HTTP 429).{said}",
+                        "Wait a minute and try again.")
+        if status >= 500:
+            if problem == "html":
+                msg = f"The WhatsApp platform (or a proxy in front of it) answered with an error page (HTTP {status})."
+            elif problem == "empty":
+                msg = f"The WhatsApp platform failed with an empty answer (HTTP {status})."
+            elif problem == "not_json":
+                msg = f"The WhatsApp platform failed with an unreadable answer (HTTP {status})."
+            else:
+                msg = f"The WhatsApp platform had an internal error (HTTP {status}).{said}"
+            return make(PlatformError, msg)
+        if 300 <= status < 400:
+            return make(PlatformError, f"The platform redirected the request (HTTP {status}); check the platform address in Settings.")
+        return make(PlatformError, f"The WhatsApp platform answered with an unexpected HTTP {status}.{said}")
+
+    def _bad(self, method: str, path: str, what: str, body: Any, secrets: Iterable[str]) -> BadResponse:
+        text = json.dumps(body, ensure_ascii=False)[:DETAIL_BODY_CHARS] if body is not None else "(none)"
+        return BadResponse(
+            f"The WhatsApp platform's answer is missing {what}.",
+            status=200,
+            detail=f"{method} {path} → HTTP 200\n{text}",
+            secrets=secrets,
+        )
+
+    @staticmethod
+    def _seg(value: str) -> str:
+        return quote(value, safe="")
+
+    # --- create and tokens ---------------------------------------------------------------------
+    def create_client(
+        self, organization_id: str, *, secret: "str | Secret | None" = None, user_jwt: "str | Secret | None" = None
+    ) -> CreatedClient:
+        """``POST /api/integrations/wpp/create``: the platform secret first (argument, then the one
+        given to the client), else the staff member's Supabase JWT."""
+        org = validation.validate_org_id(organization_id)
+        credential = reveal(secret) or (self._secret.reveal() if self._secret else None) or reveal(user_jwt)
+        if not credential:
+            raise InvalidInput(
+                "No platform secret is configured and you are not signed in, so a client cannot be created.",
+                action="Ask an administrator to set WPP_SECRET in Settings, or sign in.",
+            )
+        path = "/api/integrations/wpp/create"
+        secrets = [credential]
+        body = self._call("POST", path, context="create", json_body={"organizationId": org},
+                          auth=BearerAuth(credential), secrets=secrets)
+        api_key = body.get("apiKey") if body else None
+        if isinstance(api_key, str):
+            secrets.append(api_key)
+        session = body.get("session") if body else None
+        if isinstance(session, int) and not isinstance(session, bool):
+            session = str(session).zfill(13)
+        if not isinstance(api_key, str) or not api_key.strip():
+            raise self._bad("POST", path, "the API key (apiKey)", {k: v for k, v in (body or {}).items() if k != "apiKey"}, secrets)
+        if not isinstance(session, str) or not session.strip():
+            raise self._bad("POST", path, "the session", {k: v for k, v in body.items() if k != "apiKey"}, secrets)
+        try:
+            session = validation.validate_session(session)
+        except InvalidInput:
+            raise self._bad("POST", path, "a usable session", {"session": str(session)[:80]}, secrets) from None
+        return CreatedClient(api_key=Secret(api_key), session=session, status=Status.parse(body.get("status")))
+
+    def mint_token(self, api_key: "str | Secret") -> MintedToken:
+        """``POST /auth/token``: one request, no retry (``TokenManager`` does the back-off)."""
+        key = reveal(api_key)
+        if not key or not key.strip():
+            raise InvalidInput("There is no API key for this number.", action="Create the number again.")
+        path = "/auth/token"
+        secrets = [key]
+        body = self._call("POST", path, context="mint", json_body={"apiKey": key}, secrets=secrets)
+        token = body.get("token") if body else None
+        if not isinstance(token, str) or not token.strip():
+            redacted = {k: v for k, v in (body or {}).items() if k not in ("token", "apiKey")}
+            raise self._bad("POST", path, "the token", redacted, secrets)
+        now = self.clock.time()
+        expires_at_ms, source = tokens.expiry_from(token, body.get("expiresIn"), now)
+        return MintedToken(token=Secret(token), expires_at_ms=expires_at_ms, expiry_source=source,
+                           obtained_at_ms=int(now * 1000))
+
+    # --- accounts ------------------------------------------------------------------------------
+    def start_account(self, session: str, auth: Any) -> StartResult:
+        s = validation.validate_session(session)
+        a = _as_auth(auth)
+        body = self._call("POST", "/api/accounts/start", json_body={"number": s}, auth=a)
+        raw_status = body.get("status", body.get("state"))
+        if raw_status is None and isinstance(body.get("data"), dict):
+            raw_status = body["data"].get("status", body["data"].get("state"))
+        return StartResult(qr=qrmod.extract_qr(body), status=None if raw_status is None else Status.parse(raw_status))
+
+    def get_status(self, session: str, auth: Any) -> Status:
+        s = validation.validate_session(session)
+        a = _as_auth(auth)
+        path = f"/api/accounts/{self._seg(s)}/status"
+        body = self._call("GET", path, auth=a)
+        raw = body.get("status", body.get("state"))
+        if raw is None and isinstance(body.get("data"), dict):
+            raw = body["data"].get("status", body["data"].get("state"))
+        if raw is None or isinstance(raw, (dict, list)):
+            raise self._bad("GET", path, "the status", body, _secrets_of(a))
+        return Status.parse(raw)
+
+    def get_qr(self, session: str, auth: Any) -> str | None:
+        """The QR payload as the platform sent it (text, base64 PNG or data URL), or None."""
+        s = validation.validate_session(session)
+        a = _as_auth(auth)
+        body = self._call("GET", f"/api/accounts/{self._seg(s)}/qr", auth=a)
+        return qrmod.extract_qr(body)
+
+    def stop_session(self, session: str, auth: Any) -> None:
+        s = validation.validate_session(session)
+        self._call("POST", f"/internal/session/{self._seg(s)}/stop", auth=_as_auth(auth), allow_empty=True)
+
+    def register_webhook(self, session: str, url: str, auth: Any) -> None:
+        s = validation.validate_session(session)
+        u = validation.validate_url(url, what="webhook address")
+        self._call("POST", f"/internal/session/{self._seg(s)}/webhook", json_body={"url": u},
+                   auth=_as_auth(auth), allow_empty=True)
+
+    # --- messages ------------------------------------------------------------------------------
+    def _send_message(self, kind: str, body: dict, auth: Any) -> SendResult:
+        a = _as_auth(auth)
+        path = f"/api/messages/{kind}"
+        answer = self._call("POST", path, json_body=body, auth=a)
+        task_id = answer.get("taskId", answer.get("id"))
+        status = answer.get("status")
+        message = answer.get("message")
+        message = str(message) if message is not None else None
+        if isinstance(status, str) and status.strip().lower() in ("error", "failed", "fail"):
+            said = f": \u201c{message[:200]}\u201d" if message else ""
+            raise MessageFailed(
+                f"The platform could not send the message{said}.",
+                status=200,
+                detail=f"POST {path} → HTTP 200\n{json.dumps(answer, ensure_ascii=False)[:DETAIL_BODY_CHARS]}",
+                secrets=_secrets_of(a),
+            )
+        return SendResult(
+            task_id=None if task_id in (None, "") else str(task_id),
+            status=str(status) if status not in (None, "") else "unknown",
+            message=message,
+        )
+
+    def send_text(self, to: str, text: str, auth: Any, *, account: str | None = None, priority: Any = None) -> SendResult:
+        body: dict[str, Any] = {"type": "text", "to": phone.validate_digits(to), "text": validation.validate_message_text(text)}
+        if account is not None:
+            body["account"] = validation.validate_session(account)
+        if priority is not None:
+            body["priority"] = priority
+        return self._send_message("text", body, auth)
+
+    def send_image(self, to: str, url: str, auth: Any, *, caption: str | None = None) -> SendResult:
+        body: dict[str, Any] = {"type": "image", "to": phone.validate_digits(to), "url": validation.validate_url(url, what="image address")}
+        if caption is not None:
+            body["caption"] = validation.validate_message_text(caption, max_len=1024)
+        return self._send_message("image", body, auth)
+
+    def send_file(self, to: str, url: str, auth: Any, *, filename: str | None = None, caption: str | None = None,
+                  kind: str = "file") -> SendResult:
+        if kind not in MEDIA_KINDS:
+            raise InvalidInput(f"\u201c{kind}\u201d is not a kind of file the platform sends ({', '.join(MEDIA_KINDS)}).")
+        body: dict[str, Any] = {"type": kind, "to": phone.validate_digits(to), "url": validation.validate_url(url, what="file address")}
+        if filename is not None:
+            name = str(filename).strip()
+            if not name or len(name) > 255 or any(ch in name for ch in "/\\\x00"):
+                raise InvalidInput("The file name is empty, too long or contains / or \\.")
+            body["filename"] = name
+        if caption is not None:
+            body["caption"] = validation.validate_message_text(caption, max_len=1024)
+        return self._send_message(kind, body, auth)
+
+    def send_location(self, to: str, lat: float, lng: float, auth: Any, *, name: str | None = None,
+                      address: str | None = None) -> SendResult:
+        try:
+            flat, flng = float(lat), float(lng)
+        except (TypeError, ValueError):
+            raise InvalidInput("Latitude and longitude must be numbers.", action="For example 55.7558, 37.6173.") from None
+        if not (math.isfinite(flat) and math.isfinite(flng) and -90 <= flat <= 90 and -180 <= flng <= 180):
+            raise InvalidInput("Latitude must be between -90 and 90 and longitude between -180 and 180.",
+                               action="For example 55.7558, 37.6173.")
+        body: dict[str, Any] = {"type": "location", "to": phone.validate_digits(to), "lat": flat, "lng": flng}
+        if name is not None:
+            body["name"] = str(name)[:256]
+        if address is not None:
+            body["address"] = str(address)[:512]
+        return self._send_message("location", body, auth)
+
+    def delete_message(self, task_id: str, auth: Any) -> None:
+        t = validation.validate_task_id(task_id)
+        self._call("DELETE", f"/api/messages/{self._seg(t)}", context="message", auth=_as_auth(auth), allow_empty=True)
+
+
+__all__ = ["AuthLike", "BearerAuth", "WppClient", "WrongAccount"]

@@ -1,0 +1,111 @@
+"""Knobs of the embedded WPP Platform simulator: how it behaves, changeable while it runs."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+FAULT_KINDS = ("500", "html502", "timeout", "malformed", "empty", "invalid_token")
+QR_FORMS = ("raw", "base64", "dataurl")
+QR_FIELDS = ("qr", "qrCode", "qrcode", "data.qr")
+STATUS_SPELLINGS = ("lower", "upper", "alt")
+
+
+@dataclass
+class Fault:
+    """One injected fault.
+
+    ``kind``: one of :data:`FAULT_KINDS`.
+    ``endpoint``: ``None`` (every non-control request), an exact ``"METHOD /path/{template}"`` key or a
+    substring of the request path or of that key.
+    ``times``: how many requests it hits before it clears itself; ``None`` = until cleared.
+    """
+
+    kind: str
+    endpoint: str | None = None
+    times: int | None = None
+
+    def __post_init__(self) -> None:
+        self.kind = str(self.kind)
+        if self.kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {self.kind!r}; expected one of {', '.join(FAULT_KINDS)}")
+        if self.endpoint is not None:
+            self.endpoint = str(self.endpoint)
+        if self.times is not None:
+            self.times = int(self.times)
+            if self.times < 1:
+                raise ValueError("fault times must be >= 1 (or None for until cleared)")
+
+    def matches(self, key: str, path: str) -> bool:
+        if self.endpoint is None or self.endpoint == "":
+            return True
+        return self.endpoint == key or self.endpoint in key or self.endpoint in path
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "endpoint": self.endpoint, "times": self.times}
+
+
+@dataclass
+class SimKnobs:
+    latency_s: float = 0.0
+    token_lifetime_s: float = 900
+    include_expires_in: bool = True
+    include_exp_claim: bool = True
+    key_activation_delay_s: float = 0.0
+    starting_s: float = 1.0
+    qr_first_s: float = 20.0
+    qr_rotate_s: float = 20.0
+    qr_max_codes: int | None = 6
+    qr_form: str = "raw"
+    qr_field: str = "qr"
+    status_spelling: str = "lower"
+    start_returns_qr: bool = False
+    timeout_hold_s: float = 15.0
+    faults: list[Fault] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        if self.qr_form not in QR_FORMS:
+            raise ValueError(f"qr_form must be one of {QR_FORMS}, not {self.qr_form!r}")
+        if self.qr_field not in QR_FIELDS:
+            raise ValueError(f"qr_field must be one of {QR_FIELDS}, not {self.qr_field!r}")
+        if self.status_spelling not in STATUS_SPELLINGS:
+            raise ValueError(f"status_spelling must be one of {STATUS_SPELLINGS}, not {self.status_spelling!r}")
+        self.faults = [f if isinstance(f, Fault) else Fault(**f) for f in self.faults]
+
+    def to_dict(self) -> dict:
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["faults"] = [f.to_dict() for f in self.faults]
+        return out
+
+    def update(self, changes: dict[str, Any]) -> None:
+        """Partial update from JSON (``POST /_sim/knobs``). Validates everything before changing anything."""
+        if not isinstance(changes, dict):
+            raise ValueError("knobs update must be a JSON object")
+        known = {f.name: f for f in fields(self)}
+        new: dict[str, Any] = {}
+        for name, value in changes.items():
+            if name not in known:
+                raise ValueError(f"unknown knob {name!r}")
+            if name == "faults":
+                if not isinstance(value, list):
+                    raise ValueError("faults must be a list")
+                new[name] = [v if isinstance(v, Fault) else Fault(**v) for v in value]
+            elif name == "qr_max_codes":
+                new[name] = None if value is None else int(value)
+            elif name in ("include_expires_in", "include_exp_claim", "start_returns_qr"):
+                if not isinstance(value, bool):
+                    raise ValueError(f"{name} must be true or false")
+                new[name] = value
+            elif name in ("qr_form", "qr_field", "status_spelling"):
+                new[name] = str(value)
+            else:
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    raise ValueError(f"{name} must be a number")
+                if value < 0:
+                    raise ValueError(f"{name} must be >= 0")
+                new[name] = value
+        trial = SimKnobs(**{**{k: getattr(self, k) for k in known}, **new})  # validates
+        for name in new:
+            setattr(self, name, getattr(trial, name))

@@ -1,0 +1,592 @@
+"""The simulated WPP Platform's state and rules, without HTTP.
+
+Every operation takes the lock, reads logical time from the injected clock and computes QR rotation and
+state transitions lazily, so a :class:`~wpp.clock.ManualClock` drives everything.  HTTP-facing operations
+return ``(status_code, json_body)``; :class:`Reply` short-circuits with an error answer.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import io
+import json
+import re
+import secrets
+import threading
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+from ..masking import mask
+from ..models import ConnState, Status
+from .knobs import SimKnobs
+
+INVALID_TOKEN = {"error": "Invalid token"}
+INVALID_API_KEY = {"error": "Invalid API key"}
+FORBIDDEN = {"error": "Forbidden"}
+ACCOUNT_NOT_FOUND = {"error": "Account not found"}
+
+_SPELLINGS = {
+    "lower": {"connected": "connected", "qr_required": "qr_required", "starting": "starting", "offline": "offline"},
+    "upper": {"connected": "CONNECTED", "qr_required": "QRCODE", "starting": "STARTING", "offline": "OFFLINE"},
+    "alt": {"connected": "ready", "qr_required": "qr_required", "starting": "pending", "offline": "offline"},
+}
+_PHASE_TO_STATE = {"connected": "connected", "qr": "qr_required", "starting": "starting", "offline": "offline"}
+_TO_RE = re.compile(r"^\d{10,15}$")
+MEDIA_KINDS = ("image", "file", "video", "audio", "document", "documents")
+MESSAGE_KINDS = ("text", *MEDIA_KINDS, "location")
+
+
+class Reply(Exception):
+    """An answer to send right away (usually an error)."""
+
+    def __init__(self, status: int, body: Any):
+        super().__init__(status)
+        self.status = status
+        self.body = body
+
+
+class BadBody:
+    """Stands for a request body that was not a JSON object."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+
+def new_qr_text() -> str:
+    """Pairing text shaped like WhatsApp's: ref, noise key, identity key, adv secret."""
+    ref = "2@" + base64.b64encode(secrets.token_bytes(66)).decode()
+    parts = [base64.b64encode(secrets.token_bytes(n)).decode() for n in (32, 32, 32)]
+    return ",".join([ref, *parts])
+
+
+class _PngCache:
+    def __init__(self, size: int = 64):
+        self._size = size
+        self._items: OrderedDict[str, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def b64png(self, text: str) -> str:
+        with self._lock:
+            hit = self._items.get(text)
+            if hit is not None:
+                self._items.move_to_end(text)
+                return hit
+        import qrcode  # imported lazily: only the base64/dataurl forms need it
+
+        img = qrcode.make(text)
+        buf = io.BytesIO()
+        img.save(buf, format="PNG")
+        value = base64.b64encode(buf.getvalue()).decode("ascii")
+        with self._lock:
+            self._items[text] = value
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return value
+
+
+_PNG = _PngCache()
+
+
+@dataclass
+class Account:
+    organization_id: str
+    session: str
+    api_key: str
+    created_at: float
+    phase: str = "starting"  # starting | qr | connected | offline
+    phase_since: float = 0.0
+    qr_text: str | None = None
+    qr_since: float = 0.0
+    qr_first: bool = True
+    codes_expired: int = 0
+    webhook: str | None = None
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def hs256_encode(claims: dict, key: str | bytes) -> str:
+    """An HS256 JWT. Done by hand for keys of any length (PyJWT warns about short HMAC keys, and the
+    simulator's default Supabase secret is a short fake)."""
+    key_b = key.encode() if isinstance(key, str) else key
+    head = _b64url(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
+    body = _b64url(json.dumps(claims, separators=(",", ":")).encode())
+    sig = hmac.new(key_b, f"{head}.{body}".encode("ascii"), hashlib.sha256).digest()
+    return f"{head}.{body}.{_b64url(sig)}"
+
+
+def hs256_verify(token: str, key: str | bytes) -> dict | None:
+    """The claims of an HS256 JWT signed with ``key``, or None (bad shape, algorithm or signature)."""
+    key_b = key.encode() if isinstance(key, str) else key
+    try:
+        head_b64, body_b64, sig_b64 = token.split(".")
+        header = jwt.get_unverified_header(token)
+        if header.get("alg") != "HS256":
+            return None
+        expected = hmac.new(key_b, f"{head_b64}.{body_b64}".encode("ascii"), hashlib.sha256).digest()
+        given = base64.urlsafe_b64decode(sig_b64 + "=" * (-len(sig_b64) % 4))
+        if not hmac.compare_digest(expected, given):
+            return None
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except (ValueError, UnicodeError, jwt.PyJWTError):
+        return None
+    return claims if isinstance(claims, dict) else None
+
+
+def _bearer(header: str | None) -> str | None:
+    if not header:
+        return None
+    parts = header.strip().split(None, 1)
+    if len(parts) != 2 or parts[0].lower() != "bearer" or not parts[1].strip():
+        return None
+    return parts[1].strip()
+
+
+def _obj(body: Any) -> dict:
+    if isinstance(body, BadBody):
+        raise Reply(400, {"error": body.reason})
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise Reply(400, {"error": "Request body must be a JSON object"})
+    return body
+
+
+def _nonempty_str(body: dict, name: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise Reply(400, {"error": f"{name} is required"})
+    return value
+
+
+class Platform:
+    def __init__(self, knobs: SimKnobs, clock, secret: str, supabase_jwt_secret: str):
+        self.knobs = knobs
+        self.clock = clock
+        self.secret = secret
+        self.supabase_jwt_secret = supabase_jwt_secret
+        self.lock = threading.RLock()
+        self._forget_all()
+        self.reset_counters()
+
+    # --- bookkeeping -----------------------------------------------------------------------------
+    def _forget_all(self) -> None:
+        self._signing_key = secrets.token_bytes(32)
+        self._accounts: dict[str, Account] = {}
+        self._by_org: dict[str, str] = {}
+        self._by_key: dict[str, str] = {}
+        self._session_counter = 0
+        self._token_serial = 0
+        self._token_exp: dict[int, float] = {}
+        self._revoked_all = 0
+        self._revoked: dict[str, int] = {}
+        self._messages: list[dict] = []
+        self._by_task: dict[str, dict] = {}
+
+    def reset_all(self) -> None:
+        with self.lock:
+            self._forget_all()
+            self.reset_counters()
+            self.knobs.faults.clear()
+
+    def reset_counters(self) -> None:
+        with self.lock:
+            self._requests: dict[str, int] = {}
+            self._tokens_minted = 0
+            self._clients_created = 0
+
+    def count_request(self, key: str) -> None:
+        with self.lock:
+            self._requests[key] = self._requests.get(key, 0) + 1
+
+    def stats(self) -> dict:
+        with self.lock:
+            return {
+                "requests": dict(self._requests),
+                "tokens_minted": self._tokens_minted,
+                "clients_created": self._clients_created,
+            }
+
+    def count(self, endpoint: str) -> int:
+        with self.lock:
+            return self._requests.get(endpoint, 0)
+
+    def take_fault(self, key: str, path: str):
+        """The first fault matching this request (its ``times`` used up by one), or None."""
+        with self.lock:
+            faults = self.knobs.faults
+            for fault in list(faults):
+                if fault.matches(key, path):
+                    if fault.times is not None:
+                        fault.times -= 1
+                        if fault.times <= 0:
+                            faults.remove(fault)
+                    return fault
+        return None
+
+    # --- the account life cycle (lazy) ------------------------------------------------------------
+    def _advance(self, acct: Account) -> None:
+        now = self.clock.time()
+        k = self.knobs
+        if acct.phase == "starting":
+            t = acct.phase_since + max(0.0, float(k.starting_s))
+            if now < t:
+                return
+            self._enter_qr(acct, t)
+        if acct.phase != "qr":
+            return
+        life = float(k.qr_first_s if acct.qr_first else k.qr_rotate_s)
+        expires = acct.qr_since + max(life, 1e-3)
+        if now < expires:
+            return
+        acct.codes_expired += 1
+        limit = k.qr_max_codes
+        if limit is not None and acct.codes_expired >= limit:
+            self._go_offline(acct, expires)
+            return
+        period = max(float(k.qr_rotate_s), 1e-3)
+        more = int((now - expires) // period)  # later codes that also expired unscanned
+        if limit is not None and acct.codes_expired + more >= limit:
+            self._go_offline(acct, expires + (limit - acct.codes_expired) * period)
+            acct.codes_expired = limit
+            return
+        acct.codes_expired += more
+        acct.qr_since = expires + more * period
+        acct.qr_first = False
+        acct.qr_text = new_qr_text()
+
+    def _enter_qr(self, acct: Account, since: float) -> None:
+        acct.phase = "qr"
+        acct.phase_since = since
+        acct.qr_since = since
+        acct.qr_first = True
+        acct.codes_expired = 0
+        acct.qr_text = new_qr_text()
+
+    def _go_offline(self, acct: Account, since: float) -> None:
+        acct.phase = "offline"
+        acct.phase_since = since
+        acct.qr_text = None
+
+    def _start(self, acct: Account) -> None:
+        acct.phase = "starting"
+        acct.phase_since = self.clock.time()
+        acct.qr_text = None
+        acct.codes_expired = 0
+
+    def _state(self, acct: Account) -> str:
+        self._advance(acct)
+        return _PHASE_TO_STATE[acct.phase]
+
+    def _spelled(self, acct: Account) -> str:
+        return _SPELLINGS[self.knobs.status_spelling][self._state(acct)]
+
+    def _qr_value(self, text: str | None) -> str | None:
+        if text is None:
+            return None
+        form = self.knobs.qr_form
+        if form == "raw":
+            return text
+        b64 = _PNG.b64png(text)
+        return b64 if form == "base64" else "data:image/png;base64," + b64
+
+    # --- auth -------------------------------------------------------------------------------------
+    def _check_create_auth(self, header: str | None) -> None:
+        token = _bearer(header)
+        if not token:
+            raise Reply(401, INVALID_TOKEN)
+        if hmac.compare_digest(token.encode(), self.secret.encode()):
+            return
+        claims = hs256_verify(token, self.supabase_jwt_secret)
+        if claims is None:
+            raise Reply(401, INVALID_TOKEN)
+        exp = claims.get("exp")
+        ok = (
+            isinstance(claims.get("sub"), str)
+            and bool(claims["sub"])
+            and claims.get("role") == "authenticated"
+            and (exp is None or (isinstance(exp, (int, float)) and self.clock.time() < exp))
+        )
+        if not ok:
+            raise Reply(401, INVALID_TOKEN)
+
+    def _account_from_jwt(self, header: str | None) -> Account:
+        token = _bearer(header)
+        if not token:
+            raise Reply(401, INVALID_TOKEN)
+        try:
+            claims = jwt.decode(
+                token,
+                self._signing_key,
+                algorithms=["HS256"],
+                options={"verify_exp": False, "verify_iat": False, "verify_nbf": False, "verify_aud": False},
+            )
+            serial = int(claims["jti"])
+            session = str(claims["sub"])
+        except (jwt.PyJWTError, KeyError, TypeError, ValueError):
+            raise Reply(401, INVALID_TOKEN) from None
+        exp_at = self._token_exp.get(serial)
+        if exp_at is None or self.clock.time() >= exp_at:
+            raise Reply(401, INVALID_TOKEN)
+        if serial <= self._revoked_all or serial <= self._revoked.get(session, 0):
+            raise Reply(401, INVALID_TOKEN)
+        acct = self._accounts.get(session)
+        if acct is None:
+            raise Reply(401, INVALID_TOKEN)
+        return acct
+
+    def _path_account(self, session: str, owner: Account) -> Account:
+        acct = self._accounts.get(session)
+        if acct is None:
+            raise Reply(404, ACCOUNT_NOT_FOUND)
+        if acct is not owner:
+            raise Reply(403, FORBIDDEN)
+        return acct
+
+    # --- HTTP operations --------------------------------------------------------------------------
+    def create(self, auth: str | None, body: Any) -> tuple[int, Any]:
+        with self.lock:
+            self._check_create_auth(auth)
+            org = _nonempty_str(_obj(body), "organizationId")
+            session = self._by_org.get(org)
+            if session is None:
+                self._session_counter += 1
+                session = f"{self._session_counter:013d}"
+                api_key = secrets.token_urlsafe(32)
+                acct = Account(organization_id=org, session=session, api_key=api_key, created_at=self.clock.time())
+                self._start(acct)
+                self._accounts[session] = acct
+                self._by_org[org] = session
+                self._by_key[api_key] = session
+                self._clients_created += 1
+            acct = self._accounts[session]
+            return 200, {"apiKey": acct.api_key, "session": acct.session, "status": self._spelled(acct)}
+
+    def mint_token(self, body: Any) -> tuple[int, Any]:
+        with self.lock:
+            api_key = _nonempty_str(_obj(body), "apiKey")
+            session = self._by_key.get(api_key)
+            now = self.clock.time()
+            if session is None:
+                raise Reply(403, INVALID_API_KEY)
+            acct = self._accounts[session]
+            if now < acct.created_at + float(self.knobs.key_activation_delay_s):
+                raise Reply(403, INVALID_API_KEY)
+            lifetime = self.knobs.token_lifetime_s
+            self._token_serial += 1
+            serial = self._token_serial
+            claims: dict[str, Any] = {
+                "sub": session,
+                "organizationId": acct.organization_id,
+                "iat": int(now),
+                "jti": str(serial),
+            }
+            exp_at = now + float(lifetime)
+            if self.knobs.include_exp_claim:
+                exp_at = float(int(exp_at))
+                claims["exp"] = int(exp_at)
+            self._token_exp[serial] = exp_at
+            self._tokens_minted += 1
+            out: dict[str, Any] = {"token": jwt.encode(claims, self._signing_key, algorithm="HS256")}
+            if self.knobs.include_expires_in:
+                out["expiresIn"] = int(lifetime) if float(lifetime).is_integer() else lifetime
+            return 200, out
+
+    def start(self, auth: str | None, body: Any) -> tuple[int, Any]:
+        with self.lock:
+            owner = self._account_from_jwt(auth)
+            data = _obj(body)
+            number = data.get("number")
+            if not isinstance(number, str) or not number.strip():
+                raise Reply(400, {"error": "number is required"})
+            acct = self._path_account(number, owner)
+            state = self._state(acct)
+            if state == "offline":
+                self._start(acct)
+                self._advance(acct)  # starting_s may be 0
+            if self.knobs.start_returns_qr and acct.qr_text is not None:
+                return 200, {"qr": self._qr_value(acct.qr_text)}
+            return 200, {"status": self._spelled(acct)}
+
+    def status(self, auth: str | None, session: str) -> tuple[int, Any]:
+        with self.lock:
+            acct = self._path_account(session, self._account_from_jwt(auth))
+            return 200, {"status": self._spelled(acct)}
+
+    def qr(self, auth: str | None, session: str) -> tuple[int, Any]:
+        with self.lock:
+            acct = self._path_account(session, self._account_from_jwt(auth))
+            self._advance(acct)
+            text = acct.qr_text if acct.phase == "qr" else None
+        value = self._qr_value(text)  # PNG rendering outside the lock
+        field = self.knobs.qr_field
+        if field == "data.qr":
+            return 200, {"data": {"qr": value}}
+        return 200, {field: value}
+
+    def send(self, auth: str | None, kind: str, body: Any) -> tuple[int, Any]:
+        with self.lock:
+            owner = self._account_from_jwt(auth)
+            data = _obj(body)
+            account = data.get("account")
+            if account is not None and account != "":
+                if str(account) not in self._accounts:
+                    raise Reply(404, ACCOUNT_NOT_FOUND)
+                if self._accounts[str(account)] is not owner:
+                    raise Reply(403, FORBIDDEN)
+            to = data.get("to")
+            if isinstance(to, int) and not isinstance(to, bool):
+                to = str(to)
+            if not isinstance(to, str) or not _TO_RE.match(to):
+                raise Reply(400, {"error": "Invalid 'to': expected 10-15 digits including the country code"})
+            record: dict[str, Any] = {"type": kind, "to": to}
+            if kind == "text":
+                text = data.get("text")
+                if not isinstance(text, str) or not text.strip():
+                    raise Reply(400, {"error": "text is required"})
+                record["text"] = text
+            elif kind == "location":
+                try:
+                    lat, lng = float(data["lat"]), float(data["lng"])
+                except (KeyError, TypeError, ValueError):
+                    raise Reply(400, {"error": "lat and lng are required numbers"}) from None
+                if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+                    raise Reply(400, {"error": "lat/lng out of range"})
+                record.update(lat=lat, lng=lng, name=data.get("name"), address=data.get("address"))
+            else:
+                url = data.get("url")
+                if not isinstance(url, str) or not url.strip():
+                    raise Reply(400, {"error": "url is required"})
+                record.update(url=url, caption=data.get("caption"), filename=data.get("filename"))
+            if self._state(owner) != "connected":
+                return 200, {"status": "error", "message": "Account is not connected"}
+            task_id = str(uuid.uuid4())
+            record.update(
+                taskId=task_id,
+                session=owner.session,
+                organizationId=owner.organization_id,
+                priority=data.get("priority"),
+                status="queued",
+                createdAt=self.clock.time(),
+            )
+            self._messages.append(record)
+            self._by_task[task_id] = record
+            return 200, {"taskId": task_id, "status": "queued", "message": "Message queued"}
+
+    def delete_message(self, auth: str | None, task_id: str) -> tuple[int, Any]:
+        with self.lock:
+            owner = self._account_from_jwt(auth)
+            record = self._by_task.get(task_id)
+            if record is None or record["session"] != owner.session or record["status"] == "deleted":
+                raise Reply(404, {"error": "Message not found"})
+            record["status"] = "deleted"
+            return 200, {"status": "deleted"}
+
+    def stop_session(self, auth: str | None, session: str) -> tuple[int, Any]:
+        with self.lock:
+            acct = self._path_account(session, self._account_from_jwt(auth))
+            self._go_offline(acct, self.clock.time())
+            return 200, {"status": _SPELLINGS[self.knobs.status_spelling]["offline"]}
+
+    def set_webhook(self, auth: str | None, session: str, body: Any) -> tuple[int, Any]:
+        with self.lock:
+            acct = self._path_account(session, self._account_from_jwt(auth))
+            acct.webhook = _nonempty_str(_obj(body), "url")
+            return 200, {"status": "ok"}
+
+    # --- test/control helpers ---------------------------------------------------------------------
+    def _acct(self, session: str) -> Account:
+        acct = self._accounts.get(session)
+        if acct is None:
+            raise KeyError(f"no account with session {session!r}")
+        return acct
+
+    def current_qr(self, session: str) -> str | None:
+        with self.lock:
+            acct = self._acct(session)
+            self._advance(acct)
+            return acct.qr_text if acct.phase == "qr" else None
+
+    def scan(self, session: str, qr_text: str) -> bool:
+        with self.lock:
+            acct = self._acct(session)
+            self._advance(acct)
+            if acct.phase != "qr" or not acct.qr_text or not isinstance(qr_text, str):
+                return False
+            if not hmac.compare_digest(acct.qr_text.encode(), qr_text.encode()):
+                return False
+            acct.phase = "connected"
+            acct.phase_since = self.clock.time()
+            acct.qr_text = None
+            return True
+
+    def rotate_qr(self, session: str) -> str | None:
+        with self.lock:
+            acct = self._acct(session)
+            self._advance(acct)
+            if acct.phase == "starting":
+                self._enter_qr(acct, self.clock.time())
+            elif acct.phase == "qr":
+                acct.qr_text = new_qr_text()
+                acct.qr_since = self.clock.time()
+                acct.qr_first = False
+            else:
+                return None
+            return acct.qr_text
+
+    def set_status(self, session: str, state: str) -> str:
+        parsed = Status.parse(state).state
+        with self.lock:
+            acct = self._acct(session)
+            now = self.clock.time()
+            if parsed is ConnState.CONNECTED:
+                acct.phase, acct.phase_since, acct.qr_text = "connected", now, None
+            elif parsed is ConnState.OFFLINE:
+                self._go_offline(acct, now)
+            elif parsed is ConnState.QR_REQUIRED:
+                self._enter_qr(acct, now)
+            elif parsed is ConnState.STARTING:
+                self._start(acct)
+            else:
+                raise ValueError(f"unknown state {state!r}: use connected, offline, qr_required or starting")
+            return _PHASE_TO_STATE[acct.phase]
+
+    def expire_tokens(self, session: str | None = None) -> None:
+        with self.lock:
+            if session is None:
+                self._revoked_all = self._token_serial
+            else:
+                self._revoked[session] = self._token_serial
+
+    def messages(self, session: str | None = None) -> list[dict]:
+        with self.lock:
+            return [dict(m) for m in self._messages if session is None or m["session"] == session]
+
+    def accounts(self) -> list[dict]:
+        with self.lock:
+            out = []
+            for acct in self._accounts.values():
+                out.append(
+                    {
+                        "organizationId": acct.organization_id,
+                        "session": acct.session,
+                        "status": self._state(acct),
+                        "apiKey": mask(acct.api_key),
+                        "webhook": acct.webhook,
+                        "createdAt": acct.created_at,
+                    }
+                )
+            return out
+
+    def api_key_for(self, organization_id: str) -> str:
+        with self.lock:
+            session = self._by_org.get(organization_id)
+            if session is None:
+                raise KeyError(f"no account for organization {organization_id!r}")
+            return self._accounts[session].api_key

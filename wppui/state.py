@@ -1,0 +1,64 @@
+"""Process-wide resources (st.cache_resource) and what belongs to one browser tab (st.session_state)."""
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+
+from wpp.config import Settings, load_settings
+from wpp.models import Integration
+
+log = logging.getLogger("wppui")
+
+#: simulators this process started (tests stop them between runs)
+STARTED_SIMULATORS: list = []
+
+
+@st.cache_resource(show_spinner=False)
+def settings() -> Settings:
+    return load_settings()
+
+
+@st.cache_resource(show_spinner="Starting the simulated platform…")
+def simulator():
+    """The embedded WPP Platform, only in demo mode (nothing configured)."""
+    s = settings()
+    if not s.demo:
+        return None
+    from wpp.simulator import SimKnobs, Simulator
+
+    knobs = SimKnobs(token_lifetime_s=s.sim_token_lifetime_s, qr_first_s=s.sim_qr_rotate_s, qr_rotate_s=s.sim_qr_rotate_s)
+    sim = Simulator(knobs, port=s.sim_port or 0).start()
+    STARTED_SIMULATORS.append(sim)
+    return sim
+
+
+@st.cache_resource(show_spinner=False)
+def service():
+    from wpp.service import build_service
+
+    return build_service(settings(), simulator=simulator())
+
+
+def token_cache() -> dict:
+    """The JWTs this browser tab is using, per integration id (the store keeps them too)."""
+    return st.session_state.setdefault("wpp_tokens", {})
+
+
+def actor() -> str:
+    ident = st.session_state.get("identity")
+    return getattr(ident, "name", None) or "unknown"
+
+
+def select_integration(integration_id: str | None) -> None:
+    st.session_state["selected_id"] = integration_id
+
+
+def selected_id() -> str | None:
+    return st.session_state.get("selected_id")
+
+
+def number_label(row: Integration) -> str:
+    name = row.name or "Unnamed number"
+    session = row.session or "not created yet"
+    return f"{name} · org {row.organization_id[:8]}… · session {session}"
