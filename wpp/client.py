@@ -33,7 +33,7 @@ from .errors import (
     PlatformUnreachable,
     WppError,
 )
-from .masking import Secret, reveal
+from .masking import Secret, reveal, scrub
 from .models import CreatedClient, MintedToken, SendResult, StartResult, Status
 
 log = logging.getLogger("wpp.client")
@@ -95,7 +95,7 @@ def _error_text(body: Any) -> str | None:
         for k in ("error", "message", "detail", "msg"):
             v = body.get(k)
             if isinstance(v, str) and v.strip():
-                return v.strip()[:200]
+                return v.strip()[:2000]
             if isinstance(v, dict):
                 inner = _error_text(v)
                 if inner:
@@ -218,7 +218,7 @@ class WppClient:
         """
         secrets = list(secrets)
         if exc is not None:
-            detail = f"{method} {path}: {type(exc).__name__}: {str(exc)[:DETAIL_BODY_CHARS]}"
+            detail = f"{method} {path}: {type(exc).__name__}: {scrub(str(exc), secrets)[:DETAIL_BODY_CHARS]}"
             if isinstance(exc, httpx.TimeoutException):
                 if isinstance(exc, httpx.ConnectTimeout):
                     msg = "The WhatsApp platform did not accept a connection in time."
@@ -238,9 +238,13 @@ class WppClient:
 
         assert response is not None
         status = response.status_code
-        raw = (response.content or b"").decode("utf-8", "replace")
+        # scrub BEFORE cutting: a secret cut in half would no longer be recognised and replaced
+        raw = scrub((response.content or b"").decode("utf-8", "replace"), secrets)
         body, problem = self._parse(response)
         platform_text = _error_text(body)
+        if platform_text:
+            platform_text = scrub(platform_text, secrets)
+            platform_text = platform_text if len(platform_text) <= 200 else platform_text[:200] + "…"
         shown_body = raw[:DETAIL_BODY_CHARS] + ("…" if len(raw) > DETAIL_BODY_CHARS else "")
         detail = f"{method} {path} → HTTP {status}\n{shown_body if raw.strip() else '(empty body)'}"
         said = f" The platform said: \u201c{platform_text}\u201d." if platform_text else ""
@@ -296,7 +300,8 @@ class WppClient:
         return make(PlatformError, f"The WhatsApp platform answered with an unexpected HTTP {status}.{said}")
 
     def _bad(self, method: str, path: str, what: str, body: Any, secrets: Iterable[str]) -> BadResponse:
-        text = json.dumps(body, ensure_ascii=False)[:DETAIL_BODY_CHARS] if body is not None else "(none)"
+        secrets = [s for s in secrets if s]
+        text = scrub(json.dumps(body, ensure_ascii=False), secrets)[:DETAIL_BODY_CHARS] if body is not None else "(none)"
         return BadResponse(
             f"The WhatsApp platform's answer is missing {what}.",
             status=200,
@@ -405,13 +410,13 @@ class WppClient:
         task_id = answer.get("taskId", answer.get("id"))
         status = answer.get("status")
         message = answer.get("message")
-        message = str(message) if message is not None else None
+        message = scrub(str(message), _secrets_of(a)) if message is not None else None
         if isinstance(status, str) and status.strip().lower() in ("error", "failed", "fail"):
             said = f": \u201c{message[:200]}\u201d" if message else ""
             raise MessageFailed(
                 f"The platform could not send the message{said}.",
                 status=200,
-                detail=f"POST {path} → HTTP 200\n{json.dumps(answer, ensure_ascii=False)[:DETAIL_BODY_CHARS]}",
+                detail=f"POST {path} → HTTP 200\n{scrub(json.dumps(answer, ensure_ascii=False), _secrets_of(a))[:DETAIL_BODY_CHARS]}",
                 secrets=_secrets_of(a),
             )
         return SendResult(

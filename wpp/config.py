@@ -33,6 +33,7 @@ _KEYS: dict[str, tuple[str, type]] = {
     "WPP_SIM_QR_ROTATE": ("sim_qr_rotate_s", float),
     "WPP_STAFF_FILE": ("staff_file", str),
     "WPP_DEMO_SIGN_IN": ("demo_sign_in", bool),
+    "WPP_ALLOWED_EMAILS": ("allowed_emails", str),
 }
 
 
@@ -64,6 +65,9 @@ class Settings:
     sim_qr_rotate_s: float = 20.0
     staff_file: str | None = None
     demo_sign_in: bool = False
+    #: who may sign in through OpenID Connect: comma-separated emails and/or "@domain" entries (empty: anyone
+    #: the identity provider accepts)
+    allowed_emails: str | None = None
     #: the [auth] table of secrets.toml, if any (Streamlit's OIDC login); only its presence matters here
     oidc_configured: bool = False
     #: [staff] table: username -> password hash (see wpp.access)
@@ -74,6 +78,12 @@ class Settings:
     def demo(self) -> bool:
         """No platform configured: run against the embedded simulator."""
         return not self.wpp_base_url
+
+    @property
+    def allowed_email_list(self) -> list[str] | None:
+        if not self.allowed_emails:
+            return None
+        return [e.strip().lower() for e in self.allowed_emails.split(",") if e.strip()]
 
     @property
     def store_kind(self) -> str:

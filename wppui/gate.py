@@ -48,8 +48,12 @@ def require_identity(settings: Settings) -> bool:
     if settings.oidc_configured and getattr(st.user, "is_logged_in", False):
         from wpp.access import identity_from_oidc
 
-        st.session_state["identity"] = identity_from_oidc(dict(st.user))
-        return True
+        with guarded("Sign-in refused"):
+            st.session_state["identity"] = identity_from_oidc(dict(st.user), allowed=settings.allowed_email_list)
+            return True
+        if st.button("Sign out"):
+            st.logout()
+        return False
     _sign_in_form(settings)
     return False
 

@@ -19,7 +19,9 @@ from pathlib import Path
 
 import pytest
 
-MIGRATION = sorted((Path(__file__).resolve().parents[2] / "supabase" / "migrations").glob("*_wpp_console.sql"))[-1]
+from wpp.store.postgres import migration_path
+
+MIGRATION = migration_path()
 
 # Supabase's API roles, so the migration's grants and policy are exercised as in production.
 SUPABASE_ROLES_SQL = """

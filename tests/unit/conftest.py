@@ -6,11 +6,11 @@ import pytest
 
 from wpp.client import WppClient
 
+from .wpp_unit_helpers import Recorder
+
 
 @pytest.fixture
 def make_client():
-    from wpp_unit_helpers import Recorder  # the test module's folder is on sys.path by now
-
     made: list[WppClient] = []
 
     def factory(answer, **kw):

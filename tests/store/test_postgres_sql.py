@@ -1,0 +1,187 @@
+"""The migration's SQL on a real PostgreSQL 15, straight through psycopg (no store code in between).
+
+What production runs behind PostgREST's /rpc/ is exactly these functions, so this is where the atomic merge
+is proven: only the patch keys change, a null removes a key, keys (and nulls) of other features stay, and
+100 concurrent merges from 100 separate connections lose nothing.
+"""
+from __future__ import annotations
+
+import threading
+import uuid
+
+import psycopg
+import pytest
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+from wpp.store.postgres import migration_path
+
+MIGRATION = migration_path()
+
+pytestmark = pytest.mark.postgres
+
+ORG = "0a0a0a0a-0000-4000-8000-00000000000a"
+
+
+@pytest.fixture(scope="module")
+def sql_dsn(pg_cluster):
+    return pg_cluster.create_database("wpp_sql")
+
+
+@pytest.fixture
+def db(sql_dsn):
+    with psycopg.connect(sql_dsn, autocommit=True, row_factory=dict_row) as c:
+        c.execute("truncate public.messenger_integrations, public.wpp_console_activity")
+        yield c
+
+
+def _row(db, settings: dict, **cols) -> str:
+    iid = str(uuid.uuid4())
+    values = {"id": iid, "organization_id": ORG, "messenger_type": "whatsapp", "provider": "wpp",
+              "settings": Jsonb(settings), **cols}
+    db.execute(f"insert into public.messenger_integrations ({', '.join(values)}) values ({', '.join(['%s'] * len(values))})",
+               list(values.values()))
+    return iid
+
+
+def _merge(db, iid: str, patch) -> dict:
+    return db.execute("select * from public.wpp_merge_settings(%s, %s)", (iid, Jsonb(patch))).fetchone()
+
+
+def test_merge_changes_only_patch_keys_and_null_removes(db):
+    iid = _row(db, {"wppApiKey": "k", "crm": {"a": 1}, "otherFeatureNull": None, "gone": 1})
+    before = db.execute("select updated_at from public.messenger_integrations where id = %s", (iid,)).fetchone()
+
+    row = _merge(db, iid, {"wppJwtToken": "t", "wppJwtExpiresAt": 123, "gone": None, "crm": {"b": 2}})
+    assert row["settings"] == {"wppApiKey": "k", "crm": {"b": 2}, "otherFeatureNull": None,
+                               "wppJwtToken": "t", "wppJwtExpiresAt": 123}
+    # a null another feature stored itself is not stripped (jsonb_strip_nulls would have)
+    assert "otherFeatureNull" in row["settings"]
+    assert row["updated_at"] >= before["updated_at"]
+    stored = db.execute("select settings from public.messenger_integrations where id = %s", (iid,)).fetchone()
+    assert stored["settings"] == row["settings"]
+
+
+def test_merge_into_sql_null_or_json_null_settings(db, pg_legacy_dsn):
+    with psycopg.connect(pg_legacy_dsn, autocommit=True, row_factory=dict_row) as legacy:  # settings is nullable there
+        a = _row(legacy, {})
+        legacy.execute("update public.messenger_integrations set settings = null where id = %s", (a,))
+        assert _merge(legacy, a, {"x": 1})["settings"] == {"x": 1}
+        legacy.execute("delete from public.messenger_integrations where id = %s", (a,))
+    b = _row(db, {})
+    db.execute("update public.messenger_integrations set settings = 'null'::jsonb where id = %s", (b,))
+    assert _merge(db, b, {"x": None, "y": 2})["settings"] == {"y": 2}
+
+
+def test_merge_errors_carry_sqlstates_the_stores_map(db):
+    with pytest.raises(psycopg.errors.NoDataFound):  # P0002 -> IntegrationNotFound
+        _merge(db, str(uuid.uuid4()), {"a": 1})
+    iid = _row(db, {})
+    with pytest.raises(psycopg.errors.InvalidParameterValue):  # 22023
+        _merge(db, iid, [1, 2])
+    other = _row(db, {}, provider="twilio")
+    with pytest.raises(psycopg.errors.NoDataFound):  # other providers' rows are not ours to change
+        _merge(db, other, {"a": 1})
+
+
+def test_hundred_concurrent_merges_from_separate_connections(db, sql_dsn):
+    iid = _row(db, {"wppApiKey": "k", "otherFeature": {"keep": True}})
+    conns = [psycopg.connect(sql_dsn, autocommit=True) for _ in range(100)]
+    start = threading.Barrier(len(conns))
+    errors: list[BaseException] = []
+
+    def worker(n: int, conn) -> None:
+        try:
+            start.wait(timeout=30)
+            conn.execute("select public.wpp_merge_settings(%s, %s)", (iid, Jsonb({f"k{n:03d}": n})))
+        except BaseException as e:  # noqa: BLE001
+            errors.append(e)
+
+    try:
+        threads = [threading.Thread(target=worker, args=(n, c)) for n, c in enumerate(conns)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+    finally:
+        for c in conns:
+            c.close()
+    assert not errors, errors[:3]
+    settings = db.execute("select settings from public.messenger_integrations where id = %s", (iid,)).fetchone()["settings"]
+    assert settings == {"wppApiKey": "k", "otherFeature": {"keep": True}, **{f"k{n:03d}": n for n in range(100)}}
+
+
+def test_create_and_deactivate_write_every_flag_column_that_exists(pg_cluster):
+    """An installation with both is_active and is_enabled: both are set on create and cleared on deactivate."""
+    dsn = pg_cluster.create_database("wpp_both", migrate=False)
+    with psycopg.connect(dsn, autocommit=True, row_factory=dict_row) as c:
+        c.execute("""create table public.messenger_integrations (
+            id uuid primary key, organization_id uuid not null, messenger_type text not null, provider text not null,
+            name text, is_primary boolean default false, is_active boolean default false,
+            is_enabled boolean default false, last_error text, last_error_at timestamptz,
+            settings jsonb default '{}', created_at timestamptz default now(), updated_at timestamptz default now())""")
+        c.execute(MIGRATION.read_text(encoding="utf-8"))
+        assert c.execute("select public.wpp_flag_columns() as f").fetchone()["f"] == ["is_active", "is_enabled"]
+        first = c.execute("select * from public.wpp_create_integration(%s, %s, %s)", (ORG, " A ", Jsonb({"k": 1, "n": None}))).fetchone()
+        second = c.execute("select * from public.wpp_create_integration(%s, null, %s)", (ORG, Jsonb({}))).fetchone()
+        assert (first["is_active"], first["is_enabled"], first["is_primary"]) == (True, True, True)
+        assert first["name"] == "A" and first["settings"] == {"k": 1}
+        assert (second["is_active"], second["is_enabled"], second["is_primary"]) == (True, True, False)
+        off = c.execute("select * from public.wpp_deactivate_integration(%s)", (first["id"],)).fetchone()
+        assert (off["is_active"], off["is_enabled"], off["is_primary"]) == (False, False, False)
+        heir = c.execute("select is_primary from public.messenger_integrations where id = %s", (second["id"],)).fetchone()
+        assert heir["is_primary"] is True
+
+
+def test_migration_is_idempotent_and_leaves_an_existing_table_alone(pg_cluster):
+    dsn = pg_cluster.create_database("wpp_existing", legacy=True, migrate=False)
+    with psycopg.connect(dsn, autocommit=True, row_factory=dict_row) as c:
+        foreign = str(uuid.uuid4())
+        c.execute("insert into public.messenger_integrations (id, organization_id, messenger_type, provider, settings,"
+                  " webhook_secret) values (%s, %s, 'telegram', 'other', %s, 's3cr3t')", (foreign, ORG, Jsonb({"a": None})))
+
+        def shape():
+            return (
+                c.execute("select column_name, data_type, column_default, is_nullable from information_schema.columns"
+                          " where table_schema = 'public' and table_name = 'messenger_integrations'"
+                          " order by column_name").fetchall(),
+                c.execute("select indexname, indexdef from pg_indexes where tablename = 'messenger_integrations'"
+                          " order by indexname").fetchall(),
+                c.execute("select relrowsecurity from pg_class where oid = 'public.messenger_integrations'::regclass").fetchone(),
+                c.execute("select * from public.messenger_integrations").fetchall(),
+            )
+
+        before = shape()
+        for _ in range(3):
+            c.execute(MIGRATION.read_text(encoding="utf-8"))
+        assert shape() == before
+        assert c.execute("select count(*) as n from pg_proc where proname like 'wpp\\_%%'").fetchone()["n"] == 5
+
+
+def test_privileges_service_role_yes_anon_no(sql_dsn):
+    with psycopg.connect(sql_dsn, autocommit=True, row_factory=dict_row) as c:
+        iid = _row(c, {"a": 1}, is_active=True)
+        rls = c.execute("select relrowsecurity from pg_class where oid = 'public.wpp_console_activity'::regclass").fetchone()
+        assert rls["relrowsecurity"] is True
+        policies = c.execute("select policyname, roles::text[] as roles from pg_policies"
+                             " where tablename = 'wpp_console_activity'").fetchall()
+        assert policies == [{"policyname": "wpp_console_activity_service_role", "roles": ["service_role"]}]
+
+        c.execute("set role service_role")
+        try:
+            assert c.execute("select settings from public.wpp_merge_settings(%s, %s)",
+                             (iid, Jsonb({"b": 2}))).fetchone()["settings"] == {"a": 1, "b": 2}
+            c.execute("insert into public.wpp_console_activity (action, outcome) values ('test', 'ok')")
+            assert c.execute("select count(*) as n from public.wpp_console_activity").fetchone()["n"] == 1
+        finally:
+            c.execute("reset role")
+
+        for role in ("anon", "authenticated"):
+            c.execute(f"set role {role}")
+            try:
+                with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                    c.execute("select public.wpp_merge_settings(%s, %s)", (iid, Jsonb({"c": 3})))
+                with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                    c.execute("select * from public.wpp_console_activity")
+            finally:
+                c.execute("reset role")
