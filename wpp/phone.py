@@ -169,10 +169,12 @@ def _national(digits: str, text: str, default_country: str) -> str:
 def validate_digits(value: object) -> str:
     """Check a recipient that is *already* digits with the country code (what the client sends).
 
-    Stricter than :func:`normalize_phone` on purpose: the local Russian forms (ten digits starting
-    with 9, eleven starting with 8) are refused instead of being rewritten, because they are exactly
-    the numbers that went to the wrong country. Anything that is not only digits goes through
-    :func:`normalize_phone`.
+    Digits are taken as already carrying their country code, except the two local Russian forms
+    that are exactly the numbers that went to the wrong country: ten digits starting with 9 (a
+    Russian mobile without its 7, which would go to +98 Iran, +90 Turkey…) and eleven digits starting
+    with 89 (the trunk prefix 8; no country code starts with 89). Those are refused, not rewritten,
+    with the number they probably meant. Other numbers starting with 8 (+81 Japan, +84 Vietnam…) are
+    valid. Anything that is not only digits goes through :func:`normalize_phone`.
     """
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
@@ -184,7 +186,7 @@ def validate_digits(value: object) -> str:
             f"\u201c{digits}\u201d looks like a Russian number without its country code 7.",
             action=f"Did you mean {describe_phone('7' + digits)}? Type the number with its country code.",
         )
-    if len(digits) == 11 and digits[0] == "8":
+    if len(digits) == 11 and digits.startswith("89"):  # no country code starts with 89
         raise InvalidInput(
             f"\u201c{digits}\u201d starts with the Russian local prefix 8.",
             action=f"Did you mean {describe_phone('7' + digits[1:])}? Type the number with its country code.",

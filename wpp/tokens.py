@@ -319,6 +319,9 @@ class TokenManager:
         if self._usable(best):
             return best  # type: ignore[return-value]
         with self._lock_for(key):
+            best = self._best(key, stored)  # someone may have minted while we waited
+            if self._usable(best):
+                return best  # type: ignore[return-value]
             return self._mint_and_store(key, api_key)
 
     def refresh(self, key: str, api_key: "str | Secret", *, stale: "str | Secret | None" = None) -> MintedToken:

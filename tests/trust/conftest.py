@@ -30,7 +30,7 @@ ORG2 = "9a1b2c3d-0000-4000-8000-00000000abcd"
 
 # --- what a readable message is ------------------------------------------------------------------
 _CLASS_NAME_RE = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*(?:Error|Exception|Exc)\b|\bTraceback\b|\bFile \"")
-_CODE_RE = re.compile(r"<html|<!doctype|<head|<body|\bNone\b|\{'|\[\]|\\x[0-9a-f]{2}|\bself\.|\bhttpx\b|\bjson\.", re.I)
+_CODE_RE = re.compile(r"<html|<!doctype|<head|<body|(?-i:\bNone\b)|\{'|\[\]|\\x[0-9a-f]{2}|\bself\.|\bhttpx\b|\bjson\.", re.I)
 MAX_MESSAGE_CHARS = 400
 
 
@@ -46,7 +46,7 @@ def unreadable_reasons(text: str | None) -> list[str]:
         out.append(f"shows code or markup ({m.group(0)!r})")
     if len(text) > MAX_MESSAGE_CHARS:
         out.append(f"too long ({len(text)} characters)")
-    if len(re.findall(r"[A-Za-z]{2,}", text)) < 3:
+    if len(re.findall(r"[A-Za-z]{2,}", text)) < 2:
         out.append("not words")
     return out
 

@@ -103,6 +103,8 @@ def test_describe(digits, shown):
 def test_validate_digits_refuses_local_forms_instead_of_guessing():
     assert validate_digits("79001234567") == "79001234567"
     assert validate_digits("442079460958") == "442079460958"
+    assert validate_digits("84912345678") == "84912345678"  # +84 Vietnam, a mobile
+    assert validate_digits("819012345678") == "819012345678"  # +81 Japan
     assert validate_digits("+7 900 123 45 67") == "79001234567"  # non-digits go through normalize_phone
     with pytest.raises(InvalidInput, match="without its country code") as ei:
         validate_digits("9001234567")  # would go to Iran (+98...) as is

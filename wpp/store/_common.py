@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
 
-from ..errors import StoreError
+from ..errors import IntegrationNotFound, StoreError
 from ..masking import mask, scrub
 from ..models import ActivityEntry, Integration
 
@@ -69,6 +69,33 @@ def canonical_uuid(value: Any) -> str | None:
         return str(uuid.UUID(str(value).strip()))
     except (ValueError, TypeError, AttributeError):
         return None
+
+
+def integration_uuid(value: Any) -> str:
+    """The canonical id of an integration; ``IntegrationNotFound`` for anything that is not a UUID (no driver
+    ever sees a malformed id)."""
+    iid = canonical_uuid(value)
+    if iid is None:
+        raise IntegrationNotFound(detail=f"{str(value)[:64]!r} is not an integration id")
+    return iid
+
+
+def organization_uuid(value: Any) -> str:
+    org = canonical_uuid(value)
+    if org is None:
+        raise StoreError("A number must belong to an organisation (an organisation id).",
+                         action="Choose the organisation first.")
+    return org
+
+
+def ref_id(value: Any) -> str | None:
+    """An id as the activity log stores and filters it: a UUID in canonical form, anything else as given."""
+    return None if value is None else (canonical_uuid(value) or str(value))
+
+
+def initial_settings(settings: Any) -> dict:
+    """Settings of a new row: a mapping, top-level None values left out (None means "no such key")."""
+    return {k: v for k, v in check_patch(settings or {}).items() if v is not None}
 
 
 def check_patch(patch: Any) -> dict:
@@ -206,6 +233,17 @@ class SecretMemory:
     def all(self) -> set[str]:
         with self._lock:
             return set().union(*self._by_id.values()) if self._by_id else set()
+
+
+def learn_secrets(store: Any, integration_id: str | None) -> None:
+    """Before logging about an integration the store has not read yet, read it once so that its apiKey and JWT
+    are known to the scrubber. A failure here must never stop the log line."""
+    if integration_id is None or canonical_uuid(integration_id) is None or store._secrets.knows(integration_id):
+        return
+    try:
+        store.get(integration_id)
+    except StoreError:
+        pass
 
 
 def clean_name(name: str | None) -> str | None:

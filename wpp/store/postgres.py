@@ -26,6 +26,11 @@ from ._common import (
     check_limit,
     check_patch,
     clean_name,
+    initial_settings,
+    integration_uuid,
+    learn_secrets,
+    organization_uuid,
+    ref_id,
     row_to_integration,
     scrub_stored,
     to_utc_iso,
@@ -246,13 +251,6 @@ class PostgresStore:
         return self._secrets.remember(row_to_integration(row))
 
     @staticmethod
-    def _iid(integration_id: str) -> str:
-        iid = canonical_uuid(integration_id)
-        if iid is None:
-            raise IntegrationNotFound(detail=f"{str(integration_id)[:64]!r} is not an integration id")
-        return iid
-
-    @staticmethod
     def _one(row: dict | None, integration_id: str) -> dict:
         if row is None or row.get("id") is None:
             raise IntegrationNotFound(detail=f"no WhatsApp/WPP integration with id {integration_id}")
@@ -283,7 +281,7 @@ class PostgresStore:
 
     @_guard
     def get(self, integration_id: str) -> Integration:
-        iid = self._iid(integration_id)
+        iid = integration_uuid(integration_id)
         row = self._run(lambda c: c.execute(
             f"select * from public.messenger_integrations where id = %s and {_WPP}", (iid,)).fetchone())
         return self._integration(self._one(row, iid))
@@ -292,20 +290,17 @@ class PostgresStore:
     @_guard
     def create(self, organization_id: str, name: str | None = None, settings: dict | None = None) -> Integration:
         Jsonb = _psycopg().types.json.Jsonb
-        org = canonical_uuid(organization_id)
-        if org is None:
-            raise StoreError("A number must belong to an organisation (an organisation id).",
-                             action="Choose the organisation first.")
-        initial = {k: v for k, v in check_patch(settings or {}).items() if v is not None}
+        org = organization_uuid(organization_id)
+        initial = Jsonb(initial_settings(settings))
         row = self._run(lambda c: c.execute(
-            "select * from public.wpp_create_integration(%s, %s, %s)", (org, clean_name(name), Jsonb(initial))
+            "select * from public.wpp_create_integration(%s, %s, %s)", (org, clean_name(name), initial)
         ).fetchone())
         return self._integration(self._one(row, "(new)"))
 
     @_guard
     def merge_settings(self, integration_id: str, patch: dict) -> Integration:
         Jsonb = _psycopg().types.json.Jsonb
-        iid = self._iid(integration_id)
+        iid = integration_uuid(integration_id)
         patch = check_patch(patch)
         row = self._run(lambda c: c.execute(
             "select * from public.wpp_merge_settings(%s, %s)", (iid, Jsonb(patch))).fetchone())
@@ -314,7 +309,7 @@ class PostgresStore:
     @_guard
     def update(self, integration_id: str, *, name: str | None = None, last_error: str | None = None,
                clear_error: bool = False) -> Integration:
-        iid = self._iid(integration_id)
+        iid = integration_uuid(integration_id)
         sets: list[str] = []
         args: list[Any] = []
         if name is not None:
@@ -334,7 +329,7 @@ class PostgresStore:
 
     @_guard
     def deactivate(self, integration_id: str) -> Integration:
-        iid = self._iid(integration_id)
+        iid = integration_uuid(integration_id)
         row = self._run(lambda c: c.execute(
             "select * from public.wpp_deactivate_integration(%s)", (iid,)).fetchone())
         return self._integration(self._one(row, iid))
@@ -342,13 +337,8 @@ class PostgresStore:
     # --- activity log ---------------------------------------------------------------------
     @_guard
     def log_activity(self, entry: ActivityEntry) -> ActivityEntry:
-        iid = None if entry.integration_id is None else (canonical_uuid(entry.integration_id) or str(entry.integration_id))
-        if iid is not None and not self._secrets.knows(iid) and canonical_uuid(iid):
-            try:
-                self.get(iid)  # learn its secrets so its detail can be scrubbed of them
-            except StoreError:
-                pass
-        org = None if entry.organization_id is None else (canonical_uuid(entry.organization_id) or str(entry.organization_id))
+        iid, org = ref_id(entry.integration_id), ref_id(entry.organization_id)
+        learn_secrets(self, iid)
         detail = scrub_stored(entry.detail or "", self._known_secrets()) or ""
         at = to_utc_iso(entry.at)
         row = self._run(lambda c: c.execute(
@@ -364,10 +354,10 @@ class PostgresStore:
         sql, args = "select * from public.wpp_console_activity where true", []
         if integration_id is not None:
             sql += " and integration_id = %s"
-            args.append(canonical_uuid(integration_id) or str(integration_id))
+            args.append(ref_id(integration_id))
         if organization_id is not None:
             sql += " and organization_id = %s"
-            args.append(canonical_uuid(organization_id) or str(organization_id))
+            args.append(ref_id(organization_id))
         sql += " order by at desc, id desc limit %s"
         args.append(check_limit(limit))
         rows = self._run(lambda c: c.execute(sql, args).fetchall())

@@ -35,9 +35,12 @@ from ._common import (
     check_limit,
     check_patch,
     clean_name,
+    initial_settings,
+    learn_secrets,
     load_settings,
     merge_dict,
     now_iso,
+    ref_id,
     row_to_integration,
     scrub_stored,
     to_utc_iso,
@@ -243,7 +246,7 @@ class SqliteStore:
         args: list = []
         if organization_id is not None:
             sql += " AND organization_id = ?"
-            args.append(canonical_uuid(organization_id) or str(organization_id).strip())
+            args.append(ref_id(str(organization_id).strip()))
         if not include_inactive:
             sql += f" AND {_ACTIVE}"
         sql += " ORDER BY created_at, rowid"
@@ -258,8 +261,7 @@ class SqliteStore:
     @_guard
     def create(self, organization_id: str, name: str | None = None, settings: dict | None = None) -> Integration:
         org = _org_key(organization_id)
-        initial = {k: v for k, v in check_patch(settings or {}).items() if v is not None}
-        blob = _dumps(initial)
+        blob = _dumps(initial_settings(settings))
         iid, now = str(uuid.uuid4()), now_iso()
         with self._write() as c:
             has_primary = c.execute(
@@ -336,13 +338,8 @@ class SqliteStore:
     # --- activity log ---------------------------------------------------------------------
     @_guard
     def log_activity(self, entry: ActivityEntry) -> ActivityEntry:
-        iid = None if entry.integration_id is None else (canonical_uuid(entry.integration_id) or str(entry.integration_id))
-        if iid is not None and not self._secrets.knows(iid):
-            try:
-                self.get(iid)  # learn its secrets so its detail can be scrubbed of them
-            except StoreError:
-                pass
-        org = None if entry.organization_id is None else (canonical_uuid(entry.organization_id) or str(entry.organization_id))
+        iid, org = ref_id(entry.integration_id), ref_id(entry.organization_id)
+        learn_secrets(self, iid)
         stored = dataclasses.replace(
             entry,
             at=to_utc_iso(entry.at) or now_iso(),
@@ -365,10 +362,10 @@ class SqliteStore:
         sql, args = "SELECT * FROM integration_activity WHERE 1 = 1", []
         if integration_id is not None:
             sql += " AND integration_id = ?"
-            args.append(canonical_uuid(integration_id) or str(integration_id))
+            args.append(ref_id(integration_id))
         if organization_id is not None:
             sql += " AND organization_id = ?"
-            args.append(canonical_uuid(organization_id) or str(organization_id))
+            args.append(ref_id(organization_id))
         sql += " ORDER BY at DESC, id DESC LIMIT ?"
         args.append(check_limit(limit))
         return [activity_from_row(dict(r)) for r in self._conn().execute(sql, args)]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import re
 import threading
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import IntegrationNotFound, StoreError
@@ -33,7 +33,12 @@ from ._common import (
     check_patch,
     clean_name,
     flags_of,
+    initial_settings,
+    integration_uuid,
+    learn_secrets,
     now_iso,
+    organization_uuid,
+    ref_id,
     row_to_integration,
     scrub_stored,
     to_utc_iso,
@@ -200,13 +205,6 @@ class SupabaseStore:
     def _wpp_rows(self):
         return self._client.table(TABLE).select("*").eq("messenger_type", MESSENGER_TYPE).eq("provider", PROVIDER)
 
-    @staticmethod
-    def _iid(integration_id: str) -> str:
-        iid = canonical_uuid(integration_id)
-        if iid is None:
-            raise IntegrationNotFound(detail=f"{str(integration_id)[:64]!r} is not an integration id")
-        return iid
-
     # --- reads ---------------------------------------------------------------------------------
     @_guard("reading the list of numbers")
     def list_integrations(self, organization_id: str | None = None, *, include_inactive: bool = False) -> list[Integration]:
@@ -229,24 +227,22 @@ class SupabaseStore:
 
     @_guard("reading a number")
     def get(self, integration_id: str) -> Integration:
-        iid = self._iid(integration_id)
+        iid = integration_uuid(integration_id)
         return self._integration(self._wpp_rows().eq("id", iid).execute().data)
 
     # --- writes --------------------------------------------------------------------------------
     @_guard("adding a number")
     def create(self, organization_id: str, name: str | None = None, settings: dict | None = None) -> Integration:
-        org = canonical_uuid(organization_id)
-        if org is None:
-            raise StoreError("A number must belong to an organisation (an organisation id).",
-                             action="Choose the organisation first.")
-        initial = {k: v for k, v in check_patch(settings or {}).items() if v is not None}
-        res = self._client.rpc("wpp_create_integration",
-                               {"p_organization_id": org, "p_name": clean_name(name), "p_settings": initial}).execute()
+        res = self._client.rpc("wpp_create_integration", {
+            "p_organization_id": organization_uuid(organization_id),
+            "p_name": clean_name(name),
+            "p_settings": initial_settings(settings),
+        }).execute()
         return self._integration(res.data)
 
     @_guard("saving the number's settings")
     def merge_settings(self, integration_id: str, patch: dict) -> Integration:
-        iid = self._iid(integration_id)
+        iid = integration_uuid(integration_id)
         patch = check_patch(patch)
         res = self._client.rpc("wpp_merge_settings", {"p_id": iid, "p_patch": patch}).execute()
         return self._integration(res.data)
@@ -254,7 +250,7 @@ class SupabaseStore:
     @_guard("saving the number")
     def update(self, integration_id: str, *, name: str | None = None, last_error: str | None = None,
                clear_error: bool = False) -> Integration:
-        iid = self._iid(integration_id)
+        iid = integration_uuid(integration_id)
         values: dict[str, Any] = {}
         if name is not None:
             values["name"] = clean_name(name)
@@ -273,20 +269,15 @@ class SupabaseStore:
 
     @_guard("switching the number off")
     def deactivate(self, integration_id: str) -> Integration:
-        iid = self._iid(integration_id)
+        iid = integration_uuid(integration_id)
         res = self._client.rpc("wpp_deactivate_integration", {"p_id": iid}).execute()
         return self._integration(res.data)
 
     # --- activity log --------------------------------------------------------------------------
     @_guard("writing the activity log")
     def log_activity(self, entry: ActivityEntry) -> ActivityEntry:
-        iid = None if entry.integration_id is None else (canonical_uuid(entry.integration_id) or str(entry.integration_id))
-        if iid is not None and canonical_uuid(iid) and not self._secrets.knows(iid):
-            try:
-                self.get(iid)  # learn its secrets so its detail can be scrubbed of them
-            except StoreError:
-                pass
-        org = None if entry.organization_id is None else (canonical_uuid(entry.organization_id) or str(entry.organization_id))
+        iid, org = ref_id(entry.integration_id), ref_id(entry.organization_id)
+        learn_secrets(self, iid)
         row: dict[str, Any] = {
             "actor": entry.actor or "",
             "action": entry.action,
@@ -312,9 +303,9 @@ class SupabaseStore:
             return []
         q = self._client.table(ACTIVITY_TABLE).select("*")
         if integration_id is not None:
-            q = q.eq("integration_id", canonical_uuid(integration_id) or str(integration_id))
+            q = q.eq("integration_id", ref_id(integration_id))
         if organization_id is not None:
-            q = q.eq("organization_id", canonical_uuid(organization_id) or str(organization_id))
+            q = q.eq("organization_id", ref_id(organization_id))
         data = q.order("at", desc=True).order("id", desc=True).limit(n).execute().data or []
         return [activity_from_row(r) for r in data]
 

@@ -1,0 +1,3 @@
+"""bench/ holds benchmarks that print figures; they are never collected as tests."""
+
+collect_ignore_glob = ["*"]
