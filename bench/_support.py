@@ -269,21 +269,19 @@ def launch_chromium(pw):
     return pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
 
 
-def seed_numbers_via_simulator(app: AppServer, n: int, *, name_prefix: str = "Bench") -> list[dict]:
-    """Create ``n`` numbers as the app would: a platform client on the app's simulator (over HTTP, with the
-    simulator's platform secret), its first token, and a row in the app's SQLite file holding apiKey, session,
-    token and expiry (the same settings keys the service writes)."""
+def seed_numbers(sim_url: str, db_path: str, n: int, *, name_prefix: str = "Bench") -> list[dict]:
+    """Create ``n`` numbers as the service would leave them: a platform client on the simulator at ``sim_url``
+    (over HTTP, with the simulator's platform secret), its first token, and a row in the SQLite file at
+    ``db_path`` holding apiKey, session, token and expiry (the settings keys the service writes)."""
     import uuid
     from concurrent.futures import ThreadPoolExecutor
 
     from wpp.store.sqlite import SqliteStore
-
     from wpp.tokens import expiry_from
 
     secret = "sim-platform-secret"  # the embedded simulator's (fake, loopback-only) platform secret
-    store = SqliteStore(app.db_path)
-    out = []
-    with httpx.Client(base_url=app.sim_url, timeout=10, headers={"Authorization": f"Bearer {secret}"}) as http:
+    store = SqliteStore(db_path)
+    with httpx.Client(base_url=sim_url, timeout=10, headers={"Authorization": f"Bearer {secret}"}) as http:
         def one(i: int) -> dict:
             org = str(uuid.uuid4())
             body = http.post("/api/integrations/wpp/create", json={"organizationId": org}).json()

@@ -108,7 +108,8 @@ with right:
     claims = []
     for k, v in info.claims.items():
         shown = json.dumps(v) if not isinstance(v, str) else v
-        if k in ("exp", "iat", "nbf") and isinstance(v, (int, float)):
-            shown = f"{v} ({local_time(v)})"
+        if k in ("exp", "iat", "nbf"):
+            t = info.claim_time(k)
+            shown = f"{shown} ({local_time(t) if t else 'not a usable date'})"
         claims.append({"claim": k, "value": shown})
     st.dataframe(pd.DataFrame(claims), hide_index=True)

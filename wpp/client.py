@@ -33,7 +33,7 @@ from .errors import (
     PlatformUnreachable,
     WppError,
 )
-from .masking import Secret, reveal, scrub
+from .masking import Secret, mask, reveal, scrub
 from .models import CreatedClient, MintedToken, SendResult, StartResult, Status
 
 log = logging.getLogger("wpp.client")
@@ -41,6 +41,7 @@ log = logging.getLogger("wpp.client")
 AuthLike = httpx.Auth | str  # a str (or a masking.Secret) is a bearer JWT
 DETAIL_BODY_CHARS = 300
 MEDIA_KINDS = ("file", "video", "audio", "document")
+MAX_TOKEN_CHARS = 8192
 
 
 class WrongAccount(WppError):
@@ -358,6 +359,18 @@ class WppClient:
         if not isinstance(token, str) or not token.strip():
             redacted = {k: v for k, v in (body or {}).items() if k not in ("token", "apiKey")}
             raise self._bad("POST", path, "the token", redacted, secrets)
+        token = token.strip()
+        try:
+            if len(token) > MAX_TOKEN_CHARS:
+                raise InvalidInput("too long")
+            tokens.decode_jwt(token)  # the platform's tokens are JWTs; a cut or garbled one would fail every call
+        except InvalidInput:
+            raise BadResponse(
+                "The WhatsApp platform sent a token that is not a readable JWT (it may be cut off).",
+                status=200,
+                detail=f"POST {path} → HTTP 200\ntoken of {len(token)} characters: {mask(token)}",
+                secrets=[*secrets, token],
+            ) from None
         now = self.clock.time()
         expires_at_ms, source = tokens.expiry_from(token, body.get("expiresIn"), now)
         return MintedToken(token=Secret(token), expires_at_ms=expires_at_ms, expiry_source=source,

@@ -110,7 +110,7 @@ class Diagnosis:
 class TokenReport:
     info: "_tokens.JwtInfo | None"
     token_masked: str
-    token: str | None  # the plain token: the page shows it only after "reveal"
+    token: str | None = field(repr=False)  # the plain token: the page shows it only after "reveal"
     expires_at_ms: int | None
     expiry_source: str | None
     usable: bool

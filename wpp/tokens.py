@@ -59,10 +59,16 @@ class JwtInfo:
     claims: dict
     algorithm: str | None
     subject: str | None
-    issued_at: float | None
+    issued_at: float | None  # epoch seconds, None when missing or absurd
     expires_at: float | None  # epoch seconds, None when missing or unusable
     verified: bool | None  # None: not checked (no key); True/False: signature (not expiry) checked
     problems: list[str] = field(default_factory=list)
+
+    def claim_time(self, name: str) -> float | None:
+        """A time claim (``exp``, ``iat``, ``nbf``) as epoch seconds when it is a plausible one
+        (a finite number between 1970 and the year 3000), else None: safe to format as a date."""
+        value = _number(self.claims.get(name))
+        return value if value is not None and 0 < value <= _ABSURD_EPOCH else None
 
     @property
     def expires_at_ms(self) -> int | None:
@@ -91,6 +97,15 @@ def _number(value: Any) -> float | None:
         return None
     f = float(value)
     return f if math.isfinite(f) else None
+
+
+def _shown(value: Any) -> str:
+    """A claim value as JSON text for a problem line (``"tomorrow"``, ``true``), shortened."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = "?"
+    return text if len(text) <= 40 else text[:40] + "…"
 
 
 def _ago(seconds: float) -> str:
@@ -139,7 +154,10 @@ def decode_jwt(token: "str | Secret | None", *, key: "str | Secret | None" = Non
 
     iat = _number(claims.get("iat"))
     if "iat" in claims and iat is None:
-        problems.append(f"iat is not a number ({str(claims.get('iat'))[:40]!r})")
+        problems.append(f"iat is not a number ({_shown(claims.get('iat'))})")
+    elif iat is not None and not (0 < iat <= _ABSURD_EPOCH):
+        problems.append(f"iat is in the future or absurd ({iat:.0f})" if iat > 0 else f"iat is absurd ({iat:.0f})")
+        iat = None
     elif iat is not None and iat > now + 60:
         problems.append(f"iat is in the future (by {_ago(iat - now)})")
 
@@ -152,8 +170,10 @@ def decode_jwt(token: "str | Secret | None", *, key: "str | Secret | None" = Non
         problems.append("no exp claim: the token does not say when it expires")
     else:
         exp = _number(claims.get("exp"))
-        if exp is None:
-            problems.append(f"exp is not a number ({str(claims.get('exp'))[:40]!r})")
+        if claims.get("exp") is None:
+            problems.append("exp is empty (null): the token does not say when it expires")
+        elif exp is None:
+            problems.append(f"exp is not a number ({_shown(claims.get('exp'))})")
         elif exp <= 0 or exp > _ABSURD_EPOCH:
             hint = " (it looks like milliseconds)" if 1e12 <= exp < 1e14 else ""
             problems.append(f"exp is absurd ({exp:.0f}){hint}")
@@ -213,8 +233,8 @@ def _verify(token: str, key: str, alg: str | None, problems: list[str]) -> bool:
     except pyjwt.InvalidSignatureError:
         problems.append("signature does not match the configured key")
         return False
-    except Exception as exc:  # PyJWT's other errors (bad claims types, bad key): a problem, not a crash
-        problems.append(f"cannot verify the signature ({type(exc).__name__})")
+    except Exception:  # PyJWT's other errors (bad claims types, bad key): a problem, not a crash
+        problems.append("cannot verify the signature: the token or the configured key is malformed")
         return False
 
 

@@ -78,9 +78,12 @@ def browser_tz() -> dt.tzinfo:
 
 
 def local_time(epoch_s: float | None) -> str:
-    if not epoch_s:
+    if epoch_s is None or isinstance(epoch_s, bool) or not epoch_s:
         return "—"
-    t = dt.datetime.fromtimestamp(epoch_s, tz=browser_tz())
+    try:
+        t = dt.datetime.fromtimestamp(float(epoch_s), tz=browser_tz())
+    except (OverflowError, OSError, ValueError, TypeError):
+        return "not a real date"
     return t.strftime("%d %b %Y, %H:%M:%S %Z")
 
 

@@ -79,10 +79,10 @@ def test_a_bug_in_a_handler_answers_500_json_and_the_server_lives_on(api, sim, m
 
 def test_latency_is_real_and_requests_run_concurrently(api, sim):
     session, h = api.login()
-    sim.knobs.latency_s = 0.3
+    sim.knobs.latency_s = 1.0
     t0 = time.monotonic()
     assert api.status(session, h).status_code == 200
-    assert time.monotonic() - t0 >= 0.3
+    assert time.monotonic() - t0 >= 1.0
     t0 = time.monotonic()
     results = []
 
@@ -96,7 +96,8 @@ def test_latency_is_real_and_requests_run_concurrently(api, sim):
     for t in threads:
         t.join()
     assert results == [200] * 10
-    assert time.monotonic() - t0 < 2.0  # 10 x 0.3 s in parallel, not in series
+    # in series this takes 10 x 1 s = 10 s; in parallel about 1 s (the margin is for busy machines)
+    assert time.monotonic() - t0 < 5.0
     assert api.http.get("/_sim/stats").status_code == 200  # control calls skip the latency
 
 

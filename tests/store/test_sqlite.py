@@ -8,7 +8,6 @@ import stat
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -110,7 +109,7 @@ def test_open_store_defaults_to_sqlite_in_the_data_dir(monkeypatch, tmp_path):
     assert isinstance(open_store(supabase_url="https://x.supabase.co", sqlite_path=tmp_path / "y.db"), SqliteStore)
 
 
-def test_listing_500_rows_takes_a_few_ms(tmp_path):
+def test_listing_500_rows_uses_the_organisation_index(tmp_path):
     store = SqliteStore(tmp_path / "wpp.db")
     c = store._conn()
     c.execute("begin")
@@ -125,14 +124,8 @@ def test_listing_500_rows_takes_a_few_ms(tmp_path):
              % ("k" * 40, n, "a" * 400)),
         )
     c.execute("commit")
-    store.list_integrations()  # warm up
-    timings = []
-    for _ in range(5):
-        t0 = time.perf_counter()
-        rows = store.list_integrations()
-        timings.append(time.perf_counter() - t0)
+    rows = store.list_integrations()
     assert len(rows) == 500
-    assert min(timings) < 0.030, f"500 rows took {min(timings) * 1000:.1f} ms"
     plan = " ".join(r[3] for r in c.execute(
         "explain query plan select * from messenger_integrations where messenger_type = 'whatsapp'"
         " and provider = 'wpp' and organization_id = ? order by created_at", (ORG,)))

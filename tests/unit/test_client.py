@@ -22,7 +22,7 @@ from wpp.errors import (
     WppError,
 )
 from wpp.models import ConnState
-from .wpp_unit_helpers import API_KEY, PLATFORM_SECRET, Recorder, assert_no_secret, make_jwt
+from .wpp_unit_helpers import API_KEY, PLATFORM_SECRET, assert_no_secret, make_jwt
 
 ORG = "123e4567-e89b-12d3-a456-426614174000"
 SESSION = "0000000000004"
@@ -107,6 +107,17 @@ def test_mint_token_expiry_sources(make_client, answer, source):
     expected = {"exp": 900, "expiresIn": 900, "assumed": 300}[source]
     assert minted.expires_at_ms == (1_800_000_000 + expected) * 1000
     assert minted.obtained_at_ms == 1_800_000_000_000
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["not-a-jwt", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIx", "eyJ" + "A" * 10_000, make_jwt()[:40] + "." + "x" * 9000],
+)
+def test_mint_refuses_a_token_that_is_not_a_readable_jwt(make_client, token):
+    client, _ = make_client(ok({"token": token, "expiresIn": 900}))
+    with pytest.raises(BadResponse, match="not a readable JWT") as ei:
+        client.mint_token(API_KEY)
+    assert_no_secret(ei.value, API_KEY, token)
 
 
 def test_start_status_qr_paths_and_bodies(make_client):

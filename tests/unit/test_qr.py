@@ -4,8 +4,6 @@ from __future__ import annotations
 import base64
 import io
 import secrets
-import statistics
-import time
 
 import pytest
 import zxingcpp
@@ -24,7 +22,7 @@ def pairing_text() -> str:
 
 def decode(png: bytes) -> list[str]:
     img = Image.open(io.BytesIO(png))
-    return [r.text for r in zxingcpp.read_barcodes(img)]
+    return sorted({r.text for r in zxingcpp.read_barcodes(img)})  # zxing may report one symbol twice
 
 
 def png_bytes(fmt: str = "PNG", size=(40, 30)) -> bytes:
@@ -148,28 +146,10 @@ def test_extract_qr(body, expected):
     assert extract_qr(body) == expected
 
 
-def test_rendering_a_pairing_string_takes_at_most_10_ms():
-    """Uncached: a fresh ~240-character pairing string each time (median of 25).
-
-    Measured as this thread's CPU time so that other jobs on the machine do not make it flaky;
-    the wall-clock median is printed too (about 5 ms on the 2-core dev machine)."""
-    qr_to_png(pairing_text())  # warm imports and tables
-    texts = [pairing_text() for _ in range(25)]
-    assert 220 <= len(texts[0]) <= 260
-    cpu, wall = [], []
-    for t in texts:
-        w, c = time.perf_counter(), time.thread_time()
-        qr_to_png(t)
-        cpu.append(time.thread_time() - c)
-        wall.append(time.perf_counter() - w)
-    cpu_ms, wall_ms = statistics.median(cpu) * 1000, statistics.median(wall) * 1000
-    print(f"qr_to_png uncached median: {wall_ms:.2f} ms wall, {cpu_ms:.2f} ms CPU")
-    assert cpu_ms <= 10.0
-    # cached: the same payload again (what a Streamlit rerun does)
-    start = time.perf_counter()
-    for _ in range(100):
-        qr_to_png(texts[-1])
-    assert (time.perf_counter() - start) / 100 * 1000 < 0.5
+def test_repeated_payload_is_served_from_the_cache():
+    """A Streamlit rerun asks for the same QR again; the speed figure itself is in bench/bench_qr.py."""
+    text = pairing_text()
+    assert qr_to_png(text) is qr_to_png(text)
 
 
 @pytest.mark.parametrize("n", [1, 17, 100, 240, 1000, 2331])

@@ -4,12 +4,13 @@ Kept here so the three backends (sqlite, postgres, supabase) read rows and write
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
 import uuid
 from datetime import datetime, timezone
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from ..errors import IntegrationNotFound, StoreError
 from ..masking import mask, scrub
@@ -259,3 +260,33 @@ def check_limit(limit: Any) -> int:
     except (TypeError, ValueError):
         raise StoreError("The number of log lines to show must be a whole number.") from None
     return max(0, min(n, 100_000))
+
+
+def guard(driver_errors: Callable[[], Any], what: str | None = None):
+    """Method decorator shared by the backends: a ``StoreError`` passes through; an exception of the classes
+    ``driver_errors()`` returns (looked up only when something failed, so a driver is never imported for it)
+    becomes ``self._error(e)`` -- or ``self._error(e, what)`` -- raised without the driver's exception chained."""
+
+    def deco(method):
+        @functools.wraps(method)
+        def wrapper(self, *args, **kwargs):
+            try:
+                return method(self, *args, **kwargs)
+            except StoreError:
+                raise
+            except driver_errors() as e:
+                raise (self._error(e) if what is None else self._error(e, what)) from None
+
+        return wrapper
+
+    return deco
+
+
+def activity_filters(integration_id: str | None, organization_id: str | None, placeholder: str) -> tuple[str, list]:
+    """The WHERE clause (possibly empty) and its arguments for ``list_activity``'s filters."""
+    clauses, args = [], []
+    for column, value in (("integration_id", integration_id), ("organization_id", organization_id)):
+        if value is not None:
+            clauses.append(f"{column} = {placeholder}")
+            args.append(ref_id(value))
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), args

@@ -10,7 +10,6 @@ time, shared by all threads, each operation one transaction.
 """
 from __future__ import annotations
 
-import functools
 import threading
 import time
 from contextlib import contextmanager
@@ -21,11 +20,13 @@ from ..errors import IntegrationNotFound, StoreError
 from ..models import ActivityEntry, Integration
 from ._common import (
     SecretMemory,
+    activity_filters,
     activity_from_row,
     canonical_uuid,
     check_limit,
     check_patch,
     clean_name,
+    guard,
     initial_settings,
     integration_uuid,
     learn_secrets,
@@ -145,18 +146,7 @@ def _close_quietly(conn) -> None:
         pass
 
 
-def _guard(method):
-    @functools.wraps(method)
-    def wrapper(self: "PostgresStore", *args, **kwargs):
-        psycopg = _psycopg()
-        try:
-            return method(self, *args, **kwargs)
-        except StoreError:
-            raise
-        except psycopg.Error as e:
-            raise self._error(e) from None
-
-    return wrapper
+_guard = guard(lambda: _psycopg().Error)  # every psycopg error becomes a StoreError in words
 
 
 class PostgresStore:
@@ -351,14 +341,8 @@ class PostgresStore:
     @_guard
     def list_activity(self, *, limit: int = 500, integration_id: str | None = None,
                       organization_id: str | None = None) -> list[ActivityEntry]:
-        sql, args = "select * from public.wpp_console_activity where true", []
-        if integration_id is not None:
-            sql += " and integration_id = %s"
-            args.append(ref_id(integration_id))
-        if organization_id is not None:
-            sql += " and organization_id = %s"
-            args.append(ref_id(organization_id))
-        sql += " order by at desc, id desc limit %s"
+        where, args = activity_filters(integration_id, organization_id, "%s")
+        sql = f"select * from public.wpp_console_activity{where} order by at desc, id desc limit %s"
         args.append(check_limit(limit))
         rows = self._run(lambda c: c.execute(sql, args).fetchall())
         return [activity_from_row(r) for r in rows]

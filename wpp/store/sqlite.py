@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import os
 import sqlite3
@@ -30,11 +29,13 @@ from ._common import (
     MESSENGER_TYPE,
     PROVIDER,
     SecretMemory,
+    activity_filters,
     activity_from_row,
     canonical_uuid,
     check_limit,
     check_patch,
     clean_name,
+    guard,
     initial_settings,
     learn_secrets,
     load_settings,
@@ -110,19 +111,7 @@ def _org_key(organization_id: str | None) -> str:
     return canonical_uuid(text) or text
 
 
-def _guard(method):
-    """Every sqlite3 error becomes a StoreError in words; nothing of the driver leaks."""
-
-    @functools.wraps(method)
-    def wrapper(self: "SqliteStore", *args, **kwargs):
-        try:
-            return method(self, *args, **kwargs)
-        except StoreError:
-            raise
-        except sqlite3.Error as e:
-            raise self._error(e) from None
-
-    return wrapper
+_guard = guard(lambda: sqlite3.Error)  # every sqlite3 error becomes a StoreError in words
 
 
 class SqliteStore:
@@ -359,14 +348,8 @@ class SqliteStore:
     @_guard
     def list_activity(self, *, limit: int = 500, integration_id: str | None = None,
                       organization_id: str | None = None) -> list[ActivityEntry]:
-        sql, args = "SELECT * FROM integration_activity WHERE 1 = 1", []
-        if integration_id is not None:
-            sql += " AND integration_id = ?"
-            args.append(ref_id(integration_id))
-        if organization_id is not None:
-            sql += " AND organization_id = ?"
-            args.append(ref_id(organization_id))
-        sql += " ORDER BY at DESC, id DESC LIMIT ?"
+        where, args = activity_filters(integration_id, organization_id, "?")
+        sql = f"SELECT * FROM integration_activity{where} ORDER BY at DESC, id DESC LIMIT ?"
         args.append(check_limit(limit))
         return [activity_from_row(dict(r)) for r in self._conn().execute(sql, args)]
 

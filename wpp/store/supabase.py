@@ -14,9 +14,7 @@ Every supabase / postgrest / httpx failure becomes a ``StoreError`` in words; th
 """
 from __future__ import annotations
 
-import functools
 import re
-import threading
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -33,6 +31,7 @@ from ._common import (
     check_patch,
     clean_name,
     flags_of,
+    guard,
     initial_settings,
     integration_uuid,
     learn_secrets,
@@ -79,21 +78,9 @@ def _squash(text: Any, limit: int = 600) -> str:
 
 
 def _guard(what: str):
-    """Map every failure of a Supabase call to a StoreError that says what was being done."""
-
-    def deco(method):
-        @functools.wraps(method)
-        def wrapper(self: "SupabaseStore", *args, **kwargs):
-            try:
-                return method(self, *args, **kwargs)
-            except StoreError:
-                raise
-            except Exception as e:  # supabase, postgrest (APIError), httpx, pydantic, JSON: all of them
-                raise self._error(e, what) from None
-
-        return wrapper
-
-    return deco
+    """Every failure of a Supabase call (supabase, postgrest's APIError, httpx, pydantic, JSON: all of them)
+    becomes a StoreError that says what was being done."""
+    return guard(lambda: Exception, what)
 
 
 class SupabaseStore:
@@ -109,7 +96,6 @@ class SupabaseStore:
         self.description = f"Supabase {_host(url)} (key {mask(key)})"
         self._secrets = SecretMemory()
         self._flags: tuple[str, ...] | None = None
-        self._lock = threading.Lock()
         self._client = client if client is not None else self._make_client()
 
     def __repr__(self) -> str:

@@ -1,0 +1,91 @@
+"""Journey 5 — a fleet: with 200 numbers in the store, the Numbers page lists every one with its status.
+
+Its own app process and data directory: the numbers are made on the embedded simulator over HTTP and saved
+straight into the app's SQLite file, as if they had been created over months.
+"""
+from __future__ import annotations
+
+import re
+import uuid
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from ._ui import assert_no_python_errors, goto, grid_rows, shot
+from .conftest import AppProcess, open_page
+
+pytestmark = pytest.mark.e2e
+
+N = 200
+N_CONNECTED = 40
+
+
+@pytest.fixture(scope="module")
+def fleet_app(browser, tmp_path_factory):
+    a = AppProcess("fleet", tmp_path_factory.mktemp("wpp-fleet"), WPP_POLL_SECONDS=2, WPP_SIM_QR_ROTATE=600).start()
+    try:
+        ctx, page = open_page(browser, a.url)
+        page.goto("/")  # starts the embedded simulator (and opens the store)
+        a.wait_simulator()
+        ctx.close()
+        seed(a)
+        yield a
+    finally:
+        a.stop()
+
+
+def seed(app: AppProcess) -> None:
+    from wpp.store.sqlite import SqliteStore
+
+    store = SqliteStore(app.db_path)
+    try:
+        with httpx.Client(base_url=app.sim_url, timeout=10,
+                          headers={"Authorization": "Bearer sim-platform-secret"}) as http:
+            for i in range(1, N + 1):
+                org = str(uuid.uuid4())
+                r = http.post("/api/integrations/wpp/create", json={"organizationId": org})
+                r.raise_for_status()
+                cc = r.json()
+                store.create(org, name=f"Fleet {i:03d}",
+                             settings={"wppApiKey": cc["apiKey"], "wppAccountNumber": cc["session"]})
+                if i <= N_CONNECTED:  # some phones are already linked
+                    http.post(f"/_sim/accounts/{cc['session']}/status", json={"state": "connected"}).raise_for_status()
+        assert len(store.list_integrations()) == N
+    finally:
+        store.close()
+
+
+def test_numbers_page_lists_200_numbers_with_their_statuses(browser, fleet_app):
+    ctx, page = open_page(browser, fleet_app.url)
+    try:
+        goto(page, "/", title="📋 WhatsApp numbers")
+        caption = page.get_by_text(re.compile(r"\d+ number\(s\) ·"))
+        expect(caption).to_contain_text(f"{N} number(s)", timeout=20_000)
+        # every status is known (no "Checking…", no "Cannot check"), and they are the platform's
+        expect(caption).to_contain_text(f"{N - N_CONNECTED} waiting for qr scan", timeout=60_000)
+        expect(caption).to_contain_text(f"{N_CONNECTED} connected")
+        text = caption.inner_text()
+        assert "checking" not in text.lower() and "cannot check" not in text, text
+
+        grid = page.locator('[data-testid="stDataFrame"]').first
+        assert grid.locator('[role="grid"], table').first.get_attribute("aria-rowcount") in (str(N + 1), None)
+        rows = grid_rows(page)
+        assert any("Fleet 001" in r and "🟢 Connected" in r for r in rows), rows[:5]
+        shot(page, "journey5-fleet-top")
+
+        # scroll the grid to its end: the last number is there, with its status
+        grid.hover()
+        for _ in range(30):
+            page.mouse.wheel(0, 2000)
+            if any(f"Fleet {N:03d}" in r for r in grid_rows(page)):
+                break
+            page.wait_for_timeout(100)
+        rows = grid_rows(page)
+        last = [r for r in rows if f"Fleet {N:03d}" in r]
+        assert last, f"Fleet {N:03d} not found after scrolling: {rows[-3:]}"
+        assert "🟠 Waiting for QR scan" in last[0], last[0]
+        assert_no_python_errors(page, "Numbers (200)")
+        shot(page, "journey5-fleet-scrolled-to-the-end")
+    finally:
+        ctx.close()
