@@ -16,12 +16,7 @@ if not rows:
         st.switch_page(st.session_state["pages"]["connect"])
     st.stop()
 
-ids = [r.id for r in rows]
-current = state.selected_id() if state.selected_id() in ids else ids[0]
-labels = {r.id: state.number_label(r) for r in rows}
-chosen = st.selectbox("Number", ids, index=ids.index(current), format_func=labels.get, key="number_pick")
-state.select_integration(chosen)
-row = svc.get(chosen)
+row = state.pick_number(rows, key="number_pick")
 
 st.title(f"📱 {row.display_name}")
 c1, c2, c3 = st.columns(3)

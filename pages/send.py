@@ -16,11 +16,7 @@ ready = [r for r in rows if r.api_key and r.session]
 if not ready:
     st.info("No number is ready to send yet. Connect one first.", icon="👋")
     st.stop()
-ids = [r.id for r in ready]
-cur = state.selected_id() if state.selected_id() in ids else ids[0]
-labels = {r.id: state.number_label(r) for r in ready}
-chosen = st.selectbox("Send from", ids, index=ids.index(cur), format_func=labels.get, key="send_pick")
-state.select_integration(chosen)
+chosen = state.pick_number(ready, key="send_pick", label="Send from").id
 
 to = st.text_input("To (phone number)", placeholder="+7 900 123-45-67",
                    help="With the country code. Russian numbers may also be typed as 8 900 … or 900 …")

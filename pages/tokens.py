@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from wppui import state
-from wppui.components import duration, guarded, local_time, show_error
+from wppui.components import duration, guarded, local_time
 
 svc = state.service()
 st.title("🔑 Access tokens")
@@ -29,12 +29,7 @@ if mode == "A number's token":
     if not rows:
         st.info("No numbers yet.", icon="👋")
         st.stop()
-    ids = [r.id for r in rows]
-    cur = state.selected_id() if state.selected_id() in ids else ids[0]
-    labels = {r.id: state.number_label(r) for r in rows}
-    chosen = st.selectbox("Number", ids, index=ids.index(cur), format_func=labels.get, key="tokens_pick")
-    state.select_integration(chosen)
-    row = svc.get(chosen)
+    row = state.pick_number(rows, key="tokens_pick")
     b1, b2, _ = st.columns([1, 1, 3])
     if b1.button("🔄 Refresh now", type="primary", help="Ask the platform for a new token and save it"):
         with guarded("The token could not be refreshed"):

@@ -26,7 +26,7 @@ from .errors import (
     PlatformUnreachable,
     WppError,
 )
-from .masking import mask, reveal
+from .masking import Secret, mask, reveal
 from .models import ActivityEntry, ConnState, Integration, MintedToken, SendResult, Status
 from .store.base import IntegrationStore
 
@@ -41,24 +41,18 @@ K_SUB_ORG = "wppSubOrgId"
 K_REQUEST = "wppCreateRequestId"
 
 
-def stored_token(integration: Integration) -> MintedToken | None:
-    """The token saved in the row, as a MintedToken (expiry source re-derived from the JWT)."""
+def stored_token(integration: Integration, now: float | None = None) -> MintedToken | None:
+    """The token saved in the row, as a MintedToken; without a saved expiry, the JWT's own is used."""
     if not integration.jwt:
         return None
     exp_ms = integration.jwt_expires_at_ms
     source = "stored"
     if exp_ms is None:
         try:
-            exp_ms, source = _tokens.expiry_from(integration.jwt, None, time.time())
+            exp_ms, source = _tokens.expiry_from(integration.jwt, None, time.time() if now is None else now)
         except WppError:
             return None
-    return MintedToken(token=_secret(integration.jwt), expires_at_ms=int(exp_ms), expiry_source=source)
-
-
-def _secret(v):
-    from .masking import Secret
-
-    return Secret(v)
+    return MintedToken(token=Secret(integration.jwt), expires_at_ms=int(exp_ms), expiry_source=source)
 
 
 # --- results --------------------------------------------------------------------------------------
@@ -204,7 +198,7 @@ class WppService:
                 action="Open Connect a number and press \u201cFinish creating\u201d.",
             )
         self._session(integration)
-        stored = stored_token(integration)
+        stored = stored_token(integration, self.clock.time())
         if token_cache is not None:
             hint = token_cache.get(integration.id)
             if isinstance(hint, MintedToken) and (stored is None or hint.expires_at_ms > stored.expires_at_ms):
@@ -261,13 +255,11 @@ class WppService:
                 for row in existing:
                     if row.settings.get(K_REQUEST) == request_id:
                         return self._finish(row, actor=actor, user_jwt=user_jwt)
-            active = [r for r in existing if r.is_active]
-            # The platform keeps one client per organisationId: a further number needs a sub-organisation id.
-            uses_plain = any(r.api_key and not r.sub_org_id for r in active) or any(
-                not r.api_key and not r.sub_org_id for r in active
-            )
+            # The platform keeps one client per organisationId: once an active number uses the plain id,
+            # a further number is created under a sub-organisation id.
+            plain_taken = any(r.is_active and not r.sub_org_id for r in existing)
             settings: dict = {}
-            if uses_plain:
+            if plain_taken:
                 settings[K_SUB_ORG] = f"{org}__wpp__{_secrets.token_hex(4)}"
             if request_id:
                 settings[K_REQUEST] = request_id
@@ -296,11 +288,12 @@ class WppService:
             row = self.store.merge_settings(row.id, {K_API_KEY: cc.api_key.reveal(), K_SESSION: cc.session})
             created = True
             self._log(action, actor, row, "ok", f"platform client created, session {cc.session}")
-        if row.jwt and stored_token(row) and _tokens.is_usable(stored_token(row).expires_at_ms, self.clock.time()):
-            self.store.update(row.id, clear_error=True)
-            return CreateOutcome(self.store.get(row.id), created, True)
+        now = self.clock.time()
+        saved = stored_token(row, now)
+        if saved and _tokens.is_usable(saved.expires_at_ms, now):
+            return CreateOutcome(self.store.update(row.id, clear_error=True), created, True)
         try:
-            self.tokens.get(row.id, row.api_key, stored=stored_token(row))
+            self.tokens.get(row.id, row.api_key, stored=saved)
         except WppError as err:
             self._record_error(row, err)
             self._log(action, actor, row, "error", f"first token not obtained: {err.message}")
@@ -398,7 +391,7 @@ class WppService:
             err = None
         except WppError as e:
             status, err = None, e
-        cached = self.tokens.cached(row.id) or stored_token(row)
+        cached = self.tokens.cached(row.id) or stored_token(row, self.clock.time())
         return FleetRow(row, status, err, now, cached.expires_at_ms if cached else None)
 
     def fleet_status(self, rows: list[Integration] | None = None, *,
@@ -425,7 +418,7 @@ class WppService:
             row = self.store.get(integration_id)
             stored_session = row.session
             cached = self.tokens.cached(row.id)
-            st = stored_token(row)
+            st = stored_token(row, self.clock.time())
             best = max([t for t in (cached, st) if t], key=lambda t: t.expires_at_ms, default=None)
             if best is None:
                 return TokenReport(None, "—", None, None, None, False, None, stored_session,
@@ -459,7 +452,7 @@ class WppService:
         if not row.api_key:
             raise InvalidInput("This number has no API key yet, so no token can be made.",
                                action="Open Connect a number and press \u201cFinish creating\u201d.")
-        current = self.tokens.cached(row.id) or stored_token(row)
+        current = self.tokens.cached(row.id) or stored_token(row, self.clock.time())
         try:
             minted = self.tokens.refresh(row.id, row.api_key, stale=current.token.reveal() if current else None)
         except WppError as err:
@@ -475,7 +468,7 @@ class WppService:
     def test_token(self, integration_id: str, *, actor: str) -> TokenTest:
         """One real call with the token as it is now (no automatic refresh), and a diagnosis."""
         row = self.store.get(integration_id)
-        current = self.tokens.cached(row.id) or stored_token(row)
+        current = self.tokens.cached(row.id) or stored_token(row, self.clock.time())
         if current is None:
             d = Diagnosis("no_token", "No token saved", "This number has no access token yet.",
                           "Press \u201cRefresh now\u201d to get one.")

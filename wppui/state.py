@@ -62,3 +62,13 @@ def number_label(row: Integration) -> str:
     name = row.name or "Unnamed number"
     session = row.session or "not created yet"
     return f"{name} · org {row.organization_id[:8]}… · session {session}"
+
+
+def pick_number(rows: list[Integration], *, key: str, label: str = "Number") -> Integration:
+    """A selectbox over ``rows`` that starts on (and remembers) the number this tab last looked at."""
+    ids = [r.id for r in rows]
+    current = selected_id() if selected_id() in ids else ids[0]
+    labels = {r.id: number_label(r) for r in rows}
+    chosen = st.selectbox(label, ids, index=ids.index(current), format_func=labels.get, key=key)
+    select_integration(chosen)
+    return next(r for r in rows if r.id == chosen)
