@@ -7,6 +7,7 @@ import streamlit as st
 from wppui import state
 from wppui.components import guarded, iso_local
 
+state.require_app_shell()
 svc = state.service()
 st.title("🕘 Activity")
 

@@ -9,6 +9,7 @@ from wppui import state
 from wppui.components import guarded, show_error
 from wppui.pairing import pairing_panel
 
+state.require_app_shell()
 svc = state.service()
 st.title("➕ Connect a WhatsApp number")
 
@@ -51,13 +52,15 @@ with st.form("create_number"):
                           help="The school organisation this WhatsApp number belongs to. One organisation can "
                                "have several numbers.")
     typed = st.text_input("Organisation id (only for another organisation)", placeholder="123e4567-e89b-12d3-a456-426614174000",
-                          help="Copy it from the school platform's organisation settings.")
+                          help="Copy it from the school platform's organisation settings. When filled in, it is "
+                               "used instead of the organisation chosen above.")
     name = st.text_input("Name for this number", placeholder="Front desk", max_chars=100,
                          help="Shown in the list so everybody knows which phone it is.")
     submitted = st.form_submit_button("Create and show the QR code", type="primary")
 
 if submitted:
-    org = typed.strip() if choice == NEW else choice
+    # a typed id always wins: staff who typed one meant that organisation, whatever the list shows
+    org = typed.strip() or (choice if choice != NEW else "")
     # one id per form: a double click or a retry never creates a second platform client
     request_id = st.session_state.setdefault("create_request_id", str(uuid.uuid4()))
     ident = st.session_state.get("identity")
@@ -71,6 +74,10 @@ if submitted:
             if out.integration.api_key:
                 st.info("The platform client **was created and saved**. Nothing is lost: press **Finish creating** "
                         "above, or press the create button again, in a moment.", icon="💾")
+            else:
+                st.info("What you entered is saved as **not finished**; nothing was created on the platform yet. "
+                        "Press **Create and show the QR code** again in a minute: it finishes this same number "
+                        "and never makes a second one.", icon="💾")
         else:
             st.session_state["connect_current"] = out.integration.id
             st.session_state.pop("create_request_id", None)

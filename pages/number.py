@@ -7,6 +7,7 @@ from wppui import state
 from wppui.components import guarded, iso_local, show_error
 from wppui.pairing import pairing_panel
 
+state.require_app_shell()
 svc = state.service()
 rows = svc.list_numbers()
 if not rows:
@@ -27,7 +28,8 @@ if row.sub_org_id:
     st.caption(f"Created on the platform under the sub-organisation id `{row.sub_org_id}` (a second number of "
                "this organisation).")
 if row.last_error:
-    st.warning(f"Last problem: {row.last_error}", icon="⚠️")
+    when = f" ({iso_local(row.last_error_at)})" if row.last_error_at else ""
+    st.warning(f"Last problem{when}: {row.last_error}", icon="⚠️")
 
 if not (row.api_key and row.session) or row.token_pending:
     st.warning("**Creating this number was not finished.** "

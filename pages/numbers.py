@@ -5,8 +5,9 @@ import pandas as pd
 import streamlit as st
 
 from wppui import state
-from wppui.components import expires_in_text, guarded, local_time, status_text
+from wppui.components import expires_in_text, guarded, iso_local, local_time, status_text
 
+state.require_app_shell()
 svc = state.service()
 st.title("📋 WhatsApp numbers")
 
@@ -31,12 +32,16 @@ with guarded("The list of numbers could not be read"):
         table = []
         for r in rows:
             fr = snap.get(r.id)
-            if r.token_pending or not r.api_key:
+            unfinished = r.token_pending or not (r.api_key and r.session)
+            if unfinished:
                 status = "🟡 Not finished — open to finish creating"
+                problem = ("Creating stopped" + (f" on {iso_local(r.last_error_at)}" if r.last_error_at else "")
+                           + ": open the number and press \u201cFinish creating\u201d.")
             elif fr is None:
-                status = "⏳ Checking…"
+                status, problem = "⏳ Checking…", ""
             else:
-                status = status_text(fr.status, fr.error)
+                # the live answer wins: a problem saved during an outage is history once the platform answers
+                status, problem = status_text(fr.status, fr.error), (fr.error.message if fr.error else "")
             exp = (fr.token_expires_at_ms if fr else None) or r.jwt_expires_at_ms
             table.append({
                 "Name": r.display_name,
@@ -44,11 +49,11 @@ with guarded("The list of numbers could not be read"):
                 "Session": r.session or "—",
                 "Status": status,
                 "Token expires": expires_in_text(exp, now),
-                "Last checked": local_time(fr.checked_at) if fr else "—",
-                "Problem": (fr.error.message if fr and fr.error else (r.last_error or "")),
+                "Last checked": local_time(fr.checked_at, short=True) if fr else "—",
+                "Problem": problem,
             })
         counts = pd.Series([t["Status"].split(" ", 1)[-1] for t in table]).value_counts()
-        st.caption(f"{len(rows)} number(s) · " + " · ".join(f"{v} {k.lower()}" for k, v in counts.items())
+        st.caption(f"{len(rows)} number(s) · " + " · ".join(f"{v} {k[:1].lower()}{k[1:]}" for k, v in counts.items())
                    + " · refreshed every few seconds")
         event = st.dataframe(
             pd.DataFrame(table), hide_index=True, on_select="rerun", selection_mode="single-row",

@@ -8,6 +8,7 @@ from wpp.phone import describe_phone
 from wppui import state
 from wppui.components import guarded, show_error
 
+state.require_app_shell()
 svc = state.service()
 st.title("✉️ Send a test message")
 

@@ -7,6 +7,7 @@ import streamlit as st
 import wpp
 from wppui import state
 
+state.require_app_shell()
 cfg = state.settings()
 svc = state.service()
 st.title("⚙️ Settings")

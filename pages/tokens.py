@@ -9,6 +9,7 @@ import streamlit as st
 from wppui import state
 from wppui.components import duration, guarded, local_time
 
+state.require_app_shell()
 svc = state.service()
 st.title("🔑 Access tokens")
 st.caption("Every number uses a short-lived access token (a JWT) to talk to the platform. The console reuses it "
@@ -73,7 +74,8 @@ def countdown():
     c1.metric("Expires in", "expired" if left is not None and left <= 0 else duration(left))
     c2.metric("Usable now (60-second rule)", "Yes" if usable else "No",
               help="The console uses a token only while more than 60 seconds of its life remain.")
-    c3.metric("Expires at", local_time(report.expires_at_ms / 1000) if report.expires_at_ms else "—")
+    exp_s = report.expires_at_ms / 1000 if report.expires_at_ms else None
+    c3.metric("Expires at", local_time(exp_s, short=True), help=local_time(exp_s) if exp_s else None)
 
 
 countdown()

@@ -77,13 +77,17 @@ def browser_tz() -> dt.tzinfo:
     return dt.datetime.now().astimezone().tzinfo or dt.timezone.utc
 
 
-def local_time(epoch_s: float | None) -> str:
+def local_time(epoch_s: float | None, *, short: bool = False) -> str:
+    """A moment in the browser's time zone; ``short`` (for big metric tiles) drops the date when it is today."""
     if epoch_s is None or isinstance(epoch_s, bool) or not epoch_s:
         return "—"
     try:
         t = dt.datetime.fromtimestamp(float(epoch_s), tz=browser_tz())
     except (OverflowError, OSError, ValueError, TypeError):
         return "not a real date"
+    if short:
+        today = dt.datetime.now(tz=t.tzinfo).date()
+        return t.strftime("%H:%M:%S" if t.date() == today else "%d %b, %H:%M")
     return t.strftime("%d %b %Y, %H:%M:%S %Z")
 
 

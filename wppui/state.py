@@ -14,6 +14,24 @@ log = logging.getLogger("wppui")
 STARTED_SIMULATORS: list = []
 
 
+def require_app_shell() -> None:
+    """Every page file calls this first: it makes sure the page runs inside the app (gate, sidebar, banner).
+
+    A folder named ``pages/`` beside the entry script makes Streamlit treat the app as a legacy "pages folder"
+    app until some session has run ``st.navigation``. Until then, the first request of a fresh process for a
+    bookmarked ``/tokens`` or ``/connect`` runs that page file alone: no access gate, no sidebar, no demo
+    banner. Here the page notices it, switches Streamlit to the entry script's navigation, and reruns, so the
+    request is served by ``streamlit_app.py`` like every other one.
+    """
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # a Streamlit without this legacy mode
+        return
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 @st.cache_resource(show_spinner=False)
 def settings() -> Settings:
     return load_settings()

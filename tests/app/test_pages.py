@@ -54,6 +54,46 @@ def test_sidebar_and_banner_survive_a_page_switch(app):
     assert "Signed in as" in sidebar
 
 
+def test_a_page_run_alone_by_streamlit_still_goes_through_the_app(app_env):
+    """Without the fixture AppTest reruns only the page file (Streamlit's legacy ``pages/`` mode), exactly what a
+    real server does for the first bookmarked request after a restart: the page must send it back through the
+    entry script, so the gate, the sidebar and the demo banner are there."""
+    from streamlit.testing.v1 import AppTest
+
+    from .conftest import APP
+
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.run()
+    at.switch_page("pages/tokens.py").run()
+    assert not at.exception
+    sidebar = " ".join(str(getattr(e, "value", "")) for e in at.sidebar)
+    assert "Demo — simulated platform" in sidebar
+    assert "Access tokens" in texts(at)
+
+
+def test_numbers_problem_column_shows_the_live_answer_not_an_old_outage(app):
+    app.run()
+    create_number(app)
+    wait_for_qr(app)
+    click(app, "📷 Simulate the phone scan")
+    svc, sim = services()
+    row = svc.list_numbers()[0]
+    svc.store.update(row.id, last_error="The WPP Platform cannot be reached.")
+    svc.board.forget(row.id)
+    app.switch_page("pages/numbers.py").run()
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        table = app.dataframe[0].value
+        if "Connected" in table.loc[0, "Status"]:
+            break
+        time.sleep(0.3)
+        app.run()
+    assert "Connected" in table.loc[0, "Status"], table.to_dict("records")
+    assert table.loc[0, "Problem"] == "", table.to_dict("records")
+    # the number's own page still tells the history, with its time
+    app.switch_page("pages/number.py").run()
+    assert "Last problem (" in texts(app) and "cannot be reached" in texts(app)
+
 def test_connect_pair_by_simulated_scan_then_connected(app):
     app.run()
     create_number(app)
@@ -237,3 +277,16 @@ def test_number_page_disconnect_asks_then_stops(app):
     assert sim.accounts()[0]["status"] in ("offline", "OFFLINE")
     app.run()
     assert "not connected" in texts(app)
+
+
+def test_a_typed_organisation_id_is_used_even_when_the_list_shows_another(app):
+    app.run()
+    create_number(app)  # the list of organisations now offers ORG first
+    click(app, "Connect another number")
+    other = "223e4567-e89b-12d3-a456-426614174999"
+    assert app.selectbox[0].value == ORG
+    create_number(app, org=other, name="Second school")
+    assert not app.exception
+    svc, _ = services()
+    by_name = {r.display_name: r.organization_id for r in svc.list_numbers()}
+    assert by_name["Second school"] == other, by_name

@@ -32,6 +32,8 @@ def test_token_claims_countdown_expiry_diagnosis_refresh_and_reveal(page, app, c
 
     # claims and a countdown
     expect(page.get_by_text(f"Session saved for this number: {session}")).to_be_visible()
+    claims_grid = page.locator('[data-testid="stDataFrame"]').nth(1)
+    expect(claims_grid).to_contain_text("organizationId", timeout=15_000)
     claims = " ".join(grid_rows(page, nth=1))
     for claim in ("sub", session, "exp", "iat", "organizationId", connected_number["org"]):
         assert claim in claims, f"{claim!r} not in the claims table: {claims!r}"

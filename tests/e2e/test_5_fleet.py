@@ -63,7 +63,7 @@ def test_numbers_page_lists_200_numbers_with_their_statuses(browser, fleet_app):
         caption = page.get_by_text(re.compile(r"\d+ number\(s\) ·"))
         expect(caption).to_contain_text(f"{N} number(s)", timeout=20_000)
         # every status is known (no "Checking…", no "Cannot check"), and they are the platform's
-        expect(caption).to_contain_text(f"{N - N_CONNECTED} waiting for qr scan", timeout=60_000)
+        expect(caption).to_contain_text(f"{N - N_CONNECTED} waiting for QR scan", timeout=60_000)
         expect(caption).to_contain_text(f"{N_CONNECTED} connected")
         text = caption.inner_text()
         assert "checking" not in text.lower() and "cannot check" not in text, text
