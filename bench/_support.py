@@ -151,6 +151,19 @@ def rss_kb(pid: int) -> int:
     return 0
 
 
+def cpu_seconds(pids: Iterable[int]) -> float:
+    """utime + stime of the given processes (live ones), in seconds."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / tick
+
+
 def tree_rss_mb(pid: int) -> tuple[float, int]:
     """(RSS of the process and all its descendants in MB, number of processes)."""
     pids = process_tree(pid)
@@ -259,6 +272,52 @@ class AppServer:
             shutil.rmtree(self._own_tmp, ignore_errors=True)
 
     def __enter__(self) -> "AppServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+class SimProcess:
+    """The embedded simulator alone in its own process (`python -m wpp.simulator`), as the real platform is: its
+    CPU is not the console's. Stopped by the pid of the process group this object created."""
+
+    SECRET = "sim-platform-secret"  # the simulator's default (fake, loopback-only) platform secret
+
+    def __init__(self, *args: str):
+        self.port = free_port()
+        self.url = f"http://{LOOPBACK}:{self.port}"
+        self.args = list(args)
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 30.0) -> "SimProcess":
+        self.proc = subprocess.Popen([sys.executable, "-m", "wpp.simulator", "--port", str(self.port), *self.args],
+                                     cwd=str(ROOT), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     start_new_session=True)
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the simulator exited with {self.proc.returncode}")
+            try:
+                if httpx.get(self.url + "/_sim/stats", timeout=1.0).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        self.stop()
+        raise TimeoutError(f"the simulator did not answer in {timeout} s")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(5)
+
+    def __enter__(self) -> "SimProcess":
         return self.start()
 
     def __exit__(self, *exc) -> None:

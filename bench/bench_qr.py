@@ -140,8 +140,9 @@ def _rotation_figures(poll_s: float = 3.0) -> list[Figure]:
     med, _, mx = quantiles(latencies)
     notes.insert(0, "per rotation (s), rotated d s after the page last changed: " + ", ".join(
         f"d={d:.2f}: {lat:.2f}" for d, lat in zip(OFFSETS_S, latencies)))
-    notes.append(f"poll interval {poll_s:.0f} s (fragment run_every); expected latency = time to the next panel "
-                 "run (0..interval) + fetch and render")
+    notes.append(f"poll interval WPP_POLL_SECONDS = {poll_s:g} s; the panel is an st.fragment(run_every=...), so the "
+                 "latency is the wait for its next run (0..its period) + fetch and render (~0.2 s); a period equal "
+                 "to the interval would make the worst case the interval plus that")
     return [
         Figure("qr", f"platform QR rotation -> new QR on the page, worst of {len(latencies)}", f"{mx:.2f} s",
                f"<= {poll_s:.0f} s", mx <= poll_s, notes),

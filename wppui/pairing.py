@@ -19,7 +19,9 @@ INSTRUCTIONS = """
 def pairing_panel(integration_id: str) -> None:
     """Renders a self-refreshing block (st.fragment) so the rest of the page is not re-run."""
     svc = state.service()
-    interval = state.settings().poll_seconds
+    # A rotated QR must be on screen within one polling interval. The fragment waits its whole period before
+    # it asks again, then fetches and draws (~0.2 s), so it runs at two thirds of the interval.
+    interval = max(0.5, state.settings().poll_seconds * 2 / 3)
 
     @st.fragment(run_every=interval)
     def _panel():

@@ -29,12 +29,15 @@ def test_counters_count_platform_calls_only(api, sim):
         },
         "tokens_minted": 1,
         "clients_created": 1,
+        "in_flight": 0,
+        "peak_in_flight": 1,
     }
     assert api.http.get("/_sim/stats").json() == stats
     assert sim.count("GET /api/accounts/{session}/status") == 3
     assert sim.count("GET /api/accounts/{session}/qr") == 0
     sim.reset_counters()
-    assert sim.stats() == {"requests": {}, "tokens_minted": 0, "clients_created": 0}
+    assert sim.stats() == {"requests": {}, "tokens_minted": 0, "clients_created": 0, "in_flight": 0,
+                           "peak_in_flight": 0}
     api.status(session, h)  # accounts and tokens survive a counter reset
     assert sim.count("GET /api/accounts/{session}/status") == 1
     assert api.http.post("/_sim/reset").status_code == 200

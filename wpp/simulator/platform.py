@@ -200,10 +200,19 @@ class Platform:
             self._requests: dict[str, int] = {}
             self._tokens_minted = 0
             self._clients_created = 0
+            self._in_flight = getattr(self, "_in_flight", 0)  # requests being answered right now survive a reset
+            self._peak_in_flight = self._in_flight
 
     def count_request(self, key: str) -> None:
+        """A platform request arrived (its answer is still to come: see :meth:`request_done`)."""
         with self.lock:
             self._requests[key] = self._requests.get(key, 0) + 1
+            self._in_flight += 1
+            self._peak_in_flight = max(self._peak_in_flight, self._in_flight)
+
+    def request_done(self) -> None:
+        with self.lock:
+            self._in_flight = max(0, self._in_flight - 1)
 
     def stats(self) -> dict:
         with self.lock:
@@ -211,6 +220,8 @@ class Platform:
                 "requests": dict(self._requests),
                 "tokens_minted": self._tokens_minted,
                 "clients_created": self._clients_created,
+                "in_flight": self._in_flight,
+                "peak_in_flight": self._peak_in_flight,
             }
 
     def count(self, endpoint: str) -> int:

@@ -153,6 +153,7 @@ class _Handler(BaseHTTPRequestHandler):
     # --- dispatch -------------------------------------------------------------------------------
     def _dispatch(self) -> None:
         sim = self.server.sim
+        counted = False
         try:
             try:
                 raw = self._read_body()
@@ -170,6 +171,7 @@ class _Handler(BaseHTTPRequestHandler):
 
             key, fn, params = self._route(self.ROUTES, segments)
             sim.platform.count_request(key)
+            counted = True
             latency = float(sim.knobs.latency_s or 0)
             if latency > 0:
                 time.sleep(latency)
@@ -192,6 +194,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_json(500, {"error": f"Internal simulator error ({type(exc).__name__})"}, close=True)
             except OSError:
                 self.close_connection = True
+        finally:
+            if counted:
+                sim.platform.request_done()
 
     def _route(self, routes, segments):
         other_method = False
