@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -22,19 +20,11 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results"
 CORES = os.cpu_count() or 1
-LOOPBACK = "127.0.0.1"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 if str(ROOT) not in sys.path:  # `python bench/bench_x.py` from anywhere
     sys.path.insert(0, str(ROOT))
+
+# one harness for starting the app, Chromium and seeding numbers, shared with the end-to-end tests
+from tests.harness import LOOPBACK, AppProcess, free_port, launch_chromium, seed_numbers  # noqa: E402,F401 (re-exported)
 
 
 # --- figures ---------------------------------------------------------------------------------------
@@ -110,13 +100,6 @@ def log(msg: str) -> None:
     print(f"  · {msg}", flush=True)
 
 
-# --- loopback ports ------------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((LOOPBACK, 0))
-        return s.getsockname()[1]
-
-
 # --- memory --------------------------------------------------------------------------------------------
 def _children(pid: int) -> list[int]:
     kids: list[int] = []
@@ -171,111 +154,13 @@ def tree_rss_mb(pid: int) -> tuple[float, int]:
 
 
 # --- the app under `streamlit run` ---------------------------------------------------------------------
-class AppServer:
-    """`streamlit run streamlit_app.py` in demo mode on loopback, with its own data folder and simulator port.
-
-    Only the process this object started is ever stopped (by its pid / process group).
-    """
-
-    def __init__(self, *, data_dir: str | None = None, env: dict | None = None, poll_seconds: float | None = None,
-                 qr_rotate_s: float | None = None):
-        self._own_tmp = None
-        if data_dir is None:
-            self._own_tmp = tempfile.mkdtemp(prefix="wpp-bench-app-")
-            data_dir = self._own_tmp
-        self.data_dir = data_dir
-        self.port = free_port()
-        self.sim_port = free_port()
-        while self.sim_port == self.port:
-            self.sim_port = free_port()
-        self.url = f"http://{LOOPBACK}:{self.port}"
-        self.sim_url = f"http://{LOOPBACK}:{self.sim_port}"
-        self.env = {k: v for k, v in os.environ.items()
-                    if k not in ("WPP_BASE_URL", "WPP_SECRET", "SUPABASE_URL", "SUPABASE_KEY", "DATABASE_URL",
-                                 "WPP_DEMO_SIGN_IN")}
-        self.env.update({
-            "WPP_DATA_DIR": data_dir,
-            "WPP_SECRETS_FILE": "/nonexistent",
-            "WPP_SIM_PORT": str(self.sim_port),
-            "PYTHONUNBUFFERED": "1",
-        })
-        if poll_seconds is not None:
-            self.env["WPP_POLL_SECONDS"] = str(poll_seconds)
-        if qr_rotate_s is not None:
-            self.env["WPP_SIM_QR_ROTATE"] = str(qr_rotate_s)
-        self.env.update(env or {})
-        self.proc: subprocess.Popen | None = None
-        self.started_at: float | None = None
-        self._log = None
-
-    @property
-    def db_path(self) -> str:
-        return f"{self.data_dir}/wpp-console.db"
-
-    def start(self) -> "AppServer":
-        self._log = tempfile.NamedTemporaryFile(prefix="wpp-bench-streamlit-", suffix=".log", delete=False)
-        cmd = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
-               "--server.port", str(self.port), "--server.address", LOOPBACK, "--server.headless", "true",
-               "--browser.gatherUsageStats", "false"]
-        self.started_at = time.perf_counter()
-        self.proc = subprocess.Popen(cmd, cwd=str(ROOT), env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-        return self
-
-    def wait_healthy(self, timeout: float = 30.0) -> float:
-        """Seconds from start() until /_stcore/health answers ok."""
-        deadline = time.perf_counter() + timeout
-        while time.perf_counter() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {self.proc.returncode}; log: {self.log_tail()}")
-            try:
-                if httpx.get(self.url + "/_stcore/health", timeout=1.0).text.strip() == "ok":
-                    return time.perf_counter() - self.started_at
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        raise TimeoutError(f"streamlit did not become healthy in {timeout} s; log: {self.log_tail()}")
-
-    def wait_simulator(self, timeout: float = 30.0) -> None:
-        deadline = time.perf_counter() + timeout
-        while time.perf_counter() < deadline:
-            try:
-                if httpx.get(self.sim_url + "/_sim/stats", timeout=1.0).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise TimeoutError("the app's simulator did not start (open a page first: it starts with the service)")
-
-    def log_tail(self, n: int = 2000) -> str:
-        try:
-            return Path(self._log.name).read_text(errors="replace")[-n:]
-        except Exception:  # noqa: BLE001
-            return "(no log)"
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)  # the group this object created (start_new_session)
-            except ProcessLookupError:
-                pass
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(5)
-        if self._log is not None:
-            self._log.close()
-            with contextlib.suppress(OSError):
-                os.unlink(self._log.name)
-        if self._own_tmp:
-            shutil.rmtree(self._own_tmp, ignore_errors=True)
-
-    def __enter__(self) -> "AppServer":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+@contextlib.contextmanager
+def app_server(**env):
+    """The app as README.md starts it (tests/harness.py), spawned and not yet healthy (``wait_healthy``), with a
+    throw-away data folder and log; ``env`` adds settings, e.g. ``WPP_POLL_SECONDS=3``."""
+    with tempfile.TemporaryDirectory(prefix="wpp-bench-app-") as tmp:
+        with AppProcess("bench", Path(tmp) / "data", log_dir=Path(tmp), **env).spawn() as app:
+            yield app
 
 
 class SimProcess:
@@ -322,36 +207,3 @@ class SimProcess:
 
     def __exit__(self, *exc) -> None:
         self.stop()
-
-
-def launch_chromium(pw):
-    return pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-
-
-def seed_numbers(sim_url: str, db_path: str, n: int, *, name_prefix: str = "Bench") -> list[dict]:
-    """Create ``n`` numbers as the service would leave them: a platform client on the simulator at ``sim_url``
-    (over HTTP, with the simulator's platform secret), its first token, and a row in the SQLite file at
-    ``db_path`` holding apiKey, session, token and expiry (the settings keys the service writes)."""
-    import uuid
-    from concurrent.futures import ThreadPoolExecutor
-
-    from wpp.store.sqlite import SqliteStore
-    from wpp.tokens import expiry_from
-
-    secret = "sim-platform-secret"  # the embedded simulator's (fake, loopback-only) platform secret
-    store = SqliteStore(db_path)
-    with httpx.Client(base_url=sim_url, timeout=10, headers={"Authorization": f"Bearer {secret}"}) as http:
-        def one(i: int) -> dict:
-            org = str(uuid.uuid4())
-            body = http.post("/api/integrations/wpp/create", json={"organizationId": org}).json()
-            tok = http.post("/auth/token", json={"apiKey": body["apiKey"]}).json()
-            exp_ms, _ = expiry_from(tok["token"], tok.get("expiresIn"), time.time())
-            row = store.create(org, name=f"{name_prefix} {i:03d}",
-                               settings={"wppApiKey": body["apiKey"], "wppAccountNumber": body["session"],
-                                         "wppJwtToken": tok["token"], "wppJwtExpiresAt": exp_ms})
-            return {"id": row.id, "org": org, "session": body["session"]}
-
-        with ThreadPoolExecutor(8) as pool:
-            out = list(pool.map(one, range(n)))
-    store.close()
-    return out

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _support import (CORES, AppServer, Figure, cpu_seconds, launch_chromium, log, process_tree,  # noqa: E402
+from _support import (CORES, app_server, Figure, cpu_seconds, launch_chromium, log, process_tree,  # noqa: E402
                       seed_numbers, standalone, tree_rss_mb)
 
 ROWS = 500
@@ -64,7 +64,7 @@ def _cpu(app_pid: int) -> tuple[float, float]:
 def run() -> list[Figure]:
     from playwright.sync_api import sync_playwright
 
-    with AppServer() as app, sync_playwright() as pw:
+    with app_server() as app, sync_playwright() as pw:
         app.wait_healthy()
         sampler = Sampler(app.proc.pid)
         sampler.start()

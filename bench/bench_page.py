@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _support import LOOPBACK, ROOT, AppServer, Figure, launch_chromium, log, quantiles, seed_numbers, standalone  # noqa: E402
+from _support import LOOPBACK, ROOT, app_server, Figure, launch_chromium, log, quantiles, seed_numbers, standalone  # noqa: E402
 
 ROWS = 500
 RUNS = 7
@@ -140,7 +140,7 @@ def _cold_start_figures() -> list[Figure]:
                 page = ctx.new_page()
                 marks: dict[str, float] = {}
                 page.on("websocket", lambda ws: marks.setdefault("ws", time.perf_counter()))
-                with AppServer() as app:
+                with app_server() as app:
                     t0 = app.started_at
                     listening = _wait_listening(app.port, t0)
                     page.goto(app.url, timeout=60000)

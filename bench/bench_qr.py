@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _support import AppServer, Figure, launch_chromium, log, quantiles, standalone  # noqa: E402
+from _support import app_server, Figure, launch_chromium, log, quantiles, standalone  # noqa: E402
 
 PAYLOADS = 200
 GOAL_MS = 10.0
@@ -102,7 +102,7 @@ def _rotation_figures(poll_s: float = 3.0) -> list[Figure]:
 
     latencies: list[float] = []
     notes: list[str] = []
-    with AppServer(qr_rotate_s=600, poll_seconds=poll_s) as app, sync_playwright() as pw:
+    with app_server(WPP_SIM_QR_ROTATE=600, WPP_POLL_SECONDS=poll_s) as app, sync_playwright() as pw:
         app.wait_healthy()
         browser = launch_chromium(pw)
         try:

@@ -6,14 +6,15 @@ straight into the app's SQLite file, as if they had been created over months.
 from __future__ import annotations
 
 import re
-import uuid
 
-import httpx
 import pytest
 from playwright.sync_api import expect
 
 from ._ui import assert_no_python_errors, goto, grid_rows, shot
-from .conftest import AppProcess, open_page
+from tests.harness import seed_numbers
+from wpp.store.sqlite import SqliteStore
+
+from .conftest import app_process, open_page
 
 pytestmark = pytest.mark.e2e
 
@@ -23,37 +24,21 @@ N_CONNECTED = 40
 
 @pytest.fixture(scope="module")
 def fleet_app(browser, tmp_path_factory):
-    a = AppProcess("fleet", tmp_path_factory.mktemp("wpp-fleet"), WPP_POLL_SECONDS=2, WPP_SIM_QR_ROTATE=600).start()
+    a = app_process("fleet", tmp_path_factory.mktemp("wpp-fleet"), WPP_POLL_SECONDS=2, WPP_SIM_QR_ROTATE=600).start()
     try:
         ctx, page = open_page(browser, a.url)
         page.goto("/")  # starts the embedded simulator (and opens the store)
         a.wait_simulator()
         ctx.close()
-        seed(a)
+        seed_numbers(a.sim_url, a.db_path, N, name="Fleet {i:03d}", connected=N_CONNECTED, mint=False, workers=1)
+        store = SqliteStore(a.db_path)
+        try:
+            assert len(store.list_integrations()) == N
+        finally:
+            store.close()
         yield a
     finally:
         a.stop()
-
-
-def seed(app: AppProcess) -> None:
-    from wpp.store.sqlite import SqliteStore
-
-    store = SqliteStore(app.db_path)
-    try:
-        with httpx.Client(base_url=app.sim_url, timeout=10,
-                          headers={"Authorization": "Bearer sim-platform-secret"}) as http:
-            for i in range(1, N + 1):
-                org = str(uuid.uuid4())
-                r = http.post("/api/integrations/wpp/create", json={"organizationId": org})
-                r.raise_for_status()
-                cc = r.json()
-                store.create(org, name=f"Fleet {i:03d}",
-                             settings={"wppApiKey": cc["apiKey"], "wppAccountNumber": cc["session"]})
-                if i <= N_CONNECTED:  # some phones are already linked
-                    http.post(f"/_sim/accounts/{cc['session']}/status", json={"state": "connected"}).raise_for_status()
-        assert len(store.list_integrations()) == N
-    finally:
-        store.close()
 
 
 def test_numbers_page_lists_200_numbers_with_their_statuses(browser, fleet_app):

@@ -11,13 +11,13 @@ import pytest
 from playwright.sync_api import expect
 
 from ._ui import goto, shot, visible_text
-from .conftest import AppProcess, open_page
+from .conftest import app_process, open_page
 
 pytestmark = pytest.mark.e2e
 
 
 def test_first_visit_to_a_bookmarked_page_still_asks_to_sign_in(browser, tmp_path):
-    app = AppProcess("first-visit-sign-in", tmp_path / "data", WPP_DEMO_SIGN_IN=1).start()
+    app = app_process("first-visit-sign-in", tmp_path / "data", WPP_DEMO_SIGN_IN=1).start()
     try:
         ctx, page = open_page(browser, app.url)
         goto(page, "/tokens")
@@ -32,7 +32,7 @@ def test_first_visit_to_a_bookmarked_page_still_asks_to_sign_in(browser, tmp_pat
 
 
 def test_first_visit_to_a_bookmarked_page_shows_the_whole_app(browser, tmp_path):
-    app = AppProcess("first-visit-demo", tmp_path / "data").start()
+    app = app_process("first-visit-demo", tmp_path / "data").start()
     try:
         ctx, page = open_page(browser, app.url)
         goto(page, "/connect", title="➕ Connect a WhatsApp number")

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import io
 import logging
-import threading
 
 import pytest
 import zxingcpp
@@ -23,6 +22,8 @@ from wpp.errors import (
 from wpp.models import ConnState, MintedToken
 from wpp.qr import qr_to_png
 from wpp.tokens import TokenManager
+
+from tests.harness import run_together
 
 TOKEN = "POST /auth/token"
 STATUS = "GET /api/accounts/{session}/status"
@@ -126,21 +127,7 @@ def test_fifty_threads_asking_for_one_key_cause_one_mint(sim, client_for, org):
     saved = []
     tokens = TokenManager(client, on_new_token=lambda k, m: saved.append(m))
     sim.reset_counters()
-    barrier = threading.Barrier(50)
-    got, errors = [], []
-
-    def worker():
-        try:
-            barrier.wait()
-            got.append(tokens.get("row-1", created.api_key).token.reveal())
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=worker) for _ in range(50)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(10)
+    got, errors = run_together(lambda: tokens.get("row-1", created.api_key).token.reveal(), 50)
     assert not errors
     assert sim.count(TOKEN) == 1
     assert len(got) == 50 and len(set(got)) == 1 and len(saved) == 1
@@ -153,21 +140,8 @@ def test_fifty_calls_after_the_platform_drops_tokens_cause_one_refresh(sim, clie
     tokens.get("row-1", created.api_key)
     sim.expire_tokens()
     sim.reset_counters()
-    barrier = threading.Barrier(50)
-    states, errors = [], []
-
-    def worker():
-        try:
-            barrier.wait()
-            states.append(client.get_status(created.session, tokens.auth_for("row-1", created.api_key)).state)
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=worker) for _ in range(50)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(10)
+    states, errors = run_together(
+        lambda: client.get_status(created.session, tokens.auth_for("row-1", created.api_key)).state, 50)
     assert not errors, errors[:3]
     assert len(states) == 50
     assert sim.count(TOKEN) == 1

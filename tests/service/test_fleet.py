@@ -1,11 +1,12 @@
 """The fleet refresh asks the platform concurrently, but never with more requests at once than configured."""
 from __future__ import annotations
 
-import threading
 import uuid
 
 from wpp.client import WppClient
 from wpp.models import ConnState
+
+from tests.harness import run_together
 
 
 def test_fleet_refresh_is_concurrent_and_bounded(make_service, sim):
@@ -34,19 +35,7 @@ def test_client_never_opens_more_connections_than_configured(sim):
     minted = client.mint_token(created.api_key)
     sim.knobs.latency_s = 0.1
     sim.reset_counters()
-    errors = []
-
-    def ask():
-        try:
-            client.get_status(created.session, minted.token)
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=ask) for _ in range(30)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    _, errors = run_together(lambda: client.get_status(created.session, minted.token), 30)
     client.close()
     assert not errors, errors
     stats = sim.stats()

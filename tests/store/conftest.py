@@ -11,7 +11,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -20,6 +19,8 @@ from pathlib import Path
 import pytest
 
 from wpp.store.postgres import migration_path
+
+from tests.harness import free_port
 
 MIGRATION = migration_path()
 
@@ -61,12 +62,6 @@ def _find_bin(name: str) -> str | None:
         return found
     candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
     return candidates[-1] if candidates else None
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -126,7 +121,7 @@ def pg_cluster():
         cmd = as_user + ([" ".join(args)] if as_user and as_user[0] == "su" else args)
         return subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=120, **kw)
 
-    port = _free_port()
+    port = free_port()
     started = False
     try:
         try:

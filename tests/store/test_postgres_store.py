@@ -1,20 +1,15 @@
 """What only PostgresStore promises: a description without the password, driver errors in words."""
 from __future__ import annotations
 
-import socket
 
 import pytest
 
 from wpp.errors import StoreError
 from wpp.store import PostgresStore, open_store
 
+from tests.harness import free_port
+
 PASSWORD = "pw-Very-Secret-123456"
-
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_description_and_open_store_without_connecting():
@@ -26,7 +21,7 @@ def test_description_and_open_store_without_connecting():
 
 
 def test_unreachable_server_is_a_store_error_without_the_password():
-    store = PostgresStore(f"postgresql://wpp:{PASSWORD}@127.0.0.1:{_closed_port()}/office", connect_timeout_s=2)
+    store = PostgresStore(f"postgresql://wpp:{PASSWORD}@127.0.0.1:{free_port()}/office", connect_timeout_s=2)  # a free port: nothing listens
     with pytest.raises(StoreError, match="cannot be reached") as info:
         store.list_integrations()
     for text in (str(info.value), info.value.detail, repr(info.value)):

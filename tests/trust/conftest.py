@@ -16,8 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from wpp.client import WppClient
-from wpp.service import WppService
 from wpp.store.sqlite import SqliteStore
 
 HERE = Path(__file__).resolve().parent
@@ -121,37 +119,6 @@ RECORD = TrustRecord()
 @pytest.fixture(scope="session")
 def trust() -> TrustRecord:
     return RECORD
-
-
-# --- service fixtures (same pattern as tests/service) ------------------------------------------------
-@pytest.fixture
-def store(tmp_path):
-    s = SqliteStore(tmp_path / "wpp.db")
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def make_service(sim, store):
-    made = []
-
-    def make(*, transport=None, timeout=2.0, store_=None, **kw):
-        kw.setdefault("activation_wait_s", 1.0)
-        client = WppClient(sim.base_url, secret=sim.secret, timeout=timeout, connect_timeout=1.0, transport=transport,
-                           clock=kw.get("clock"))
-        svc = WppService(client, store_ or store, secret=sim.secret, **kw)
-        made.append(svc)
-        return svc
-
-    yield make
-    for s in made:
-        s.close()
-        s.client.close()
-
-
-@pytest.fixture
-def svc(make_service):
-    return make_service()
 
 
 # --- docs/trust.md ---------------------------------------------------------------------------------

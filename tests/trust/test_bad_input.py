@@ -8,8 +8,6 @@ answer leaves every row and its ``settings`` byte-identical apart from the recor
 """
 from __future__ import annotations
 
-import json
-import math
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
