@@ -32,7 +32,9 @@ with guarded("The list of numbers could not be read"):
         table = []
         for r in rows:
             fr = snap.get(r.id)
-            unfinished = r.token_pending or not (r.api_key and r.session)
+            # a number saved without its first token is finished as soon as a status check got one for it
+            # (the token is written back; this run's rows were read just before the check)
+            unfinished = not (r.api_key and r.session) or (r.token_pending and (fr is None or fr.status is None))
             if unfinished:
                 status = "🟡 Not finished — open to finish creating"
                 problem = ("Creating stopped" + (f" on {iso_local(r.last_error_at)}" if r.last_error_at else "")

@@ -290,3 +290,22 @@ def test_a_typed_organisation_id_is_used_even_when_the_list_shows_another(app):
     svc, _ = services()
     by_name = {r.display_name: r.organization_id for r in svc.list_numbers()}
     assert by_name["Second school"] == other, by_name
+
+
+def test_numbers_page_shows_a_pending_number_as_finished_once_its_status_check_got_a_token(app):
+    """A number saved without its first token is finished by the status check itself (it mints and saves one):
+    the same page run that shows the check's answer must not still call the number unfinished."""
+    app.run()
+    svc, sim = services()
+    svc.tokens.activation_wait_s = 0.5
+    sim.knobs.key_activation_delay_s = 60
+    create_number(app)
+    assert svc.list_numbers()[0].token_pending
+    sim.knobs.key_activation_delay_s = 0
+    svc.board.forget(svc.list_numbers()[0].id)
+    app.switch_page("pages/numbers.py").run()  # its first list: the page waits briefly for the first check
+    table = app.dataframe[0].value
+    assert "Not finished" not in table.loc[0, "Status"], table.to_dict("records")
+    assert "Waiting for QR scan" in table.loc[0, "Status"] or "Starting" in table.loc[0, "Status"], \
+        table.to_dict("records")
+    assert not svc.list_numbers()[0].token_pending  # the check saved the token

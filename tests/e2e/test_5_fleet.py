@@ -55,6 +55,7 @@ def test_numbers_page_lists_200_numbers_with_their_statuses(browser, fleet_app):
 
         grid = page.locator('[data-testid="stDataFrame"]').first
         assert grid.locator('[role="grid"], table').first.get_attribute("aria-rowcount") in (str(N + 1), None)
+        expect(grid).to_contain_text("Fleet 001", timeout=15_000)
         rows = grid_rows(page)
         assert any("Fleet 001" in r and "🟢 Connected" in r for r in rows), rows[:5]
         shot(page, "journey5-fleet-top")
