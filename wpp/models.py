@@ -9,6 +9,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import keys
+from .i18n import N_, Text
 from .masking import Secret, mask
 
 
@@ -21,15 +23,16 @@ class ConnState(str, enum.Enum):
 
     @property
     def label(self) -> str:
-        return _LABELS[self]
+        """The state in words, in the current language."""
+        return str(_LABELS[self])
 
 
 _LABELS = {
-    ConnState.CONNECTED: "Connected",
-    ConnState.QR_REQUIRED: "Waiting for QR scan",
-    ConnState.STARTING: "Starting",
-    ConnState.OFFLINE: "Offline",
-    ConnState.UNKNOWN: "Unknown",
+    ConnState.CONNECTED: N_("Connected"),
+    ConnState.QR_REQUIRED: N_("Waiting for the QR scan"),
+    ConnState.STARTING: N_("Starting"),
+    ConnState.OFFLINE: N_("Offline"),
+    ConnState.UNKNOWN: N_("Unknown"),
 }
 
 _SPELLINGS = {
@@ -62,22 +65,24 @@ _SPELLINGS = {
 
 @dataclass(frozen=True)
 class Status:
-    """A connection state plus the platform's own word for it."""
+    """A connection state plus the platform's own word for it (and the phone's own number, when the platform's
+    answer carried one: digits with the country code)."""
 
     state: ConnState
     raw: str
+    phone: str | None = None
 
     @classmethod
-    def parse(cls, raw: Any) -> "Status":
+    def parse(cls, raw: Any, phone: str | None = None) -> "Status":
         text = "" if raw is None else str(raw).strip()
         key = text.lower().replace("-", "_").replace(" ", "_")
         state = _SPELLINGS.get(key) or _SPELLINGS.get(key.replace("_", ""), ConnState.UNKNOWN)
-        return cls(state=state, raw=text)
+        return cls(state=state, raw=text, phone=phone)
 
     @property
     def label(self) -> str:
         if self.state is ConnState.UNKNOWN:
-            return f"Unknown ({self.raw or 'empty'})"
+            return str(N_("Unknown ({word})", word=self.raw or "—"))
         return self.state.label
 
     @property
@@ -148,20 +153,20 @@ class Integration:
     # --- settings keys, read in one place -------------------------------------------
     @property
     def api_key(self) -> str | None:
-        return self.settings.get("wppApiKey") or None
+        return self.settings.get(keys.API_KEY) or None
 
     @property
     def session(self) -> str | None:
-        v = self.settings.get("wppAccountNumber")
+        v = self.settings.get(keys.SESSION)
         return str(v) if v not in (None, "") else None
 
     @property
     def jwt(self) -> str | None:
-        return self.settings.get("wppJwtToken") or None
+        return self.settings.get(keys.JWT) or None
 
     @property
     def jwt_expires_at_ms(self) -> int | None:
-        v = self.settings.get("wppJwtExpiresAt")
+        v = self.settings.get(keys.JWT_EXPIRES_AT)
         try:
             return int(v) if v not in (None, "") else None
         except (TypeError, ValueError):
@@ -169,7 +174,7 @@ class Integration:
 
     @property
     def sub_org_id(self) -> str | None:
-        return self.settings.get("wppSubOrgId") or None
+        return self.settings.get(keys.SUB_ORG) or None
 
     @property
     def token_pending(self) -> bool:
@@ -181,8 +186,7 @@ class Integration:
         return self.name or (f"Session {self.session}" if self.session else f"Number {self.id[:8]}")
 
     def masked_settings(self) -> dict:
-        secret_keys = {"wppApiKey", "wppJwtToken"}
-        return {k: (mask(str(v)) if k in secret_keys and v else v) for k, v in self.settings.items()}
+        return {k: (mask(str(v)) if k in keys.SECRET_KEYS and v else v) for k, v in self.settings.items()}
 
     def __repr__(self) -> str:
         return (
@@ -193,13 +197,111 @@ class Integration:
 
 @dataclass(frozen=True)
 class ActivityEntry:
-    """One line of the activity log. ``detail`` must never hold a secret (the store scrubs it too)."""
+    """One line of the activity log (the diary on the Activity page).
 
-    action: str  # create | refresh | send | stop | pair | resume | test | rename | deactivate
+    ``action`` is a code (create | resume | pair | refresh | test | send | stop | rename | remove | restore |
+    sign_in | sign_in_failed | sign_in_throttled | sign_out | organization_added | ...); ``message`` is the line
+    as a translatable message (``wpp.i18n.Text.to_json()``: ``{"msgid": ..., "params": {...}}``), rendered in
+    the reader's language; ``detail`` is the same in English (search, old entries, other tools).
+    ``detail`` and the message's values must never hold a secret (the store scrubs them too).
+    """
+
+    action: str
     outcome: str  # ok | error
     actor: str
     integration_id: str | None = None
     organization_id: str | None = None
     detail: str = ""
     at: str | None = None  # ISO 8601 UTC, set by the store when None
+    id: int | None = None
+    message: dict | None = None
+
+    def text(self) -> "Text | str":
+        """The line in the current language (the English ``detail`` for entries without a message)."""
+        if self.message and isinstance(self.message, dict) and self.message.get("msgid"):
+            return Text.from_json(self.message)
+        return self.detail
+
+
+@dataclass(frozen=True)
+class Organization:
+    """A school (organisation) as staff know it: by name.
+
+    ``source``: ``"platform"`` when it comes from the school platform's own table (``organizations`` by default,
+    configurable), ``"console"`` when staff named it in the console (the console's own table).
+    """
+
+    id: str
+    name: str
+    source: str = "console"
+
+
+@dataclass(frozen=True)
+class SignInSession:
+    """A lasting sign-in, kept server-side; the browser holds only an opaque id in a signed HttpOnly cookie.
+
+    Life: the tab where someone signed in gets a one-time *ticket* (``ticket_hash`` stored, valid until
+    ``ticket_expires_at``); the browser hands it to the console's own route, which turns it into the lasting
+    sign-in (``id_hash`` set, ticket cleared) and sets the cookie. The store keeps SHA-256 hashes of the ticket and
+    of the id, never the values. ``key`` is a public, stable handle (a uuid4, not a credential): a tab remembers it
+    to notice at once when the sign-in was ended elsewhere. ``identity`` is the person as plain JSON (built and
+    read by ``wpp.access``; never a password, a hash or a platform secret). Times are Unix seconds.
+    """
+
+    key: str
+    identity: dict
+    created_at: float
+    expires_at: float
+    id_hash: str | None = None
+    ticket_hash: str | None = None
+    ticket_expires_at: float | None = None
+    last_seen_at: float | None = None
+    revoked_at: float | None = None
+
+    def active(self, now: float) -> bool:
+        return self.revoked_at is None and now < self.expires_at
+
+
+@dataclass(frozen=True)
+class StatusRecord:
+    """One number's entry on the shared status board (table ``wpp_console_status``), written by the poller.
+
+    ``state`` is a :class:`ConnState` value or None (never answered yet); ``since`` is when the number entered
+    that state; ``checked_at`` the last poll (successful or not), ``ok_at`` the last answer; ``failures`` counts
+    consecutive failed polls; ``error`` is the last failure as ``{"kind", "status", "message", "action"}``
+    (message/action as ``Text.to_json()`` or plain English), None after a good answer; ``next_check_at`` is when
+    the poller asks again; ``phone`` the phone's own number when the platform reported it. Times: Unix seconds.
+    """
+
+    integration_id: str
+    state: str | None = None
+    raw: str | None = None
+    since: float | None = None
+    checked_at: float | None = None
+    ok_at: float | None = None
+    failures: int = 0
+    error: dict | None = None
+    next_check_at: float | None = None
+    phone: str | None = None
+
+    @property
+    def conn_state(self) -> ConnState | None:
+        try:
+            return ConnState(self.state) if self.state else None
+        except ValueError:
+            return ConnState.UNKNOWN
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """A line of a number's connection history (table ``wpp_console_status_history``): it went from ``previous``
+    to ``state`` at ``at`` (Unix seconds). ``error`` as in :class:`StatusRecord` when the change was to
+    "cannot be checked"."""
+
+    integration_id: str
+    state: str | None
+    at: float
+    previous: str | None = None
+    raw: str | None = None
+    error: dict | None = None
     id: int | None = None

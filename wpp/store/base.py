@@ -1,31 +1,60 @@
 """The storage protocol the service uses.
 
 Backends: ``sqlite`` (embedded default), ``supabase`` (production, through PostgREST) and ``postgres``
-(psycopg, ``DATABASE_URL``; runs the same SQL functions as Supabase). ``wpp.store.open_store`` picks one.
+(psycopg + psycopg_pool, ``DATABASE_URL``; runs the same SQL functions as Supabase). ``wpp.store.open_store``
+picks one.
+
+Besides the school platform's ``messenger_integrations`` rows (one per number), the console keeps tables of its own
+(created by ``supabase/migrations/*.sql`` on PostgreSQL/Supabase, by the store itself in SQLite):
+
+* ``wpp_console_activity``: the diary of who did what;
+* ``wpp_console_organizations``: organisation names staff gave, where the school platform has no table of them;
+* ``wpp_console_sessions``: lasting sign-ins (hash of the browser's opaque id -> who);
+* ``wpp_console_secrets``: random secrets every replica shares (the sign-in cookie's signing key);
+* ``wpp_console_status`` and ``wpp_console_status_history``: the shared status board and every change;
+* ``wpp_console_leases``: named leases with an expiry (which replica polls; token mints where no advisory lock
+  exists).
 """
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Iterable, Protocol, runtime_checkable
 
-from ..models import ActivityEntry, Integration
+from ..models import ActivityEntry, Integration, Organization, SignInSession, StatusChange, StatusRecord
+
+
+@dataclass(frozen=True)
+class OrgTable:
+    """Where the school platform keeps its organisations' names (same database as ``messenger_integrations``).
+
+    Configured with ``WPP_ORG_TABLE`` / ``WPP_ORG_ID_COLUMN`` / ``WPP_ORG_NAME_COLUMN``; names are SQL identifiers
+    (``[A-Za-z_][A-Za-z0-9_]*``, optionally ``schema.table``) and are checked before use.
+    """
+
+    table: str = "organizations"
+    id_column: str = "id"
+    name_column: str = "name"
 
 
 @runtime_checkable
 class IntegrationStore(Protocol):
-    """Rows of ``messenger_integrations`` (messenger_type='whatsapp', provider='wpp') and the activity log.
+    """Rows of ``messenger_integrations`` (messenger_type='whatsapp', provider='wpp') and the console's own tables.
 
     Every method raises ``wpp.errors.StoreError`` (or ``IntegrationNotFound``) on failure, never a driver error.
-    Timestamps are ISO 8601 strings in UTC (``2025-01-31T09:15:00.123456+00:00``).
+    Timestamps of rows and activity are ISO 8601 strings in UTC (``2025-01-31T09:15:00.123456+00:00``); the
+    console's own records (sessions, status, leases) use Unix seconds (float), as their dataclasses say.
 
     Ids: an unknown id, a malformed one (not a UUID) and the id of a row of another messenger or provider all
     raise ``IntegrationNotFound``; rows that are not WhatsApp/WPP are never listed or changed.
     "Active" means no on/off column (``is_active`` / ``is_enabled``, whichever the table has) says false.
-    All methods may be called from several threads at once.
+    All methods may be called from several threads (and processes sharing the database) at once.
     """
 
     #: short human description for the Settings page, secrets masked (e.g. "SQLite file /home/x/.wpp-console/wpp.db")
     description: str
 
+    # --- numbers ------------------------------------------------------------------------------------------------
     def list_integrations(self, organization_id: str | None = None, *, include_inactive: bool = False) -> list[Integration]:
         """All WPP WhatsApp integrations (or one organisation's), oldest first; active ones only unless
         ``include_inactive``."""
@@ -59,13 +88,93 @@ class IntegrationStore(Protocol):
         primary (atomically). Deactivating an inactive row changes nothing else.
         """
 
+    def reactivate(self, integration_id: str) -> Integration:
+        """Undo :meth:`deactivate`: active again (every on/off column the table has set true). It becomes primary
+        only when its organisation has no active primary WhatsApp row (atomically, as in ``create``).
+        Reactivating an active row changes nothing."""
+
+    # --- activity log -------------------------------------------------------------------------------------------
     def log_activity(self, entry: ActivityEntry) -> ActivityEntry:
         """Append one entry (``at`` filled with now when missing, else normalised to UTC); returns it as stored.
 
-        Its detail is scrubbed of secrets: JWTs, bearer values, ``apiKey=...``-style pairs and the apiKey/JWT
-        of every integration the store has seen (defence in depth: callers must not put secrets there).
+        Its ``detail`` and the string values of its ``message`` are scrubbed of secrets: JWTs, bearer values,
+        ``apiKey=...``-style pairs and the apiKey/JWT of every integration the store has seen (defence in depth:
+        callers must not put secrets there).
         """
 
     def list_activity(self, *, limit: int = 500, integration_id: str | None = None,
                       organization_id: str | None = None) -> list[ActivityEntry]:
         """Newest first (by ``at``, then by insertion), at most ``limit``; filters combine with AND."""
+
+    # --- organisations ------------------------------------------------------------------------------------------
+    def list_organizations(self) -> list[Organization]:
+        """Every organisation staff may pick, sorted by name (case-insensitive).
+
+        When the school platform's table (:class:`OrgTable`, given to the store) exists in this database, its rows
+        (``source="platform"``), plus console-named organisations whose id is not in it; otherwise the console's
+        own table (``source="console"``). A platform table that exists but cannot be read raises StoreError.
+        """
+
+    def add_organization(self, name: str, organization_id: str | None = None) -> Organization:
+        """Name an organisation in the console's own table: ``organization_id`` (a UUID) when given, else a new
+        uuid4. An id that is already named keeps its row and gets the new name (idempotent). Names are 1-200
+        characters, stored trimmed; a blank name is refused (StoreError with a plain message)."""
+
+    # --- lasting sign-ins ---------------------------------------------------------------------------------------
+    def create_sign_in_session(self, session: SignInSession) -> None:
+        """Store a new sign-in (normally with a ticket and no ``id_hash`` yet). ``key``, ``id_hash`` and
+        ``ticket_hash`` are unique; a duplicate raises StoreError."""
+
+    def redeem_sign_in_ticket(self, ticket_hash: str, id_hash: str, *, now: float) -> SignInSession | None:
+        """Atomically turn the sign-in whose ticket is ``ticket_hash`` (not expired at ``now``, not revoked) into
+        the lasting one known by ``id_hash``: sets ``id_hash``, clears the ticket. Single use: a second redemption,
+        an unknown or expired ticket gives None."""
+
+    def get_sign_in_session(self, *, key: str | None = None, id_hash: str | None = None) -> SignInSession | None:
+        """The sign-in with this ``key`` or ``id_hash`` (exactly one is given), revoked or expired ones included
+        (the caller judges); None if unknown."""
+
+    def touch_sign_in_session(self, key: str, *, last_seen_at: float, expires_at: float | None = None) -> None:
+        """Record use (and optionally extend the expiry) of an existing sign-in; unknown keys are ignored."""
+
+    def revoke_sign_in_session(self, key: str, *, at: float) -> None:
+        """End a sign-in now (``revoked_at``); unknown or already revoked keys are ignored."""
+
+    def purge_sign_in_sessions(self, *, before: float) -> int:
+        """Delete sign-ins that expired or were revoked before ``before``; returns how many."""
+
+    # --- secrets every replica shares ---------------------------------------------------------------------------
+    def console_secret(self, name: str) -> str:
+        """A random secret (64 hex characters) kept under ``name``, made on first use. Every process on the same
+        database gets the same value (a race between two first uses keeps one)."""
+
+    # --- the shared status board --------------------------------------------------------------------------------
+    def save_status(self, record: StatusRecord, change: StatusChange | None = None) -> None:
+        """Insert or replace the board entry of ``record.integration_id``; append ``change`` (when given) to the
+        history in the same transaction."""
+
+    def load_statuses(self, integration_ids: Iterable[str] | None = None) -> dict[str, StatusRecord]:
+        """Board entries by integration id (all of them, or those of the given ids that exist)."""
+
+    def status_history(self, integration_id: str, *, limit: int = 50) -> list[StatusChange]:
+        """A number's changes, newest first, at most ``limit``."""
+
+    # --- leases and the token-mint lock ------------------------------------------------------------------------
+    def try_lease(self, name: str, holder: str, *, ttl_s: float, now: float) -> bool:
+        """Take or renew lease ``name`` for ``holder`` until ``now + ttl_s``, when it is free, expired, or already
+        held by ``holder``; False when another holder's lease is still running. Atomic across processes."""
+
+    def release_lease(self, name: str, holder: str) -> None:
+        """Give the lease up now, only if ``holder`` holds it."""
+
+    def lease_holder(self, name: str, *, now: float) -> str | None:
+        """Who holds the lease now (None when free or expired)."""
+
+    def token_mint_lock(self, integration_id: str, *, timeout_s: float = 30.0) -> AbstractContextManager[None]:
+        """Held while this process mints a new platform token for one number, so that processes sharing the
+        database mint it one at a time (the caller re-reads the stored token once inside). PostgreSQL: an advisory
+        lock keyed by the number; elsewhere a lease row (``mint:<id>``) with an expiry, so a crashed holder frees it.
+        Waits at most ``timeout_s``, then raises StoreError."""
+
+
+__all__ = ["IntegrationStore", "OrgTable"]

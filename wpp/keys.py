@@ -1,0 +1,30 @@
+"""The keys WPP Console reads and writes in a number's ``settings`` (jsonb of ``messenger_integrations``).
+
+Defined here and nowhere else. Other keys in ``settings`` belong to other features of the school platform:
+the console only ever merges its own keys (``IntegrationStore.merge_settings``) and never drops the rest.
+"""
+from __future__ import annotations
+
+API_KEY = "wppApiKey"  # the platform client's apiKey (secret): mints JWTs at POST /auth/token
+SESSION = "wppAccountNumber"  # the platform session (a 13-digit id such as "0000000000004"), not a phone number
+JWT = "wppJwtToken"  # the platform JWT in use (secret)
+JWT_EXPIRES_AT = "wppJwtExpiresAt"  # when JWT expires: Unix time in MILLISECONDS
+SUB_ORG = "wppSubOrgId"  # "<org uuid>__wpp__<8 hex>": the id the platform client was created under (2nd+ number)
+CREATE_REQUEST = "wppCreateRequestId"  # makes a repeated "create" (double click, F5) finish the same number
+PHONE = "wppPhone"  # the phone's own number (digits with country code), once the platform has reported it
+PRELINKED = "wppPreLinked"  # true while a new number's platform session was already linked before any scan
+
+#: settings values that are secrets: never shown unmasked, logged, or written into the activity log
+SECRET_KEYS: tuple[str, ...] = (API_KEY, JWT)
+
+__all__ = [
+    "API_KEY",
+    "CREATE_REQUEST",
+    "JWT",
+    "JWT_EXPIRES_AT",
+    "PHONE",
+    "PRELINKED",
+    "SECRET_KEYS",
+    "SESSION",
+    "SUB_ORG",
+]
