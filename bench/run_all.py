@@ -1,8 +1,8 @@
 """Run the benchmarks (all, or those named) and print one summary table with the machine's core count; the same
 table, with every bench's notes, is written to bench/results/latest.md.
 
-    .venv/bin/python bench/run_all.py                 # tokens fleet qr page memory
-    .venv/bin/python bench/run_all.py fleet qr        # a subset, by name
+    .venv/bin/python bench/run_all.py                 # tokens status qr page memory
+    .venv/bin/python bench/run_all.py status qr       # a subset, by name
 
 Each bench runs in its own Python process (`bench_<name>.py` imported by `run_all.py --one <name>`), so none
 inherits another's threads, caches or environment; its figures come back as JSON. A bench that crashes is shown
@@ -27,7 +27,7 @@ from _support import BENCH, CORES, RESULTS, Figure, machine_line, notes_text, ta
 #: name -> (module, title); the order is the order of the issue's goals
 BENCHES = {
     "tokens": ("bench_tokens", "Token economy"),
-    "fleet": ("bench_fleet", "Fleet status"),
+    "status": ("bench_status", "Status polling"),
     "qr": ("bench_qr", "QR"),
     "page": ("bench_page", "Page cost"),
     "memory": ("bench_memory", "Memory"),

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from wpp.access import hash_password, verify_password  # noqa: E402
+from wpp.access.passwords import hash_password, verify_password  # noqa: E402
 from wpp.errors import WppError  # noqa: E402
 
 MIN_LENGTH = 8

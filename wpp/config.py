@@ -1,89 +1,352 @@
-"""One settings object, from the environment and ``.streamlit/secrets.toml``.
+"""One settings object, declared once (pydantic-settings), from the environment and every secrets file.
 
-The environment wins over the file. Nothing configured means demo mode: the embedded simulator
-and the SQLite store. Secrets are held as ``Secret`` so they never print.
+Sources, strongest first:
+
+1. keyword arguments of :func:`load_settings` (tests, the bench);
+2. the environment (``WPP_*``, ``SUPABASE_*``, ``DATABASE_URL``);
+3. the secrets files Streamlit reads, later files overriding earlier ones (by default
+   ``~/.streamlit/secrets.toml``, then ``<cwd>/.streamlit/secrets.toml``, then the project's own; the UI passes
+   Streamlit's ``secrets.files`` option). ``WPP_SECRETS_FILE`` (environment) replaces the list with one file.
+   Like Streamlit, a later file replaces an earlier file's top-level entry (a whole ``[staff]`` table included);
+4. the defaults declared on :class:`Settings`.
+
+Every setting is checked at start. Whatever is wrong is reported at once, one line per setting, naming the setting,
+its value (masked when secret) and what it must be: :class:`InvalidSettings` (a :class:`~wpp.errors.ConfigError`).
+A secrets file that cannot be read (a TOML syntax error, no permission) stops the console too, with the file, the
+line and the column. Unknown ``WPP_*`` names are not errors: they come back in :attr:`Settings.warnings`.
+
+Demo mode (the embedded simulator, :attr:`Settings.demo`) starts only when nothing real is configured: no
+``WPP_BASE_URL`` and none of ``WPP_SECRET``, ``SUPABASE_URL``/``SUPABASE_KEY``, ``DATABASE_URL``, ``[staff]``,
+``[auth]``, and no real console's data in the data folder (demo keeps its own ``demo.db`` there).
+
+Secrets are held as :class:`~wpp.masking.Secret`: never printed; ``repr`` and :meth:`Settings.describe` mask them.
 """
 from __future__ import annotations
 
+import contextvars
+import difflib
+import math
 import os
+import re
 import tomllib
-from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Annotated, Any, Callable, Iterable, Mapping, Sequence
+from urllib.parse import urlsplit
 
+from pydantic import BeforeValidator, Field, ValidationError
+from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+
+from .errors import ConfigError
+from .i18n import N_, Text, _, _n
 from .masking import Secret, mask
+from .textutil import short
 
-DEFAULT_SECRETS_FILES = (Path(".streamlit/secrets.toml"), Path.home() / ".streamlit" / "secrets.toml")
-
-# name in env / secrets.toml -> (attribute, type)
-_KEYS: dict[str, tuple[str, type]] = {
-    "WPP_BASE_URL": ("wpp_base_url", str),
-    "WPP_SECRET": ("wpp_secret", Secret),
-    "WPP_JWT_VERIFY_KEY": ("jwt_verify_key", Secret),
-    "SUPABASE_URL": ("supabase_url", str),
-    "SUPABASE_KEY": ("supabase_key", Secret),
-    "DATABASE_URL": ("database_url", Secret),
-    "WPP_DATA_DIR": ("data_dir", str),
-    "WPP_HTTP_TIMEOUT": ("http_timeout", float),
-    "WPP_FLEET_CONCURRENCY": ("fleet_concurrency", int),
-    "WPP_POLL_SECONDS": ("poll_seconds", float),
-    "WPP_KEY_ACTIVATION_WAIT": ("activation_wait_s", float),
-    "WPP_SIM_PORT": ("sim_port", int),
-    "WPP_SIM_TOKEN_LIFETIME": ("sim_token_lifetime_s", int),
-    "WPP_SIM_QR_ROTATE": ("sim_qr_rotate_s", float),
-    "WPP_STAFF_FILE": ("staff_file", str),
-    "WPP_DEMO_SIGN_IN": ("demo_sign_in", bool),
-    "WPP_ALLOWED_EMAILS": ("allowed_emails", str),
-}
+#: the names of the files, relative to a folder, Streamlit reads secrets from
+SECRETS_FILE = Path(".streamlit") / "secrets.toml"
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+REAL_DB = "wpp-console.db"
+DEMO_DB = "demo.db"
+#: settings that used to exist: named in a warning when still set
+RETIRED = {"WPP_STAFF_FILE": N_("Staff accounts are read from the [staff] table of the secrets file.")}
+#: loader inputs that are WPP_* names but not settings
+LOADER_NAMES = ("WPP_SECRETS_FILE",)
 
 
-def _coerce(value: Any, typ: type) -> Any:
-    if value is None or value == "":
-        return None
-    if typ is Secret:
-        return Secret(str(value))
-    if typ is bool:
-        return str(value).strip().lower() in ("1", "true", "yes", "on")
-    return typ(value)
+def default_secrets_files() -> list[Path]:
+    """The files Streamlit reads by default: ``~/.streamlit/secrets.toml``, ``<cwd>/.streamlit/secrets.toml``, and
+    the one beside ``streamlit_app.py`` (the project's), in that order (later ones win)."""
+    out: list[Path] = []
+    for p in (Path.home() / SECRETS_FILE, Path.cwd() / SECRETS_FILE, PROJECT_DIR / SECRETS_FILE):
+        if p not in out:
+            out.append(p)
+    return out
 
 
-@dataclass
-class Settings:
-    wpp_base_url: str | None = None
-    wpp_secret: Secret | None = None
-    jwt_verify_key: Secret | None = None
-    supabase_url: str | None = None
-    supabase_key: Secret | None = None
-    database_url: Secret | None = None
-    data_dir: str | None = None
-    http_timeout: float = 10.0
-    fleet_concurrency: int = 50
-    poll_seconds: float = 3.0
-    activation_wait_s: float = 15.0
-    sim_port: int | None = None
-    sim_token_lifetime_s: int = 900
-    sim_qr_rotate_s: float = 20.0
-    staff_file: str | None = None
-    demo_sign_in: bool = False
-    #: who may sign in through OpenID Connect: comma-separated emails and/or "@domain" entries (empty: anyone
-    #: the identity provider accepts)
-    allowed_emails: str | None = None
-    #: the [auth] table of secrets.toml, if any (Streamlit's OIDC login); only its presence matters here
+def default_data_dir(env: Mapping[str, str] | None = None) -> Path:
+    """``$XDG_DATA_HOME/wpp-console`` (when absolute), else ``~/.local/share/wpp-console``."""
+    env = os.environ if env is None else env
+    xdg = str(env.get("XDG_DATA_HOME") or "").strip()
+    if xdg and os.path.isabs(os.path.expanduser(xdg)):
+        return Path(xdg).expanduser() / "wpp-console"
+    return Path.home() / ".local" / "share" / "wpp-console"
+
+
+# =================================================================================================================
+# Checking single values. Each raises ValueError; the message a person reads comes from the field's rule.
+# =================================================================================================================
+_TRUE = {"true", "1", "yes"}
+_FALSE = {"false", "0", "no"}
+_IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ValueError("not text")
+    text = str(value).strip()
+    if not text:
+        raise ValueError("empty")
+    return text
+
+
+def _url(value: Any) -> str:
+    text = _text(value)
+    if any(ch.isspace() for ch in text):
+        raise ValueError("white space in a URL")
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        raise ValueError("not a URL") from None
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        raise ValueError("not an http(s) URL with a host")
+    return text.rstrip("/")
+
+
+def _secret(value: Any) -> Secret:
+    if isinstance(value, Secret):
+        if not value:
+            raise ValueError("empty")
+        return value
+    return Secret(_text(value))
+
+
+def _database_url(value: Any) -> Secret:
+    secret = _secret(value)
+    text = secret.reveal()
+    if re.match(r"(?i)postgres(ql)?://\S*$", text):
+        return secret
+    if re.match(r"^\s*\w+\s*=", text):  # libpq's "host=... dbname=..." form
+        return secret
+    raise ValueError("not a PostgreSQL address")
+
+
+def _number(*, integer: bool = False, gt: float | None = None, ge: float | None = None,
+            le: float | None = None) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError("a yes/no value where a number belongs")
+        if isinstance(value, str):
+            text = value.strip()
+            if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", text):
+                raise ValueError("not a number")
+            number = float(text)
+        elif isinstance(value, (int, float)):
+            number = float(value)
+        else:
+            raise ValueError("not a number")
+        if not math.isfinite(number):
+            raise ValueError("not finite")
+        if integer and number != int(number):
+            raise ValueError("not a whole number")
+        if (gt is not None and not number > gt) or (ge is not None and number < ge) or (le is not None and number > le):
+            raise ValueError("out of range")
+        return int(number) if integer else number
+
+    return check
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+    raise ValueError("not a yes/no value")
+
+
+def _identifier(*, table: bool) -> Callable[[Any], str]:
+    pattern = re.compile(rf"{_IDENT}(\.{_IDENT})?" if table else _IDENT)
+
+    def check(value: Any) -> str:
+        text = _text(value)
+        if not pattern.fullmatch(text) or len(text) > 127:
+            raise ValueError("not an SQL identifier")
+        return text
+
+    return check
+
+
+def _emails(value: Any) -> str:
+    from .access.oidc import parse_allow_list
+
+    if isinstance(value, (list, tuple)):
+        entries, bad = parse_allow_list([str(v) for v in value])
+    else:
+        entries, bad = parse_allow_list(_text(value))
+    if bad or not entries:
+        raise ValueError("not emails or @domains")
+    return ", ".join(entries)
+
+
+def _folder(value: Any) -> str:
+    text = _text(value)
+    path = Path(text).expanduser()
+    if path.exists() and not path.is_dir():
+        raise ValueError("not a folder")
+    return str(path)
+
+
+# =================================================================================================================
+# The declared settings
+# =================================================================================================================
+_SECONDS_AT_LEAST_1 = N_("a number of seconds, at least 1")
+_SECONDS_ABOVE_0 = N_("a number of seconds greater than 0")
+
+
+def _web_address(example: str) -> Text:
+    return N_("a web address that starts with http:// or https:// and names a host, e.g. {example}", example=example)
+
+
+
+def _setting(default: Any, name: str, label: Text, rule: Text, *, secret: bool = False, group: str = "platform",
+             unit: str | None = None) -> Any:
+    """A field read from ``name`` (environment / secrets files), shown as ``label``; ``rule`` says what it must be."""
+    return Field(default, alias=name,
+                 json_schema_extra={"label": label, "rule": rule, "secret": secret, "group": group, "unit": unit})
+
+
+def _check(fn: Callable[[Any], Any]) -> BeforeValidator:
+    """A value check run before pydantic's own; None (not set) passes through."""
+    return BeforeValidator(lambda value: None if value is None else fn(value))
+
+
+_LAYERS: contextvars.ContextVar[tuple[dict, ...]] = contextvars.ContextVar("wpp_settings_layers", default=())
+
+
+class Settings(BaseSettings):
+    """Every setting of the console (see the module docstring). Build it with :func:`load_settings`.
+
+    ``Settings(**values)`` alone reads nothing but its arguments (no environment, no files), for tests and tools.
+    """
+
+    model_config = SettingsConfigDict(
+        validate_by_name=True, validate_by_alias=True, extra="ignore", case_sensitive=False,
+        arbitrary_types_allowed=True, hide_input_in_errors=True, validate_assignment=True, validate_default=False,
+    )
+
+    # --- the platform -------------------------------------------------------------------------------------------
+    wpp_base_url: Annotated[str | None, _check(_url)] = _setting(
+        None, "WPP_BASE_URL", N_("Platform address"), _web_address("https://wpp.example.org"))
+    wpp_secret: Annotated[Secret | None, _check(_secret)] = _setting(
+        None, "WPP_SECRET", N_("Platform secret"), N_("text (the platform secret)"), secret=True)
+    jwt_verify_key: Annotated[Secret | None, _check(_secret)] = _setting(
+        None, "WPP_JWT_VERIFY_KEY", N_("Key that checks the access keys' signatures"),
+        N_("text (a shared secret or a PEM public key)"), secret=True)
+    http_timeout: Annotated[float, _check(_number(gt=0))] = _setting(
+        10.0, "WPP_HTTP_TIMEOUT", N_("How long to wait for the platform's answer"), _SECONDS_ABOVE_0, unit="s")
+    activation_wait_s: Annotated[float, _check(_number(ge=0, le=600))] = _setting(
+        15.0, "WPP_KEY_ACTIVATION_WAIT", N_("How long a new platform key may take to start working"),
+        N_("a number of seconds from {low} to {high}", low=0, high=600), unit="s")
+    fleet_concurrency: Annotated[int, _check(_number(integer=True, ge=1, le=500))] = _setting(
+        50, "WPP_FLEET_CONCURRENCY", N_("Numbers checked at the same time"),
+        N_("a whole number from {low} to {high}", low=1, high=500))
+    poll_seconds: Annotated[float, _check(_number(ge=1))] = _setting(
+        3.0, "WPP_POLL_SECONDS", N_("How often pages refresh"), _SECONDS_AT_LEAST_1, unit="s")
+    poll_connected_seconds: Annotated[float, _check(_number(ge=1))] = _setting(
+        60.0, "WPP_POLL_CONNECTED_SECONDS", N_("How often connected numbers are checked"), _SECONDS_AT_LEAST_1,
+        unit="s")
+    poll_offline_seconds: Annotated[float, _check(_number(ge=1))] = _setting(
+        30.0, "WPP_POLL_OFFLINE_SECONDS", N_("How often numbers that are not connected are checked"),
+        _SECONDS_AT_LEAST_1, unit="s")
+    poll_pairing_seconds: Annotated[float, _check(_number(ge=1))] = _setting(
+        2.0, "WPP_POLL_PAIRING_SECONDS", N_("How often a number waiting for the QR scan is checked"),
+        _SECONDS_AT_LEAST_1, unit="s")
+
+    # --- where numbers are kept ---------------------------------------------------------------------------------
+    supabase_url: Annotated[str | None, _check(_url)] = _setting(
+        None, "SUPABASE_URL", N_("Supabase address"), _web_address("https://xyz.supabase.co"),
+        group="store")
+    supabase_key: Annotated[Secret | None, _check(_secret)] = _setting(
+        None, "SUPABASE_KEY", N_("Supabase key"), N_("text (the Supabase project's key)"), secret=True, group="store")
+    database_url: Annotated[Secret | None, _check(_database_url)] = _setting(
+        None, "DATABASE_URL", N_("PostgreSQL address"),
+        N_("a PostgreSQL address such as postgresql://user:password@host/database"), secret=True, group="store")
+    data_dir: Annotated[str | None, _check(_folder)] = _setting(
+        None, "WPP_DATA_DIR", N_("Data folder"), N_("a folder (it is made when missing), not a file"), group="store")
+    org_table: Annotated[str, _check(_identifier(table=True))] = _setting(
+        "organizations", "WPP_ORG_TABLE", N_("Table of the school platform's organisations"),
+        N_("a table name of letters, digits and _, not starting with a digit, optionally after a schema name "
+           "and a dot (schema.table)"), group="store")
+    org_id_column: Annotated[str, _check(_identifier(table=False))] = _setting(
+        "id", "WPP_ORG_ID_COLUMN", N_("Column with an organisation's id"),
+        N_("a column name of letters, digits and _, not starting with a digit"), group="store")
+    org_name_column: Annotated[str, _check(_identifier(table=False))] = _setting(
+        "name", "WPP_ORG_NAME_COLUMN", N_("Column with an organisation's name"),
+        N_("a column name of letters, digits and _, not starting with a digit"), group="store")
+
+    # --- who may sign in ----------------------------------------------------------------------------------------
+    session_hours: Annotated[float, _check(_number(gt=0))] = _setting(
+        12.0, "WPP_SESSION_HOURS", N_("How long a sign-in lasts"), N_("a number of hours greater than 0"),
+        group="sign_in", unit="h")
+    allowed_emails: Annotated[str | None, _check(_emails)] = _setting(
+        None, "WPP_ALLOWED_EMAILS", N_("Who may sign in with an organisation account"),
+        N_("email addresses and @domain entries separated by commas, e.g. {example}",
+           example="anna@school.org, @school.org"), group="sign_in")
+    allow_any_oidc_account: Annotated[bool, _check(_bool)] = _setting(
+        False, "WPP_ALLOW_ANY_OIDC_ACCOUNT", N_("Anyone with an account at the sign-in provider may sign in"),
+        N_("one of true, false, yes, no, 1 or 0"), group="sign_in")
+    demo_sign_in: Annotated[bool, _check(_bool)] = _setting(
+        False, "WPP_DEMO_SIGN_IN", N_("Ask for a sign-in in demo mode"), N_("one of true, false, yes, no, 1 or 0"),
+        group="demo")
+
+    # --- the simulated platform (demo) --------------------------------------------------------------------------
+    sim_port: Annotated[int | None, _check(_number(integer=True, ge=1, le=65535))] = _setting(
+        None, "WPP_SIM_PORT", N_("Port of the simulated platform"),
+        N_("a whole number from {low} to {high}", low=1, high=65535), group="demo")
+    sim_token_lifetime_s: Annotated[int, _check(_number(integer=True, ge=1))] = _setting(
+        900, "WPP_SIM_TOKEN_LIFETIME", N_("How long a simulated access key lasts"),
+        N_("a whole number of seconds, at least 1"), group="demo", unit="s")
+    sim_qr_rotate_s: Annotated[float, _check(_number(gt=0))] = _setting(
+        20.0, "WPP_SIM_QR_ROTATE", N_("How often the simulated QR code changes"), _SECONDS_ABOVE_0, group="demo",
+        unit="s")
+
+    # --- what the loader found besides single values ------------------------------------------------------------
+    #: the ``[staff]`` table: name -> password hash (see wpp.access)
+    staff: dict[str, str] = Field(default_factory=dict)
+    #: an ``[auth]`` table (Streamlit's st.login) is configured; only its presence is kept, not its secrets
     oidc_configured: bool = False
-    #: [staff] table: username -> password hash (see wpp.access)
-    staff: dict = field(default_factory=dict)
-    source: str = "defaults"
+    #: its providers: "default" (client_id & co. directly in [auth]) and/or the names of its sub-tables
+    oidc_providers: tuple[str, ...] = ()
+    #: things an administrator should know that do not stop the console (translatable texts)
+    warnings: list[Any] = Field(default_factory=list)
+    #: the secrets files that were read, in order
+    secrets_files: tuple[str, ...] = ()
+    #: where each setting came from: alias -> "environment" | a file path | "arguments"
+    provenance: dict[str, str] = Field(default_factory=dict)
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Keyword arguments first, then the layers :func:`load_settings` collected (environment, then the secrets
+        files from the last to the first). Without load_settings only the keyword arguments count."""
+        return (init_settings, *(InitSettingsSource(settings_cls, dict(layer)) for layer in _LAYERS.get()))
+
+    # --- derived ------------------------------------------------------------------------------------------------
     @property
     def demo(self) -> bool:
-        """No platform configured: run against the embedded simulator."""
+        """No platform configured: run against the embedded simulator (load_settings made sure nothing real is)."""
         return not self.wpp_base_url
 
     @property
-    def allowed_email_list(self) -> list[str] | None:
-        if not self.allowed_emails:
-            return None
-        return [e.strip().lower() for e in self.allowed_emails.split(",") if e.strip()]
+    def data_folder(self) -> Path:
+        return Path(self.data_dir).expanduser() if self.data_dir else default_data_dir()
+
+    @property
+    def sqlite_path(self) -> Path:
+        """The SQLite file for this mode: ``<data folder>/demo.db`` in demo mode, ``wpp-console.db`` otherwise."""
+        return self.data_folder / (DEMO_DB if self.demo else REAL_DB)
 
     @property
     def store_kind(self) -> str:
@@ -93,64 +356,490 @@ class Settings:
             return "postgres"
         return "sqlite"
 
-    def describe(self) -> dict[str, str]:
-        """For the Settings page: every value, secrets masked."""
-        out: dict[str, str] = {}
-        for f in fields(self):
-            if f.name in ("staff",):
-                out[f.name] = f"{len(self.staff)} account(s)"
+    @property
+    def allowed_email_list(self) -> list[str] | None:
+        if not self.allowed_emails:
+            return None
+        return [e.strip().lower() for e in self.allowed_emails.split(",") if e.strip()]
+
+    @property
+    def session_lifetime_s(self) -> float:
+        return self.session_hours * 3600.0
+
+    @property
+    def org_table_spec(self):
+        """The :class:`wpp.store.base.OrgTable` to give the store."""
+        from .store.base import OrgTable
+
+        return OrgTable(self.org_table, self.org_id_column, self.org_name_column)
+
+    @property
+    def source(self) -> str:
+        """Where the settings came from, e.g. ``"environment + /srv/app/.streamlit/secrets.toml"`` (or "defaults")."""
+        seen: list[str] = []
+        for where in self.provenance.values():
+            if where not in seen:
+                seen.append(where)
+        for f in self.secrets_files:
+            if f not in seen:
+                seen.append(f)
+        return " + ".join(seen) if seen else "defaults"
+
+    # --- showing ------------------------------------------------------------------------------------------------
+    def describe(self) -> list[tuple[Text, str]]:
+        """Rows for the Settings page: ``(label, value)`` in plain words, secrets masked. Values are in the
+        current language; demo-only settings are listed in demo mode only."""
+        rows: list[tuple[Text, str]] = [
+            (N_("Mode"), _("Demo: a simulated platform on this computer") if self.demo else _("The real platform")),
+        ]
+        for name, info in type(self).model_fields.items():
+            extra = info.json_schema_extra
+            if not isinstance(extra, dict) or "label" not in extra:
                 continue
-            v = getattr(self, f.name)
-            out[f.name] = mask(v.reveal()) if isinstance(v, Secret) else ("—" if v is None else str(v))
-        return out
+            if extra["group"] == "demo" and not self.demo:
+                continue
+            if name == "data_dir":
+                rows.append((extra["label"], str(self.data_folder)))
+                if self.store_kind == "sqlite":
+                    rows.append((N_("SQLite file"), str(self.sqlite_path)))
+                continue
+            rows.append((extra["label"], _show(getattr(self, name), extra)))
+        rows.append((N_("Staff accounts"),
+                     _n("{n} account", "{n} accounts", len(self.staff)) if self.staff else _("none")))
+        rows.append((N_("Sign-in with an organisation account"),
+                     _("set up ({providers})", providers=", ".join(self.oidc_providers)) if self.oidc_configured
+                     else _("not set up")))
+        rows.append((N_("Settings read from"), ", ".join(self.secrets_files) or _("no secrets file")))
+        return rows
 
     def __repr__(self) -> str:
-        return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in self.describe().items()) + ")"
+        parts = []
+        for name, info in type(self).model_fields.items():
+            extra = info.json_schema_extra
+            if isinstance(extra, dict) and "label" in extra:
+                value = getattr(self, name)
+                shown = mask(value.reveal()) if isinstance(value, Secret) else value
+                parts.append(f"{info.alias}={shown!r}")
+        parts.append(f"staff={len(self.staff)} account(s)")
+        parts.append(f"oidc_configured={self.oidc_configured!r}")
+        return "Settings(" + ", ".join(parts) + ")"
+
+    __str__ = __repr__
 
 
-def _read_secrets_file(paths) -> tuple[dict, str | None]:
-    for p in paths:
-        p = Path(p)
-        if p.is_file():
-            try:
-                with p.open("rb") as fh:
-                    return tomllib.load(fh), str(p)
-            except (OSError, tomllib.TOMLDecodeError) as exc:  # a broken file must not stop the app
-                return {"_error": f"{p}: {exc}"}, str(p)
-    return {}, None
+def _show(value: Any, extra: dict) -> str:
+    if value is None:
+        return _("not set")
+    if isinstance(value, Secret):
+        return mask(value.reveal())
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if extra.get("unit") == "s":
+        return _n("{n} second", "{n} seconds", int(value), n=_num(value))
+    if extra.get("unit") == "h":
+        return _n("{n} hour", "{n} hours", int(value), n=_num(value))
+    return str(value)
 
 
+def _num(value: float) -> str:
+    from .i18n import format_number
+
+    return format_number(int(value) if float(value).is_integer() else value)
+
+
+#: alias (upper case) -> field name, for the declared settings
+ALIASES: dict[str, str] = {
+    info.alias.upper(): name for name, info in Settings.model_fields.items()
+    if isinstance(info.json_schema_extra, dict) and "label" in info.json_schema_extra
+}
+_SECRET_FIELDS = {name for name, info in Settings.model_fields.items()
+                  if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("secret")}
+
+
+# =================================================================================================================
+# Problems
+# =================================================================================================================
+class _Lines:
+    """Several translatable lines as one message value, translated when shown."""
+
+    def __init__(self, items: Iterable[Text]):
+        self.items = list(items)
+
+    def __str__(self) -> str:
+        return "\n".join("• " + str(t) for t in self.items)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+
+class InvalidSettings(ConfigError):
+    """The configuration cannot be used. ``problems``: one translatable line per bad setting or unreadable file."""
+
+    def __init__(self, problems: Sequence[Text], *, detail: str = ""):
+        self.problems = list(problems)
+        super().__init__(
+            N_("The console's settings cannot be used:\n{problems}", problems=_Lines(self.problems)),
+            action=N_("Correct the settings (in the environment or the secrets file) and restart the console."),
+            detail=detail,
+        )
+
+
+_ENVIRONMENT = "environment"
+_ARGUMENTS = "arguments"
+
+
+def _where(source: str) -> Text | str:
+    if source == _ENVIRONMENT:
+        return N_("the environment")
+    if source == _ARGUMENTS:
+        return N_("the program's arguments")
+    return source
+
+
+def _shown_value(field: str, value: Any) -> str:
+    """A bad value as a message quotes it: masked when the setting is a secret, cut short otherwise."""
+    if field in _SECRET_FIELDS:
+        return mask(value.reveal() if isinstance(value, Secret) else str(value))
+    return short(value, 60)
+
+
+# =================================================================================================================
+# Reading the secrets files
+# =================================================================================================================
+def _toml_problem(path: Path, exc: tomllib.TOMLDecodeError) -> tuple[Text, str]:
+    text = str(exc)
+    what = getattr(exc, "msg", None)
+    line, column = getattr(exc, "lineno", None), getattr(exc, "colno", None)
+    m = re.match(r"(?s)(.*?)\s*\(at line (\d+), column (\d+)\)\s*$", text)
+    if m:
+        what, line, column = m.group(1), int(m.group(2)), int(m.group(3))
+    elif text.endswith("(at end of document)"):
+        what = text[: -len("(at end of document)")].strip()
+    what = what or text
+    detail = f"{path}: {text}"
+    if line:
+        return N_("The settings file {file} cannot be read: line {line}, column {column}: {problem}.",
+                  file=str(path), line=line, column=column or 1, problem=what), detail
+    return N_("The settings file {file} cannot be read: at the end of the file: {problem}.",
+              file=str(path), problem=what), detail
+
+
+def _read_secrets_path(path: Path) -> tuple[dict | None, Text | None, str]:
+    """``(data, problem, detail)``; ``(None, None, "")`` when the path does not exist (skipped, as Streamlit does)."""
+    try:
+        if path.is_dir():
+            return _read_secrets_dir(path), None, ""
+        with path.open("rb") as fh:
+            return tomllib.load(fh), None, ""
+    except FileNotFoundError:
+        return None, None, ""
+    except tomllib.TOMLDecodeError as exc:
+        problem, detail = _toml_problem(path, exc)
+        return None, problem, detail
+    except UnicodeDecodeError as exc:
+        return None, N_("The settings file {file} cannot be read: it is not UTF-8 text (byte {position}).",
+                        file=str(path), position=exc.start + 1), f"{path}: {exc}"
+    except OSError as exc:
+        return None, N_("The settings file {file} cannot be read: {problem}.",
+                        file=str(path), problem=exc.strerror or type(exc).__name__), f"{path}: {exc}"
+
+
+def _read_secrets_dir(path: Path) -> dict:
+    """Kubernetes-style secrets, as Streamlit reads them: ``<dir>/<name>/<file>`` (one file: a value)."""
+    out: dict[str, Any] = {}
+    for sub in sorted(path.iterdir()):
+        if not sub.is_dir():
+            continue
+        values = {f.name: f.read_text(encoding="utf-8").strip() for f in sorted(sub.iterdir()) if f.is_file()}
+        out[sub.name] = next(iter(values.values())) if len(values) == 1 else values
+    return out
+
+
+# =================================================================================================================
+# The loader
+# =================================================================================================================
 def load_settings(
     env: Mapping[str, str] | None = None,
+    secrets_files: Iterable[str | os.PathLike] | None = None,
+    *,
     secrets: Mapping[str, Any] | None = None,
-    secrets_files=DEFAULT_SECRETS_FILES,
+    **overrides: Any,
 ) -> Settings:
-    """Build Settings. ``secrets`` (e.g. a dict of st.secrets) replaces reading secrets.toml when given."""
+    """Read, check and return the settings; raise :class:`InvalidSettings` (a ConfigError) naming every problem.
+
+    ``env``: the environment (default ``os.environ``). ``secrets_files``: the files to read, in order, later ones
+    winning (default :func:`default_secrets_files`; the UI passes ``st.get_option("secrets.files")``);
+    ``WPP_SECRETS_FILE`` in ``env`` replaces them with one file. Missing files are skipped; a file that exists but
+    cannot be read is an error. ``secrets``: the already-read contents of the files instead (tests).
+    ``overrides``: settings by field name or by their names (``poll_seconds=5`` or ``WPP_POLL_SECONDS="5"``), also
+    ``staff={...}`` and ``auth={...}`` tables; they win over everything.
+    """
     env = os.environ if env is None else env
-    source = "defaults"
-    if secrets is None:
-        if env.get("WPP_SECRETS_FILE"):
-            secrets_files = (Path(env["WPP_SECRETS_FILE"]),)
-        secrets, path = _read_secrets_file(secrets_files)
-        if path:
-            source = path
+    problems: list[Text] = []
+    details: list[str] = []
+    warnings: list[Text] = []
+
+    # --- 1. the files (each one whole, or an error) --------------------------------------------------------------
+    files: list[tuple[str, dict]] = []
+    read: list[str] = []
+    if secrets is not None:
+        files.append(("secrets", dict(secrets)))
     else:
-        secrets = dict(secrets)
-        source = "secrets" if secrets else source
-    s = Settings(source=source)
-    for name, (attr, typ) in _KEYS.items():
-        raw = env.get(name)
-        if raw in (None, ""):
-            raw = secrets.get(name, secrets.get(name.lower()))
+        if str(env.get("WPP_SECRETS_FILE") or "").strip():
+            paths = [Path(str(env["WPP_SECRETS_FILE"]).strip()).expanduser()]
+        elif secrets_files is not None:
+            paths = [Path(p).expanduser() for p in secrets_files]
         else:
-            s.source = "environment" if s.source == "defaults" else s.source + " + environment"
-        value = _coerce(raw, typ)
-        if value is not None:
-            setattr(s, attr, value)
-    if s.wpp_base_url:
-        s.wpp_base_url = s.wpp_base_url.rstrip("/")
-    s.oidc_configured = isinstance(secrets.get("auth"), Mapping)
-    staff = secrets.get("staff")
-    if isinstance(staff, Mapping):
-        s.staff = {str(k): str(v) for k, v in staff.items()}
-    return s
+            paths = default_secrets_files()
+        for path in paths:
+            data, problem, detail = _read_secrets_path(path)
+            if problem is not None:
+                problems.append(problem)
+                details.append(detail)
+            elif data is not None:
+                files.append((str(path), data))
+                read.append(str(path))
+    if problems:
+        raise InvalidSettings(problems, detail="\n".join(details))
+
+    # --- 2. the layers of single values, strongest first --------------------------------------------------------
+    staff_over = overrides.pop("staff", None)
+    auth_over = overrides.pop("auth", None)
+    over_layer: dict[str, Any] = {}
+    for key, value in overrides.items():
+        alias = key.upper() if key.upper() in ALIASES else next(
+            (a for a, f in ALIASES.items() if f == key), None)
+        if alias is None:
+            raise TypeError(f"load_settings() got an unknown setting {key!r}")
+        if value is not None and not (isinstance(value, str) and not value.strip()):
+            over_layer[alias] = value
+
+    merged_files: dict[str, Any] = {}
+    file_of: dict[str, str] = {}
+    for where, data in files:
+        for key, value in data.items():
+            merged_files[key] = value  # shallow, like Streamlit: a later file replaces a whole entry
+            file_of[key] = where
+
+    env_layer: dict[str, Any] = {}
+    env_where: dict[str, str] = {}
+    for key, value in env.items():
+        upper = str(key).upper()
+        if upper in ALIASES and _present(value):
+            env_layer[upper] = value
+            # Streamlit copies a secrets file's top-level values into os.environ when it starts; such a copy is
+            # the file's value, not the environment's.
+            same = [k for k in merged_files if str(k).upper() == upper and str(merged_files[k]) == str(value)]
+            env_where[upper] = file_of[same[0]] if same else _ENVIRONMENT
+        elif upper.startswith("WPP_") and upper not in LOADER_NAMES:
+            if not any(str(k).upper() == upper and str(v) == str(value) for k, v in merged_files.items()):
+                warnings.append(_unknown(upper, _ENVIRONMENT))  # (a Streamlit copy of a file's name: the file's)
+
+    file_layers: list[dict[str, Any]] = []
+    provenance: dict[str, str] = {}
+    for where, data in reversed(files):
+        layer: dict[str, Any] = {}
+        for key, value in data.items():
+            upper = str(key).upper()
+            if upper in ALIASES:
+                if _present(value) and file_of.get(key) == where:
+                    layer[upper] = value
+                    provenance.setdefault(upper, where)
+            elif upper.startswith("WPP_") and upper not in LOADER_NAMES and file_of.get(key) == where:
+                warnings.append(_unknown(upper, where))
+        file_layers.append(layer)
+    for alias in env_layer:
+        provenance[alias] = env_where[alias]
+    for alias in over_layer:
+        provenance[alias] = _ARGUMENTS
+    raw: dict[str, Any] = {}
+    for layer in (*reversed(file_layers), env_layer, over_layer):
+        raw.update(layer)
+
+    # --- 3. tables: [staff] and [auth] ---------------------------------------------------------------------------
+    staff_value = staff_over if staff_over is not None else _table(merged_files, "staff")
+    staff_where = _ARGUMENTS if staff_over is not None else file_of.get(_key(merged_files, "staff") or "", "")
+    staff: dict[str, str] = {}
+    if staff_value is not None:
+        if not isinstance(staff_value, Mapping):
+            problems.append(N_("[staff] in {source} must be a table of staff names and password hashes.",
+                               source=_where(staff_where)))
+        else:
+            staff = {str(k): v for k, v in staff_value.items() if isinstance(v, str)}
+            from .access.passwords import staff_problems
+
+            warnings.extend(staff_problems(dict(staff_value)))
+    auth_value = auth_over if auth_over is not None else _table(merged_files, "auth")
+    auth_where = _ARGUMENTS if auth_over is not None else file_of.get(_key(merged_files, "auth") or "", "")
+    providers: tuple[str, ...] = ()
+    if auth_value is not None:
+        providers = _check_auth(auth_value, _where(auth_where), problems, warnings)
+
+    # --- 4. single values, checked by the declared model ---------------------------------------------------------
+    settings: Settings | None = None
+    extra = dict(staff=staff, oidc_configured=auth_value is not None, oidc_providers=providers,
+                 secrets_files=tuple(read), provenance=provenance)
+    token = _LAYERS.set((env_layer, *file_layers))
+    try:
+        settings = Settings(**over_layer, **extra)
+    except ValidationError as exc:
+        field_problems = {}
+        for err in exc.errors():
+            loc = str(err["loc"][0]) if err.get("loc") else ""
+            field = ALIASES.get(loc.upper(), loc)
+            if field in field_problems or field not in ALIASES.values():
+                continue  # one line per setting (the loader's own fields are built right)
+            info = Settings.model_fields[field]
+            alias = info.alias or field
+            value = raw.get(alias, err.get("input"))
+            field_problems[field] = N_(
+                "{name} is “{value}” (set in {source}), but it must be {rule}.",
+                name=alias, value=_shown_value(field, value), source=_where(provenance.get(alias, _ARGUMENTS)),
+                rule=info.json_schema_extra["rule"])
+        problems[:0] = [field_problems[f] for f in Settings.model_fields if f in field_problems]
+    finally:
+        _LAYERS.reset(token)
+
+    # --- 5. settings that only make sense together ---------------------------------------------------------------
+    real = [n for n in ("WPP_SECRET", "SUPABASE_URL", "SUPABASE_KEY", "DATABASE_URL") if n in raw]
+    if staff_value is not None:
+        real.append("[staff]")
+    if auth_value is not None:
+        real.append("[auth]")
+    if "WPP_BASE_URL" not in raw and real:
+        problems.append(N_("WPP_BASE_URL is missing; the console will not start a demo over real settings "
+                           "(found: {names}).", names=", ".join(real)))
+    if ("SUPABASE_URL" in raw) != ("SUPABASE_KEY" in raw):
+        have, lack = ("SUPABASE_URL", "SUPABASE_KEY") if "SUPABASE_URL" in raw else ("SUPABASE_KEY", "SUPABASE_URL")
+        problems.append(N_("{have} is set but {lack} is missing; both are needed to keep the numbers in Supabase.",
+                           have=have, lack=lack))
+    if auth_value is not None and "WPP_ALLOWED_EMAILS" not in raw:
+        allow_any = raw.get("WPP_ALLOW_ANY_OIDC_ACCOUNT")
+        try:
+            allow_any = _bool(allow_any) if allow_any is not None else False
+        except ValueError:
+            allow_any = None  # already reported
+        if allow_any is False:
+            problems.append(N_(
+                "[auth] lets people sign in with an organisation account, but nobody is allowed: set "
+                "WPP_ALLOWED_EMAILS (email addresses or @domain entries), or WPP_ALLOW_ANY_OIDC_ACCOUNT = true to let "
+                "in anyone the provider accepts."))
+    if settings is not None and settings.allow_any_oidc_account and settings.allowed_emails:
+        warnings.append(N_("WPP_ALLOW_ANY_OIDC_ACCOUNT is true, so WPP_ALLOWED_EMAILS is not used: anyone the "
+                           "sign-in provider accepts may sign in."))
+    if settings is not None and settings.demo and not real:
+        folder = settings.data_folder if settings.data_dir else default_data_dir(env)
+        if (folder / REAL_DB).exists():
+            problems.append(N_(
+                "The data folder {folder} holds the real console's numbers ({file}), but no platform is configured "
+                "(WPP_BASE_URL and the rest seem to be missing), so the console will not start a demo there. "
+                "Check that the secrets file and the environment are the ones the console was set up with.",
+                folder=str(folder), file=REAL_DB))
+
+    if problems:
+        raise InvalidSettings(problems, detail="\n".join(details))
+    assert settings is not None
+    if not settings.data_dir:
+        settings.data_dir = str(default_data_dir(env))
+    settings.warnings = warnings
+    return settings
+
+
+def _present(value: Any) -> bool:
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+def _key(data: Mapping[str, Any], name: str) -> str | None:
+    """The key of ``data`` that is ``name`` in any case (the last one)."""
+    found = [k for k in data if str(k).lower() == name]
+    return found[-1] if found else None
+
+
+def _table(data: Mapping[str, Any], name: str) -> Any:
+    key = _key(data, name)
+    return None if key is None else data[key]
+
+
+def _unknown(name: str, source: str) -> Text:
+    if name in RETIRED:
+        return N_("{name} (in {source}) is no longer used. {instead}", name=name, source=_where(source),
+                  instead=RETIRED[name])
+    close = difflib.get_close_matches(name, list(ALIASES), n=1, cutoff=0.8)
+    if close:
+        return N_("{name} (in {source}) is not a setting the console knows, so it is ignored. Did you mean "
+                  "{suggestion}?", name=name, source=_where(source), suggestion=close[0])
+    return N_("{name} (in {source}) is not a setting the console knows, so it is ignored.", name=name,
+              source=_where(source))
+
+
+_PROVIDER_KEYS = ("client_id", "client_secret", "server_metadata_url")
+
+
+def _check_auth(auth: Any, where: Text | str, problems: list[Text], warnings: list[Text]) -> tuple[str, ...]:
+    """Check an ``[auth]`` table the way Streamlit's st.login will need it; returns the provider names."""
+    if not isinstance(auth, Mapping):
+        problems.append(N_("[auth] in {source} must be a table of OpenID Connect settings.", source=where))
+        return ()
+    example = "https://console.example.org/oauth2callback"
+    for key in auth:
+        if str(key).upper() in ALIASES:
+            problems.append(N_("{name} is inside the [auth] table, where the console does not read it: move it above "
+                               "the [auth] line (in TOML everything below a [table] line belongs to it).",
+                               name=str(key).upper()))
+    redirect = auth.get("redirect_uri")
+    if not _present(redirect):
+        problems.append(N_("[auth] has no redirect_uri: set it to this console's address followed by "
+                           "/oauth2callback, e.g. {example}.", example=example))
+    else:
+        try:
+            ok = _url(str(redirect).replace("{port}", "8501")).endswith("/oauth2callback")
+        except ValueError:
+            ok = False
+        if not ok:
+            problems.append(N_("[auth] redirect_uri is “{value}”, but it must be this console's web address followed "
+                               "by /oauth2callback, e.g. {example}.", value=short(redirect, 80), example=example))
+    cookie_secret = auth.get("cookie_secret")
+    if not _present(cookie_secret):
+        problems.append(N_("[auth] has no cookie_secret: set it to a long random text (at least 32 characters)."))
+    elif len(str(cookie_secret)) < 32:
+        warnings.append(N_("[auth] cookie_secret is short; use a random text of at least 32 characters."))
+    providers: list[str] = []
+    if any(k in auth for k in _PROVIDER_KEYS):
+        providers.append("default")
+        _check_provider("default", auth, problems)
+    for name, table in auth.items():
+        if isinstance(table, Mapping) and name != "client_kwargs":
+            providers.append(str(name))
+            if "_" in str(name):
+                problems.append(N_("[auth.{provider}]: a provider's name may not contain “_”.", provider=name))
+            _check_provider(str(name), table, problems)
+    if not providers:
+        problems.append(N_("[auth] names no sign-in provider: set client_id, client_secret and server_metadata_url in "
+                           "it (or in a table such as [auth.google])."))
+    return tuple(providers)
+
+
+def _check_provider(name: str, table: Mapping[str, Any], problems: list[Text]) -> None:
+    missing = [k for k in _PROVIDER_KEYS if not _present(table.get(k))]
+    if missing:
+        problems.append(N_("[auth] provider “{provider}” lacks {keys}.", provider=name, keys=", ".join(missing)))
+    url = table.get("server_metadata_url")
+    if _present(url):
+        try:
+            _url(url)
+        except ValueError:
+            problems.append(N_("[auth] provider “{provider}”: server_metadata_url is “{value}”, but it must be {rule}.",
+                               provider=name, value=short(url, 80),
+                               rule=_web_address("https://accounts.google.com/.well-known/openid-configuration")))
+
+
+__all__ = [
+    "ALIASES",
+    "DEMO_DB",
+    "InvalidSettings",
+    "REAL_DB",
+    "Settings",
+    "default_data_dir",
+    "default_secrets_files",
+    "load_settings",
+]

@@ -1,8 +1,14 @@
 """Masking of secrets: API keys, JWTs, the platform secret, Supabase keys.
 
 Everything that can reach a screen, a log line, an exception text or a repr goes
-through here.  A secret is shown as its first and last few characters only, so
-staff can tell two keys apart without being able to use either.
+through here. How much of a secret shows depends on its length:
+
+* shorter than :data:`MIN_PARTIAL` (16) characters: none of it (``••••••••``, whatever the length);
+* otherwise at most a quarter of it: ``min(4, n // 8)`` characters at each end, e.g. ``ab…yz (16 chars)``
+  for 16 characters, ``abcd…wxyz (40 chars)`` from 32 characters on,
+
+so staff can tell two long keys apart without being able to use either, and a short secret (a platform secret
+like ``change-me``) gives nothing away.
 """
 from __future__ import annotations
 
@@ -15,18 +21,27 @@ _JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 _BEARER_RE = re.compile(r"(Bearer\s+)([^\s\"',}]+)", re.IGNORECASE)
 
 
+#: secrets shorter than this are shown with none of their characters
+MIN_PARTIAL = 16
+#: what a short (or hidden) secret looks like; the same whatever its length
+HIDDEN = "••••••••"
+
+
 def mask(value: str | None, keep: int = 4) -> str:
     """Return a masked form of a secret: ``abcd…wxyz (40 chars)``.
 
-    Short values are masked completely; ``None``/empty gives ``"—"``.
+    At most ``keep`` characters at each end, and never more than a quarter of the secret in all
+    (``min(keep, n // 8)`` per end); below :data:`MIN_PARTIAL` characters nothing of it (:data:`HIDDEN`).
+    ``None``/empty gives ``"—"``.
     """
     if value is None or value == "":
         return "—"
     value = str(value)
     n = len(value)
-    if n <= keep * 3:
-        return "•" * min(n, 8)
-    return f"{value[:keep]}…{value[-keep:]} ({n} chars)"
+    shown = min(max(0, int(keep)), n // 8)
+    if n < MIN_PARTIAL or shown == 0:
+        return HIDDEN
+    return f"{value[:shown]}…{value[-shown:]} ({n} chars)"
 
 
 def scrub(text: str | None, secrets: Iterable[str | None] = ()) -> str:
@@ -40,9 +55,14 @@ def scrub(text: str | None, secrets: Iterable[str | None] = ()) -> str:
     out = str(text)
     for s in sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True):
         out = out.replace(s, mask(s))
-    out = _BEARER_RE.sub(lambda m: m.group(1) + (m.group(2) if "…" in m.group(2) else mask(m.group(2))), out)
+    out = _BEARER_RE.sub(lambda m: m.group(1) + (m.group(2) if _masked(m.group(2)) else mask(m.group(2))), out)
     out = _JWT_RE.sub(lambda m: mask(m.group(0)), out)
     return out
+
+
+def _masked(text: str) -> bool:
+    """Already a masked form (so masking it again would only hide the hint it gives)."""
+    return "…" in text or text.startswith(HIDDEN[0])
 
 
 class Secret:

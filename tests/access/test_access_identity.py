@@ -1,9 +1,11 @@
 """Identity, OIDC claims (Streamlit's st.user) and demo mode."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from wpp.access import Identity, demo_identity, identity_from_oidc
+from wpp.access import Identity, demo_identity, identity_from_oidc, parse_allow_list
 from wpp.errors import AccessDenied
 from wpp.masking import Secret
 
@@ -40,7 +42,7 @@ def test_demo_identity():
     ],
 )
 def test_identity_from_oidc(claims, name, username):
-    who = identity_from_oidc(claims)
+    who = identity_from_oidc(claims, allow_any=True)
     assert (who.name, who.username, who.method) == (name, username, "oidc")
     assert who.email == (claims.get("email") or None)
     assert who.supabase_jwt is None
@@ -48,11 +50,11 @@ def test_identity_from_oidc(claims, name, username):
 
 def test_oidc_without_anybody_is_refused():
     with pytest.raises(AccessDenied):
-        identity_from_oidc({})
+        identity_from_oidc({}, allow_any=True)
     with pytest.raises(AccessDenied):
-        identity_from_oidc({"is_logged_in": False})
+        identity_from_oidc({"is_logged_in": False}, allow_any=True)
     with pytest.raises(AccessDenied):
-        identity_from_oidc({"is_logged_in": False, "email": "anna@example.com"})
+        identity_from_oidc({"is_logged_in": False, "email": "anna@example.com"}, allowed=["@example.com"])
 
 
 def test_oidc_allow_list():
@@ -63,3 +65,67 @@ def test_oidc_allow_list():
         with pytest.raises(AccessDenied) as info:
             identity_from_oidc(claims, allowed=["@example.com"])
         assert "not allowed" in str(info.value)
+
+
+@pytest.mark.parametrize("allowed", [None, [], ["", "  "]])
+def test_oidc_without_an_allow_list_lets_nobody_in(allowed):
+    """Issue 11.8: with [auth] and no allow-list, any Gmail account used to get in."""
+    with pytest.raises(AccessDenied) as info:
+        identity_from_oidc({"email": "someone@gmail.com", "name": "Some One"}, allowed=allowed)
+    assert "WPP_ALLOWED_EMAILS" in info.value.action
+    assert "someone" not in str(info.value)
+
+
+def test_oidc_anyone_at_the_provider_only_when_said_explicitly():
+    who = identity_from_oidc({"email": "someone@gmail.com", "sub": "g-9"}, allow_any=True)
+    assert (who.username, who.method, who.user_id) == ("someone@gmail.com", "oidc", "g-9")
+    # allow_any wins over a list (the configuration warns about that combination)
+    assert identity_from_oidc({"email": "x@other.org"}, allowed=["@example.com"], allow_any=True)
+
+
+def test_oidc_domain_entry_does_not_match_lookalike_domains():
+    for email in ("anna@example.com.evil.org", "anna@notexample.com", "anna@sub.example.com"):
+        with pytest.raises(AccessDenied):
+            identity_from_oidc({"email": email}, allowed=["@example.com"])
+
+
+@pytest.mark.parametrize("text, entries, bad", [
+    ("anna@school.org, @school.org", ["anna@school.org", "@school.org"], []),
+    ("Anna@School.org;@Other.org  boss@x.io", ["anna@school.org", "@other.org", "boss@x.io"], []),
+    (["@a.org", "b@c.org"], ["@a.org", "b@c.org"], []),
+    ("anna, @school", [], ["anna", "@school"]),
+    ("", [], []),
+])
+def test_parse_allow_list(text, entries, bad):
+    assert parse_allow_list(text) == (entries, bad)
+
+
+def _supabase_identity():
+    return Identity(name="Anna Petrova", username="anna@example.com", method="supabase", supabase_jwt=Secret(JWT),
+                    supabase_refresh_token=Secret("refresh-token-value-123"), email="anna@example.com",
+                    user_id="8d0fd2b3-9ca6-4a5c-b2a5-bb2f5d3c1e11", expires_at=4102444800.0)
+
+
+def test_identity_json_round_trip_keeps_who_but_no_token():
+    who = _supabase_identity()
+    data = who.to_json()
+    text = json.dumps(data)
+    assert JWT not in text and "refresh-token-value" not in text
+    assert set(data) <= {"v", "name", "username", "method", "email", "user_id"}
+    back = Identity.from_json(json.loads(text))
+    assert (back.name, back.username, back.method, back.email, back.user_id) == (
+        "Anna Petrova", "anna@example.com", "supabase", "anna@example.com", who.user_id)
+    assert back.supabase_jwt is None and back.supabase_refresh_token is None
+    assert back.jwt_expired()  # a restored Supabase sign-in has no token to send to the platform
+    for who in (demo_identity(), Identity(name="anna", username="anna", method="staff")):
+        assert Identity.from_json(who.to_json()) == who
+
+
+@pytest.mark.parametrize("data", [
+    None, {}, {"v": 2, "name": "x", "method": "staff"}, {"v": 1, "name": "x", "method": "root"},
+    {"v": 1, "name": "", "method": "staff"}, {"v": 1, "name": "x" * 1000, "method": "staff"},
+    {"v": 1, "name": ["x"], "method": "staff"},
+])
+def test_identity_from_json_refuses_anything_else(data):
+    with pytest.raises(ValueError):
+        Identity.from_json(data)

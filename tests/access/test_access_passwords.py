@@ -6,9 +6,11 @@ import hashlib
 
 import pytest
 
-from wpp import access
+from wpp.access import passwords
 from wpp.access import HASH_FORMAT_HELP, check_hash_format, hash_password, verify_password
+from wpp.access import staff_problems
 from wpp.errors import InvalidInput
+from wpp.i18n import Text
 
 STAFF_PASSWORD = "correct horse battery"  # the password behind the anna_hash fixture
 
@@ -95,7 +97,7 @@ def test_plain_and_fast_formats_are_rejected(kind):
     assert verify_password(PW, stored) is False
     with pytest.raises(InvalidInput) as info:
         check_hash_format(stored)
-    assert HASH_FORMAT_HELP in str(info.value)
+    assert str(HASH_FORMAT_HELP) in str(info.value)
     assert "python scripts/hash_password.py" in info.value.message
     if kind != "empty":
         assert stored not in str(info.value) and stored not in info.value.detail
@@ -137,13 +139,23 @@ def test_hash_password_refuses_weak_parameters_and_empty_password():
 
 def test_comparison_is_constant_time(anna_hash, monkeypatch):
     calls = []
-    real = access.hmac.compare_digest
+    real = passwords.hmac.compare_digest
 
     def spy(a, b):
         calls.append((len(a), len(b)))
         return real(a, b)
 
-    monkeypatch.setattr(access.hmac, "compare_digest", spy)
+    monkeypatch.setattr(passwords.hmac, "compare_digest", spy)
     assert verify_password(STAFF_PASSWORD, anna_hash)
     assert not verify_password("nope", anna_hash)
     assert calls == [(64, 64), (64, 64)]
+
+
+def test_staff_problems_name_the_account_never_the_hash(anna_hash):
+    problems = staff_problems({"plain": PW, "md5": REJECTED["md5"], "anna": anna_hash, "Anna": anna_hash, "": anna_hash,
+                               "num": 12345})
+    text = "\n".join(str(p) for p in problems)
+    for name in ("“plain”", "“md5”", "“anna”", "“Anna”", "“num”", "empty name"):
+        assert name in text
+    assert PW not in text and REJECTED["md5"] not in text and anna_hash not in text
+    assert all(isinstance(p, Text) for p in problems)

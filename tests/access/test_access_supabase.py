@@ -17,6 +17,9 @@ import respx
 
 from wpp.access import (
     Identity,
+    SignInThrottled,
+    Throttle,
+    WrongCredentials,
     SignInRateLimited,
     SignInUnavailable,
     supabase_refresh,
@@ -154,7 +157,7 @@ ERROR_CASES = {
     # legacy GoTrue (OAuth-style) answer to a wrong password
     "invalid_grant": (
         httpx.Response(400, json={"error": "invalid_grant", "error_description": "Invalid login credentials"}),
-        AccessDenied,
+        WrongCredentials,
         WRONG,
         400,
     ),
@@ -165,13 +168,13 @@ ERROR_CASES = {
             json={"code": 400, "error_code": "invalid_credentials", "msg": "Invalid login credentials"},
             headers={"x-supabase-api-version": "2024-01-01"},
         ),
-        AccessDenied,
+        WrongCredentials,
         WRONG,
         400,
     ),
     "invalid_credentials without version header": (
         httpx.Response(400, json={"code": 400, "error_code": "invalid_credentials", "msg": "Invalid login credentials"}),
-        AccessDenied,
+        WrongCredentials,
         WRONG,
         400,
     ),
@@ -328,3 +331,35 @@ def test_refused_refresh_means_sign_in_again(respx_mock):
         supabase_refresh(URL, KEY, who)
     assert info.value.message == "Your sign-in has expired."
     _assert_no_secrets(info.value)
+
+
+def test_wrong_supabase_passwords_are_throttled_like_staff_ones():
+    """The console's own throttle also guards Supabase sign-in: one browser guessing is slowed down, and a try
+    that comes too early is refused without asking Supabase."""
+    from wpp.clock import ManualClock
+
+    clock = ManualClock(start=1_700_000_000)
+    events = []
+    throttle = Throttle(clock=clock, on_event=lambda *e: events.append(e))
+    wrong = httpx.Response(400, json={"error": "invalid_grant", "error_description": "Invalid login credentials"})
+    with respx.mock() as mock:
+        route = mock.post(TOKEN_URL).mock(return_value=wrong)
+        for _ in range(Throttle.account_free):
+            with pytest.raises(WrongCredentials):
+                supabase_sign_in(URL, KEY, EMAIL, PASSWORD, throttle=throttle, client_key="b1")
+        calls = route.call_count
+        with pytest.raises(SignInThrottled) as info:
+            supabase_sign_in(URL, KEY, EMAIL.upper(), PASSWORD, throttle=throttle, client_key="b1")
+        assert route.call_count == calls  # not asked
+        clock.advance(info.value.retry_after)
+        route.mock(return_value=httpx.Response(200, json=_session()))
+        who = supabase_sign_in(URL, KEY, EMAIL, PASSWORD, throttle=throttle, client_key="b1")
+    assert who.email == EMAIL
+    assert [e[0] for e in events] == ["failure"] * Throttle.account_free + ["throttled", "success"]
+    # Supabase being down is nobody's wrong password: not counted
+    with respx.mock() as mock:
+        mock.post(TOKEN_URL).mock(return_value=httpx.Response(503))
+        for _ in range(10):
+            with pytest.raises(SignInUnavailable):
+                supabase_sign_in(URL, KEY, EMAIL, PASSWORD, throttle=throttle, client_key="b1")
+    assert throttle.wait_for(EMAIL, "b1") == 0

@@ -15,7 +15,7 @@ def test_stored_token_is_reused_across_service_instances(svc, sim, store, make_s
     assert sim.count("POST /auth/token") == 1
     other = make_service()  # another process/page: only the database is shared
     for _ in range(5):
-        other.check_status(store.get(out.integration.id))
+        assert other.poll_check(store.get(out.integration.id)).error is None
     assert sim.count("POST /auth/token") == 1
 
 
@@ -23,10 +23,10 @@ def test_expired_stored_token_refreshed_once_and_written_back_keeping_other_keys
     out = svc.create_number(ORG, actor="alice")
     rid = out.integration.id
     store.merge_settings(rid, {"otherFeature": {"keep": True}, "wppJwtExpiresAt": 1})  # stale by the 60-s rule
-    svc.tokens.invalidate(rid)
+    svc.tokens.forget(rid)
     sim.reset_counters()
     rows = [store.get(rid)] * 20
-    threads = [threading.Thread(target=svc.check_status, args=(r,)) for r in rows]
+    threads = [threading.Thread(target=svc.poll_check, args=(r,)) for r in rows]
     [t.start() for t in threads]
     [t.join() for t in threads]
     assert sim.count("POST /auth/token") == 1
@@ -40,7 +40,7 @@ def test_platform_rejects_token_refresh_once_retry_once(svc, sim, store):
     out = svc.create_number(ORG, actor="alice")
     sim.expire_tokens()
     sim.reset_counters()
-    fr = svc.check_status(store.get(out.integration.id))
+    fr = svc.poll_check(store.get(out.integration.id))
     assert fr.error is None and fr.status is not None
     assert sim.count("POST /auth/token") == 1
     assert sim.count("GET /api/accounts/{session}/status") == 2
@@ -55,15 +55,15 @@ def test_test_token_diagnoses_expired_then_refresh_fixes(store):
         svc = WppService(client, store, secret=sim.secret, clock=clock)
         try:
             out = svc.create_number(ORG, actor="alice")
-            assert out.ok and svc.test_token(out.integration.id, actor="alice").ok
+            assert out.ok and svc.test_access(out.integration.id, actor="alice").ok
             clock.advance(16 * 60)  # tokens live 15 minutes
-            res = svc.test_token(out.integration.id, actor="alice")
-            assert not res.ok and res.diagnosis.code == "expired"
-            assert "Refresh now" in res.diagnosis.next_step
+            res = svc.test_access(out.integration.id, actor="alice")
+            assert not res.ok and res.code == "expired" and res.next_action == "refresh"
+            assert "Get a new access key" in str(res.next_step)
             sim.reset_counters()
             svc.refresh_token(out.integration.id, actor="alice")
             assert sim.count("POST /auth/token") == 1
-            assert svc.test_token(out.integration.id, actor="alice").ok
+            assert svc.test_access(out.integration.id, actor="alice").ok
         finally:
             svc.close()
             client.close()
@@ -72,5 +72,5 @@ def test_test_token_diagnoses_expired_then_refresh_fixes(store):
 def test_token_rejected_but_not_expired_is_called_rejected(svc, sim, store):
     out = svc.create_number(ORG, actor="alice")
     sim.expire_tokens()
-    res = svc.test_token(out.integration.id, actor="alice")
-    assert not res.ok and res.diagnosis.code == "rejected"
+    res = svc.test_access(out.integration.id, actor="alice")
+    assert not res.ok and res.code == "rejected"

@@ -18,11 +18,16 @@ from pathlib import Path
 
 import pytest
 
-from wpp.store.postgres import migration_path
+from wpp.store.postgres import migration_paths, migration_sql
 
 from tests.harness import free_port
 
-MIGRATION = migration_path()
+#: every migration, in order (each idempotent): what `supabase db push` and PostgresStore.apply_migration run
+MIGRATIONS = migration_paths()
+MIGRATION_SQL = migration_sql()
+#: the console's own tables (emptied between tests on the shared databases)
+CONSOLE_TABLES = ("wpp_console_activity", "wpp_console_organizations", "wpp_console_sessions", "wpp_console_secrets",
+                  "wpp_console_status", "wpp_console_status_history", "wpp_console_leases")
 
 # Supabase's API roles, so the migration's grants and policy are exercised as in production.
 SUPABASE_ROLES_SQL = """
@@ -87,7 +92,8 @@ class PgCluster:
             if legacy:
                 c.execute(LEGACY_TABLE_SQL)
             if migrate:
-                c.execute(MIGRATION.read_text(encoding="utf-8"))
+                for path in MIGRATIONS:
+                    c.execute(path.read_text(encoding="utf-8"))
         return self.dsn(name)
 
 
@@ -153,7 +159,7 @@ def pg_fresh_dsn(pg_cluster):
     """A database where the migration created messenger_integrations itself (applied twice: idempotent)."""
     dsn = pg_cluster.create_database("wpp_fresh")
     with pg_cluster.connect("wpp_fresh") as c:
-        c.execute(MIGRATION.read_text(encoding="utf-8"))
+        c.execute(MIGRATION_SQL)
     return dsn
 
 
@@ -167,7 +173,11 @@ def _reset_pg(dsn: str) -> None:
     import psycopg
 
     with psycopg.connect(dsn, autocommit=True) as c:
-        c.execute("truncate public.messenger_integrations, public.wpp_console_activity restart identity")
+        c.execute("truncate public.messenger_integrations, "
+                  + ", ".join(f"public.{t}" for t in CONSOLE_TABLES) + " restart identity")
+        # school platforms' organisation tables planted by a test
+        c.execute("drop table if exists public.organizations, public.schools cascade")
+        c.execute("drop schema if exists crm cascade")
 
 
 # --- the stores under test ------------------------------------------------------------------------------------
@@ -179,6 +189,11 @@ class Backend:
     store: object
     insert_raw: object  # (row: dict) -> None
     fetch_raw: object  # (id: str) -> dict | None
+    #: (**store_kwargs) -> a second store object on the same database (another process or replica)
+    reopen: object = None
+    #: (rows: [(id, name)], table="organizations", id_column="id", name_column="name", schema=None) -> None:
+    #: the school platform's own table of organisations, in the same database
+    plant_orgs: object = None
 
 
 def _sqlite_backend(tmp_path) -> Backend:
@@ -208,7 +223,17 @@ def _sqlite_backend(tmp_path) -> Backend:
             d["settings"] = json.loads(d["settings"])
             return d
 
-    return Backend("sqlite", store, insert_raw, fetch_raw)
+    def reopen(**kw):
+        return SqliteStore(store.path, **kw)
+
+    def plant_orgs(rows, table="organizations", id_column="id", name_column="name", schema=None):
+        with sqlite3.connect(store.path) as c:
+            if schema:  # SQLite's "schema" is an attached database file
+                raise NotImplementedError
+            c.execute(f'create table "{table}" ("{id_column}" text primary key, "{name_column}" text, extra text)')
+            c.executemany(f'insert into "{table}" ("{id_column}", "{name_column}") values (?, ?)', rows)
+
+    return Backend("sqlite", store, insert_raw, fetch_raw, reopen, plant_orgs)
 
 
 def _pg_backend(name: str, dsn: str) -> Backend:
@@ -237,7 +262,19 @@ def _pg_backend(name: str, dsn: str) -> Backend:
         with psycopg.connect(dsn, row_factory=dict_row) as c:
             return c.execute("select * from public.messenger_integrations where id = %s", (iid,)).fetchone()
 
-    return Backend(name, store, insert_raw, fetch_raw)
+    def reopen(**kw):
+        kw.setdefault("pool_size", 12)
+        return PostgresStore(dsn, **kw)
+
+    def plant_orgs(rows, table="organizations", id_column="id", name_column="name", schema=None):
+        qualified = f'"{schema}"."{table}"' if schema else f'public."{table}"'
+        with psycopg.connect(dsn, autocommit=True) as c:
+            if schema:
+                c.execute(f'create schema if not exists "{schema}"')
+            c.execute(f'create table {qualified} ("{id_column}" uuid primary key, "{name_column}" text, extra text)')
+            c.cursor().executemany(f'insert into {qualified} ("{id_column}", "{name_column}") values (%s, %s)', rows)
+
+    return Backend(name, store, insert_raw, fetch_raw, reopen, plant_orgs)
 
 
 @pytest.fixture(params=[

@@ -14,9 +14,16 @@ import pytest
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from wpp.store.postgres import migration_path
+from wpp.store.postgres import migration_paths
 
-MIGRATION = migration_path()
+MIGRATIONS = migration_paths()
+CONSOLE_TABLES = ("wpp_console_activity", "wpp_console_organizations", "wpp_console_sessions", "wpp_console_secrets",
+                  "wpp_console_status", "wpp_console_status_history", "wpp_console_leases")
+
+
+def _migrate(conn) -> None:
+    for path in MIGRATIONS:
+        conn.execute(path.read_text(encoding="utf-8"))
 
 pytestmark = pytest.mark.postgres
 
@@ -31,7 +38,8 @@ def sql_dsn(pg_cluster):
 @pytest.fixture
 def db(sql_dsn):
     with psycopg.connect(sql_dsn, autocommit=True, row_factory=dict_row) as c:
-        c.execute("truncate public.messenger_integrations, public.wpp_console_activity")
+        c.execute("truncate public.messenger_integrations, " + ", ".join(f"public.{t}" for t in CONSOLE_TABLES)
+                  + " restart identity")
         yield c
 
 
@@ -120,7 +128,7 @@ def test_create_and_deactivate_write_every_flag_column_that_exists(pg_cluster):
             name text, is_primary boolean default false, is_active boolean default false,
             is_enabled boolean default false, last_error text, last_error_at timestamptz,
             settings jsonb default '{}', created_at timestamptz default now(), updated_at timestamptz default now())""")
-        c.execute(MIGRATION.read_text(encoding="utf-8"))
+        _migrate(c)
         assert c.execute("select public.wpp_flag_columns() as f").fetchone()["f"] == ["is_active", "is_enabled"]
         first = c.execute("select * from public.wpp_create_integration(%s, %s, %s)", (ORG, " A ", Jsonb({"k": 1, "n": None}))).fetchone()
         second = c.execute("select * from public.wpp_create_integration(%s, null, %s)", (ORG, Jsonb({}))).fetchone()
@@ -153,9 +161,9 @@ def test_migration_is_idempotent_and_leaves_an_existing_table_alone(pg_cluster):
 
         before = shape()
         for _ in range(3):
-            c.execute(MIGRATION.read_text(encoding="utf-8"))
+            _migrate(c)
         assert shape() == before
-        assert c.execute("select count(*) as n from pg_proc where proname like 'wpp\\_%%'").fetchone()["n"] == 5
+        assert c.execute("select count(*) as n from pg_proc where proname like 'wpp\\_%%'").fetchone()["n"] == 10
 
 
 def test_privileges_service_role_yes_anon_no(sql_dsn):
@@ -185,3 +193,107 @@ def test_privileges_service_role_yes_anon_no(sql_dsn):
                     c.execute("select * from public.wpp_console_activity")
             finally:
                 c.execute("reset role")
+
+
+# --- part 2 of the migration ------------------------------------------------------------------------------------
+NEW_TABLES = ("wpp_console_organizations", "wpp_console_sessions", "wpp_console_secrets", "wpp_console_status",
+              "wpp_console_status_history", "wpp_console_leases")
+
+
+def test_part_two_adds_the_message_column_to_an_existing_log_and_keeps_its_lines(pg_cluster):
+    dsn = pg_cluster.create_database("wpp_upgrade", migrate=False)
+    with psycopg.connect(dsn, autocommit=True, row_factory=dict_row) as c:
+        c.execute(MIGRATIONS[0].read_text(encoding="utf-8"))  # the previous release only
+        c.execute("insert into public.wpp_console_activity (actor, action, outcome, detail)"
+                  " values ('anna', 'create', 'ok', 'kept')")
+        before = c.execute("select id, at, actor, action, outcome, detail from public.wpp_console_activity").fetchall()
+        for _ in range(2):
+            _migrate(c)
+        after = c.execute("select id, at, actor, action, outcome, detail, message from public.wpp_console_activity").fetchall()
+        assert [{k: v for k, v in r.items() if k != "message"} for r in after] == before
+        assert after[0]["message"] is None
+        kind = c.execute("select data_type from information_schema.columns where table_name = 'wpp_console_activity'"
+                         " and column_name = 'message'").fetchone()
+        assert kind["data_type"] == "jsonb"
+
+
+def test_new_tables_have_rls_and_only_service_role_may_use_them(sql_dsn):
+    with psycopg.connect(sql_dsn, autocommit=True, row_factory=dict_row) as c:
+        for table in NEW_TABLES:
+            rls = c.execute("select relrowsecurity from pg_class where oid = %s::regclass", (f"public.{table}",)).fetchone()
+            assert rls["relrowsecurity"] is True, table
+            policies = c.execute("select policyname, roles::text[] as roles from pg_policies where tablename = %s",
+                                 (table,)).fetchall()
+            assert policies == [{"policyname": f"{table}_service_role", "roles": ["service_role"]}]
+        index = c.execute("select indexdef from pg_indexes where indexname = 'wpp_console_status_history_integration_idx'"
+                          ).fetchone()
+        assert "(integration_id, at DESC, id DESC)" in index["indexdef"]
+        iid = _row(c, {}, is_active=False)
+
+        c.execute("set role service_role")
+        try:
+            assert c.execute("select public.wpp_try_lease('poller', 'me', 30, 1000) as ok").fetchone()["ok"] is True
+            assert len(c.execute("select public.wpp_console_secret('k') as v").fetchone()["v"]) == 64
+            c.execute("select public.wpp_save_status(%s, %s)", (Jsonb({"integration_id": "x", "state": "connected"}),
+                                                              Jsonb({"integration_id": "x", "state": "connected", "at": 1})))
+            assert c.execute("select is_active from public.wpp_reactivate_integration(%s)", (iid,)).fetchone()["is_active"]
+            c.execute("insert into public.wpp_console_sessions (key, created_at, expires_at, ticket_hash,"
+                      " ticket_expires_at) values ('k1', 1, 100, 't1', 50)")
+            assert c.execute("select key from public.wpp_redeem_sign_in_ticket('t1', 'h1', 2)").fetchone()["key"] == "k1"
+            c.execute("insert into public.wpp_console_organizations (id, name) values (%s, 'School')", (ORG,))
+            for table in NEW_TABLES:
+                c.execute(f"select * from public.{table}").fetchall()
+        finally:
+            c.execute("reset role")
+
+        calls = [
+            "select public.wpp_try_lease('poller', 'them', 30, 1000)",
+            "select public.wpp_console_secret('k')",
+            "select public.wpp_save_status('{\"integration_id\": \"y\"}'::jsonb, null)",
+            f"select public.wpp_reactivate_integration('{iid}')",
+            "select * from public.wpp_redeem_sign_in_ticket('t', 'h', 1)",
+        ] + [f"select * from public.{t}" for t in NEW_TABLES]
+        for role in ("anon", "authenticated"):
+            c.execute(f"set role {role}")
+            try:
+                for sql in calls:
+                    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                        c.execute(sql)
+            finally:
+                c.execute("reset role")
+
+
+def test_lease_function_from_twenty_separate_connections(db, sql_dsn):
+    conns = [psycopg.connect(sql_dsn, autocommit=True) for _ in range(20)]
+    start = threading.Barrier(len(conns))
+    results: list = [None] * len(conns)
+
+    def worker(n: int, conn) -> None:
+        start.wait(timeout=30)
+        results[n] = conn.execute("select public.wpp_try_lease('poller', %s, 60, 1000)", (f"h{n}",)).fetchone()[0]
+
+    try:
+        threads = [threading.Thread(target=worker, args=(n, c)) for n, c in enumerate(conns)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+    finally:
+        for c in conns:
+            c.close()
+    assert results.count(True) == 1 and results.count(False) == 19
+    holder = db.execute("select holder from public.wpp_console_leases where name = 'poller'").fetchone()["holder"]
+    assert holder == f"h{results.index(True)}"
+    # expired: anyone may take it; the holder renews
+    assert db.execute("select public.wpp_try_lease('poller', 'late', 60, 1059.9) as ok").fetchone()["ok"] is False
+    assert db.execute("select public.wpp_try_lease('poller', 'late', 60, 1060) as ok").fetchone()["ok"] is True
+    assert db.execute("select public.wpp_try_lease('poller', 'late', 60, 1061) as ok").fetchone()["ok"] is True
+
+
+def test_save_status_is_one_transaction(db):
+    with pytest.raises(psycopg.errors.InvalidParameterValue):  # the change has no time: nothing is saved at all
+        db.execute("select public.wpp_save_status(%s, %s)",
+                   (Jsonb({"integration_id": "a", "state": "connected"}), Jsonb({"integration_id": "a", "state": "x"})))
+    assert db.execute("select count(*) as n from public.wpp_console_status").fetchone()["n"] == 0
+    with pytest.raises(psycopg.errors.InvalidParameterValue):
+        db.execute("select public.wpp_save_status(%s, null)", (Jsonb({"state": "connected"}),))

@@ -46,7 +46,9 @@ def test_wal_and_schema_version(tmp_path):
         assert c.execute("pragma journal_mode").fetchone()[0] == "wal"
         assert c.execute("pragma user_version").fetchone()[0] == SCHEMA_VERSION
         tables = {r[0] for r in c.execute("select name from sqlite_master where type = 'table'")}
-        assert {"messenger_integrations", "integration_activity"} <= tables
+        assert {"messenger_integrations", "integration_activity", "wpp_console_organizations", "wpp_console_sessions",
+                "wpp_console_secrets", "wpp_console_status", "wpp_console_status_history",
+                "wpp_console_leases"} <= tables
         indexes = {r[1] for r in c.execute("pragma index_list('messenger_integrations')")}
         assert "messenger_integrations_org" in indexes
         cols = {r[1] for r in c.execute("pragma table_info('messenger_integrations')")}
@@ -166,3 +168,94 @@ def test_connection_per_thread(tmp_path):
         t.join()
     assert len({id(c) for c in seen}) == 3
     assert store._conn() is store._conn()
+
+
+# A file written by the previous version (schema 1), exactly as it created it.
+V1_SCHEMA = """
+CREATE TABLE messenger_integrations (
+    id TEXT PRIMARY KEY NOT NULL, organization_id TEXT NOT NULL, messenger_type TEXT NOT NULL DEFAULT 'whatsapp',
+    provider TEXT NOT NULL DEFAULT 'wpp', name TEXT, is_primary INTEGER NOT NULL DEFAULT 0,
+    is_enabled INTEGER NOT NULL DEFAULT 1, is_active INTEGER NOT NULL DEFAULT 1, last_error TEXT, last_error_at TEXT,
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+    settings TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(settings)));
+CREATE INDEX messenger_integrations_org ON messenger_integrations (organization_id, messenger_type, provider, created_at);
+CREATE TABLE integration_activity (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+    outcome TEXT NOT NULL, integration_id TEXT, organization_id TEXT, detail TEXT NOT NULL DEFAULT '');
+CREATE INDEX integration_activity_at ON integration_activity (at, id);
+CREATE INDEX integration_activity_integration ON integration_activity (integration_id, at, id);
+CREATE INDEX integration_activity_org ON integration_activity (organization_id, at, id);
+PRAGMA user_version = 1;
+"""
+V1_ID = "11111111-2222-4333-8444-555555555555"
+
+
+def _v1_file(path: Path) -> Path:
+    with sqlite3.connect(path) as c:
+        c.executescript(V1_SCHEMA)
+        c.execute("insert into messenger_integrations (id, organization_id, name, is_primary, created_at, updated_at,"
+                  " settings) values (?, ?, 'Front desk', 1, '2025-01-01T00:00:00.000000+00:00',"
+                  " '2025-01-01T00:00:00.000000+00:00', '{\"wppApiKey\":\"k\",\"crm\":{\"x\":1}}')", (V1_ID, ORG))
+        c.execute("insert into integration_activity (at, actor, action, outcome, integration_id, organization_id, detail)"
+                  " values ('2025-01-01T00:00:01.000000+00:00', 'anna', 'create', 'ok', ?, ?, 'created')", (V1_ID, ORG))
+    return path
+
+
+def test_a_file_of_the_previous_version_is_upgraded_and_keeps_its_data(tmp_path):
+    from wpp.models import ActivityEntry, StatusRecord
+
+    path = _v1_file(tmp_path / "old.db")
+    store = SqliteStore(path)
+    with sqlite3.connect(path) as c:
+        assert c.execute("pragma user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert "message" in {r[1] for r in c.execute("pragma table_info('integration_activity')")}
+
+    old = store.get(V1_ID)
+    assert (old.name, old.is_primary, old.settings) == ("Front desk", True, {"wppApiKey": "k", "crm": {"x": 1}})
+    [line] = store.list_activity()
+    assert (line.actor, line.action, line.detail, line.message) == ("anna", "create", "created", None)
+
+    # everything new works on the upgraded file
+    store.log_activity(ActivityEntry(action="rename", outcome="ok", actor="anna", message={"msgid": "Renamed", "params": {}}))
+    assert store.list_activity()[0].message == {"msgid": "Renamed", "params": {}}
+    assert store.add_organization("School", ORG).name == "School"
+    store.save_status(StatusRecord(integration_id=V1_ID, state="connected"))
+    assert store.load_statuses()[V1_ID].state == "connected"
+    assert store.try_lease("poller", "me", ttl_s=10, now=1.0)
+    assert len(store.console_secret("cookie")) == 64
+    assert store.reactivate(V1_ID).is_primary
+
+    again = SqliteStore(path)  # a second open: nothing to upgrade, nothing lost
+    assert again.get(V1_ID).settings == old.settings and len(again.list_activity()) == 2
+
+
+def test_two_processes_upgrading_one_old_file_at_once(tmp_path):
+    path = _v1_file(tmp_path / "old.db")
+    script = textwrap.dedent(f"""
+        from wpp.store import SqliteStore
+        s = SqliteStore({str(path)!r})
+        assert s.get({V1_ID!r}).name == "Front desk"
+        s.console_secret("shared")
+    """)
+    procs = [subprocess.Popen([sys.executable, "-c", script]) for _ in range(3)]
+    assert [p.wait(timeout=60) for p in procs] == [0, 0, 0]
+    store = SqliteStore(path)
+    assert [e.action for e in store.list_activity()] == ["create"]
+    with sqlite3.connect(path) as c:
+        assert c.execute("select count(*) from wpp_console_secrets").fetchone()[0] == 1
+
+
+def test_org_table_in_the_sqlite_file_and_checked_names(tmp_path):
+    from wpp.store import OrgTable
+
+    path = tmp_path / "wpp.db"
+    with pytest.raises(StoreError, match="WPP_ORG_TABLE"):
+        SqliteStore(path, org_table=OrgTable(table="x; drop"))
+    store = SqliteStore(path, org_table=OrgTable(table="main.Schools", id_column="Id", name_column="Title"))
+    assert store.list_organizations() == []
+    with sqlite3.connect(path) as c:
+        c.execute("create table schools (id text, title text)")
+        c.execute("insert into schools values (?, 'Школа')", (ORG,))
+    assert [(o.id, o.name, o.source) for o in store.list_organizations()] == [(ORG, "Школа", "platform")]
+    attached = SqliteStore(path, org_table=OrgTable(table="platform.schools"))  # nothing attached as "platform"
+    assert attached.list_organizations() == []

@@ -12,8 +12,8 @@ import pytest
 import respx
 
 from wpp.errors import IntegrationNotFound, StoreError
-from wpp.models import ActivityEntry
-from wpp.store import SupabaseStore, open_store
+from wpp.models import ActivityEntry, Organization, SignInSession, StatusChange, StatusRecord
+from wpp.store import OrgTable, SupabaseStore, open_store
 
 URL = "https://abcdefghijklmnop.supabase.co"
 REST = f"{URL}/rest/v1"
@@ -299,3 +299,281 @@ def test_open_store_prefers_supabase(tmp_path, key):
                        sqlite_path=tmp_path / "x.db")
     assert isinstance(store, SupabaseStore)
     assert not (tmp_path / "x.db").exists()
+
+
+# --- part 2: undo, activity messages, organisations, sign-ins, secrets, status board, leases --------------------
+NOW = 1_764_000_000.25
+ORG_B = "0b0b0b0b-0000-4000-8000-00000000000b"
+
+
+def _body(route) -> object:
+    return json.loads(route.calls.last.request.content)
+
+
+def _prefer(route) -> set[str]:
+    return {p.strip() for p in route.calls.last.request.headers.get("prefer", "").split(",") if p.strip()}
+
+
+def test_reactivate_is_an_rpc_call(store, api):
+    route = api.post("/rpc/wpp_reactivate_integration").mock(return_value=httpx.Response(200, json=_row(is_primary=False)))
+    i = store.reactivate(IID.upper())
+    assert _body(route) == {"p_id": IID}
+    assert (i.is_active, i.is_primary) == (True, False)
+    route.mock(return_value=httpx.Response(400, json={"code": "P0002", "details": None, "hint": None,
+                                                      "message": "WPP integration not found"}))
+    with pytest.raises(IntegrationNotFound):
+        store.reactivate(IID)
+    with pytest.raises(IntegrationNotFound):
+        store.reactivate("nope")
+    assert route.call_count == 2
+
+
+def test_activity_message_is_sent_scrubbed_and_read_back(store, api, key):
+    api.get("/messenger_integrations").mock(return_value=httpx.Response(200, json=[_row()]))
+    message = {"msgid": "Renewed with {key}", "params": {"key": "wppkey_abcdef0123456789", "n": 2,
+                                                         "who": {"msgid": "by {k}", "params": {"k": key}}}}
+    stored = {**message, "params": {"key": "masked", "n": 2}}
+    insert = api.post("/wpp_console_activity").mock(return_value=httpx.Response(201, json=[{
+        "id": 8, "at": "2025-01-31T09:00:00+00:00", "actor": "anna", "action": "refresh", "outcome": "ok",
+        "integration_id": IID, "organization_id": ORG, "detail": "d", "message": stored}]))
+    e = store.log_activity(ActivityEntry(action="refresh", outcome="ok", actor="anna", integration_id=IID,
+                                         organization_id=ORG, detail="d", message=message))
+    sent = _body(insert)["message"]
+    assert sent["msgid"] == "Renewed with {key}" and sent["params"]["n"] == 2
+    assert "wppkey_abcdef0123456789" not in json.dumps(sent) and key not in json.dumps(sent)
+    assert sent["params"]["who"]["msgid"] == "by {k}"
+    assert e.message == stored
+
+    store.log_activity(ActivityEntry(action="test", outcome="ok", actor="anna"))
+    assert "message" not in _body(insert)  # a line without one works on a database before the migration too
+
+    api.get("/wpp_console_activity").mock(return_value=httpx.Response(200, json=[
+        {"id": 9, "at": "2025-01-31T09:00:00Z", "actor": "a", "action": "x", "outcome": "ok", "detail": "old",
+         "message": None}]))
+    assert store.list_activity()[0].message is None
+
+
+def test_organisations_from_the_platform_table_and_the_console_table(store, api):
+    platform = api.get("/organizations").mock(return_value=httpx.Response(200, json=[
+        {"id": ORG, "name": "Школа №5"}, {"id": ORG_B, "name": None}]))
+    console = api.get("/wpp_console_organizations").mock(return_value=httpx.Response(200, json=[
+        {"id": ORG_B, "name": "Гимназия 2"}, {"id": ORG, "name": "ignored: the platform names it"}]))
+    orgs = store.list_organizations()
+    assert [(o.id, o.name, o.source) for o in orgs] == [(ORG_B, "Гимназия 2", "console"),
+                                                        (ORG, "Школа №5", "platform")]
+    assert _params(platform.calls.last.request) == {"select": "id:id,name:name", "order": "id.asc",
+                                                    "offset": "0", "limit": "1000"}
+    assert _params(console.calls.last.request) == {"select": "id,name", "order": "id.asc", "offset": "0",
+                                                   "limit": "1000"}
+
+
+@pytest.mark.parametrize("answer", [
+    httpx.Response(404, json={"code": "PGRST205", "details": None, "hint": "Perhaps you meant the table 'public.x'",
+                              "message": "Could not find the table 'public.organizations' in the schema cache"}),
+    httpx.Response(404, json={"code": "42P01", "details": None, "hint": None,
+                              "message": "relation \"public.organizations\" does not exist"}),
+], ids=["PGRST205", "42P01"])
+def test_no_platform_table_means_the_console_table_and_is_remembered(store, api, answer):
+    platform = api.get("/organizations").mock(return_value=answer)
+    api.get("/wpp_console_organizations").mock(return_value=httpx.Response(200, json=[{"id": ORG, "name": "School"}]))
+    for _ in range(3):
+        assert [(o.name, o.source) for o in store.list_organizations()] == [("School", "console")]
+    assert platform.call_count == 1  # asked once, then remembered for a while
+
+
+def test_configured_platform_table_in_another_schema(api, key):
+    store = SupabaseStore(URL, key, org_table=OrgTable(table="crm.schools", id_column="school_id", name_column="title"))
+    platform = api.get("/schools").mock(return_value=httpx.Response(200, json=[{"id": ORG, "name": "Alpha"}]))
+    api.get("/wpp_console_organizations").mock(return_value=httpx.Response(200, json=[]))
+    assert [o.name for o in store.list_organizations()] == ["Alpha"]
+    req = platform.calls.last.request
+    assert req.headers["accept-profile"] == "crm"
+    assert _params(req)["select"] == "id:school_id,name:title"
+
+    none = SupabaseStore(URL, key, org_table=None)
+    assert none.list_organizations() == []
+    assert platform.call_count == 1
+    with pytest.raises(StoreError, match="WPP_ORG_TABLE"):
+        SupabaseStore(URL, key, org_table=OrgTable(table="schools?select=*"))
+
+
+def test_platform_table_without_the_columns_is_a_store_error(store, api, key):
+    api.get("/organizations").mock(return_value=httpx.Response(400, json={
+        "code": "42703", "details": None, "hint": None, "message": "column organizations.name does not exist"}))
+    console = api.get("/wpp_console_organizations").mock(return_value=httpx.Response(200, json=[]))
+    with pytest.raises(StoreError) as info:
+        store.list_organizations()
+    assert "organizations" in info.value.message and "WPP_ORG_NAME_COLUMN" in info.value.action
+    assert "column organizations.name does not exist" in info.value.detail
+    _assert_no_key(info.value, key)
+    assert console.call_count == 0
+
+
+def test_add_organisation_is_an_upsert_by_id(store, api):
+    route = api.post("/wpp_console_organizations").mock(return_value=httpx.Response(201))
+    o = store.add_organization("  Школа  №5 ", ORG.upper())
+    assert o == Organization(id=ORG, name="Школа №5", source="console")
+    req = route.calls.last.request
+    assert _params(req) == {"on_conflict": "id"}
+    assert {"resolution=merge-duplicates", "return=minimal"} <= _prefer(route)
+    body = _body(route)
+    assert (body["id"], body["name"]) == (ORG, "Школа №5") and body["updated_at"].endswith("+00:00")
+    with pytest.raises(StoreError):
+        store.add_organization("   ")
+    assert route.call_count == 1
+
+
+def test_sign_in_requests(store, api):
+    s = SignInSession(key="k-1", identity={"email": "anna@school.example"}, created_at=NOW, expires_at=NOW + 3600,
+                      ticket_hash="t-hash", ticket_expires_at=NOW + 60)
+    insert = api.post("/wpp_console_sessions").mock(return_value=httpx.Response(201))
+    store.create_sign_in_session(s)
+    assert _body(insert) == {"key": "k-1", "id_hash": None, "ticket_hash": "t-hash",
+                             "identity": {"email": "anna@school.example"}, "created_at": NOW, "expires_at": NOW + 3600,
+                             "ticket_expires_at": NOW + 60, "last_seen_at": None, "revoked_at": None}
+    assert "return=minimal" in _prefer(insert)
+    insert.mock(return_value=httpx.Response(409, json={"code": "23505", "details": "Key (key)=(k-1) already exists.",
+                                                       "hint": None, "message": "duplicate key value"}))
+    with pytest.raises(StoreError, match="already recorded"):
+        store.create_sign_in_session(s)
+
+    row = {"key": "k-1", "identity": {"email": "anna@school.example"}, "created_at": NOW, "expires_at": NOW + 3600,
+           "id_hash": "i-hash", "ticket_hash": None, "ticket_expires_at": None, "last_seen_at": None, "revoked_at": None}
+    redeem = api.post("/rpc/wpp_redeem_sign_in_ticket").mock(side_effect=[httpx.Response(200, json=[row]),
+                                                                         httpx.Response(200, json=[])])
+    got = store.redeem_sign_in_ticket("t-hash", "i-hash", now=NOW + 1)
+    assert _body(redeem) == {"p_ticket_hash": "t-hash", "p_id_hash": "i-hash", "p_now": NOW + 1}
+    assert got == SignInSession(key="k-1", identity={"email": "anna@school.example"}, created_at=NOW,
+                                expires_at=NOW + 3600, id_hash="i-hash")
+    assert store.redeem_sign_in_ticket("t-hash", "i-hash", now=NOW + 2) is None
+
+    get = api.get("/wpp_console_sessions").mock(side_effect=[httpx.Response(200, json=[row]),
+                                                            httpx.Response(200, json=[])])
+    assert store.get_sign_in_session(id_hash="i-hash") == got
+    assert _params(get.calls.last.request) == {"select": "*", "id_hash": "eq.i-hash", "limit": "1"}
+    assert store.get_sign_in_session(key="unknown") is None
+    assert _params(get.calls.last.request)["key"] == "eq.unknown"
+
+    patch = api.patch("/wpp_console_sessions").mock(return_value=httpx.Response(204))
+    store.touch_sign_in_session("k-1", last_seen_at=NOW + 5)
+    assert _body(patch) == {"last_seen_at": NOW + 5} and _params(patch.calls.last.request) == {"key": "eq.k-1"}
+    store.touch_sign_in_session("k-1", last_seen_at=NOW + 6, expires_at=NOW + 7200)
+    assert _body(patch) == {"last_seen_at": NOW + 6, "expires_at": NOW + 7200}
+    store.revoke_sign_in_session("k-1", at=NOW + 9)
+    assert _body(patch) == {"revoked_at": NOW + 9, "ticket_hash": None, "ticket_expires_at": None}
+    assert _params(patch.calls.last.request) == {"key": "eq.k-1", "revoked_at": "is.null"}
+
+    purge = api.delete("/wpp_console_sessions").mock(return_value=httpx.Response(
+        204, headers={"content-range": "*/3"}))
+    assert store.purge_sign_in_sessions(before=NOW) == 3
+    assert _params(purge.calls.last.request) == {"or": f"(expires_at.lt.{NOW!r},revoked_at.lt.{NOW!r})"}
+    assert {"count=exact", "return=minimal"} <= _prefer(purge)
+
+
+def test_console_secret_is_one_rpc_call(store, api):
+    value = "ab" * 32
+    route = api.post("/rpc/wpp_console_secret").mock(return_value=httpx.Response(200, json=value))
+    assert store.console_secret("cookie-signing") == value
+    assert _body(route) == {"p_name": "cookie-signing"}
+    route.mock(return_value=httpx.Response(200, json=None))
+    with pytest.raises(StoreError):
+        store.console_secret("cookie-signing")
+    route.mock(return_value=httpx.Response(404, json={"code": "PGRST202", "details": None, "hint": None,
+                                                      "message": "Could not find the function public.wpp_console_secret"}))
+    with pytest.raises(StoreError) as info:
+        store.console_secret("cookie-signing")
+    assert "migrations" in info.value.action
+
+
+def test_status_board_requests(store, api, key):
+    save = api.post("/rpc/wpp_save_status").mock(return_value=httpx.Response(204))
+    error = {"kind": "auth", "status": 401, "message": f"rejected {key}", "action": None}
+    store.save_status(StatusRecord(integration_id=IID.upper(), state="connected", raw="CONNECTED", since=NOW,
+                                   checked_at=NOW, ok_at=NOW, failures=1, error=error, next_check_at=NOW + 60,
+                                   phone="79001234567"),
+                      StatusChange(integration_id=IID, state="connected", previous="qr_required", raw="CONNECTED", at=NOW))
+    body = _body(save)
+    assert body["p_record"] == {"integration_id": IID, "state": "connected", "raw": "CONNECTED", "since": NOW,
+                                "checked_at": NOW, "ok_at": NOW, "failures": 1, "error": body["p_record"]["error"],
+                                "next_check_at": NOW + 60, "phone": "79001234567"}
+    assert key not in json.dumps(body) and body["p_record"]["error"]["status"] == 401
+    assert body["p_change"] == {"integration_id": IID, "state": "connected", "previous": "qr_required",
+                                "raw": "CONNECTED", "at": NOW, "error": None}
+    store.save_status(StatusRecord(integration_id=IID))
+    assert _body(save)["p_change"] is None
+
+    rows = [{"integration_id": str(uuid.UUID(int=n)), "state": "connected", "failures": 0} for n in range(250)]
+    load = api.get("/wpp_console_status").mock(side_effect=lambda request: httpx.Response(200, json=[
+        r for r in rows if r["integration_id"] in request.url.params["integration_id"]]))
+    got = store.load_statuses([r["integration_id"] for r in rows] + [rows[0]["integration_id"]])
+    assert len(got) == 250 and got[rows[7]["integration_id"]] == StatusRecord(integration_id=rows[7]["integration_id"],
+                                                                                 state="connected")
+    assert load.call_count == 3  # 100 ids per request
+    first = load.calls[0].request.url.params["integration_id"]
+    assert first.startswith("in.(") and first.count(",") == 99
+    assert store.load_statuses([]) == {}
+    assert load.call_count == 3
+
+    load.mock(return_value=httpx.Response(200, json=rows[:3]))
+    assert len(store.load_statuses()) == 3
+    assert _params(load.calls.last.request) == {"select": "*", "order": "integration_id.asc", "offset": "0",
+                                                "limit": "1000"}
+
+    history = api.get("/wpp_console_status_history").mock(return_value=httpx.Response(200, json=[
+        {"id": 2, "integration_id": IID, "state": "connected", "previous": "qr_required", "raw": "CONNECTED",
+         "at": NOW + 1, "error": None},
+        {"id": 1, "integration_id": IID, "state": "qr_required", "previous": None, "raw": None, "at": NOW,
+         "error": {"kind": "x"}}]))
+    changes = store.status_history(IID, limit=5)
+    assert [(c.id, c.state, c.at) for c in changes] == [(2, "connected", NOW + 1), (1, "qr_required", NOW)]
+    assert changes[1].error == {"kind": "x"}
+    assert _params(history.calls.last.request) == {"select": "*", "integration_id": f"eq.{IID}",
+                                                   "order": "at.desc,id.desc", "limit": "5"}
+
+
+def test_lease_requests(store, api):
+    take = api.post("/rpc/wpp_try_lease").mock(side_effect=[httpx.Response(200, json=True),
+                                                           httpx.Response(200, json=False)])
+    assert store.try_lease("poller", "replica-1", ttl_s=30, now=NOW) is True
+    assert _body(take) == {"p_name": "poller", "p_holder": "replica-1", "p_ttl_s": 30.0, "p_now": NOW}
+    assert store.try_lease("poller", "replica-2", ttl_s=30, now=NOW) is False
+
+    holder = api.get("/wpp_console_leases").mock(side_effect=[httpx.Response(200, json=[{"holder": "replica-1"}]),
+                                                             httpx.Response(200, json=[])])
+    assert store.lease_holder("poller", now=NOW) == "replica-1"
+    assert _params(holder.calls.last.request) == {"select": "holder", "name": "eq.poller",
+                                                  "expires_at": f"gt.{NOW!r}", "limit": "1"}
+    assert store.lease_holder("poller", now=NOW) is None
+
+    release = api.delete("/wpp_console_leases").mock(return_value=httpx.Response(204))
+    store.release_lease("poller", "replica-1")
+    assert _params(release.calls.last.request) == {"name": "eq.poller", "holder": "eq.replica-1"}
+
+    take.mock(return_value=httpx.Response(200, json="yes"))
+    with pytest.raises(StoreError, match="could not be read"):
+        store.try_lease("poller", "replica-1", ttl_s=30, now=NOW)
+
+
+def test_mint_lock_is_a_lease_polled_then_released(store, api):
+    answers = iter([False, False, True])
+    take = api.post("/rpc/wpp_try_lease").mock(side_effect=lambda request: httpx.Response(200, json=next(answers)))
+    release = api.delete("/wpp_console_leases").mock(return_value=httpx.Response(204))
+    with store.token_mint_lock(IID.upper(), timeout_s=30):
+        assert take.call_count == 3 and release.call_count == 0
+    bodies = [json.loads(c.request.content) for c in take.calls]
+    assert {b["p_name"] for b in bodies} == {f"mint:{IID}"}
+    assert len({b["p_holder"] for b in bodies}) == 1  # one holder id for the whole wait
+    assert bodies[0]["p_ttl_s"] >= 30
+    assert _params(release.calls.last.request) == {"name": f"eq.mint:{IID}", "holder": f"eq.{bodies[0]['p_holder']}"}
+
+    take.mock(side_effect=None, return_value=httpx.Response(200, json=True))
+    with pytest.raises(KeyError):
+        with store.token_mint_lock(IID, timeout_s=30):
+            raise KeyError("the mint failed")
+    assert release.call_count == 2  # given back although the body raised
+
+    take.mock(return_value=httpx.Response(200, json=False))
+    with pytest.raises(StoreError) as info:
+        with store.token_mint_lock(IID, timeout_s=0.3):
+            pytest.fail("the body ran without the lease")
+    assert "access key" in info.value.message and release.call_count == 2

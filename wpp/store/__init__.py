@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .base import IntegrationStore
+from .base import IntegrationStore, OrgTable
 
 if TYPE_CHECKING:  # pragma: no cover
     from .postgres import PostgresStore
@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "IntegrationStore",
+    "OrgTable",
     "SqliteStore",
     "SupabaseStore",
     "PostgresStore",
@@ -50,17 +51,21 @@ def open_store(
     supabase_key: str | None = None,
     database_url: str | None = None,
     sqlite_path: str | Path | None = None,
+    org_table: OrgTable | None = OrgTable(),
 ) -> IntegrationStore:
     """Supabase if ``supabase_url`` and ``supabase_key``; else PostgreSQL if ``database_url``; else the SQLite
-    file ``sqlite_path`` (default: ``wpp-console.db`` in ``default_data_dir()``)."""
+    file ``sqlite_path`` (default: ``wpp-console.db`` in ``default_data_dir()``).
+
+    ``org_table``: where the school platform keeps its organisations' names (None: nowhere; only the console's
+    own table of names is used)."""
     if supabase_url and supabase_key:
         from .supabase import SupabaseStore
 
-        return SupabaseStore(supabase_url, supabase_key)
+        return SupabaseStore(supabase_url, supabase_key, org_table=org_table)
     if database_url:
         from .postgres import PostgresStore
 
-        return PostgresStore(database_url)
+        return PostgresStore(database_url, org_table=org_table)
     from .sqlite import DEFAULT_FILENAME, SqliteStore, default_data_dir
 
-    return SqliteStore(sqlite_path if sqlite_path else default_data_dir() / DEFAULT_FILENAME)
+    return SqliteStore(sqlite_path if sqlite_path else default_data_dir() / DEFAULT_FILENAME, org_table=org_table)

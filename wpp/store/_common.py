@@ -1,20 +1,30 @@
-"""Pieces every backend shares: UTC timestamps, id checks, row -> Integration, scrubbing of what is stored.
+"""Pieces every backend shares: UTC timestamps, id checks, row -> dataclass, scrubbing of what is stored, the
+organisation-table and name checks, and the lease-based token-mint lock.
 
 Kept here so the three backends (sqlite, postgres, supabase) read rows and write the log the same way.
 """
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import functools
 import json
+import logging
+import random
 import re
 import threading
+import time
 import uuid
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from ..errors import IntegrationNotFound, StoreError
+from ..i18n import N_, Text
 from ..masking import mask, scrub
-from ..models import ActivityEntry, Integration
+from ..models import ActivityEntry, Integration, Organization, SignInSession, StatusChange, StatusRecord
+from .base import OrgTable
+
+log = logging.getLogger("wpp.store")
 
 MESSENGER_TYPE = "whatsapp"
 PROVIDER = "wpp"
@@ -22,6 +32,18 @@ PROVIDER = "wpp"
 FLAG_COLUMNS = ("is_active", "is_enabled")
 #: settings keys whose values are secrets (never stored in the activity log or in last_error)
 SECRET_SETTINGS = ("wppApiKey", "wppJwtToken")
+
+#: how long a token-mint lease (SQLite, Supabase) lives when its holder never gives it back (a crash): longer
+#: than one mint with the client's retries and back-off
+MINT_LEASE_TTL_S = 60.0
+#: how often a waiting mint asks again for the lease (seconds; jittered between the two)
+MINT_POLL_S = (0.1, 0.2)
+#: organisation names: at most this many characters
+ORG_NAME_MAX = 200
+#: console secrets: names up to this long
+SECRET_NAME_MAX = 200
+
+_BUG = N_("This is a bug; report it.")
 
 # key=value / "key": "value" pairs whose value is a credential, whatever the credential looks like
 _SECRET_PAIR_RE = re.compile(
@@ -31,6 +53,9 @@ _SECRET_PAIR_RE = re.compile(
     ([^\s"',;}&]{6,})
     """
 )
+_IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+_SPACE_RE = re.compile(r"\s+")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def now_iso() -> str:
@@ -49,8 +74,9 @@ def to_utc_iso(value: Any) -> str | None:
         try:
             dt = datetime.fromisoformat(text.replace(" ", "T", 1) if "T" not in text else text)
         except ValueError:
-            raise StoreError(f"{text[:40]!r} is not a date and time the log can store.",
-                             action="Give the time in ISO 8601, e.g. 2025-01-31T09:15:00Z.") from None
+            raise StoreError(N_("“{value}” is not a date and time the log can store.", value=text[:40]),
+                             action=N_("Give the time in ISO 8601, e.g. {example}.",
+                                       example="2025-01-31T09:15:00Z")) from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
     return dt.astimezone(timezone.utc).isoformat(timespec="microseconds")
@@ -84,8 +110,9 @@ def integration_uuid(value: Any) -> str:
 def organization_uuid(value: Any) -> str:
     org = canonical_uuid(value)
     if org is None:
-        raise StoreError("A number must belong to an organisation (an organisation id).",
-                         action="Choose the organisation first.")
+        raise StoreError(N_("A number must belong to an organisation."),
+                         action=N_("Choose the organisation first."),
+                         detail=f"{str(value)[:64]!r} is not an organisation id")
     return org
 
 
@@ -101,10 +128,11 @@ def initial_settings(settings: Any) -> dict:
 
 def check_patch(patch: Any) -> dict:
     if not isinstance(patch, Mapping):
-        raise StoreError("The settings change must be a set of key/value pairs.", action="This is a bug; report it.")
+        raise StoreError(N_("The settings change must be a set of key/value pairs."), action=_BUG,
+                         detail=f"got {type(patch).__name__}")
     for k in patch:
         if not isinstance(k, str) or not k:
-            raise StoreError("A settings key must be a non-empty text.", action="This is a bug; report it.")
+            raise StoreError(N_("A settings key must be a non-empty text."), action=_BUG, detail=f"key {k!r}")
     return dict(patch)
 
 
@@ -131,12 +159,33 @@ def load_settings(value: Any) -> dict:
         try:
             value = json.loads(value) if value.strip() else {}
         except ValueError:
-            raise StoreError("The settings of a number are damaged (not valid JSON).") from None
+            raise StoreError(N_("The settings of a number are damaged (not valid JSON).")) from None
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise StoreError("The settings of a number are damaged (not a JSON object).")
+        raise StoreError(N_("The settings of a number are damaged (not a JSON object)."))
     return value
+
+
+def load_json(value: Any) -> Any:
+    """A JSON column as Python: text (SQLite) is parsed, jsonb (PostgreSQL, PostgREST) is already Python.
+    Unreadable text gives None (a damaged optional value must not make a whole list unreadable)."""
+    if isinstance(value, (bytes, bytearray)):
+        value = value.decode("utf-8", "replace")
+    if isinstance(value, str):
+        try:
+            return json.loads(value) if value.strip() else None
+        except ValueError:
+            return None
+    return value
+
+
+def dump_json(value: Any) -> str:
+    """Plain JSON text for a JSON column (SQLite) or a check that a value is plain JSON (the others)."""
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise StoreError(N_("A value cannot be saved (it is not plain JSON)."), action=_BUG, detail=str(e)) from None
 
 
 def flags_of(row: Mapping) -> tuple[str, ...]:
@@ -181,7 +230,9 @@ def row_to_integration(row: Mapping, *, times_are_canonical: bool = False) -> In
     )
 
 
+# --- activity --------------------------------------------------------------------------------------------------
 def activity_from_row(row: Mapping) -> ActivityEntry:
+    message = load_json(row.get("message"))
     return ActivityEntry(
         id=int(row["id"]) if row.get("id") is not None else None,
         at=to_utc_iso(row.get("at")),
@@ -191,6 +242,7 @@ def activity_from_row(row: Mapping) -> ActivityEntry:
         integration_id=str(row["integration_id"]) if row.get("integration_id") is not None else None,
         organization_id=str(row["organization_id"]) if row.get("organization_id") is not None else None,
         detail=row.get("detail") or "",
+        message=message if isinstance(message, dict) else None,
     )
 
 
@@ -200,6 +252,39 @@ def scrub_stored(text: str | None, secrets: Iterable[str | None] = ()) -> str | 
         return None
     out = scrub(str(text), secrets)
     return _SECRET_PAIR_RE.sub(lambda m: m.group(1) + (m.group(2) if "…" in m.group(2) else mask(m.group(2))), out)
+
+
+def scrub_json(value: Any, secrets: Iterable[str | None] = ()) -> Any:
+    """Every text inside a JSON value (dict values, list items; not dict keys) scrubbed like ``detail``."""
+    secrets = secrets if isinstance(secrets, (set, frozenset, list, tuple)) else list(secrets)
+    if isinstance(value, str):
+        return scrub_stored(value, secrets)
+    if isinstance(value, Mapping):
+        return {k: scrub_json(v, secrets) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [scrub_json(v, secrets) for v in value]
+    return value
+
+
+def stored_message(message: Any, secrets: Iterable[str | None] = ()) -> dict | None:
+    """An activity line's ``message`` as stored: ``{"msgid", "params", ...}`` with the string values of its params
+    (and of nested messages) scrubbed; the msgid is left as it is (it is the English text of the source code)."""
+    if message is None:
+        return None
+    if isinstance(message, Text):
+        message = message.to_json()
+    if not isinstance(message, Mapping) or not isinstance(message.get("msgid"), str):
+        raise StoreError(N_("An activity line's message must be a translatable message."), action=_BUG,
+                         detail=f"got {type(message).__name__}")
+    out = dict(message)
+    params = out.get("params")
+    if params is not None:
+        if not isinstance(params, Mapping):
+            raise StoreError(N_("An activity line's message must be a translatable message."), action=_BUG,
+                             detail="params is not an object")
+        out["params"] = scrub_json(dict(params), secrets)
+    dump_json(out)  # plain JSON or a StoreError now, not a driver error later
+    return out
 
 
 class SecretMemory:
@@ -258,11 +343,12 @@ def check_limit(limit: Any) -> int:
     try:
         n = int(limit)
     except (TypeError, ValueError):
-        raise StoreError("The number of log lines to show must be a whole number.") from None
+        raise StoreError(N_("The number of lines to show must be a whole number."), action=_BUG,
+                         detail=f"limit {str(limit)[:40]!r}") from None
     return max(0, min(n, 100_000))
 
 
-def guard(driver_errors: Callable[[], Any], what: str | None = None):
+def guard(driver_errors: Callable[[], Any], what: Any = None):
     """Method decorator shared by the backends: a ``StoreError`` passes through; an exception of the classes
     ``driver_errors()`` returns (looked up only when something failed, so a driver is never imported for it)
     becomes ``self._error(e)`` -- or ``self._error(e, what)`` -- raised without the driver's exception chained."""
@@ -290,3 +376,305 @@ def activity_filters(integration_id: str | None, organization_id: str | None, pl
             clauses.append(f"{column} = {placeholder}")
             args.append(ref_id(value))
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), args
+
+
+# --- organisations ---------------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class OrgSource:
+    """A checked :class:`OrgTable`: every part a plain SQL identifier, safe to quote."""
+
+    schema: str | None
+    table: str
+    id_column: str
+    name_column: str
+
+    @property
+    def display(self) -> str:
+        return f"{self.schema}.{self.table}" if self.schema else self.table
+
+
+def check_org_table(org_table: OrgTable | None) -> OrgSource | None:
+    """``OrgTable`` -> ``OrgSource`` (None: no platform table configured). Names that are not plain SQL identifiers
+    (``[A-Za-z_][A-Za-z0-9_]*``, at most 63 characters; the table optionally ``schema.table``) are refused."""
+    if org_table is None:
+        return None
+    if not isinstance(org_table, OrgTable):
+        raise StoreError(N_("The organisations table setting cannot be used."), action=_BUG,
+                         detail=f"org_table is a {type(org_table).__name__}")
+    table = str(org_table.table or "").strip()
+    parts = table.split(".")
+    checks = [("WPP_ORG_TABLE", p) for p in parts] + [("WPP_ORG_ID_COLUMN", str(org_table.id_column or "").strip()),
+                                                      ("WPP_ORG_NAME_COLUMN", str(org_table.name_column or "").strip())]
+    bad = next(((setting, value) for setting, value in checks if not _IDENT_RE.match(value)), None)
+    if len(parts) > 2 or bad is not None:
+        setting, value = bad or ("WPP_ORG_TABLE", table)
+        raise StoreError(
+            N_("The setting {setting} must name a database table or column, not “{value}”.",
+               setting=setting, value=value[:80]),
+            action=N_("Use letters, digits and _ only (a table may be given as schema.table), e.g. {example}.",
+                      example="organizations"),
+        )
+    schema, name = (parts[0], parts[1]) if len(parts) == 2 else (None, parts[0])
+    return OrgSource(schema, name, org_table.id_column.strip(), org_table.name_column.strip())
+
+
+def org_name(name: Any) -> str:
+    """An organisation's name as stored: whitespace folded to single spaces, trimmed, 1-200 characters."""
+    text = _SPACE_RE.sub(" ", _CONTROL_RE.sub(" ", "" if name is None else str(name))).strip()
+    if not text:
+        raise StoreError(N_("An organisation needs a name."), action=N_("Type the school's name."))
+    if len(text) > ORG_NAME_MAX:
+        raise StoreError(N_("An organisation's name can have at most {max} characters; this one has {n}.",
+                            max=ORG_NAME_MAX, n=len(text)),
+                         action=N_("Shorten the name."))
+    return text
+
+
+def org_id_for_add(organization_id: Any) -> str:
+    """The id of an organisation being named: the given UUID (canonical) or a new one."""
+    if organization_id is None or str(organization_id).strip() == "":
+        return str(uuid.uuid4())
+    org = canonical_uuid(organization_id)
+    if org is None:
+        raise StoreError(N_("“{value}” is not an organisation id.", value=str(organization_id)[:64]),
+                         action=N_("An organisation id looks like {example}; leave it empty to get a new one.",
+                                   example="3f1c2b7a-5d4e-4c3b-9a8f-0123456789ab"))
+    return org
+
+
+def merge_organizations(platform: Iterable[tuple[Any, Any]] | None, console: Iterable[tuple[Any, Any]]) -> list[Organization]:
+    """The list staff pick from: the platform's rows (when its table exists: ``platform`` is not None) and the
+    console-named organisations whose id is not among them, sorted by name (case-insensitive), then id.
+
+    A platform row without a name counts as absent (the console's name for that id, if any, is shown instead)."""
+    out: dict[str, Organization] = {}
+    if platform is not None:
+        for oid, name in platform:
+            key = ref_id(oid)
+            text = clean_name(None if name is None else str(name))
+            if key is None or not text:
+                continue
+            out.setdefault(key, Organization(id=key, name=text, source="platform"))
+    for oid, name in console:
+        key = ref_id(oid)
+        if key is None or key in out or not name:
+            continue
+        out[key] = Organization(id=key, name=str(name), source="console")
+    return sorted(out.values(), key=lambda o: (o.name.casefold(), o.name, o.id))
+
+
+# --- lasting sign-ins ------------------------------------------------------------------------------------------
+SESSION_COLUMNS = ("key", "id_hash", "ticket_hash", "identity", "created_at", "expires_at", "ticket_expires_at",
+                   "last_seen_at", "revoked_at")
+
+
+def _float(v: Any) -> float | None:
+    return None if v is None else float(v)
+
+
+def _text(v: Any) -> str | None:
+    return None if v is None else str(v)
+
+
+def session_values(session: SignInSession) -> dict:
+    """A new sign-in as column values (identity as a Python dict; a SQL backend dumps it)."""
+    if not isinstance(session, SignInSession):
+        raise StoreError(N_("A sign-in could not be saved."), action=_BUG, detail=f"got {type(session).__name__}")
+    if not isinstance(session.key, str) or not session.key.strip():
+        raise StoreError(N_("A sign-in could not be saved."), action=_BUG, detail="a sign-in needs a key")
+    if not isinstance(session.identity, Mapping):
+        raise StoreError(N_("A sign-in could not be saved."), action=_BUG, detail="identity must be a JSON object")
+    dump_json(dict(session.identity))
+    return {
+        "key": session.key,
+        "id_hash": session.id_hash,
+        "ticket_hash": session.ticket_hash,
+        "identity": dict(session.identity),
+        "created_at": float(session.created_at),
+        "expires_at": float(session.expires_at),
+        "ticket_expires_at": _float(session.ticket_expires_at),
+        "last_seen_at": _float(session.last_seen_at),
+        "revoked_at": _float(session.revoked_at),
+    }
+
+
+def session_from_row(row: Mapping | None) -> SignInSession | None:
+    if not row or row.get("key") is None:
+        return None
+    identity = load_json(row.get("identity"))
+    return SignInSession(
+        key=str(row["key"]),
+        identity=identity if isinstance(identity, dict) else {},
+        created_at=float(row.get("created_at") or 0.0),
+        expires_at=float(row.get("expires_at") or 0.0),
+        id_hash=_text(row.get("id_hash")),
+        ticket_hash=_text(row.get("ticket_hash")),
+        ticket_expires_at=_float(row.get("ticket_expires_at")),
+        last_seen_at=_float(row.get("last_seen_at")),
+        revoked_at=_float(row.get("revoked_at")),
+    )
+
+
+def one_lookup(key: str | None, id_hash: str | None) -> tuple[str, str]:
+    """``get_sign_in_session``'s argument: exactly one of ``key`` / ``id_hash``, as (column, value)."""
+    given = [(c, v) for c, v in (("key", key), ("id_hash", id_hash)) if v is not None]
+    if len(given) != 1:
+        raise StoreError(N_("A sign-in could not be looked up."), action=_BUG,
+                         detail="give exactly one of key= and id_hash=")
+    column, value = given[0]
+    return column, str(value)
+
+
+def check_hash(value: Any, what: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise StoreError(N_("A sign-in could not be looked up."), action=_BUG, detail=f"{what} must be a non-empty text")
+    return value
+
+
+def duplicate_sign_in(detail: str = "") -> StoreError:
+    return StoreError(N_("This sign-in is already recorded."), action=N_("Sign in again."), detail=detail)
+
+
+# --- secrets every replica shares --------------------------------------------------------------------------------
+def secret_name(name: Any) -> str:
+    if not isinstance(name, str) or not name.strip() or len(name) > SECRET_NAME_MAX:
+        raise StoreError(N_("A shared secret could not be read."), action=_BUG,
+                         detail=f"secret names are 1-{SECRET_NAME_MAX} characters")
+    return name
+
+
+def check_secret_value(value: Any) -> str:
+    if not isinstance(value, str) or len(value) < 32:
+        raise StoreError(N_("A shared secret could not be read."),
+                         action=N_("Try again. If it keeps happening, ask an administrator to check the database in Settings."),
+                         detail="the database did not return the secret")
+    return value
+
+
+# --- the status board ------------------------------------------------------------------------------------------
+STATUS_COLUMNS = ("integration_id", "state", "raw", "since", "checked_at", "ok_at", "failures", "error",
+                  "next_check_at", "phone")
+HISTORY_COLUMNS = ("integration_id", "state", "previous", "raw", "at", "error")
+
+
+def status_values(record: StatusRecord, secrets: Iterable[str | None] = ()) -> dict:
+    """A board entry as column values (``error`` as a Python dict, its texts scrubbed of secrets)."""
+    if not isinstance(record, StatusRecord):
+        raise StoreError(N_("A number's status could not be saved."), action=_BUG, detail=f"got {type(record).__name__}")
+    iid = ref_id(record.integration_id)
+    if not iid:
+        raise StoreError(N_("A number's status could not be saved."), action=_BUG, detail="no integration id")
+    error = scrub_json(dict(record.error), secrets) if record.error is not None else None
+    if error is not None:
+        dump_json(error)
+    return {
+        "integration_id": iid,
+        "state": _text(record.state),
+        "raw": _text(record.raw),
+        "since": _float(record.since),
+        "checked_at": _float(record.checked_at),
+        "ok_at": _float(record.ok_at),
+        "failures": int(record.failures or 0),
+        "error": error,
+        "next_check_at": _float(record.next_check_at),
+        "phone": _text(record.phone),
+    }
+
+
+def change_values(change: StatusChange, secrets: Iterable[str | None] = ()) -> dict:
+    if not isinstance(change, StatusChange):
+        raise StoreError(N_("A number's status could not be saved."), action=_BUG, detail=f"got {type(change).__name__}")
+    iid = ref_id(change.integration_id)
+    if not iid or change.at is None:
+        raise StoreError(N_("A number's status could not be saved."), action=_BUG,
+                         detail="a change needs an integration id and a time")
+    error = scrub_json(dict(change.error), secrets) if change.error is not None else None
+    if error is not None:
+        dump_json(error)
+    return {
+        "integration_id": iid,
+        "state": _text(change.state),
+        "previous": _text(change.previous),
+        "raw": _text(change.raw),
+        "at": float(change.at),
+        "error": error,
+    }
+
+
+def status_from_row(row: Mapping) -> StatusRecord:
+    error = load_json(row.get("error"))
+    return StatusRecord(
+        integration_id=str(row["integration_id"]),
+        state=_text(row.get("state")),
+        raw=_text(row.get("raw")),
+        since=_float(row.get("since")),
+        checked_at=_float(row.get("checked_at")),
+        ok_at=_float(row.get("ok_at")),
+        failures=int(row.get("failures") or 0),
+        error=error if isinstance(error, dict) else None,
+        next_check_at=_float(row.get("next_check_at")),
+        phone=_text(row.get("phone")),
+    )
+
+
+def change_from_row(row: Mapping) -> StatusChange:
+    error = load_json(row.get("error"))
+    return StatusChange(
+        integration_id=str(row["integration_id"]),
+        state=_text(row.get("state")),
+        at=float(row["at"]),
+        previous=_text(row.get("previous")),
+        raw=_text(row.get("raw")),
+        error=error if isinstance(error, dict) else None,
+        id=int(row["id"]) if row.get("id") is not None else None,
+    )
+
+
+def status_ids(integration_ids: Iterable[str] | None) -> list[str] | None:
+    """``load_statuses``' ids, canonical and without repeats (None: all of them)."""
+    if integration_ids is None:
+        return None
+    if isinstance(integration_ids, str):
+        integration_ids = [integration_ids]
+    return list(dict.fromkeys(i for i in (ref_id(x) for x in integration_ids) if i))
+
+
+# --- leases and the lease-based mint lock --------------------------------------------------------------------------
+def check_lease(name: Any, holder: Any) -> tuple[str, str]:
+    if not isinstance(name, str) or not name or not isinstance(holder, str) or not holder:
+        raise StoreError(N_("A lease could not be taken."), action=_BUG, detail="lease name and holder must be texts")
+    return name, holder
+
+
+def mint_lease_name(integration_id: Any) -> str:
+    return f"mint:{ref_id(integration_id)}"
+
+
+def mint_timeout(timeout_s: float) -> StoreError:
+    return StoreError(
+        N_("The access key of this number is being renewed elsewhere, and it is taking too long."),
+        action=N_("Try again in a minute."),
+        detail=f"token mint lock not acquired within {timeout_s:g} s",
+    )
+
+
+@contextlib.contextmanager
+def lease_mint_lock(store: Any, integration_id: str, timeout_s: float, *,
+                    ttl_s: float = MINT_LEASE_TTL_S) -> Iterator[None]:
+    """``token_mint_lock`` through a lease row ``mint:<id>`` (SQLite, Supabase): the holder is a random id per
+    call; the lease expires by itself when its holder crashed; asked again every 100-200 ms until ``timeout_s``."""
+    name = mint_lease_name(integration_id)
+    holder = uuid.uuid4().hex
+    deadline = time.monotonic() + max(0.0, float(timeout_s))
+    while not store.try_lease(name, holder, ttl_s=ttl_s, now=time.time()):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise mint_timeout(timeout_s)
+        time.sleep(min(left, random.uniform(*MINT_POLL_S)))
+    try:
+        yield
+    finally:
+        try:
+            store.release_lease(name, holder)
+        except StoreError as e:  # it expires by itself; never hide the body's own outcome
+            log.warning("the token-mint lease %s could not be released: %s", name, e.english)

@@ -2,54 +2,82 @@
 
 - WAL journal and a busy timeout, so Streamlit's session threads and several processes can share the file.
 - One connection per thread (``threading.local``); every write is one ``BEGIN IMMEDIATE`` transaction, so
-  the read part of a write (settings for a merge, "is there a primary?" for a create) sees the state that
-  the write lands on. A second writer waits for the lock (busy timeout) instead of working on a stale copy.
+  the read part of a write (settings for a merge, "is there a primary?" for a create, "who holds the lease?")
+  sees the state that the write lands on. A second writer waits for the lock (busy timeout) instead of working
+  on a stale copy.
 - ``merge_settings`` merges inside that transaction. It deliberately does not use SQLite's ``json_patch``:
   that is RFC 7396, which merges nested objects key by key and strips nulls inside nested values, while the
   Postgres function (``settings || patch``) replaces a top-level key whole. Both backends must agree.
 - Created with the directory 0700 and the file 0600 (SQLite gives its -wal/-shm files the file's mode).
-- Schema versioned with ``PRAGMA user_version``.
+- Schema versioned with ``PRAGMA user_version``; a file of an older version is upgraded in place (its data kept).
+  Version 2 added the activity line's ``message`` and the console's own tables (organisations, sign-ins,
+  secrets, the status board and its history, leases).
+- The token-mint lock is a lease row (``mint:<id>``): several processes on one file mint one at a time.
 """
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
+import secrets as _secrets
 import sqlite3
 import threading
 import uuid
 import weakref
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from ..errors import IntegrationNotFound, StoreError
-from ..models import ActivityEntry, Integration
+from ..i18n import N_
+from ..models import ActivityEntry, Integration, Organization, SignInSession, StatusChange, StatusRecord
+from .base import OrgTable
 from ._common import (
+    HISTORY_COLUMNS,
     MESSENGER_TYPE,
     PROVIDER,
+    STATUS_COLUMNS,
     SecretMemory,
     activity_filters,
     activity_from_row,
     canonical_uuid,
+    change_from_row,
+    change_values,
+    check_hash,
+    check_lease,
     check_limit,
+    check_org_table,
     check_patch,
     clean_name,
+    dump_json,
+    duplicate_sign_in,
     guard,
     initial_settings,
     learn_secrets,
+    lease_mint_lock,
     load_settings,
     merge_dict,
+    merge_organizations,
     now_iso,
+    one_lookup,
+    org_id_for_add,
+    org_name,
     ref_id,
     row_to_integration,
     scrub_stored,
+    secret_name,
+    session_from_row,
+    session_values,
+    status_from_row,
+    status_ids,
+    status_values,
+    stored_message,
     to_utc_iso,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DEFAULT_FILENAME = "wpp-console.db"
 BUSY_TIMEOUT_S = 30.0
+_IN_CHUNK = 500  # ids per "IN (...)" (SQLite allows 32766 variables; smaller keeps statements short)
 
 _SCHEMA_V1 = (
     """
@@ -90,6 +118,75 @@ _SCHEMA_V1 = (
     "CREATE INDEX IF NOT EXISTS integration_activity_org ON integration_activity (organization_id, at, id)",
 )
 
+# Version 2 (the activity line's message is added by _upgrade_v2 itself: ALTER TABLE has no IF NOT EXISTS).
+_SCHEMA_V2 = (
+    """
+    CREATE TABLE IF NOT EXISTS wpp_console_organizations (
+        id          TEXT PRIMARY KEY NOT NULL,
+        name        TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS wpp_console_sessions (
+        "key"             TEXT PRIMARY KEY NOT NULL,
+        id_hash           TEXT UNIQUE,
+        ticket_hash       TEXT UNIQUE,
+        identity          TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(identity)),
+        created_at        REAL NOT NULL,
+        expires_at        REAL NOT NULL,
+        ticket_expires_at REAL,
+        last_seen_at      REAL,
+        revoked_at        REAL
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS wpp_console_sessions_expires ON wpp_console_sessions (expires_at)",
+    """
+    CREATE TABLE IF NOT EXISTS wpp_console_secrets (
+        name        TEXT PRIMARY KEY NOT NULL,
+        value       TEXT NOT NULL,
+        created_at  TEXT NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS wpp_console_status (
+        integration_id  TEXT PRIMARY KEY NOT NULL,
+        state           TEXT,
+        raw             TEXT,
+        since           REAL,
+        checked_at      REAL,
+        ok_at           REAL,
+        failures        INTEGER NOT NULL DEFAULT 0,
+        error           TEXT CHECK (error IS NULL OR json_valid(error)),
+        next_check_at   REAL,
+        phone           TEXT
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS wpp_console_status_history (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        integration_id  TEXT NOT NULL,
+        state           TEXT,
+        previous        TEXT,
+        raw             TEXT,
+        at              REAL NOT NULL,
+        error           TEXT CHECK (error IS NULL OR json_valid(error))
+    )
+    """,
+    """
+    CREATE INDEX IF NOT EXISTS wpp_console_status_history_integration
+        ON wpp_console_status_history (integration_id, at DESC, id DESC)
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS wpp_console_leases (
+        name        TEXT PRIMARY KEY NOT NULL,
+        holder      TEXT NOT NULL,
+        expires_at  REAL NOT NULL
+    )
+    """,
+)
+
 _WPP = "messenger_type = 'whatsapp' AND provider = 'wpp'"
 _ACTIVE = "coalesce(is_active, 1) <> 0 AND coalesce(is_enabled, 1) <> 0"
 
@@ -107,8 +204,13 @@ def default_data_dir() -> Path:
 def _org_key(organization_id: str | None) -> str:
     text = "" if organization_id is None else str(organization_id).strip()
     if not text:
-        raise StoreError("A number must belong to an organisation.", action="Choose the organisation first.")
+        raise StoreError(N_("A number must belong to an organisation."), action=N_("Choose the organisation first."))
     return canonical_uuid(text) or text
+
+
+def _q(identifier: str) -> str:
+    """A checked identifier (``[A-Za-z_][A-Za-z0-9_]*``) quoted for SQLite."""
+    return '"' + identifier.replace('"', '""') + '"'
 
 
 _guard = guard(lambda: sqlite3.Error)  # every sqlite3 error becomes a StoreError in words
@@ -117,7 +219,8 @@ _guard = guard(lambda: sqlite3.Error)  # every sqlite3 error becomes a StoreErro
 class SqliteStore:
     """``IntegrationStore`` in one SQLite file (see the module docstring)."""
 
-    def __init__(self, path: str | os.PathLike[str]):
+    def __init__(self, path: str | os.PathLike[str], *, org_table: OrgTable | None = OrgTable()):
+        self._org_source = check_org_table(org_table)
         self.path = _prepare_path(Path(path))
         self.description = f"SQLite file {self.path}"
         self._local = threading.local()
@@ -183,36 +286,49 @@ class SqliteStore:
                 if version < 1:
                     for stmt in _SCHEMA_V1:
                         c.execute(stmt)
+                if version < 2:
+                    self._upgrade_v2(c)
                 c.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except StoreError:
             raise
         except sqlite3.Error as e:
             raise self._error(e) from None
 
+    @staticmethod
+    def _upgrade_v2(c: sqlite3.Connection) -> None:
+        columns = {r[1] for r in c.execute("PRAGMA table_info(integration_activity)")}
+        if "message" not in columns:
+            c.execute("ALTER TABLE integration_activity ADD COLUMN message TEXT"
+                      " CHECK (message IS NULL OR json_valid(message))")
+        for stmt in _SCHEMA_V2:
+            c.execute(stmt)
+
     def _check_version(self, version: int) -> None:
         if version > SCHEMA_VERSION:
             raise StoreError(
-                f"The database file {self.path} was written by a newer WPP Console (schema {version}).",
-                action="Update WPP Console, or point it at another data file.",
+                N_("The database file {path} was written by a newer WPP Console (schema {version}).",
+                   path=str(self.path), version=version),
+                action=N_("Update WPP Console, or point it at another data file."),
             )
 
     def _error(self, e: sqlite3.Error) -> StoreError:
         text = str(e)
         low = text.lower()
+        path = str(self.path)
         if "locked" in low or "busy" in low:
-            msg = f"The database file {self.path} stayed busy (another window or program is writing to it)."
-            action = "Try again in a moment."
+            msg = N_("The database file {path} stayed busy (another window or program is writing to it).", path=path)
+            action = N_("Try again in a moment.")
         elif "readonly" in low or "read-only" in low or "unable to open" in low or "permission" in low:
-            msg = f"The database file {self.path} cannot be opened for writing."
-            action = "Check that the folder exists and that this user may write to it, or set WPP_DATA_DIR."
+            msg = N_("The database file {path} cannot be opened for writing.", path=path)
+            action = N_("Check that the folder exists and that this user may write to it, or set WPP_DATA_DIR.")
         elif "malformed" in low or "not a database" in low or "corrupt" in low:
-            msg = f"The database file {self.path} is damaged or is not a WPP Console database."
-            action = "Restore it from a backup, or point WPP_DATA_DIR at another folder."
+            msg = N_("The database file {path} is damaged or is not a WPP Console database.", path=path)
+            action = N_("Restore it from a backup, or point WPP_DATA_DIR at another folder.")
         elif "disk" in low and "full" in low:
-            msg = f"The disk holding {self.path} is full."
-            action = "Free some space, then try again."
+            msg = N_("The disk holding {path} is full.", path=path)
+            action = N_("Free some space, then try again.")
         else:
-            msg = f"The database file {self.path} could not be read or written."
+            msg = N_("The database file {path} could not be read or written.", path=path)
             action = None
         return StoreError(msg, action=action, detail=f"{type(e).__name__}: {text}", secrets=self._secrets.all())
 
@@ -247,17 +363,23 @@ class SqliteStore:
         return self._integration(self._row(self._conn(), integration_id))
 
     # --- writes ---------------------------------------------------------------------------
+    @staticmethod
+    def _has_active_primary(c: sqlite3.Connection, org: str, *, other_than: str | None = None) -> bool:
+        sql = ("SELECT 1 FROM messenger_integrations WHERE organization_id = ? AND messenger_type = 'whatsapp'"
+               f" AND is_primary <> 0 AND {_ACTIVE}")
+        args: list = [org]
+        if other_than is not None:
+            sql += " AND id <> ?"
+            args.append(other_than)
+        return c.execute(sql + " LIMIT 1", args).fetchone() is not None
+
     @_guard
     def create(self, organization_id: str, name: str | None = None, settings: dict | None = None) -> Integration:
         org = _org_key(organization_id)
-        blob = _dumps(initial_settings(settings))
+        blob = dump_json(initial_settings(settings))
         iid, now = str(uuid.uuid4()), now_iso()
         with self._write() as c:
-            has_primary = c.execute(
-                "SELECT 1 FROM messenger_integrations WHERE organization_id = ? AND messenger_type = 'whatsapp'"
-                f" AND is_primary <> 0 AND {_ACTIVE} LIMIT 1",
-                (org,),
-            ).fetchone()
+            has_primary = self._has_active_primary(c, org)
             c.execute(
                 "INSERT INTO messenger_integrations (id, organization_id, messenger_type, provider, name, is_primary,"
                 " is_enabled, is_active, created_at, updated_at, settings) VALUES (?, ?, ?, ?, ?, ?, 1, 1, ?, ?, ?)",
@@ -274,7 +396,7 @@ class SqliteStore:
             merged = merge_dict(load_settings(row["settings"]), patch)
             c.execute(
                 "UPDATE messenger_integrations SET settings = ?, updated_at = ? WHERE id = ?",
-                (_dumps(merged), now_iso(), row["id"]),
+                (dump_json(merged), now_iso(), row["id"]),
             )
             row = self._row(c, row["id"])
         return self._integration(row)
@@ -324,23 +446,41 @@ class SqliteStore:
             row = self._row(c, row["id"])
         return self._integration(row)
 
+    @_guard
+    def reactivate(self, integration_id: str) -> Integration:
+        with self._write() as c:
+            row = self._row(c, integration_id)
+            if row_to_integration(dict(row), times_are_canonical=True).is_active:
+                return self._integration(row)
+            primary = not self._has_active_primary(c, row["organization_id"], other_than=row["id"])
+            c.execute(
+                "UPDATE messenger_integrations SET is_active = 1, is_enabled = 1, is_primary = ?, updated_at = ?"
+                " WHERE id = ?",
+                (1 if primary else 0, now_iso(), row["id"]),
+            )
+            row = self._row(c, row["id"])
+        return self._integration(row)
+
     # --- activity log ---------------------------------------------------------------------
     @_guard
     def log_activity(self, entry: ActivityEntry) -> ActivityEntry:
         iid, org = ref_id(entry.integration_id), ref_id(entry.organization_id)
         learn_secrets(self, iid)
+        known = self._secrets.all()
         stored = dataclasses.replace(
             entry,
             at=to_utc_iso(entry.at) or now_iso(),
-            detail=scrub_stored(entry.detail or "", self._secrets.all()) or "",
+            detail=scrub_stored(entry.detail or "", known) or "",
             integration_id=iid,
             organization_id=org,
+            message=stored_message(entry.message, known),
         )
         with self._write() as c:
             cur = c.execute(
-                "INSERT INTO integration_activity (at, actor, action, outcome, integration_id, organization_id, detail)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (stored.at, stored.actor or "", stored.action, stored.outcome, iid, org, stored.detail),
+                "INSERT INTO integration_activity (at, actor, action, outcome, integration_id, organization_id, detail,"
+                " message) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (stored.at, stored.actor or "", stored.action, stored.outcome, iid, org, stored.detail,
+                 None if stored.message is None else dump_json(stored.message)),
             )
             new_id = cur.lastrowid
         return dataclasses.replace(stored, id=new_id)
@@ -353,19 +493,208 @@ class SqliteStore:
         args.append(check_limit(limit))
         return [activity_from_row(dict(r)) for r in self._conn().execute(sql, args)]
 
+    # --- organisations --------------------------------------------------------------------
+    def _platform_orgs(self, c: sqlite3.Connection) -> list[tuple] | None:
+        """The platform table's (id, name) rows, or None when there is no such table in this file."""
+        src = self._org_source
+        if src is None:
+            return None
+        schema = src.schema if src.schema and src.schema.lower() != "main" else None
+        master = f"{_q(schema)}.sqlite_master" if schema else "sqlite_master"
+        try:
+            found = c.execute(f"SELECT 1 FROM {master} WHERE type IN ('table', 'view') AND name = ? COLLATE NOCASE",
+                              (src.table,)).fetchone()
+        except sqlite3.OperationalError:  # "unknown database <schema>": nothing attached under that name
+            return None
+        if found is None:
+            return None
+        table = f"{_q(schema)}.{_q(src.table)}" if schema else _q(src.table)
+        # SQLite reads a double-quoted name that is no column as a text literal: check the columns first
+        pragma = f"PRAGMA {_q(schema)}.table_info({_q(src.table)})" if schema else f"PRAGMA table_info({_q(src.table)})"
+        columns = {str(r[1]).lower() for r in c.execute(pragma)}
+        missing = [col for col in (src.id_column, src.name_column) if col.lower() not in columns]
+        if missing:
+            raise _unreadable_org_table(src.display, f"no column {', '.join(missing)} in {src.display}")
+        try:
+            return c.execute(f"SELECT {_q(src.id_column)}, {_q(src.name_column)} FROM {table}").fetchall()
+        except sqlite3.Error as e:
+            raise _unreadable_org_table(src.display, f"{type(e).__name__}: {e}") from None
 
-def _dumps(settings: dict) -> str:
-    try:
-        return json.dumps(settings, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    except (TypeError, ValueError) as e:
-        raise StoreError("A settings value cannot be saved (it is not plain JSON).", detail=str(e)) from None
+    @_guard
+    def list_organizations(self) -> list[Organization]:
+        c = self._conn()
+        c.execute("BEGIN")  # one snapshot for both tables
+        try:
+            platform = self._platform_orgs(c)
+            console = c.execute("SELECT id, name FROM wpp_console_organizations").fetchall()
+        finally:
+            if c.in_transaction:
+                c.execute("COMMIT")
+        return merge_organizations(platform, console)
+
+    @_guard
+    def add_organization(self, name: str, organization_id: str | None = None) -> Organization:
+        text, oid, now = org_name(name), org_id_for_add(organization_id), now_iso()
+        with self._write() as c:
+            c.execute(
+                "INSERT INTO wpp_console_organizations (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (id) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at",
+                (oid, text, now, now),
+            )
+        return Organization(id=oid, name=text, source="console")
+
+    # --- lasting sign-ins -------------------------------------------------------------------
+    @_guard
+    def create_sign_in_session(self, session: SignInSession) -> None:
+        values = session_values(session)
+        values["identity"] = dump_json(values["identity"])
+        columns = ", ".join(_q(k) for k in values)
+        try:
+            with self._write() as c:
+                c.execute(f"INSERT INTO wpp_console_sessions ({columns}) VALUES ({', '.join('?' * len(values))})",
+                          list(values.values()))
+        except sqlite3.IntegrityError as e:
+            raise duplicate_sign_in(f"IntegrityError: {e}") from None
+
+    @_guard
+    def redeem_sign_in_ticket(self, ticket_hash: str, id_hash: str, *, now: float) -> SignInSession | None:
+        ticket_hash, id_hash = check_hash(ticket_hash, "ticket_hash"), check_hash(id_hash, "id_hash")
+        try:
+            with self._write() as c:  # no RETURNING: works on SQLite older than 3.35 too
+                cur = c.execute(
+                    "UPDATE wpp_console_sessions SET id_hash = ?, ticket_hash = NULL, ticket_expires_at = NULL"
+                    " WHERE ticket_hash = ? AND ticket_expires_at > ? AND revoked_at IS NULL AND expires_at > ?",
+                    (id_hash, ticket_hash, float(now), float(now)),
+                )
+                row = (c.execute("SELECT * FROM wpp_console_sessions WHERE id_hash = ?", (id_hash,)).fetchone()
+                       if cur.rowcount == 1 else None)
+        except sqlite3.IntegrityError as e:
+            raise duplicate_sign_in(f"IntegrityError: {e}") from None
+        return session_from_row(dict(row)) if row is not None else None
+
+    @_guard
+    def get_sign_in_session(self, *, key: str | None = None, id_hash: str | None = None) -> SignInSession | None:
+        column, value = one_lookup(key, id_hash)
+        row = self._conn().execute(f"SELECT * FROM wpp_console_sessions WHERE {_q(column)} = ?", (value,)).fetchone()
+        return session_from_row(dict(row)) if row is not None else None
+
+    @_guard
+    def touch_sign_in_session(self, key: str, *, last_seen_at: float, expires_at: float | None = None) -> None:
+        with self._write() as c:
+            c.execute('UPDATE wpp_console_sessions SET last_seen_at = ?, expires_at = coalesce(?, expires_at)'
+                      ' WHERE "key" = ?',
+                      (float(last_seen_at), None if expires_at is None else float(expires_at), str(key)))
+
+    @_guard
+    def revoke_sign_in_session(self, key: str, *, at: float) -> None:
+        with self._write() as c:
+            c.execute('UPDATE wpp_console_sessions SET revoked_at = ?, ticket_hash = NULL, ticket_expires_at = NULL'
+                      ' WHERE "key" = ? AND revoked_at IS NULL', (float(at), str(key)))
+
+    @_guard
+    def purge_sign_in_sessions(self, *, before: float) -> int:
+        with self._write() as c:
+            cur = c.execute("DELETE FROM wpp_console_sessions WHERE expires_at < ? OR revoked_at < ?",
+                            (float(before), float(before)))
+            return cur.rowcount
+
+    # --- secrets every replica shares -------------------------------------------------------
+    @_guard
+    def console_secret(self, name: str) -> str:
+        name = secret_name(name)
+        with self._write() as c:
+            c.execute("INSERT OR IGNORE INTO wpp_console_secrets (name, value, created_at) VALUES (?, ?, ?)",
+                      (name, _secrets.token_hex(32), now_iso()))
+            return str(c.execute("SELECT value FROM wpp_console_secrets WHERE name = ?", (name,)).fetchone()[0])
+
+    # --- the shared status board -------------------------------------------------------------
+    @_guard
+    def save_status(self, record: StatusRecord, change: StatusChange | None = None) -> None:
+        known = self._secrets.all()
+        values = status_values(record, known)
+        values["error"] = None if values["error"] is None else dump_json(values["error"])
+        hist = change_values(change, known) if change is not None else None
+        updates = ", ".join(f"{k} = excluded.{k}" for k in STATUS_COLUMNS if k != "integration_id")
+        with self._write() as c:
+            c.execute(
+                f"INSERT INTO wpp_console_status ({', '.join(STATUS_COLUMNS)}) VALUES ({', '.join('?' * len(STATUS_COLUMNS))})"
+                f" ON CONFLICT (integration_id) DO UPDATE SET {updates}",
+                [values[k] for k in STATUS_COLUMNS],
+            )
+            if hist is not None:
+                hist["error"] = None if hist["error"] is None else dump_json(hist["error"])
+                c.execute(
+                    f"INSERT INTO wpp_console_status_history ({', '.join(HISTORY_COLUMNS)})"
+                    f" VALUES ({', '.join('?' * len(HISTORY_COLUMNS))})",
+                    [hist[k] for k in HISTORY_COLUMNS],
+                )
+
+    @_guard
+    def load_statuses(self, integration_ids: Iterable[str] | None = None) -> dict[str, StatusRecord]:
+        ids = status_ids(integration_ids)
+        c = self._conn()
+        if ids is None:
+            rows = c.execute("SELECT * FROM wpp_console_status").fetchall()
+        else:
+            rows = []
+            for n in range(0, len(ids), _IN_CHUNK):
+                chunk = ids[n:n + _IN_CHUNK]
+                rows += c.execute(f"SELECT * FROM wpp_console_status WHERE integration_id IN ({', '.join('?' * len(chunk))})",
+                                  chunk).fetchall()
+        return {r["integration_id"]: status_from_row(dict(r)) for r in rows}
+
+    @_guard
+    def status_history(self, integration_id: str, *, limit: int = 50) -> list[StatusChange]:
+        rows = self._conn().execute(
+            "SELECT * FROM wpp_console_status_history WHERE integration_id = ? ORDER BY at DESC, id DESC LIMIT ?",
+            (ref_id(integration_id), check_limit(limit)),
+        ).fetchall()
+        return [change_from_row(dict(r)) for r in rows]
+
+    # --- leases and the token-mint lock --------------------------------------------------------
+    @_guard
+    def try_lease(self, name: str, holder: str, *, ttl_s: float, now: float) -> bool:
+        name, holder = check_lease(name, holder)
+        with self._write() as c:  # the write lock is held from the first statement: nobody slips in between
+            c.execute(
+                "INSERT INTO wpp_console_leases (name, holder, expires_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at"
+                " WHERE wpp_console_leases.expires_at <= ? OR wpp_console_leases.holder = excluded.holder",
+                (name, holder, float(now) + float(ttl_s), float(now)),
+            )
+            row = c.execute("SELECT holder FROM wpp_console_leases WHERE name = ?", (name,)).fetchone()
+        return row is not None and row[0] == holder
+
+    @_guard
+    def release_lease(self, name: str, holder: str) -> None:
+        name, holder = check_lease(name, holder)
+        with self._write() as c:
+            c.execute("DELETE FROM wpp_console_leases WHERE name = ? AND holder = ?", (name, holder))
+
+    @_guard
+    def lease_holder(self, name: str, *, now: float) -> str | None:
+        row = self._conn().execute("SELECT holder FROM wpp_console_leases WHERE name = ? AND expires_at > ?",
+                                   (str(name), float(now))).fetchone()
+        return None if row is None else str(row[0])
+
+    def token_mint_lock(self, integration_id: str, *, timeout_s: float = 30.0) -> AbstractContextManager[None]:
+        return lease_mint_lock(self, integration_id, timeout_s)
+
+
+def _unreadable_org_table(table: str, detail: str) -> StoreError:
+    return StoreError(
+        N_("The school platform's table of organisations ({table}) cannot be read.", table=table),
+        action=N_("Check WPP_ORG_TABLE, WPP_ORG_ID_COLUMN and WPP_ORG_NAME_COLUMN in Settings."),
+        detail=detail,
+    )
 
 
 def _prepare_path(path: Path) -> Path:
     """The database file: a missing folder is created 0700, a missing file 0600 (before SQLite opens it)."""
     path = path.expanduser()
     if str(path) in ("", ":memory:") or str(path).startswith("file:"):
-        raise StoreError("The local database must be a file on disk.", action="Give a file path, e.g. ~/wpp-console.db.")
+        raise StoreError(N_("The local database must be a file on disk."),
+                         action=N_("Give a file path, e.g. {example}.", example="~/wpp-console.db"))
     try:
         if path.is_dir():
             path = path / DEFAULT_FILENAME
@@ -384,8 +713,8 @@ def _prepare_path(path: Path) -> Path:
                 os.chmod(path, 0o600)
     except OSError as e:
         raise StoreError(
-            f"The database file {path} cannot be created.",
-            action="Check that this user may write there, or set WPP_DATA_DIR to another folder.",
+            N_("The database file {path} cannot be created.", path=str(path)),
+            action=N_("Check that this user may write there, or set WPP_DATA_DIR to another folder."),
             detail=f"{type(e).__name__}: {e}",
         ) from None
     return path

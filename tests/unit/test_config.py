@@ -1,0 +1,528 @@
+"""Settings (issues 11 and 15): one declared model, the environment and every secrets file, every value checked at
+start with its name and allowed range, unreadable files named with line and column, demo only over nothing real."""
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from wpp.config import DEMO_DB, REAL_DB, InvalidSettings, Settings, load_settings
+from wpp.errors import ConfigError
+from wpp.i18n import Text, use_language
+from wpp.masking import Secret
+
+BASE = {"WPP_BASE_URL": "https://wpp.example.org"}
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    d = tmp_path / "data"
+    d.mkdir()
+    return d
+
+
+def load(env=None, files=(), **kw):
+    """Settings from exactly these inputs: no developer's environment, no real secrets file."""
+    return load_settings(env=dict(env or {}), secrets_files=list(files), **kw)
+
+
+def problems_of(env=None, files=(), **kw) -> list[str]:
+    with pytest.raises(InvalidSettings) as info:
+        load(env, files, **kw)
+    err = info.value
+    assert isinstance(err, ConfigError)
+    lines = [str(p) for p in err.problems]
+    for line in lines:
+        assert line in err.message  # one line per problem, all in the message
+    return lines
+
+
+def toml(path, text):
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# =================================================================================================================
+# Every bad value named, with its value and what it must be
+# =================================================================================================================
+BAD = [
+    # name, value, the rule as the message says it
+    ("WPP_POLL_SECONDS", "-1", "a number of seconds, at least 1"),
+    ("WPP_POLL_SECONDS", "0", "a number of seconds, at least 1"),
+    ("WPP_POLL_SECONDS", "abc", "a number of seconds, at least 1"),
+    ("WPP_POLL_SECONDS", "0.5", "a number of seconds, at least 1"),
+    ("WPP_POLL_SECONDS", "nan", "a number of seconds, at least 1"),
+    ("WPP_POLL_SECONDS", "inf", "a number of seconds, at least 1"),
+    ("WPP_POLL_CONNECTED_SECONDS", "0", "a number of seconds, at least 1"),
+    ("WPP_POLL_OFFLINE_SECONDS", "-30", "a number of seconds, at least 1"),
+    ("WPP_POLL_PAIRING_SECONDS", "0.2", "a number of seconds, at least 1"),
+    ("WPP_FLEET_CONCURRENCY", "0", "a whole number from 1 to 500"),
+    ("WPP_FLEET_CONCURRENCY", "501", "a whole number from 1 to 500"),
+    ("WPP_FLEET_CONCURRENCY", "2.5", "a whole number from 1 to 500"),
+    ("WPP_FLEET_CONCURRENCY", "fifty", "a whole number from 1 to 500"),
+    ("WPP_HTTP_TIMEOUT", "0", "a number of seconds greater than 0"),
+    ("WPP_HTTP_TIMEOUT", "-3", "a number of seconds greater than 0"),
+    ("WPP_KEY_ACTIVATION_WAIT", "-1", "a number of seconds from 0 to 600"),
+    ("WPP_KEY_ACTIVATION_WAIT", "601", "a number of seconds from 0 to 600"),
+    ("WPP_SESSION_HOURS", "0", "a number of hours greater than 0"),
+    ("WPP_SESSION_HOURS", "-12", "a number of hours greater than 0"),
+    ("WPP_SIM_PORT", "0", "a whole number from 1 to 65535"),
+    ("WPP_SIM_PORT", "65536", "a whole number from 1 to 65535"),
+    ("WPP_SIM_PORT", "http", "a whole number from 1 to 65535"),
+    ("WPP_SIM_TOKEN_LIFETIME", "0", "a whole number of seconds, at least 1"),
+    ("WPP_SIM_TOKEN_LIFETIME", "1.5", "a whole number of seconds, at least 1"),
+    ("WPP_SIM_QR_ROTATE", "0", "a number of seconds greater than 0"),
+    ("WPP_DEMO_SIGN_IN", "on", "one of true, false, yes, no, 1 or 0"),
+    ("WPP_DEMO_SIGN_IN", "maybe", "one of true, false, yes, no, 1 or 0"),
+    ("WPP_DEMO_SIGN_IN", "2", "one of true, false, yes, no, 1 or 0"),
+    ("WPP_ALLOW_ANY_OIDC_ACCOUNT", "y", "one of true, false, yes, no, 1 or 0"),
+    ("WPP_BASE_URL", "wpp.example.org", "a web address that starts with http:// or https:// and names a host"),
+    ("WPP_BASE_URL", "ftp://wpp.example.org", "a web address that starts with http:// or https://"),
+    ("WPP_BASE_URL", "https://", "a web address that starts with http:// or https:// and names a host"),
+    ("WPP_BASE_URL", "https://wpp example.org", "a web address that starts with http:// or https://"),
+    ("WPP_BASE_URL", "https://wpp.example.org:99999", "a web address that starts with http:// or https://"),
+    ("WPP_ORG_TABLE", "organizations; drop table x", "a table name of letters, digits and _"),
+    ("WPP_ORG_TABLE", "1organizations", "a table name of letters, digits and _"),
+    ("WPP_ORG_TABLE", "a.b.c", "optionally after a schema name and a dot (schema.table)"),
+    ("WPP_ORG_ID_COLUMN", "id-x", "a column name of letters, digits and _"),
+    ("WPP_ORG_NAME_COLUMN", "full name", "a column name of letters, digits and _"),
+    ("WPP_ALLOWED_EMAILS", "anna, @school", "email addresses and @domain entries separated by commas"),
+]
+
+
+@pytest.mark.parametrize("name, value, rule", BAD, ids=[f"{n}={v}" for n, v, _ in BAD])
+def test_every_bad_setting_is_named_with_its_value_and_range(name, value, rule):
+    env = {**BASE, name: value}
+    lines = problems_of(env)
+    assert len(lines) == 1, lines
+    line = lines[0]
+    assert name in line and f"“{value}”" in line and rule in line
+    assert "the environment" in line
+    assert "ValueError" not in line and "pydantic" not in line.lower()
+
+
+def test_bad_values_from_a_file_name_the_file(tmp_path):
+    f = toml(tmp_path / "secrets.toml", 'WPP_BASE_URL = "https://wpp.example.org"\nWPP_POLL_SECONDS = -1\n'
+                                        "WPP_DEMO_SIGN_IN = 3\nWPP_FLEET_CONCURRENCY = true\n")
+    lines = problems_of(files=[f])
+    assert len(lines) == 3
+    assert all(str(f) in line for line in lines)
+    assert any("WPP_POLL_SECONDS is “-1”" in line for line in lines)
+    assert any("WPP_FLEET_CONCURRENCY is “True”" in line for line in lines)  # a yes/no where a number belongs
+
+
+def test_secret_values_are_masked_in_the_message():
+    bad_db = "mysql://root:hunter2-very-long@db.internal/school"
+    lines = problems_of({**BASE, "DATABASE_URL": bad_db})
+    assert "DATABASE_URL" in lines[0] and "a PostgreSQL address" in lines[0]
+    assert "hunter2" not in lines[0] and bad_db not in lines[0]
+
+
+def test_every_problem_is_reported_at_once():
+    lines = problems_of({**BASE, "WPP_POLL_SECONDS": "-1", "WPP_FLEET_CONCURRENCY": "abc", "WPP_HTTP_TIMEOUT": "0",
+                         "WPP_DEMO_SIGN_IN": "maybe", "WPP_SESSION_HOURS": "0", "WPP_SIM_PORT": "70000"})
+    names = ["WPP_HTTP_TIMEOUT", "WPP_FLEET_CONCURRENCY", "WPP_POLL_SECONDS", "WPP_SESSION_HOURS",
+             "WPP_DEMO_SIGN_IN", "WPP_SIM_PORT"]
+    assert [next(n for n in names if line.startswith(n)) for line in lines] == names  # in the declared order
+
+
+def test_problem_lines_are_translatable_texts():
+    with pytest.raises(InvalidSettings) as info:
+        load({**BASE, "WPP_POLL_SECONDS": "-1"})
+    err = info.value
+    assert all(isinstance(p, Text) for p in err.problems)
+    assert err.problems[0].msgid.startswith("{name} is “{value}”")
+    with use_language("ru"):
+        assert "WPP_POLL_SECONDS" in err.message  # rendered in the reader's language (names stay)
+    assert "WPP_POLL_SECONDS" in err.english
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("true", True), ("TRUE", True), ("Yes", True), ("1", True), (" yes ", True),
+    ("false", False), ("False", False), ("NO", False), ("0", False),
+])
+def test_booleans_accept_only_the_plain_words(value, expected):
+    s = load({**BASE, "WPP_DEMO_SIGN_IN": value, "WPP_ALLOW_ANY_OIDC_ACCOUNT": value})
+    assert s.demo_sign_in is expected and s.allow_any_oidc_account is expected
+
+
+def test_good_values_and_toml_types(tmp_path):
+    f = toml(tmp_path / "s.toml", 'WPP_BASE_URL = "https://wpp.example.org/"\nWPP_POLL_SECONDS = 1\n'
+                                  "WPP_FLEET_CONCURRENCY = 500\nWPP_HTTP_TIMEOUT = 2.5\nWPP_DEMO_SIGN_IN = true\n"
+                                  'WPP_ALLOWED_EMAILS = ["Anna@School.org", "@school.org"]\n'
+                                  'WPP_ORG_TABLE = "public.schools"\nWPP_SESSION_HOURS = 8\n')
+    s = load(files=[f])
+    assert s.wpp_base_url == "https://wpp.example.org"  # the trailing slash goes
+    assert (s.poll_seconds, s.fleet_concurrency, s.http_timeout) == (1.0, 500, 2.5)
+    assert s.demo_sign_in is True and s.org_table == "public.schools"
+    assert s.allowed_email_list == ["anna@school.org", "@school.org"]
+    assert s.session_lifetime_s == 8 * 3600
+    assert s.org_table_spec.table == "public.schools"
+
+
+def test_defaults():
+    s = load(BASE)
+    assert (s.poll_connected_seconds, s.poll_offline_seconds, s.poll_pairing_seconds) == (60, 30, 2)
+    assert (s.session_hours, s.allow_any_oidc_account, s.fleet_concurrency) == (12, False, 50)
+    assert (s.org_table, s.org_id_column, s.org_name_column) == ("organizations", "id", "name")
+    assert s.warnings == []
+
+
+def test_empty_values_count_as_not_set():
+    s = load({**BASE, "WPP_SECRET": "", "WPP_POLL_SECONDS": "  "})
+    assert s.wpp_secret is None and s.poll_seconds == 3
+
+
+# =================================================================================================================
+# Sources: arguments > environment > later file > earlier file > defaults
+# =================================================================================================================
+def test_sources_in_order(tmp_path):
+    first = toml(tmp_path / "home.toml", 'WPP_POLL_SECONDS = 11\nWPP_HTTP_TIMEOUT = 11\nWPP_SESSION_HOURS = 11\n'
+                                         'WPP_FLEET_CONCURRENCY = 11\n')
+    second = toml(tmp_path / "project.toml", 'WPP_BASE_URL = "https://wpp.example.org"\nWPP_HTTP_TIMEOUT = 22\n'
+                                             "WPP_SESSION_HOURS = 22\nWPP_FLEET_CONCURRENCY = 22\n")
+    s = load({"WPP_SESSION_HOURS": "33", "WPP_FLEET_CONCURRENCY": "33"}, [first, second], fleet_concurrency=44)
+    assert (s.poll_seconds, s.http_timeout, s.session_hours, s.fleet_concurrency) == (11, 22, 33, 44)
+    assert s.secrets_files == (str(first), str(second))
+    assert s.provenance["WPP_POLL_SECONDS"] == str(first)
+    assert s.provenance["WPP_HTTP_TIMEOUT"] == str(second)
+    assert s.provenance["WPP_SESSION_HOURS"] == "environment"
+    assert s.provenance["WPP_FLEET_CONCURRENCY"] == "arguments"
+
+
+def test_a_later_file_replaces_a_whole_table_like_streamlit(tmp_path, anna_and_boris):
+    anna, boris = anna_and_boris
+    first = toml(tmp_path / "a.toml", f'[staff]\nanna = "{anna}"\n')
+    second = toml(tmp_path / "b.toml", f'WPP_BASE_URL = "https://wpp.example.org"\n[staff]\nboris = "{boris}"\n')
+    assert load(files=[first, second]).staff == {"boris": boris}
+
+
+@pytest.fixture(scope="module")
+def anna_and_boris():
+    from wpp.access import hash_password
+
+    return hash_password("anna password"), hash_password("boris password")
+
+
+def test_wpp_secrets_file_replaces_the_list(tmp_path):
+    ignored = toml(tmp_path / "ignored.toml", "WPP_POLL_SECONDS = 9\n")
+    chosen = toml(tmp_path / "chosen.toml", "WPP_POLL_SECONDS = 7\n")
+    s = load({"WPP_SECRETS_FILE": str(chosen)}, [ignored])
+    assert s.poll_seconds == 7 and s.secrets_files == (str(chosen),)
+    assert s.warnings == []  # WPP_SECRETS_FILE is the loader's own name, not an unknown setting
+
+
+def test_missing_files_are_skipped(tmp_path):
+    s = load(BASE, [tmp_path / "nope.toml", tmp_path / "nor-this.toml"])
+    assert s.secrets_files == ()
+
+
+def test_lower_case_names_in_a_file(tmp_path):
+    f = toml(tmp_path / "s.toml", 'wpp_base_url = "https://wpp.example.org"\nwpp_poll_seconds = 5\n')
+    s = load(files=[f])
+    assert s.wpp_base_url == "https://wpp.example.org" and s.poll_seconds == 5
+
+
+def test_streamlit_copies_of_file_values_in_the_environment_are_the_files(tmp_path):
+    """``streamlit run`` copies a secrets file's top-level values into os.environ at start; they are still the
+    file's values."""
+    f = toml(tmp_path / "s.toml", 'WPP_BASE_URL = "https://wpp.example.org"\nWPP_POLL_SECONDS = 5\n')
+    s = load({"WPP_BASE_URL": "https://wpp.example.org", "WPP_POLL_SECONDS": "5"}, [f])
+    assert s.provenance == {"WPP_BASE_URL": str(f), "WPP_POLL_SECONDS": str(f)}
+
+
+def test_settings_alone_read_nothing(monkeypatch):
+    monkeypatch.setenv("WPP_POLL_SECONDS", "7")
+    assert Settings().poll_seconds == 3
+    assert Settings(poll_seconds=5).poll_seconds == 5
+
+
+def test_the_environment_is_read_by_default(monkeypatch, tmp_path):
+    monkeypatch.setenv("WPP_SECRETS_FILE", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("WPP_BASE_URL", "https://wpp.example.org")
+    monkeypatch.setenv("WPP_POLL_SECONDS", "4")
+    assert load_settings().poll_seconds == 4
+
+
+def test_keyword_arguments_by_name_or_setting_name():
+    assert load(BASE, poll_seconds=5).poll_seconds == 5
+    assert load(BASE, WPP_POLL_SECONDS="6").poll_seconds == 6
+    with pytest.raises(TypeError):
+        load(BASE, no_such_setting=1)
+    lines = problems_of(BASE, poll_seconds=0)
+    assert "WPP_POLL_SECONDS" in lines[0] and "the program's arguments" in lines[0]
+
+
+# =================================================================================================================
+# Secrets files that cannot be read
+# =================================================================================================================
+def test_a_toml_syntax_error_names_the_file_line_and_column(tmp_path):
+    f = toml(tmp_path / "secrets.toml", 'WPP_BASE_URL = "https://wpp.example.org"\n\nWPP_SECRET = change me\n')
+    lines = problems_of(files=[f])
+    assert len(lines) == 1
+    assert str(f) in lines[0] and "line 3" in lines[0] and "column 14" in lines[0]
+    assert "change me" not in lines[0]  # the broken line may hold a secret: not quoted
+
+
+def test_a_broken_file_never_falls_back_to_demo(tmp_path):
+    """Issue 11.3: WPP_BASE_URL was in the broken file, and the console started a demo over the real data."""
+    good = toml(tmp_path / "home.toml", "WPP_POLL_SECONDS = 5\n")
+    broken = toml(tmp_path / "project.toml", '[staff]\nanna = "scrypt$16384$8$1$x$y"\nWPP_BASE_URL = "https://x\n')
+    with pytest.raises(ConfigError) as info:
+        load(files=[good, broken])
+    assert str(broken) in info.value.message and "line 3" in info.value.message
+    assert str(good) not in info.value.message
+
+
+def test_an_unfinished_file_says_where(tmp_path):
+    f = toml(tmp_path / "s.toml", "[staff\n")
+    lines = problems_of(files=[f])
+    assert str(f) in lines[0] and "line 1" in lines[0]
+
+
+def test_a_file_that_is_not_text(tmp_path):
+    f = tmp_path / "s.toml"
+    f.write_bytes(b'WPP_BASE_URL = "https://wpp.example.org"\nWPP_SECRET = "\xff\xfe"\n')
+    lines = problems_of(files=[f])
+    assert str(f) in lines[0] and "UTF-8" in lines[0]
+
+
+def test_a_file_that_cannot_be_opened(tmp_path):
+    not_a_folder = toml(tmp_path / "plain", "x")
+    path = not_a_folder / "secrets.toml"  # its "folder" is a file: the OS refuses
+    lines = problems_of(files=[path])
+    assert str(path) in lines[0] and "cannot be read" in lines[0]
+
+
+def test_every_broken_file_is_named(tmp_path):
+    a = toml(tmp_path / "a.toml", "x = \n")
+    b = toml(tmp_path / "b.toml", "y = [\n")
+    lines = problems_of(files=[a, b])
+    assert [str(a) in lines[0], str(b) in lines[1]] == [True, True]
+
+
+def test_kubernetes_style_secrets_folder(tmp_path):
+    folder = tmp_path / "secrets"
+    (folder / "WPP_BASE_URL").mkdir(parents=True)
+    (folder / "WPP_BASE_URL" / "value").write_text("https://wpp.example.org\n")
+    s = load(files=[folder])
+    assert s.wpp_base_url == "https://wpp.example.org"
+
+
+# =================================================================================================================
+# Demo only over nothing real
+# =================================================================================================================
+def test_nothing_configured_is_demo(data_dir):
+    s = load({"WPP_DATA_DIR": str(data_dir)})
+    assert s.demo and s.sqlite_path == data_dir / DEMO_DB
+
+
+def test_real_mode_uses_the_real_file(data_dir):
+    s = load({**BASE, "WPP_DATA_DIR": str(data_dir)})
+    assert not s.demo and s.sqlite_path == data_dir / REAL_DB
+
+
+REAL_BITS = {
+    "platform secret": ({"WPP_SECRET": "change-me"}, "", "WPP_SECRET"),
+    "supabase": ({"SUPABASE_URL": "https://xyz.supabase.co", "SUPABASE_KEY": "k" * 40}, "", "SUPABASE_URL"),
+    "postgres": ({"DATABASE_URL": "postgresql://u:p@h/db"}, "", "DATABASE_URL"),
+    "staff table": ({}, '[staff]\nanna = "scrypt$16384$8$1$x$y"\n', "[staff]"),
+    "auth table": ({"WPP_ALLOWED_EMAILS": "@school.org"},
+                   '[auth]\nredirect_uri = "https://c.example.org/oauth2callback"\ncookie_secret = "' + "c" * 40 +
+                   '"\nclient_id = "x"\nclient_secret = "y"\n'
+                   'server_metadata_url = "https://accounts.google.com/.well-known/openid-configuration"\n', "[auth]"),
+}
+
+
+@pytest.mark.parametrize("case", list(REAL_BITS))
+def test_no_demo_over_real_settings(case, tmp_path, data_dir):
+    env, file_text, named = REAL_BITS[case]
+    files = [toml(tmp_path / "s.toml", file_text)] if file_text else []
+    lines = problems_of({**env, "WPP_DATA_DIR": str(data_dir)}, files)
+    demo_lines = [line for line in lines if "WPP_BASE_URL is missing" in line]
+    assert len(demo_lines) == 1, lines
+    assert "will not start a demo over real settings" in demo_lines[0] and named in demo_lines[0]
+    # ... and with WPP_BASE_URL the same settings are fine
+    assert not load({**BASE, **env, "WPP_DATA_DIR": str(data_dir)}, files).demo
+
+
+def test_no_demo_over_a_real_consoles_data(data_dir):
+    (data_dir / REAL_DB).write_bytes(b"SQLite format 3\x00")
+    lines = problems_of({"WPP_DATA_DIR": str(data_dir)})
+    assert len(lines) == 1
+    assert str(data_dir) in lines[0] and REAL_DB in lines[0] and "real console's numbers" in lines[0]
+    # the real console itself may use it
+    assert load({**BASE, "WPP_DATA_DIR": str(data_dir)}).sqlite_path == data_dir / REAL_DB
+
+
+def test_demo_data_alone_does_not_block_demo(data_dir):
+    (data_dir / DEMO_DB).write_bytes(b"SQLite format 3\x00")
+    assert load({"WPP_DATA_DIR": str(data_dir)}).demo
+
+
+def test_default_data_folder_follows_xdg(tmp_path):
+    s = load({**BASE, "XDG_DATA_HOME": str(tmp_path)})
+    assert s.sqlite_path == tmp_path / "wpp-console" / REAL_DB
+
+
+def test_data_dir_that_is_a_file(tmp_path):
+    f = toml(tmp_path / "file", "x")
+    lines = problems_of({**BASE, "WPP_DATA_DIR": str(f)})
+    assert "WPP_DATA_DIR" in lines[0] and "a folder" in lines[0]
+
+
+def test_supabase_needs_both_address_and_key():
+    lines = problems_of({**BASE, "SUPABASE_URL": "https://xyz.supabase.co"})
+    assert "SUPABASE_URL is set but SUPABASE_KEY is missing" in lines[0]
+
+
+# =================================================================================================================
+# OIDC: an allow-list or an explicit "anyone"
+# =================================================================================================================
+AUTH = ('[auth]\nredirect_uri = "https://console.example.org/oauth2callback"\ncookie_secret = "' + "c" * 40 + '"\n'
+        'client_id = "client"\nclient_secret = "client-secret"\n'
+        'server_metadata_url = "https://accounts.google.com/.well-known/openid-configuration"\n')
+
+
+def test_oidc_without_an_allow_list_is_refused(tmp_path):
+    lines = problems_of(BASE, [toml(tmp_path / "s.toml", AUTH)])
+    assert len(lines) == 1
+    assert "WPP_ALLOWED_EMAILS" in lines[0] and "WPP_ALLOW_ANY_OIDC_ACCOUNT" in lines[0]
+    assert len(problems_of({**BASE, "WPP_ALLOW_ANY_OIDC_ACCOUNT": "false"}, [toml(tmp_path / "s.toml", AUTH)])) == 1
+
+
+def test_oidc_with_an_allow_list_or_anyone(tmp_path):
+    f = toml(tmp_path / "s.toml", AUTH)
+    s = load({**BASE, "WPP_ALLOWED_EMAILS": "anna@school.org, @school.org"}, [f])
+    assert s.oidc_configured and s.oidc_providers == ("default",)
+    assert s.allowed_email_list == ["anna@school.org", "@school.org"]
+    s = load({**BASE, "WPP_ALLOW_ANY_OIDC_ACCOUNT": "yes"}, [f])
+    assert s.allow_any_oidc_account and s.warnings == []
+
+
+def test_anyone_and_a_list_together_is_warned_about(tmp_path):
+    s = load({**BASE, "WPP_ALLOW_ANY_OIDC_ACCOUNT": "true", "WPP_ALLOWED_EMAILS": "@school.org"},
+             [toml(tmp_path / "s.toml", AUTH)])
+    assert any("WPP_ALLOWED_EMAILS is not used" in str(w) for w in s.warnings)
+
+
+@pytest.mark.parametrize("broken, expected", [
+    ('redirect_uri = "https://console.example.org/oauth2callback"', "[auth] has no redirect_uri"),
+    ('server_metadata_url = "https://accounts.google.com/.well-known/openid-configuration"',
+     "[auth] provider “default” lacks server_metadata_url"),
+    ('cookie_secret = "' + "c" * 40 + '"', "[auth] has no cookie_secret"),
+    ('client_secret = "client-secret"', "[auth] provider “default” lacks client_secret"),
+])
+def test_auth_table_is_checked_like_st_login_needs_it(tmp_path, broken, expected):
+    text = AUTH.replace(broken + "\n", "")
+    lines = problems_of({**BASE, "WPP_ALLOWED_EMAILS": "@school.org"}, [toml(tmp_path / "s.toml", text)])
+    assert any(expected in line for line in lines), lines
+    assert "client-secret" not in "\n".join(lines) and "c" * 40 not in "\n".join(lines)
+
+
+def test_auth_with_named_providers(tmp_path):
+    text = ('[auth]\nredirect_uri = "http://localhost:8501/oauth2callback"\ncookie_secret = "' + "c" * 40 + '"\n'
+            '[auth.google]\nclient_id = "a"\nclient_secret = "b"\n'
+            'server_metadata_url = "https://accounts.google.com/.well-known/openid-configuration"\n'
+            '[auth.microsoft]\nclient_id = "a"\nclient_secret = "b"\n')
+    lines = problems_of({**BASE, "WPP_ALLOWED_EMAILS": "@school.org"}, [toml(tmp_path / "s.toml", text)])
+    assert lines == ["[auth] provider “microsoft” lacks server_metadata_url."]
+
+
+def test_auth_redirect_must_end_in_oauth2callback(tmp_path):
+    text = AUTH.replace("/oauth2callback", "/callback")
+    lines = problems_of({**BASE, "WPP_ALLOWED_EMAILS": "@school.org"}, [toml(tmp_path / "s.toml", text)])
+    assert "redirect_uri" in lines[0] and "/oauth2callback" in lines[0]
+
+
+# =================================================================================================================
+# Unknown names are warned about, not refused
+# =================================================================================================================
+def test_unknown_wpp_names_come_back_as_warnings(tmp_path):
+    f = toml(tmp_path / "s.toml", 'WPP_BASE_URL = "https://wpp.example.org"\nWPP_POLL_SECNDS = 5\n'
+                                  'WPP_STAFF_FILE = "staff.toml"\nOTHER_THING = 1\n')
+    s = load({"WPP_COLOUR": "blue", "PATH": "/usr/bin"}, [f])
+    text = [str(w) for w in s.warnings]
+    assert all(isinstance(w, Text) for w in s.warnings)
+    assert any("WPP_COLOUR" in t and "the environment" in t and "ignored" in t for t in text)
+    assert any("WPP_POLL_SECNDS" in t and str(f) in t and "Did you mean WPP_POLL_SECONDS?" in t for t in text)
+    assert any("WPP_STAFF_FILE" in t and "no longer used" in t and "[staff]" in t for t in text)
+    assert not any("OTHER_THING" in t or "PATH" in t for t in text)
+    # streamlit run copies the file's top-level values into the environment: still one warning, naming the file
+    s = load({"WPP_POLL_SECNDS": "5"}, [f])
+    assert [str(f) in str(w) for w in s.warnings if "WPP_POLL_SECNDS" in str(w)] == [True]
+
+
+def test_staff_problems_are_warnings(tmp_path):
+    f = toml(tmp_path / "s.toml", 'WPP_BASE_URL = "https://wpp.example.org"\n[staff]\nanna = "hunter2"\n')
+    s = load(files=[f])
+    assert any("“anna”" in str(w) for w in s.warnings)
+    assert not any("hunter2" in str(w) for w in s.warnings)
+
+
+# =================================================================================================================
+# Secrets never print; the Settings page reads plain words
+# =================================================================================================================
+SECRET = "platform-secret-0123456789"
+DB = "postgresql://console:db-password-42@db.internal/school"
+
+
+def test_secrets_never_print(data_dir):
+    s = load({**BASE, "WPP_SECRET": SECRET, "DATABASE_URL": DB, "WPP_JWT_VERIFY_KEY": "short-key",
+              "WPP_DATA_DIR": str(data_dir)})
+    assert isinstance(s.wpp_secret, Secret) and s.wpp_secret.reveal() == SECRET
+    texts = [repr(s), str(s), f"{s}", repr(s.describe()), str(s.model_dump())]
+    for text in texts:
+        assert SECRET not in text and "db-password" not in text and "short-key" not in text
+
+
+def test_describe_is_in_plain_words_with_secrets_masked(data_dir, anna_and_boris):
+    s = load({**BASE, "WPP_SECRET": SECRET, "WPP_DATA_DIR": str(data_dir)}, staff={"anna": anna_and_boris[0]})
+    rows = s.describe()
+    labels = {str(label): value for label, value in rows}
+    assert all(isinstance(label, Text) for label, _ in rows)
+    assert all("_" not in label for label in labels)  # no snake_case
+    assert labels["Platform address"] == "https://wpp.example.org"
+    assert labels["Platform secret"] == "pla…789 (26 chars)"  # 26 characters: 3 at each end, under a quarter
+    assert labels["How often connected numbers are checked"] == "60 seconds"
+    assert labels["How long a sign-in lasts"] == "12 hours"
+    assert labels["Staff accounts"] == "1 account"
+    assert labels["SQLite file"] == str(data_dir / REAL_DB)
+    assert "Port of the simulated platform" not in labels  # demo-only settings only in demo
+    assert anna_and_boris[0] not in repr(rows)
+    with use_language("ru"):
+        assert len(s.describe()) == len(rows)
+
+
+def test_source_says_where_settings_came_from(tmp_path):
+    f = toml(tmp_path / "s.toml", 'WPP_BASE_URL = "https://wpp.example.org"\n')
+    assert load({"WPP_POLL_SECONDS": "4"}, [f]).source == f"{f} + environment"
+    assert load(BASE).source == "environment"
+
+
+def test_a_setting_put_inside_auth_by_mistake_is_explained(tmp_path):
+    text = AUTH + 'WPP_ALLOWED_EMAILS = "@school.org"\n'
+    lines = problems_of(BASE, [toml(tmp_path / "s.toml", text)])
+    assert any("WPP_ALLOWED_EMAILS is inside the [auth] table" in line for line in lines)
+
+
+# =================================================================================================================
+# The example file
+# =================================================================================================================
+EXAMPLE = Path(__file__).resolve().parents[2] / ".streamlit" / "secrets.toml.example"
+
+
+def test_the_example_works_as_it_is_and_with_every_line_uncommented(tmp_path, data_dir):
+    from wpp.config import ALIASES
+
+    text = EXAMPLE.read_text(encoding="utf-8")
+    s = load({"WPP_DATA_DIR": str(data_dir)}, [toml(tmp_path / "as-is.toml", text)])
+    assert not s.demo and s.wpp_secret.reveal() == "change-me"
+    uncommented = re.sub(r"(?m)^# (?=(\w+ = |\[\w+\]))", "", text)
+    s = load({"WPP_DATA_DIR": str(data_dir)}, [toml(tmp_path / "all.toml", uncommented)])
+    assert s.oidc_configured and s.staff and s.allowed_email_list == ["head@school.org", "@school.org"]
+    assert s.store_kind == "supabase" and s.sim_port == 8765
+    assert {str(k).upper() for k in tomllib.loads(uncommented)} >= set(ALIASES)  # every setting is shown
+    assert [str(w) for w in s.warnings if "[staff]" not in str(w) and "“reception”" not in str(w)] == []

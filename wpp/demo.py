@@ -1,0 +1,47 @@
+"""Demo mode (nothing configured): the embedded simulator plays the platform and the phone, and a few named schools
+are there so the whole journey works without typing anything but a number's name.
+
+Kept out of ``WppService``: the app wires it only in demo mode.
+"""
+from __future__ import annotations
+
+from .errors import InvalidInput, WppError
+from .i18n import N_
+from .store.base import IntegrationStore
+
+#: the demo's schools (fixed ids, so a restart keeps the same ones)
+DEMO_SCHOOLS: tuple[tuple[str, str], ...] = (
+    ("5c1b6a3e-0d4f-4e8a-9b7c-2f1e3d4c5b01", "Школа № 5"),
+    ("5c1b6a3e-0d4f-4e8a-9b7c-2f1e3d4c5b02", "Гимназия № 1"),
+    ("5c1b6a3e-0d4f-4e8a-9b7c-2f1e3d4c5b03", "Лицей «Интеллект»"),
+    ("5c1b6a3e-0d4f-4e8a-9b7c-2f1e3d4c5b04", "Языковая школа «Полиглот»"),
+)
+
+
+def seed_schools(store: IntegrationStore) -> None:
+    """Name the demo schools (idempotent; a name staff changed is left as it is)."""
+    try:
+        known = {o.id for o in store.list_organizations()}
+        for org_id, name in DEMO_SCHOOLS:
+            if org_id not in known:
+                store.add_organization(name, org_id)
+    except WppError:
+        pass
+
+
+class DemoPhone:
+    """Plays the phone: "scans" the QR code the simulated platform shows for a number."""
+
+    def __init__(self, simulator, store: IntegrationStore):
+        self.simulator = simulator
+        self.store = store
+
+    def scan(self, integration_id: str) -> bool:
+        row = self.store.get(integration_id)
+        if not row.session:
+            raise InvalidInput(N_("This number has no QR code to scan yet."))
+        text = self.simulator.current_qr(row.session)
+        return bool(text) and self.simulator.scan(row.session, text)
+
+
+__all__ = ["DEMO_SCHOOLS", "DemoPhone", "seed_schools"]

@@ -1,0 +1,195 @@
+"""The use-cases the pages call: organisations, numbers, pairing, status, access keys, test messages, the diary.
+
+Pages never build a URL nor touch a ``settings`` key: they call these and render what comes back (see
+``wpp.service.views``). Every method either returns a typed result or raises a ``WppError`` whose message a staff
+member can act on, in their language.
+
+Data flows one way: page -> service -> client/store -> platform/database. The status engine (``wpp.status``)
+polls the platform through :meth:`WppService.poll_check`; pages read its shared board.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Iterable
+
+from .. import keys
+from ..clock import SYSTEM_CLOCK
+from ..errors import InvalidInput, WppError
+from ..i18n import N_, _
+from ..masking import reveal
+from ..models import ConnState, Integration
+from .access_report import AccessMixin
+from .core import ServiceCore, from_epoch
+from .diary import DiaryMixin
+from .numbers import NumbersMixin
+from .pairing import PairingMixin
+from .views import (
+    AccessReport,
+    AccessTest,
+    ActivityLine,
+    BoardView,
+    Check,
+    CreateOutcome,
+    HistoryLine,
+    NumberView,
+    PairingView,
+    Problem,
+    SendOutcome,
+)
+
+log = logging.getLogger("wpp.service")
+
+
+class WppService(NumbersMixin, PairingMixin, AccessMixin, DiaryMixin, ServiceCore):
+    """See the module docstring; ``for_session()`` gives the per-browser-session view pages use."""
+
+    # --- the status engine's side -------------------------------------------------------------------------
+    def poll_check(self, row: Integration):
+        """What the status engine calls for one number: ask the platform (the number's access key is reused or
+        renewed by the TokenManager). Returns ``wpp.status.CheckResult``; never raises."""
+        from ..status import CheckResult
+
+        try:
+            status = self.client.get_status(self._session_id(row), self.tokens.auth(row))
+        except WppError as err:
+            return CheckResult(None, err)
+        if status.phone and row.settings.get(keys.PHONE) != status.phone:
+            try:
+                self.store.merge_settings(row.id, {keys.PHONE: status.phone})
+            except WppError:
+                pass
+        return CheckResult(status, None)
+
+    def engine_record(self, integration_id: str, status, err) -> None:
+        from ..status import CheckResult
+
+        self.engine.record(integration_id, CheckResult(status, err))
+
+    def engine_views(self, ids: Iterable[str] | None = None) -> dict[str, BoardView]:
+        board = self.engine.board(list(ids) if ids is not None else None)
+        out: dict[str, BoardView] = {}
+        for iid, entry in board.items():
+            problem = Problem.from_json(entry.problem) if entry.problem else None
+            out[iid] = BoardView(
+                state=entry.conn_state,
+                label=str(entry.label),
+                since=from_epoch(entry.since),
+                checked_at=from_epoch(entry.checked_at),
+                problem=problem,
+                attention=entry.attention.text if entry.attention else None,
+                attention_code=entry.attention.code if entry.attention else None,
+                phone=entry.phone,
+            )
+        return out
+
+    def board_version(self) -> str:
+        """Changes only when something a viewer of the Numbers page sees changed (pages cache their table by it)."""
+        return self.engine.version if self.engine is not None else ""
+
+    def check_now(self, ids: Iterable[str] | None = None) -> None:
+        """"Check now" for some numbers or the whole list: the poller asks at once (on whichever replica polls)."""
+        if self.engine is not None:
+            self.engine.check_now(list(ids) if ids is not None else None)
+
+    def history(self, integration_id: str, limit: int = 50) -> list[HistoryLine]:
+        """The number's connection history, newest first, in words."""
+        if self.engine is None:
+            return []
+        lines = []
+        for ch in self.engine.history(integration_id, limit=limit):
+            problem = Problem.from_json(ch.error) if ch.error else None
+            lines.append(HistoryLine(
+                at=from_epoch(ch.at),
+                state=self._state_words(ch.state, problem),
+                previous=self._state_words(ch.previous, None) if ch.previous is not None else "—",
+                problem=problem.text if problem else "",
+            ))
+        return lines
+
+    @staticmethod
+    def _state_words(state: str | None, problem: Problem | None) -> str:
+        from ..status import CANNOT_CHECK
+
+        if state == CANNOT_CHECK:
+            return _("Cannot be checked")
+        if state:
+            try:
+                return ConnState(state).label
+            except ValueError:
+                return ConnState.UNKNOWN.label
+        return _("Cannot be checked") if problem else _("Not checked yet")
+
+    def close(self) -> None:
+        if self.engine is not None:
+            try:
+                self.engine.stop()
+            except Exception:  # noqa: BLE001
+                log.exception("stopping the status engine failed")
+
+
+def build_service(settings, *, store=None, simulator=None, clock=SYSTEM_CLOCK, start_engine: bool = True) -> WppService:
+    """Wire client, store, token manager and status engine from Settings (used by the app, the CLI, benches)."""
+    from ..client import WppClient
+    from ..status import PollPolicy, StatusEngine
+    from ..store import open_store
+    from ..store.base import OrgTable
+    from ..tokens import TokenManager
+
+    base_url = settings.wpp_base_url or (simulator.base_url if simulator else None)
+    if not base_url:
+        raise InvalidInput(N_("No platform address is configured."),
+                           action=N_("Set WPP_BASE_URL, or start the console with nothing configured for the demo."))
+    secret = reveal(settings.wpp_secret) or (simulator.secret if simulator else None)
+    client = WppClient(base_url, timeout=settings.http_timeout, secret=secret,
+                       max_connections=max(64, settings.fleet_concurrency), clock=clock)
+    if store is None:
+        store = open_store(
+            supabase_url=settings.supabase_url,
+            supabase_key=reveal(settings.supabase_key),
+            database_url=reveal(settings.database_url),
+            sqlite_path=settings.sqlite_path,
+            org_table=OrgTable(settings.org_table, settings.org_id_column, settings.org_name_column),
+        )
+    tokens = TokenManager(client, store, clock=clock, activation_wait_s=settings.activation_wait_s)
+    describe = getattr(settings, "describe", None)
+    svc = WppService(
+        client,
+        store,
+        tokens=tokens,
+        secret=secret,
+        clock=clock,
+        activation_wait_s=settings.activation_wait_s,
+        qr_lifetime_s=(settings.sim_qr_rotate_s if simulator else 20.0),
+        jwt_verify_key=reveal(settings.jwt_verify_key),
+        demo=simulator is not None,
+        settings_rows=describe if callable(describe) else None,
+    )
+    policy = PollPolicy(
+        starting_s=settings.poll_pairing_seconds,
+        qr_s=settings.poll_pairing_seconds,
+        connected_s=settings.poll_connected_seconds,
+        offline_s=settings.poll_offline_seconds,
+    )
+    svc.engine = StatusEngine(store, svc.poll_check, clock=clock, policy=policy,
+                              concurrency=settings.fleet_concurrency)
+    if start_engine:
+        svc.engine.start()
+    return svc
+
+
+__all__ = [
+    "AccessReport",
+    "AccessTest",
+    "ActivityLine",
+    "BoardView",
+    "Check",
+    "CreateOutcome",
+    "HistoryLine",
+    "NumberView",
+    "PairingView",
+    "Problem",
+    "SendOutcome",
+    "WppService",
+    "build_service",
+]

@@ -1,0 +1,317 @@
+"""The service's core: wiring, the browser-session view, names and labels, and the activity diary.
+
+``WppService`` is process-wide (the app keeps one in ``st.cache_resource``). A page calls
+``svc.for_session(token_cache, tz=...)`` once per run: the returned object has the same methods, and carries the
+browser session's token cache (handed to the TokenManager, which alone decides which token is current) and the
+browser's time zone (for "added 24 Nov, 09:12" in labels).
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime as dt
+import logging
+import threading
+import time
+from typing import Any, Callable, Iterable, MutableMapping
+
+from .. import keys, validation
+from ..client import WppClient
+from ..clock import SYSTEM_CLOCK
+from ..errors import IntegrationNotFound, InvalidInput, WppError
+from ..i18n import N_, Text, _, format_time
+from ..models import ActivityEntry, ConnState, Integration, Organization
+from ..phone import describe_phone
+from ..store.base import IntegrationStore
+from ..tokens import TokenManager
+from .views import BoardView, NumberView, Problem
+
+log = logging.getLogger("wpp.service")
+
+#: how long organisation names are reused before they are read again (names rarely change)
+ORG_NAMES_TTL_S = 30.0
+
+
+def parse_iso(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        t = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)
+
+
+def from_epoch(seconds: float | None) -> dt.datetime | None:
+    if seconds is None:
+        return None
+    try:
+        return dt.datetime.fromtimestamp(float(seconds), tz=dt.timezone.utc)
+    except (OverflowError, OSError, ValueError, TypeError):
+        return None
+
+
+class ServiceCore:
+    """Shared state and helpers of :class:`wpp.service.WppService` (see the package docstring)."""
+
+    def __init__(
+        self,
+        client: WppClient,
+        store: IntegrationStore,
+        *,
+        tokens: TokenManager | None = None,
+        secret: str | None = None,
+        clock=SYSTEM_CLOCK,
+        activation_wait_s: float = 15.0,
+        qr_lifetime_s: float = 20.0,
+        jwt_verify_key: str | None = None,
+        engine=None,
+        demo: bool = False,
+        settings_rows: Callable[[], list[tuple[Any, str]]] | None = None,
+    ):
+        from ..masking import reveal
+
+        self.client = client
+        self.store = store
+        self.clock = clock
+        self.secret = reveal(secret)
+        self.qr_lifetime_s = qr_lifetime_s
+        self.jwt_verify_key = reveal(jwt_verify_key)
+        self.is_demo = bool(demo)
+        self.tokens = tokens or TokenManager(client, store, clock=clock, activation_wait_s=activation_wait_s)
+        self.engine = engine  # wpp.status.StatusEngine, attached by build_service (or tests)
+        self._settings_rows = settings_rows
+        self._org_locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+        self._qr_seen: dict[str, tuple[str, float]] = {}
+        self._waiting: dict[str, float] = {}
+        self._org_cache: tuple[float, dict[str, Organization]] | None = None
+        self._org_cache_lock = threading.Lock()
+        # per browser session (set by for_session on a shallow copy)
+        self._session_cache: MutableMapping | None = None
+        self._tz: dt.tzinfo = dt.timezone.utc
+
+    # --- the browser session's view --------------------------------------------------------------------------
+    def for_session(self, token_cache: MutableMapping | None = None, *, tz: dt.tzinfo | None = None):
+        """The same service, carrying this browser session's token cache and time zone."""
+        view = copy.copy(self)
+        view._session_cache = token_cache
+        view._tz = tz or dt.timezone.utc
+        return view
+
+    @property
+    def tz(self) -> dt.tzinfo:
+        return self._tz
+
+    # --- small helpers ---------------------------------------------------------------------------------------
+    def _org_lock(self, key: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._org_locks.setdefault(key, threading.Lock())
+
+    def _auth(self, row: Integration):
+        if not row.api_key:
+            raise InvalidInput(
+                N_("This number was never created on the platform."),
+                action=N_("Open the number and press \u201cFinish creating\u201d."),
+            )
+        self._session_id(row)
+        return self.tokens.auth(row, session=self._session_cache)
+
+    @staticmethod
+    def _session_id(row: Integration) -> str:
+        if not row.session:
+            raise InvalidInput(
+                N_("This number has no platform account saved yet."),
+                action=N_("Open the number and press \u201cFinish creating\u201d."),
+            )
+        return validation.validate_session(row.session)
+
+    def _record_error(self, row: Integration, err: WppError) -> None:
+        try:
+            self.store.update(row.id, last_error=err.english)
+        except WppError:
+            pass
+
+    def _log(self, action: str, actor: str, row: Integration | None, ok: bool, message: Text,
+             *, organization_id: str | None = None) -> None:
+        """One line of the diary: who did what (``message``, a lazy Text) to which number, with what outcome."""
+        try:
+            self.store.log_activity(ActivityEntry(
+                action=action,
+                outcome="ok" if ok else "error",
+                actor=actor or "unknown",
+                integration_id=row.id if row else None,
+                organization_id=(row.organization_id if row else organization_id),
+                detail=message.english if isinstance(message, Text) else str(message),
+                message=message.to_json() if isinstance(message, Text) else None,
+            ))
+        except WppError:
+            log.warning("could not write the activity log for %s", action)
+
+    # --- organisations ----------------------------------------------------------------------------------------
+    def _orgs(self, *, fresh: bool = False) -> dict[str, Organization]:
+        now = time.monotonic()
+        with self._org_cache_lock:
+            cached = self._org_cache
+            if cached and not fresh and now - cached[0] < ORG_NAMES_TTL_S:
+                return cached[1]
+        orgs = {o.id: o for o in self.store.list_organizations()}
+        with self._org_cache_lock:
+            self._org_cache = (now, orgs)
+        return orgs
+
+    def _forget_orgs(self) -> None:
+        with self._org_cache_lock:
+            self._org_cache = None
+
+    def organizations(self) -> list[Organization]:
+        """Every organisation staff may pick, by name."""
+        return list(self._orgs(fresh=True).values())
+
+    @property
+    def can_add_organizations(self) -> bool:
+        """Staff name new organisations only where the school platform has no table of them."""
+        try:
+            return not any(o.source == "platform" for o in self._orgs().values())
+        except WppError:
+            return True
+
+    def organization_name(self, org_id: str | None) -> str:
+        """The school's name; a short, clearly-labelled stand-in (never a bare UUID) when it has none."""
+        if not org_id:
+            return _("(no school)")
+        base = str(org_id).split("__wpp__", 1)[0]
+        try:
+            org = self._orgs().get(base)
+        except WppError:
+            org = None
+        if org and org.name:
+            return org.name
+        return _("Unnamed school …{tail}", tail=base.replace("-", "")[-4:])
+
+    # --- numbers as staff see them -------------------------------------------------------------------------
+    def _board(self, ids: Iterable[str] | None = None) -> dict[str, BoardView]:
+        if self.engine is None:
+            return {}
+        try:
+            return self.engine_views(ids)
+        except WppError as err:
+            log.warning("the status board could not be read: %s", err.english)
+            return {}
+
+    def engine_views(self, ids: Iterable[str] | None = None) -> dict[str, BoardView]:  # overridden in status glue
+        return {}
+
+    def _view(self, row: Integration, board: dict[str, BoardView], same_name: set[str]) -> NumberView:
+        name = row.name or _("Unnamed number")
+        org_name = self.organization_name(row.organization_id)
+        status = board.get(row.id) or BoardView(label=_("Not checked yet"))
+        phone_digits = row.settings.get(keys.PHONE) or (status.phone and "".join(ch for ch in status.phone if ch.isdigit()))
+        phone = None
+        if phone_digits:
+            try:
+                phone = describe_phone(str(phone_digits))
+            except WppError:
+                phone = None
+        created = parse_iso(row.created_at)
+        label = f"{org_name} · {name}"
+        if row.id in same_name:
+            if phone:
+                label += f" · {phone}"
+            elif created:
+                label += " · " + _("added {time}", time=format_time(created, self._tz, now=self.clock.time()))
+        unfinished = not (row.api_key and row.session) or row.token_pending
+        # a number whose status check just got its first token is finished: the check saved it
+        if unfinished and row.api_key and row.session and status.state is not None:
+            unfinished = False
+        reason = None
+        if unfinished:
+            reason = (N_("The number was created on the platform, but its first access key is missing.")
+                      if row.api_key else N_("The number was not created on the platform yet."))
+        prelinked = bool(row.settings.get(keys.PRELINKED))
+        if prelinked:
+            status = BoardView(label=_("Already linked before any scan — choose what to do"),
+                               attention=N_("It was already linked to a phone before anyone scanned its QR code: "
+                                            "decide whether to take it over."),
+                               attention_code="prelinked")
+        elif unfinished:
+            status = BoardView(label=_("Not finished — open it to finish creating"), attention=reason,
+                               attention_code="unfinished")
+        return NumberView(
+            integration=row,
+            name=name,
+            org_id=row.organization_id,
+            org_name=org_name,
+            label=label,
+            status=status,
+            created_at=created,
+            unfinished=unfinished,
+            unfinished_reason=reason,
+            prelinked=prelinked,
+            removed=not row.is_active,
+            phone=phone,
+        )
+
+    def _views(self, rows: list[Integration]) -> list[NumberView]:
+        board = self._board([r.id for r in rows])
+        seen: dict[tuple[str, str], list[str]] = {}
+        for r in rows:
+            seen.setdefault((r.organization_id.split("__wpp__", 1)[0], (r.name or "").strip().casefold()), []).append(r.id)
+        same = {i for ids in seen.values() if len(ids) > 1 for i in ids}
+        views = [self._view(r, board, same) for r in rows]
+        # still alike (added in the same minute, no phone known yet): number them in the order they were added
+        by_label: dict[str, list[int]] = {}
+        for i, v in enumerate(views):
+            by_label.setdefault(v.label, []).append(i)
+        for indexes in by_label.values():
+            if len(indexes) > 1:
+                for n, i in enumerate(sorted(indexes, key=lambda i: (views[i].created_at is None, views[i].created_at)), 1):
+                    views[i] = dataclasses.replace(views[i], label=f"{views[i].label} ({n})")
+        return views
+
+    def numbers(self, *, removed: bool = False) -> list[NumberView]:
+        """Active numbers (or the removed ones), those needing attention first, then by school and name."""
+        rows = self.store.list_integrations(include_inactive=removed)
+        rows = [r for r in rows if (not r.is_active) == removed]
+        views = self._views(rows)
+        views.sort(key=lambda v: (not v.status.needs_attention, v.org_name.casefold(), v.name.casefold()))
+        return views
+
+    def number(self, integration_id: str) -> NumberView:
+        row = self.store.get(integration_id)
+        siblings = self.store.list_integrations(row.organization_id, include_inactive=True)
+        views = self._views(siblings if any(s.id == row.id for s in siblings) else [*siblings, row])
+        return next(v for v in views if v.id == row.id)
+
+    def get(self, integration_id: str) -> Integration:
+        return self.store.get(integration_id)
+
+    def list_numbers(self, organization_id: str | None = None, *, include_inactive: bool = False) -> list[Integration]:
+        """The raw rows (benchmarks, scripts); pages use :meth:`numbers`."""
+        return self.store.list_integrations(organization_id, include_inactive=include_inactive)
+
+    def attention_count(self) -> int:
+        try:
+            return sum(1 for v in self.numbers() if v.status.needs_attention)
+        except WppError:
+            return 0
+
+    def require(self, integration_id: str | None) -> Integration:
+        if not integration_id:
+            raise IntegrationNotFound()
+        return self.store.get(integration_id)
+
+    # --- the status engine's check ------------------------------------------------------------------------
+    def now_dt(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.clock.time(), tz=dt.timezone.utc)
+
+    @staticmethod
+    def problem_of(err: WppError | None) -> Problem | None:
+        return Problem.of(err) if err is not None else None
+
+    @staticmethod
+    def state_label(state: ConnState | None) -> str:
+        return state.label if state is not None else _("Cannot be checked")
+
+
+__all__ = ["ServiceCore", "from_epoch", "parse_iso"]

@@ -1,0 +1,80 @@
+"""Sending a test message, the activity diary, sign-in events and the Settings page's rows."""
+from __future__ import annotations
+
+from .. import phone as _phone
+from .. import validation
+from ..errors import WppError
+from ..i18n import N_, Text, _
+from ..models import ActivityEntry
+from .core import parse_iso
+from .views import ActivityLine, SendOutcome
+
+#: sign-in events the access package reports -> (action code, diary sentence, outcome ok)
+SIGN_IN_EVENTS = {
+    "success": ("sign_in", N_("Signed in"), True),
+    "failure": ("sign_in_failed", N_("A sign-in failed: wrong name or password"), False),
+    "throttled": ("sign_in_throttled", N_("Sign-in attempts were paused after several wrong passwords"), False),
+    "sign_out": ("sign_out", N_("Signed out"), True),
+}
+
+
+class DiaryMixin:
+    # --- messages ----------------------------------------------------------------------------------------
+    def preview_recipient(self, raw: str) -> str:
+        """The number the message will go to, in international format (raises InvalidInput in plain words)."""
+        return _phone.describe_phone(_phone.normalize_phone(raw))
+
+    def send_test(self, integration_id: str, to: str, text: str, *, actor: str) -> SendOutcome:
+        digits = _phone.normalize_phone(to)
+        shown = _phone.describe_phone(digits)
+        text = validation.validate_message_text(text)
+        row = self.store.get(integration_id)
+        try:
+            res = self.client.send_text(digits, text, self._auth(row))
+        except WppError as err:
+            self._record_error(row, err)
+            self._log("send", actor, row, False, N_("A test message to {phone} was not sent: {problem}", phone=shown,
+                                                    problem=err.message_text))
+            raise
+        self._log("send", actor, row, True, N_("Sent a test message to {phone}: the platform accepted it", phone=shown))
+        return SendOutcome(N_("The platform accepted the message for {phone}.", phone=shown), shown, res.task_id,
+                           res.status)
+
+    # --- the diary ----------------------------------------------------------------------------------------
+    def activity(self, limit: int = 500) -> list[ActivityLine]:
+        """Who did what, to which school's number, with what outcome: one line per action, newest first."""
+        entries = self.store.list_activity(limit=limit)
+        rows = {r.id: r for r in self.store.list_integrations(include_inactive=True)}
+        out = []
+        for e in entries:
+            row = rows.get(e.integration_id) if e.integration_id else None
+            org = (row.organization_id if row else None) or e.organization_id
+            school = self.organization_name(org) if org else ""
+            number = (row.name or _("Unnamed number")) if row else ("" if not e.integration_id else _("(deleted number)"))
+            what = e.text()
+            out.append(ActivityLine(parse_iso(e.at), e.actor or "—", school, number,
+                                    str(what) if isinstance(what, Text) else (what or e.action), e.outcome == "ok",
+                                    e.action))
+        return out
+
+    def log_sign_in(self, event: str, *, username: str, client: str | None = None, method: str = "staff") -> None:
+        """Sign-in events into the diary (every failure and throttle, as the gate issue asks)."""
+        action, message, ok = SIGN_IN_EVENTS.get(event, ("sign_in_" + str(event), N_("Sign-in event"), False))
+        try:
+            self.store.log_activity(ActivityEntry(action=action, outcome="ok" if ok else "error",
+                                                  actor=str(username or "")[:200] or "—",
+                                                  detail=message.english, message=message.to_json()))
+        except WppError:
+            pass
+
+    # --- settings -----------------------------------------------------------------------------------------
+    def settings_rows(self) -> list[tuple[str, str]]:
+        rows: list[tuple[str, str]] = []
+        if self._settings_rows is not None:
+            rows.extend((str(label), str(value)) for label, value in self._settings_rows())
+        rows.append((_("Where the numbers are kept"), self.store.description))
+        rows.append((_("Platform"), _("simulated (demo)") if self.is_demo else self.client.base_url))
+        return rows
+
+
+__all__ = ["DiaryMixin", "SIGN_IN_EVENTS"]

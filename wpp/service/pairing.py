@@ -1,0 +1,209 @@
+"""Linking the phone: the platform's QR code, its rotation, and "why is there no QR code?".
+
+The pairing panel asks every couple of seconds while someone looks at it (its own loop); what it learns goes to
+the shared status board, so the poller need not ask about that number meanwhile.
+"""
+from __future__ import annotations
+
+import logging
+
+from .. import keys
+from .. import qr as _qr
+from ..errors import (
+    InvalidApiKey,
+    InvalidInput,
+    InvalidToken,
+    PlatformUnreachable,
+    WppError,
+    WrongAccount,
+)
+from ..i18n import N_
+from ..models import ConnState
+from .views import Check, PairingView
+
+log = logging.getLogger("wpp.service")
+
+#: the QR image's width on the page, in CSS pixels (drawn at a whole number of pixels per module, at most this)
+QR_SIZE_PX = 380
+#: after this many seconds without a QR code, the page explains why (the checklist)
+NO_QR_EXPLAIN_AFTER_S = 6.0
+
+
+class PairingMixin:
+    def start_pairing(self, integration_id: str, *, actor: str) -> PairingView:
+        """Ask the platform to start the number's session, so it offers QR codes."""
+        row = self.store.get(integration_id)
+        try:
+            res = self.client.start_account(self._session_id(row), self._auth(row))
+        except WppError as err:
+            self._record_error(row, err)
+            self._log("pair", actor, row, False, N_("Could not start linking the phone: {problem}",
+                                                    problem=err.message_text))
+            raise
+        self._waiting.pop(row.id, None)
+        self._log("pair", actor, row, True, N_("Started linking the phone (QR code shown)"))
+        return self.pairing_state(integration_id, start_result=res)
+
+    def pairing_state(self, integration_id: str, *, start_result=None) -> PairingView:
+        """Status and, while waiting for a scan, the current QR code as a PNG. Errors are returned, not raised."""
+        row = self.store.get(integration_id)
+        prelinked = bool(row.settings.get(keys.PRELINKED))
+        now = self.clock.time()
+        try:
+            auth = self._auth(row)
+            session = self._session_id(row)
+            status = self.client.get_status(session, auth)
+            payload = None
+            if status.state is not ConnState.CONNECTED:
+                payload = (start_result.qr if start_result and start_result.qr else None) or self.client.get_qr(session, auth)
+        except WppError as err:
+            self._board_report(row.id, None, err)
+            return PairingView(row, None, error=err, prelinked=prelinked,
+                               waiting_since=self._waiting.setdefault(row.id, now))
+        self._board_report(row.id, status, None)
+        if status.phone and row.settings.get(keys.PHONE) != status.phone:
+            try:
+                row = self.store.merge_settings(row.id, {keys.PHONE: status.phone})
+            except WppError:
+                pass
+        view = PairingView(row, status, prelinked=prelinked)
+        if payload:
+            self._waiting.pop(row.id, None)
+            seen = self._qr_seen.get(row.id)
+            if not seen or seen[0] != payload:
+                seen = (payload, now)
+                self._qr_seen[row.id] = seen
+            view.qr_payload = payload
+            view.qr_seen_at = seen[1]
+            view.qr_expires_in = max(0.0, self.qr_lifetime_s - (now - seen[1]))
+            try:
+                view.qr_png = _qr.qr_to_png(payload, size_px=QR_SIZE_PX)
+            except WppError as err:
+                view.error = err
+        else:
+            if status.connected:
+                self._qr_seen.pop(row.id, None)
+                self._waiting.pop(row.id, None)
+            else:
+                view.waiting_since = self._waiting.setdefault(row.id, now)
+        return view
+
+    def no_qr_for(self, view: PairingView) -> float:
+        """Seconds this number has been waiting without a QR code (0 when one is shown or it is connected)."""
+        if view.qr_png or view.connected or view.waiting_since is None:
+            return 0.0
+        return max(0.0, self.clock.time() - view.waiting_since)
+
+    def should_explain(self, view: PairingView) -> bool:
+        return self.no_qr_for(view) >= NO_QR_EXPLAIN_AFTER_S or (view.status is not None and
+                                                                 view.status.state is ConnState.OFFLINE)
+
+    def _board_report(self, integration_id: str, status, err: WppError | None) -> None:
+        if self.engine is None:
+            return
+        try:
+            self.engine_record(integration_id, status, err)
+        except Exception:  # noqa: BLE001 - the board is a convenience; the panel already has its answer
+            log.exception("could not record a pairing answer on the status board")
+
+    def engine_record(self, integration_id: str, status, err) -> None:  # overridden in the status glue
+        return None
+
+    # --- why is there no QR code? -----------------------------------------------------------------------
+    def pairing_checklist(self, integration_id: str) -> list[Check]:
+        """Each step a QR code needs, checked in order, with a tick or the one thing to do (and its button)."""
+        row = self.store.get(integration_id)
+        checks: list[Check] = []
+
+        def skipped(code: str, title) -> Check:
+            return Check(code, None, title)
+
+        titles = {
+            "reachable": N_("The platform answers"),
+            "key": N_("The platform accepts the number's key"),
+            "token": N_("The access key works"),
+            "session": N_("The number's session is running on the platform"),
+            "qr": N_("The platform offers a QR code"),
+            "codes": N_("QR codes are not used up"),
+        }
+        order = list(titles)
+
+        def rest(after: str) -> list[Check]:
+            return [skipped(c, titles[c]) for c in order[order.index(after) + 1:]]
+
+        if not (row.api_key and row.session):
+            checks.append(Check("key", False, titles["key"], N_("The number was not fully created on the platform."),
+                                "finish_creating", N_("Finish creating")))
+            return checks
+        # 1-2: reachable, key accepted (getting a usable access key needs both)
+        try:
+            self.tokens.token_for(row, session=self._session_cache)
+        except InvalidApiKey:
+            checks.append(Check("reachable", True, titles["reachable"]))
+            checks.append(Check("key", False, titles["key"],
+                                N_("The platform no longer accepts this number's key. Connect the number again."),
+                                "make_new", N_("Connect it again")))
+            return checks + rest("key")
+        except PlatformUnreachable as err:
+            checks.append(Check("reachable", False, titles["reachable"], err.message_text, "retry", N_("Check again")))
+            return checks + rest("reachable")
+        except WppError as err:
+            checks.append(Check("reachable", False, titles["reachable"], err.message_text, "retry", N_("Check again")))
+            return checks + rest("reachable")
+        checks.append(Check("reachable", True, titles["reachable"]))
+        checks.append(Check("key", True, titles["key"]))
+        # 3: the access key works (a status call, with one refresh on 401)
+        try:
+            status = self.client.get_status(self._session_id(row), self._auth(row))
+        except (InvalidToken, WrongAccount) as err:
+            checks.append(Check("token", False, titles["token"], err.message_text, "refresh_token",
+                                N_("Get a new access key")))
+            return checks + rest("token")
+        except WppError as err:
+            checks.append(Check("token", False, titles["token"], err.message_text, "retry", N_("Check again")))
+            return checks + rest("token")
+        checks.append(Check("token", True, titles["token"]))
+        self._board_report(row.id, status, None)
+        # 4-6: session, QR offered, codes used up
+        if status.state is ConnState.CONNECTED:
+            checks.append(Check("session", True, titles["session"]))
+            checks.append(Check("qr", True, N_("No QR code is needed: the phone is already linked.")))
+            return checks
+        if status.state is ConnState.OFFLINE:
+            checks.append(Check("session", False, titles["session"],
+                                N_("The session is stopped, or its QR codes ran out (WhatsApp offers about six, "
+                                   "one every 20 seconds). Start again to get new ones."),
+                                "start", N_("Show a new QR code")))
+            return checks + rest("session")
+        checks.append(Check("session", True, titles["session"]))
+        try:
+            payload = self.client.get_qr(self._session_id(row), self._auth(row))
+        except WppError as err:
+            checks.append(Check("qr", False, titles["qr"], err.message_text, "retry", N_("Check again")))
+            return checks + rest("qr")
+        if not payload:
+            fix = (N_("The session is still starting; a QR code usually follows within a few seconds.")
+                   if status.state is ConnState.STARTING else
+                   N_("The platform says it waits for a scan but sends no QR code. Start the session again."))
+            checks.append(Check("qr", False, titles["qr"], fix, "start", N_("Show a new QR code")))
+            return checks + rest("qr")
+        checks.append(Check("qr", True, titles["qr"]))
+        checks.append(Check("codes", True, titles["codes"]))
+        return checks
+
+    def run_check_action(self, integration_id: str, action: str, *, actor: str):
+        """The button of a failed check."""
+        if action == "start":
+            return self.start_pairing(integration_id, actor=actor)
+        if action == "refresh_token":
+            return self.refresh_token(integration_id, actor=actor)
+        if action == "finish_creating":
+            return self.resume(integration_id, actor=actor)
+        if action == "make_new":
+            return self.make_new_instead(integration_id, actor=actor)
+        if action == "retry":
+            return None
+        raise InvalidInput(N_("Unknown action."))
+
+
+__all__ = ["NO_QR_EXPLAIN_AFTER_S", "PairingMixin", "QR_SIZE_PX"]

@@ -1,0 +1,501 @@
+"""The status engine: one poller per deployment, a shared board every viewer reads, history and "check now".
+
+* **One poller.** Every pass, the engine holds or tries to take the store's lease ``"status-poller"``; only its
+  holder asks the platform. :meth:`StatusEngine.stop` gives the lease up, so another process (replica) takes over
+  within ``policy.lease_retry_s``; a crashed holder's lease runs out after ``policy.lease_ttl_s``. With SQLite the
+  mechanism is the same: one process polls.
+* **Adaptive.** Each number is asked again when its ``next_check_at`` (stored on the board) has come:
+  2 s while starting or waiting for a scan, 60 s connected, 30 s offline, fast again for a while after a change,
+  failed checks sooner but bounded (see :class:`PollPolicy`), all jittered; at most ``concurrency`` at once.
+* **Shared board.** Viewers read :meth:`StatusEngine.board`: the store is read at most once per
+  ``policy.board_ttl_s`` per process however many viewers ask (concurrent callers share one read), and a viewer
+  never causes a platform call. What this process writes shows at once.
+* **Check now** (:meth:`check_now`) works across processes: it sets ``next_check_at`` to now in the store; the
+  poller sees it on its next pass. **The pairing panel** reports what it learned (:meth:`record`): the board shows
+  it at once and the poller leaves that number alone for ``policy.pairing_hold_s`` after each report.
+
+The engine never imports the service: the service hands it ``check(integration) -> CheckResult``.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import threading
+import uuid
+from concurrent.futures import Future, ThreadPoolExecutor, wait as wait_futures
+from dataclasses import replace
+from typing import Callable, Iterable
+
+from ..clock import SYSTEM_CLOCK
+from ..errors import WppError
+from ..models import ConnState, Integration, StatusChange, StatusRecord
+from .board import Board, BoardEntry, version_of
+from .policy import DEFAULT_POLICY, PollPolicy
+from .record import CheckResult, Step, advance
+
+log = logging.getLogger("wpp.status")
+
+#: the name of the poller's lease in the store
+POLLER_LEASE = "status-poller"
+
+CheckFn = Callable[[Integration], CheckResult]
+
+# shown states whose attention depends on how long they last (rebuilt on every read of the board)
+_TIMED_STATES = frozenset({ConnState.QR_REQUIRED.value, ConnState.STARTING.value})
+
+
+def default_holder() -> str:
+    """host:pid:random — unique per engine, readable in the lease table."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _pollable(row: Integration) -> bool:
+    return bool(row.is_active and row.api_key and row.session)
+
+
+class StatusEngine:
+    """See the module's docstring. Thread-safe; one per process (the service owns it)."""
+
+    def __init__(
+        self,
+        store,
+        check: CheckFn,
+        *,
+        clock=SYSTEM_CLOCK,
+        policy: PollPolicy | None = None,
+        holder: str | None = None,
+        concurrency: int = 16,
+        rng: random.Random | None = None,
+    ):
+        self.store = store
+        self.check = check
+        self.clock = clock
+        self.policy = policy or DEFAULT_POLICY
+        self.holder = holder or default_holder()
+        self.concurrency = max(1, int(concurrency))
+        self._rand = (rng or random.Random()).random
+        self._guard = threading.RLock()
+        self._read_lock = threading.Lock()  # one store read of the board at a time; waiting callers share it
+        # the board (this process's copy of the store's status table)
+        self._records: dict[str, StatusRecord] = {}
+        self._entries: dict[str, BoardEntry] = {}
+        self._loaded_at: float | None = None
+        self._seq = 0
+        self._written: dict[str, int] = {}  # id -> seq of this process's last write, newer than the last read
+        self._version: str | None = None
+        # the poller
+        self._rows: list[Integration] | None = None
+        self._rows_at = 0.0
+        self._rows_dirty = True
+        self._forced: set[str] = set()
+        self._inflight: set[str] = set()
+        self._fast_until: dict[str, float] = {}
+        self._hold_until: dict[str, float] = {}  # the pairing panel's quiet time, per number (this process)
+        self._id_locks: dict[str, threading.Lock] = {}
+        self._lease_until: float | None = None
+        self._lease_renewed: float | None = None
+        self._lease_tried: float | None = None
+        self._next_due: float | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._stopped = False
+        # counters (tests, benches, the Settings page)
+        self._counts = {"checks": 0, "recorded": 0, "board_reads": 0, "list_reads": 0, "lease_attempts": 0}
+
+    def __repr__(self) -> str:
+        return (f"StatusEngine(holder={self.holder!r}, leader={self.is_leader}, "
+                f"numbers={len(self._records)}, concurrency={self.concurrency})")
+
+    # === life cycle ===========================================================================================
+    def start(self) -> "StatusEngine":
+        """Start the background poller (a daemon thread). Idempotent."""
+        with self._guard:
+            if self._thread is not None and self._thread.is_alive():
+                return self
+            self._stop.clear()
+            self._stopped = False
+            self._thread = threading.Thread(target=self._run, name="wpp-status-poller", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop polling promptly: the loop ends, checks not yet begun are dropped, the lease is given up (so
+        another process takes over at once). Idempotent; :meth:`start` may be called again."""
+        with self._guard:
+            self._stopped = True
+            thread, self._thread = self._thread, None
+            pool, self._pool = self._pool, None
+            was_leader = self._lease_until is not None
+            self._lease_until = self._lease_renewed = self._lease_tried = None
+        self._stop.set()
+        self._wake.set()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+        if was_leader:
+            try:
+                self.store.release_lease(POLLER_LEASE, self.holder)
+            except WppError as err:
+                log.warning("could not give up the poller lease: %s", err.english)
+
+    close = stop
+
+    def __enter__(self) -> "StatusEngine":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.tick(wait=False)
+            except Exception:  # noqa: BLE001 - the loop must survive anything; the next pass retries
+                log.exception("status pass failed")
+            pause = self.policy.tick_s
+            with self._guard:
+                nxt = self._next_due
+            if nxt is not None:
+                pause = min(pause, max(0.02, nxt - self.clock.time()))
+            self._wake.wait(pause)
+            self._wake.clear()
+
+    @property
+    def running(self) -> bool:
+        """Whether the background loop runs (between :meth:`start` and :meth:`stop`)."""
+        with self._guard:
+            return self._thread is not None and self._thread.is_alive()
+
+    # === the poller ===========================================================================================
+    @property
+    def is_leader(self) -> bool:
+        """Whether this process is the one that polls (holds an unexpired lease)."""
+        with self._guard:
+            return self._lease_until is not None and self.clock.time() < self._lease_until
+
+    def _lead(self, now: float) -> bool:
+        p = self.policy
+        with self._guard:
+            if self._stopped:
+                return False
+            if self._lease_until is not None and now < self._lease_until and now - self._lease_renewed < p.lease_renew_s:
+                return True
+            if self._lease_until is None and self._lease_tried is not None and now - self._lease_tried < p.lease_retry_s:
+                return False
+            self._lease_tried = now
+            self._counts["lease_attempts"] += 1
+        try:
+            got = bool(self.store.try_lease(POLLER_LEASE, self.holder, ttl_s=p.lease_ttl_s, now=now))
+            failed = False
+        except WppError as err:
+            log.warning("could not take or renew the poller lease: %s", err.english)
+            got, failed = False, True
+        with self._guard:
+            if self._stopped:
+                return False
+            if got:
+                if self._lease_until is None:
+                    log.info("this process polls the statuses now (%s)", self.holder)
+                    self._rows_dirty = True
+                self._lease_until, self._lease_renewed = now + p.lease_ttl_s, now
+                return True
+            if failed and self._lease_until is not None and now < self._lease_until:
+                return True  # the store did not answer: the lease we hold still runs
+            if self._lease_until is not None:
+                log.info("another process polls the statuses now")
+            self._lease_until = self._lease_renewed = None
+            return False
+
+    def _active_rows(self, now: float) -> list[Integration]:
+        with self._guard:
+            fresh = (self._rows is not None and not self._rows_dirty
+                     and now - self._rows_at < self.policy.list_every_s)
+            if fresh:
+                return self._rows  # type: ignore[return-value]
+            self._rows_dirty = False
+            self._rows_at = now
+        try:
+            rows = [r for r in self.store.list_integrations() if _pollable(r)]
+        except WppError as err:
+            log.warning("could not read the list of numbers: %s", err.english)
+            with self._guard:
+                return self._rows or []
+        with self._guard:
+            self._counts["list_reads"] += 1
+            self._rows = rows
+            return rows
+
+    def tick(self, now: float | None = None, *, wait: bool = True) -> int:
+        """One pass: hold (or try to take) the lease and, when this process holds it, ask about every number that
+        is due, at most ``concurrency`` at once. With ``wait`` (the tests) it returns when those checks are
+        done; the background loop does not wait. Returns how many checks this pass started."""
+        now = self.clock.time() if now is None else float(now)
+        if not self._lead(now):
+            with self._guard:
+                self._next_due = None
+            return 0
+        rows = self._active_rows(now)
+        self._refresh(now)
+        due: list[Integration] = []
+        next_due: float | None = None
+        with self._guard:
+            if self._stopped:
+                return 0
+            for row in rows:
+                iid = row.id
+                if iid in self._inflight:
+                    continue
+                rec = self._records.get(iid)
+                at = rec.next_check_at if rec is not None else None
+                if iid in self._forced or at is None or at <= now:
+                    due.append(row)
+                    self._inflight.add(iid)
+                    self._forced.discard(iid)
+                elif next_due is None or at < next_due:
+                    next_due = at
+            known = {r.id for r in rows}
+            self._forced &= known | self._inflight
+            self._next_due = next_due
+            pool = self._pool
+            if due and pool is None:
+                pool = self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="wpp-status-check")
+        futures: list[Future] = []
+        for row in due:
+            try:
+                fut = pool.submit(self._check_one, row, now)  # type: ignore[union-attr]
+            except RuntimeError:  # the pool was shut down by stop()
+                self._not_inflight(row.id)
+                continue
+            fut.add_done_callback(lambda f, iid=row.id: f.cancelled() and self._not_inflight(iid))
+            futures.append(fut)
+        if wait and futures:
+            wait_futures(futures)
+        return len(futures)
+
+    def _not_inflight(self, iid: str) -> None:
+        with self._guard:
+            self._inflight.discard(iid)
+
+    def _id_lock(self, iid: str) -> threading.Lock:
+        with self._guard:
+            lock = self._id_locks.get(iid)
+            if lock is None:
+                lock = self._id_locks[iid] = threading.Lock()
+            return lock
+
+    def _check_one(self, row: Integration, started: float) -> None:
+        try:
+            try:
+                result = self.check(row)
+                if not isinstance(result, CheckResult):
+                    raise TypeError(f"check() returned {type(result).__name__}, not CheckResult")
+            except WppError as err:
+                result = CheckResult(error=err)
+            except Exception:  # noqa: BLE001 - a broken check is a failed check, never a dead poller
+                log.exception("status check of %s failed unexpectedly", row.id)
+                result = CheckResult(error=WppError())
+            at = max(started, self.clock.time())
+            with self._id_lock(row.id):
+                with self._guard:
+                    prev = self._records.get(row.id)
+                    fast = self._fast_until.get(row.id)
+                    hold = self._hold_until.get(row.id)
+                    if hold is not None and hold <= at:
+                        del self._hold_until[row.id]
+                        hold = None
+                # (a hold still running: the pairing panel reported while this check was under way, or "check now"
+                # asked during the panel's quiet time; the next check still waits for its end)
+                step = advance(prev, result, integration_id=row.id, now=at, policy=self.policy, rand=self._rand,
+                               fast_until=fast, not_before=hold)
+                self._commit(step, at)
+        finally:
+            with self._guard:
+                self._inflight.discard(row.id)
+                self._counts["checks"] += 1
+
+    def _commit(self, step: Step, now: float) -> BoardEntry:
+        """Save the new entry (and its history line) and show it in this process at once."""
+        rec = step.record
+        try:
+            self.store.save_status(rec, step.change)
+        except WppError as err:
+            log.warning("could not save the status of %s: %s", rec.integration_id, err.english)
+        with self._guard:
+            iid = rec.integration_id
+            self._seq += 1
+            self._written[iid] = self._seq
+            self._records[iid] = rec
+            entry = self._entries[iid] = BoardEntry.build(rec, now=now, policy=self.policy)
+            self._version = None
+            if step.fast_until is not None:
+                self._fast_until[iid] = step.fast_until
+            else:
+                self._fast_until.pop(iid, None)
+            return entry
+
+    # === what the service reports ============================================================================
+    def record(self, integration_id: str, result: CheckResult) -> BoardEntry:
+        """The pairing panel asked the platform itself: show what it learned at once, and keep the poller away
+        from this number for ``policy.pairing_hold_s`` (renewed by every report while the panel is open)."""
+        now = self.clock.time()
+        try:
+            self._refresh(now)
+        except WppError:
+            pass  # logged; what the panel saw is shown in this process all the same
+        with self._id_lock(integration_id):
+            with self._guard:
+                prev = self._records.get(integration_id)
+                fast = self._fast_until.get(integration_id)
+            hold = now + self.policy.pairing_hold_s
+            with self._guard:
+                self._hold_until[integration_id] = hold
+            step = advance(prev, result, integration_id=integration_id, now=now, policy=self.policy,
+                           rand=self._rand, fast_until=fast, not_before=hold)
+            entry = self._commit(step, now)
+        with self._guard:
+            self._counts["recorded"] += 1
+        return entry
+
+    def check_now(self, ids: Iterable[str] | None = None) -> int:
+        """Ask about these numbers (all pollable numbers when None) on the poller's next pass, whichever process
+        polls: their ``next_check_at`` becomes now in the store, and this process's loop wakes. Returns how many
+        numbers were marked."""
+        now = self.clock.time()
+        if ids is None:
+            wanted = [r.id for r in self.store.list_integrations() if _pollable(r)]
+        else:
+            wanted = list(dict.fromkeys(ids))
+        with self._guard:
+            self._rows_dirty = True
+        if self.is_leader:
+            with self._guard:
+                self._forced.update(wanted)
+        else:  # the poller is elsewhere (or not elected yet): tell it through the store
+            self._refresh(now)
+            for iid in wanted:
+                with self._id_lock(iid):
+                    with self._guard:
+                        rec = self._records.get(iid)
+                    if rec is None or (rec.next_check_at is not None and rec.next_check_at <= now):
+                        continue  # never checked, or already due: the poller asks anyway
+                    self._commit(Step(replace(rec, next_check_at=now), None, self._fast_until.get(iid)), now)
+        self._wake.set()
+        return len(wanted)
+
+    def forget(self, integration_id: str) -> None:
+        """Drop a number from this process's poll list at once (e.g. after it was removed from the list)."""
+        with self._guard:
+            self._rows_dirty = True
+            self._forced.discard(integration_id)
+
+    # === the board ===========================================================================================
+    def _refresh(self, now: float) -> None:
+        """Re-read the store's board when this process's copy is older than ``board_ttl_s``. Concurrent callers
+        wait for one read and share it."""
+        ttl = self.policy.board_ttl_s
+        with self._guard:
+            if self._loaded_at is not None and 0 <= now - self._loaded_at < ttl:
+                return
+        with self._read_lock:
+            with self._guard:
+                if self._loaded_at is not None and 0 <= now - self._loaded_at < ttl:
+                    return  # read by the caller we waited for
+                seq0 = self._seq
+            try:
+                fresh = self.store.load_statuses()
+            except WppError as err:
+                with self._guard:
+                    first = self._loaded_at is None
+                    self._loaded_at = now  # shown as it was; tried again after the ttl
+                log.warning("could not read the status board: %s", err.english)
+                if first:
+                    raise
+                return
+            with self._guard:
+                self._counts["board_reads"] += 1
+                changed: set[str] = set()
+                for iid, rec in fresh.items():
+                    if self._written.get(iid, 0) > seq0:
+                        continue  # this process wrote it after the read began: ours is newer
+                    old = self._records.get(iid)
+                    if old != rec:
+                        self._records[iid] = rec
+                        self._note_foreign_change(old, rec)
+                        changed.add(iid)
+                for iid in [i for i in self._records if i not in fresh and self._written.get(i, 0) <= seq0]:
+                    del self._records[iid]
+                    self._entries.pop(iid, None)
+                    changed.add(iid)
+                self._written = {i: s for i, s in self._written.items() if s > seq0}
+                self._loaded_at = now
+                self._rebuild(now, changed)
+
+    def _note_foreign_change(self, old: StatusRecord | None, new: StatusRecord) -> None:
+        """Another process saw the platform's state change (the pairing panel there): be fast here too."""
+        if old is not None and old.state is not None and new.state is not None and old.state != new.state \
+                and new.ok_at is not None:
+            self._fast_until[new.integration_id] = new.ok_at + self.policy.fast_window_s
+
+    def _rebuild(self, now: float, changed: set[str]) -> None:
+        """Rebuild the entries whose record changed, and those whose attention depends on the time (waiting for a
+        scan or starting, not overdue yet). The version is a hash of what is shown: unchanged when nothing is."""
+        timed = {iid for iid, e in self._entries.items()
+                 if e.attention is None and e.state in _TIMED_STATES}
+        todo = [iid for iid in changed | timed if iid in self._records]
+        todo += [iid for iid in self._records if iid not in self._entries and iid not in changed]
+        rebuilt = False
+        for iid in todo:
+            entry = BoardEntry.build(self._records[iid], now=now, policy=self.policy)
+            old = self._entries.get(iid)
+            if old is None or old.signature != entry.signature:
+                rebuilt = True
+            self._entries[iid] = entry
+        if rebuilt or changed:
+            self._version = None
+
+    def board(self, ids: Iterable[str] | None = None) -> Board:
+        """The shown status of these numbers (all on the board when None); numbers never checked are absent.
+        Never asks the platform."""
+        now = self.clock.time()
+        self._refresh(now)
+        with self._guard:
+            if ids is None:
+                if self._version is None:
+                    self._version = version_of(self._entries.items())
+                return Board(self._entries, self._version, self._loaded_at or now)
+            picked = {i: self._entries[i] for i in dict.fromkeys(ids) if i in self._entries}
+        return Board(picked, version_of(picked.items()), self._loaded_at or now)
+
+    def entry(self, integration_id: str) -> BoardEntry | None:
+        """One number's shown status (None before its first check)."""
+        return self.board([integration_id]).get(integration_id)
+
+    @property
+    def version(self) -> str:
+        """The whole board's version: changes only when something a viewer shows changed."""
+        self._refresh(self.clock.time())
+        with self._guard:
+            if self._version is None:
+                self._version = version_of(self._entries.items())
+            return self._version
+
+    def attention_count(self, ids: Iterable[str] | None = None) -> int:
+        """How many of these numbers (all when None) need attention (for the sidebar)."""
+        return self.board(ids).attention_count()
+
+    def history(self, integration_id: str, limit: int = 50) -> list[StatusChange]:
+        """The number's changes of shown state, newest first (each with the state before it)."""
+        return self.store.status_history(integration_id, limit=limit)
+
+    def stats(self) -> dict:
+        """Counters: checks made, reports recorded, store reads of the board and of the list, lease attempts."""
+        with self._guard:
+            return dict(self._counts, leader=self._lease_until is not None, inflight=len(self._inflight))
+
+
+__all__ = ["POLLER_LEASE", "CheckFn", "StatusEngine", "default_holder"]
