@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 import httpx
 
-from . import phone, qr as qrmod, tokens, validation
+from . import jwtinfo, phone, qr as qrmod, validation
 from .clock import SYSTEM_CLOCK
 from .errors import (
     BadResponse,
@@ -36,9 +36,12 @@ from .errors import (
     PlatformTimeout,
     PlatformUnreachable,
     WppError,
+    WrongAccount,
 )
+from .i18n import N_, Text
 from .masking import Secret, mask, reveal, scrub
 from .models import CreatedClient, MintedToken, SendResult, StartResult, Status
+from .textutil import short
 
 log = logging.getLogger("wpp.client")
 
@@ -46,17 +49,6 @@ AuthLike = httpx.Auth | str  # a str (or a masking.Secret) is a bearer JWT
 DETAIL_BODY_CHARS = 300
 MEDIA_KINDS = ("file", "video", "audio", "document")
 MAX_TOKEN_CHARS = 8192
-
-
-class WrongAccount(WppError):
-    """403 (other than "Invalid API key") on an /api call: the token is for another number."""
-
-    kind = "wrong_account"
-    default_message = "The platform refused: this access token belongs to another number (session)."
-    default_action = (
-        "Check that the session stored for this number is the one the platform shows, then press "
-        "\u201cRefresh now\u201d on Tokens."
-    )
 
 
 class BearerAuth(httpx.Auth):
@@ -81,7 +73,10 @@ def _as_auth(auth: Any) -> httpx.Auth:
         return auth
     if isinstance(auth, (str, Secret)) and reveal(auth):
         return BearerAuth(auth)
-    raise InvalidInput("No access token was given for this request.", action="Get a token first (Tokens page).")
+    raise InvalidInput(
+        N_("No access key was given for this request."),
+        action=N_("Open \u201cAccess\u201d and press \u201cGet a new access key\u201d."),
+    )
 
 
 def _secrets_of(auth: Any) -> list[str]:
@@ -125,8 +120,9 @@ class WppClient:
         base = str(base_url or "").strip().rstrip("/")
         if not base.lower().startswith(("http://", "https://")):
             raise InvalidInput(
-                f"The platform address \u201c{base[:60]}\u201d must start with http:// or https://.",
-                action="Fix the platform address in Settings.",
+                N_("The platform address \u201c{address}\u201d must start with http:// or https://.",
+                   address=short(base, 60)),
+                action=N_("Fix the platform address in Settings."),
             )
         self.base_url = base
         self.clock = clock if clock is not None else SYSTEM_CLOCK
@@ -240,26 +236,27 @@ class WppClient:
         """THE mapping from a transport failure or an HTTP answer to one typed, readable error.
 
         ``context``: ``"create"`` (401 → InvalidSecret), ``"mint"`` (401/403 → InvalidApiKey),
-        ``"message"`` (404 is about a message), otherwise ``"api"``.
+        ``"message"`` (404 is about a message), otherwise ``"api"``. The message is plain words; the HTTP
+        status, the method and path and the start of the body go into ``detail`` (English, for support).
         """
         secrets = list(secrets)
         if exc is not None:
             detail = f"{method} {path}: {type(exc).__name__}: {scrub(str(exc), secrets)[:DETAIL_BODY_CHARS]}"
             if isinstance(exc, httpx.TimeoutException):
                 if isinstance(exc, httpx.ConnectTimeout):
-                    msg = "The WhatsApp platform did not accept a connection in time."
+                    msg = N_("The WhatsApp platform did not accept a connection in time.")
                 elif isinstance(exc, httpx.PoolTimeout):
-                    msg = "Too many requests to the platform are waiting; this one gave up."
+                    msg = N_("Too many requests to the platform are waiting; this one gave up.")
                 else:
                     msg = None
                 return PlatformTimeout(msg, detail=detail, secrets=secrets)
             if isinstance(exc, (httpx.ConnectError, httpx.NetworkError, httpx.RemoteProtocolError, OSError)):
                 msg = None
                 if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError)):
-                    msg = "The connection to the WhatsApp platform broke off before it answered."
+                    msg = N_("The connection to the WhatsApp platform broke off before it answered.")
                 return PlatformUnreachable(msg, detail=detail, secrets=secrets)
             return PlatformError(
-                "The request to the WhatsApp platform could not be made.", detail=detail, secrets=secrets
+                N_("The request to the WhatsApp platform could not be made."), detail=detail, secrets=secrets
             )
 
         assert response is not None
@@ -273,65 +270,72 @@ class WppClient:
             platform_text = platform_text if len(platform_text) <= 200 else platform_text[:200] + "…"
         shown_body = raw[:DETAIL_BODY_CHARS] + ("…" if len(raw) > DETAIL_BODY_CHARS else "")
         detail = f"{method} {path} → HTTP {status}\n{shown_body if raw.strip() else '(empty body)'}"
-        said = f" The platform said: \u201c{platform_text}\u201d." if platform_text else ""
 
         def make(cls, message=None, action=None):
             return cls(message, action=action, status=status, detail=detail, secrets=secrets)
 
+        def said(message: Text) -> Text:
+            """The message, followed by the platform's own words when it gave some (a value, never a msgid)."""
+            if not platform_text:
+                return message
+            return N_("{message} The platform said: \u201c{said}\u201d.", message=message, said=platform_text)
+
         if 200 <= status < 300:
-            what = {
-                "empty": "an empty answer",
-                "html": "a web page instead of data",
-                "not_json": "an answer that is not valid JSON (it may be cut off)",
-                None: "data of an unexpected shape",
-            }[problem]
-            return make(BadResponse, f"The WhatsApp platform sent {what} (HTTP {status}).")
+            return make(BadResponse, {
+                "empty": N_("The WhatsApp platform sent an empty answer."),
+                "html": N_("The WhatsApp platform sent a web page instead of data."),
+                "not_json": N_("The WhatsApp platform sent an answer that is not valid JSON (it may be cut off)."),
+                None: N_("The WhatsApp platform sent data of an unexpected shape."),
+            }[problem])
         if status == 401:
             if context == "create":
                 return make(InvalidSecret)
             if context == "mint":
-                return make(InvalidApiKey, f"The platform rejected the API key (HTTP 401).{said}")
-            return make(InvalidToken, f"The platform did not accept this number's access token (HTTP 401).{said}")
+                return make(InvalidApiKey, said(InvalidApiKey.default_message))
+            return make(InvalidToken, said(InvalidToken.default_message))
         if status == 403:
             if context == "mint" or (platform_text and "api key" in platform_text.lower()):
-                return make(InvalidApiKey, f"The platform rejected the API key (HTTP 403).{said}")
+                return make(InvalidApiKey, said(InvalidApiKey.default_message))
             if context == "create":
-                return make(InvalidSecret, f"The platform refused to create a client (HTTP 403).{said}")
-            return make(WrongAccount, f"The platform refused (HTTP 403): this access token belongs to another number (session).{said}")
+                return make(InvalidSecret, said(N_("The platform refused to create the number.")))
+            return make(WrongAccount, said(WrongAccount.default_message))
         if status == 404:
             if context == "message":
-                return make(NotFound, f"The platform does not know this message (HTTP 404).{said}",
-                            "It may have been deleted already.")
+                return make(NotFound, said(N_("The platform does not know this message.")),
+                            N_("It may have been deleted already."))
             if context == "api":
-                return make(NotFound, f"The platform does not know this number (session) (HTTP 404).{said}")
-            return make(PlatformError, f"The platform does not offer {method} {path} (HTTP 404): check the platform address in Settings.")
+                return make(NotFound, said(NotFound.default_message))
+            return make(PlatformError, N_("The platform has no such service at this address."),
+                        N_("Check the platform address in Settings."))
         if status in (400, 422):
-            return make(InvalidInput, f"The platform refused the request as invalid (HTTP {status}).{said}",
-                        "Check the values entered and try again.")
+            return make(InvalidInput, said(N_("The platform refused the request as invalid.")),
+                        N_("Check the values entered and try again."))
         if status == 429:
-            return make(PlatformError, f"The platform is limiting requests (HTTP 429).{said}",
-                        "Wait a minute and try again.")
+            return make(PlatformError, said(N_("The platform is limiting requests.")),
+                        N_("Wait a minute and try again."))
         if status >= 500:
             if problem == "html":
-                msg = f"The WhatsApp platform (or a proxy in front of it) answered with an error page (HTTP {status})."
+                msg = N_("The WhatsApp platform (or a proxy in front of it) answered with an error page.")
             elif problem == "empty":
-                msg = f"The WhatsApp platform failed with an empty answer (HTTP {status})."
+                msg = N_("The WhatsApp platform failed with an empty answer.")
             elif problem == "not_json":
-                msg = f"The WhatsApp platform failed with an unreadable answer (HTTP {status})."
+                msg = N_("The WhatsApp platform failed with an unreadable answer.")
             else:
-                msg = f"The WhatsApp platform had an internal error (HTTP {status}).{said}"
+                msg = said(N_("The WhatsApp platform had an internal error."))
             return make(PlatformError, msg)
         if 300 <= status < 400:
-            return make(PlatformError, f"The platform redirected the request (HTTP {status}); check the platform address in Settings.")
-        return make(PlatformError, f"The WhatsApp platform answered with an unexpected HTTP {status}.{said}")
+            return make(PlatformError, N_("The platform sent the request somewhere else (a redirect)."),
+                        N_("Check the platform address in Settings."))
+        return make(PlatformError, said(N_("The WhatsApp platform answered in an unexpected way.")))
 
-    def _bad(self, method: str, path: str, what: str, body: Any, secrets: Iterable[str]) -> BadResponse:
+    def _bad(self, method: str, path: str, message: Text, what: str, body: Any, secrets: Iterable[str]) -> BadResponse:
+        """A 200 answer without something the console needs: ``message`` for staff, ``what`` (English) in detail."""
         secrets = [s for s in secrets if s]
         text = scrub(json.dumps(body, ensure_ascii=False), secrets)[:DETAIL_BODY_CHARS] if body is not None else "(none)"
         return BadResponse(
-            f"The WhatsApp platform's answer is missing {what}.",
+            message,
             status=200,
-            detail=f"{method} {path} → HTTP 200\n{text}",
+            detail=f"{method} {path} → HTTP 200: missing {what}\n{text}",
             secrets=secrets,
         )
 
@@ -349,55 +353,62 @@ class WppClient:
         credential = reveal(secret) or (self._secret.reveal() if self._secret else None) or reveal(user_jwt)
         if not credential:
             raise InvalidInput(
-                "No platform secret is configured and you are not signed in, so a client cannot be created.",
-                action="Ask an administrator to set WPP_SECRET in Settings, or sign in.",
+                N_("The console has no platform secret and you are not signed in, so the number cannot be created "
+                   "on the platform."),
+                action=N_("Ask an administrator to set the platform secret (WPP_SECRET) in Settings, or sign in."),
             )
         path = "/api/integrations/wpp/create"
         secrets = [credential]
         body = self._call("POST", path, context="create", json_body={"organizationId": org},
                           auth=BearerAuth(credential), secrets=secrets)
-        api_key = body.get("apiKey") if body else None
+        body = body or {}
+        api_key = body.get("apiKey")
         if isinstance(api_key, str):
             secrets.append(api_key)
-        session = body.get("session") if body else None
+        session = body.get("session")
         if isinstance(session, int) and not isinstance(session, bool):
             session = str(session).zfill(13)
+        without_key = {k: v for k, v in body.items() if k != "apiKey"}
         if not isinstance(api_key, str) or not api_key.strip():
-            raise self._bad("POST", path, "the API key (apiKey)", {k: v for k, v in (body or {}).items() if k != "apiKey"}, secrets)
+            raise self._bad("POST", path, N_("The WhatsApp platform created the number but sent no platform key for it."),
+                            "apiKey", without_key, secrets)
         if not isinstance(session, str) or not session.strip():
-            raise self._bad("POST", path, "the session", {k: v for k, v in body.items() if k != "apiKey"}, secrets)
+            raise self._bad("POST", path, N_("The WhatsApp platform created the number but did not say which account "
+                                             "it is."), "session", without_key, secrets)
         try:
             session = validation.validate_session(session)
         except InvalidInput:
-            raise self._bad("POST", path, "a usable session", {"session": str(session)[:80]}, secrets) from None
+            raise self._bad("POST", path, N_("The WhatsApp platform created the number but named its account in a "
+                                             "way the console cannot use."),
+                            "a usable session", {"session": str(session)[:80]}, secrets) from None
         return CreatedClient(api_key=Secret(api_key), session=session, status=Status.parse(body.get("status")))
 
     def mint_token(self, api_key: "str | Secret") -> MintedToken:
         """``POST /auth/token``: one request, no retry (``TokenManager`` does the back-off)."""
         key = reveal(api_key)
         if not key or not key.strip():
-            raise InvalidInput("There is no API key for this number.", action="Create the number again.")
+            raise InvalidInput(N_("This number has no platform key."), action=N_("Connect the number again."))
         path = "/auth/token"
         secrets = [key]
-        body = self._call("POST", path, context="mint", json_body={"apiKey": key}, secrets=secrets)
-        token = body.get("token") if body else None
+        body = self._call("POST", path, context="mint", json_body={"apiKey": key}, secrets=secrets) or {}
+        token = body.get("token")
         if not isinstance(token, str) or not token.strip():
-            redacted = {k: v for k, v in (body or {}).items() if k not in ("token", "apiKey")}
-            raise self._bad("POST", path, "the token", redacted, secrets)
+            redacted = {k: v for k, v in body.items() if k not in ("token", "apiKey")}
+            raise self._bad("POST", path, N_("The WhatsApp platform sent no access key."), "token", redacted, secrets)
         token = token.strip()
         try:
             if len(token) > MAX_TOKEN_CHARS:
-                raise InvalidInput("too long")
-            tokens.decode_jwt(token)  # the platform's tokens are JWTs; a cut or garbled one would fail every call
+                raise InvalidInput(None)
+            jwtinfo.decode_jwt(token)  # the platform's tokens are JWTs; a cut or garbled one would fail every call
         except InvalidInput:
             raise BadResponse(
-                "The WhatsApp platform sent a token that is not a readable JWT (it may be cut off).",
+                N_("The WhatsApp platform sent an access key that cannot be read (it may be cut off)."),
                 status=200,
-                detail=f"POST {path} → HTTP 200\ntoken of {len(token)} characters: {mask(token)}",
+                detail=f"POST {path} → HTTP 200\nnot a readable JWT: token of {len(token)} characters: {mask(token)}",
                 secrets=[*secrets, token],
             ) from None
         now = self.clock.time()
-        expires_at_ms, source = tokens.expiry_from(token, body.get("expiresIn"), now)
+        expires_at_ms, source = jwtinfo.expiry_from(token, body.get("expiresIn"), now)
         return MintedToken(token=Secret(token), expires_at_ms=expires_at_ms, expiry_source=source,
                            obtained_at_ms=int(now * 1000))
 
@@ -409,9 +420,11 @@ class WppClient:
         raw_status = body.get("status", body.get("state"))
         if raw_status is None and isinstance(body.get("data"), dict):
             raw_status = body["data"].get("status", body["data"].get("state"))
-        return StartResult(qr=qrmod.extract_qr(body), status=None if raw_status is None else Status.parse(raw_status))
+        status = None if raw_status is None else Status.parse(raw_status, phone=reported_phone(body, s))
+        return StartResult(qr=qrmod.extract_qr(body), status=status)
 
     def get_status(self, session: str, auth: Any) -> Status:
+        """The number's connection state, with the phone's own number when the platform reports one."""
         s = validation.validate_session(session)
         a = _as_auth(auth)
         path = f"/api/accounts/{self._seg(s)}/status"
@@ -420,8 +433,9 @@ class WppClient:
         if raw is None and isinstance(body.get("data"), dict):
             raw = body["data"].get("status", body["data"].get("state"))
         if raw is None or isinstance(raw, (dict, list)):
-            raise self._bad("GET", path, "the status", body, _secrets_of(a))
-        return Status.parse(raw)
+            raise self._bad("GET", path, N_("The WhatsApp platform's answer does not say how the number is connected."),
+                            "status", body, _secrets_of(a))
+        return Status.parse(raw, phone=reported_phone(body, s))
 
     def get_qr(self, session: str, auth: Any) -> str | None:
         """The QR payload as the platform sent it (text, base64 PNG or data URL), or None."""
@@ -450,9 +464,12 @@ class WppClient:
         message = answer.get("message")
         message = scrub(str(message), _secrets_of(a)) if message is not None else None
         if isinstance(status, str) and status.strip().lower() in ("error", "failed", "fail"):
-            said = f": \u201c{message[:200]}\u201d" if message else ""
+            if message:
+                text = N_("The platform could not send the message: \u201c{said}\u201d.", said=message[:200])
+            else:
+                text = N_("The platform could not send the message.")
             raise MessageFailed(
-                f"The platform could not send the message{said}.",
+                text,
                 status=200,
                 detail=f"POST {path} → HTTP 200\n{scrub(json.dumps(answer, ensure_ascii=False), _secrets_of(a))[:DETAIL_BODY_CHARS]}",
                 secrets=_secrets_of(a),
@@ -480,12 +497,14 @@ class WppClient:
     def send_file(self, to: str, url: str, auth: Any, *, filename: str | None = None, caption: str | None = None,
                   kind: str = "file") -> SendResult:
         if kind not in MEDIA_KINDS:
-            raise InvalidInput(f"\u201c{kind}\u201d is not a kind of file the platform sends ({', '.join(MEDIA_KINDS)}).")
+            raise InvalidInput(N_("\u201c{kind}\u201d is not a kind of file the platform sends ({kinds}).",
+                                  kind=short(kind), kinds=", ".join(MEDIA_KINDS)))
         body: dict[str, Any] = {"type": kind, "to": phone.validate_digits(to), "url": validation.validate_url(url, what="file address")}
         if filename is not None:
             name = str(filename).strip()
             if not name or len(name) > 255 or any(ch in name for ch in "/\\\x00"):
-                raise InvalidInput("The file name is empty, too long or contains / or \\.")
+                raise InvalidInput(N_("The file name is empty, too long or contains / or \\."),
+                                   action=N_("Use a short file name such as {example}.", example="report.pdf"))
             body["filename"] = name
         if caption is not None:
             body["caption"] = validation.validate_message_text(caption, max_len=1024)
@@ -493,13 +512,14 @@ class WppClient:
 
     def send_location(self, to: str, lat: float, lng: float, auth: Any, *, name: str | None = None,
                       address: str | None = None) -> SendResult:
+        example = N_("For example {example}.", example="55.7558, 37.6173")
         try:
             flat, flng = float(lat), float(lng)
         except (TypeError, ValueError):
-            raise InvalidInput("Latitude and longitude must be numbers.", action="For example 55.7558, 37.6173.") from None
+            raise InvalidInput(N_("Latitude and longitude must be numbers."), action=example) from None
         if not (math.isfinite(flat) and math.isfinite(flng) and -90 <= flat <= 90 and -180 <= flng <= 180):
-            raise InvalidInput("Latitude must be between -90 and 90 and longitude between -180 and 180.",
-                               action="For example 55.7558, 37.6173.")
+            raise InvalidInput(N_("Latitude must be between -90 and 90 and longitude between -180 and 180."),
+                               action=example)
         body: dict[str, Any] = {"type": "location", "to": phone.validate_digits(to), "lat": flat, "lng": flng}
         if name is not None:
             body["name"] = str(name)[:256]
@@ -512,4 +532,45 @@ class WppClient:
         self._call("DELETE", f"/api/messages/{self._seg(t)}", context="message", auth=_as_auth(auth), allow_empty=True)
 
 
-__all__ = ["AuthLike", "BearerAuth", "WppClient", "WrongAccount"]
+# --- the phone's own number in a status answer -----------------------------------------------------
+_PHONE_FIELDS = ("phone", "number", "msisdn", "wid", "me")
+
+
+def _phone_digits(value: Any) -> str | None:
+    """``"79001234567"``, ``"+7 900 123-45-67"``, ``"79001234567@c.us"``, ``"79001234567:12@s.whatsapp.net"`` or
+    ``{"user": "79001234567", "server": "c.us"}`` -> ``"79001234567"``; anything else -> None."""
+    if isinstance(value, dict):
+        for k in ("user", "_serialized", "id", "number", "phone"):
+            got = _phone_digits(value.get(k))
+            if got:
+                return got
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        return None
+    text = value.strip().split("@", 1)[0].split(":", 1)[0].strip()
+    text = text[1:] if text.startswith("+") else text
+    digits = "".join(ch for ch in text if ch not in " -().\u00a0")
+    if not (digits.isascii() and digits.isdigit()) or not (8 <= len(digits) <= 15) or digits.startswith("0"):
+        return None
+    return digits
+
+
+def reported_phone(body: Any, session: str | None = None) -> str | None:
+    """The phone's own number (digits with the country code) when a status answer carries one under ``phone``,
+    ``number``, ``msisdn``, ``wid`` or ``me`` (also inside ``data``); never the platform's session id."""
+    if not isinstance(body, dict):
+        return None
+    places = [body]
+    if isinstance(body.get("data"), dict):
+        places.append(body["data"])
+    for place in places:
+        for name in _PHONE_FIELDS:
+            digits = _phone_digits(place.get(name))
+            if digits and digits != session:
+                return digits
+    return None
+
+
+__all__ = ["AuthLike", "BearerAuth", "WppClient", "reported_phone"]

@@ -4,32 +4,37 @@ The platform's ``qr`` value is most likely the raw pairing text the QR code must
 base64 PNG (with or without a ``data:image/png;base64,`` prefix) has also been documented, and the
 field name varies (``qr``, ``qrCode``, ``qrcode``, ``data.qr``). Both are detected here.
 
-Rendering raw text is done with ``qrcode`` (error correction M) but without its slow parts: the
-version is computed directly from the byte length, a fixed mask pattern is used (any of the eight
-masks is valid; choosing the "best" one costs ~35 ms for nothing a phone camera notices) and the
-image is drawn from the module matrix with Pillow. Results are cached by payload (small LRU):
-Streamlit re-renders the same QR on every rerun.
+Raw text is encoded with the ``qrcode`` library's public API (error correction M, the smallest version
+that fits, the library's own choice of the best of the eight mask patterns) and drawn with Pillow at a
+whole number of pixels per module, so that no module is blurred by scaling: ``size_px`` is the width the
+page shows it at. A new code takes some tens of milliseconds; results are kept in a small LRU cache by
+payload and size, so a Streamlit rerun that shows the same code again costs nothing.
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
 import io
 import re
-import threading
-from collections import OrderedDict
 from typing import Any, Literal
 
 from PIL import Image, UnidentifiedImageError
 
 from .errors import InvalidInput
+from .i18n import N_
+from .textutil import b64decode
 
 QrForm = Literal["text", "png_base64", "data_url"]
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 MAX_IMAGE_PIXELS = 4096 * 4096
-_CACHE_SIZE = 32
+CACHE_SIZE = 32
+#: pixels per module when no size is asked for
+DEFAULT_BOX_PX = 10
+#: modules of white margin around the code (the standard's quiet zone)
+BORDER_MODULES = 4
+
+_NEXT_CODE = N_("Wait a few seconds for the next QR code.")
+_RESTART = N_("Stop the number and start linking the phone again to get a new QR code.")
 
 # Magic numbers of the image formats a platform might send, base64-encoded prefixes of them.
 _IMAGE_MAGIC = (
@@ -57,20 +62,6 @@ def detect_qr_form(payload: Any) -> QrForm:
     return "text"
 
 
-def _b64decode(text: str) -> bytes:
-    """Strict base64 (standard or URL-safe alphabet, padding optional, whitespace ignored)."""
-    compact = re.sub(r"\s+", "", text)
-    if not compact or not _B64_CHARS_RE.fullmatch(compact):
-        raise ValueError("not base64")
-    if "-" in compact or "_" in compact:
-        compact = compact.replace("-", "+").replace("_", "/")
-    compact = compact.rstrip("=")
-    if len(compact) % 4 == 1:
-        raise ValueError("bad base64 length")
-    compact += "=" * (-len(compact) % 4)
-    return base64.b64decode(compact, validate=True)
-
-
 def _looks_like_image_base64(text: str) -> bool:
     if len(text) < 16:
         return False
@@ -79,106 +70,104 @@ def _looks_like_image_base64(text: str) -> bool:
     if not _B64_CHARS_RE.fullmatch(head or "!"):
         return False
     try:
-        start = _b64decode(head)
-    except (ValueError, binascii.Error):
+        start = b64decode(head)
+    except ValueError:
         return False
     return start.startswith(_IMAGE_MAGIC)
 
 
 # --- rendering -------------------------------------------------------------------------------
-_cache: "OrderedDict[tuple, bytes]" = OrderedDict()
-_cache_lock = threading.Lock()
-
-
-def qr_to_png(payload: Any, *, box_size: int = 10, border: int = 4) -> bytes:
+def qr_to_png(payload: Any, *, size_px: int | None = None) -> bytes:
     """PNG bytes for a platform QR payload.
 
-    - raw text → a QR code (error correction M) encoding exactly that text, ``box_size`` pixels per
-      module, ``border`` modules of quiet zone;
+    - raw text → a QR code encoding exactly that text, drawn at the largest whole number of pixels per
+      module that keeps the image (quiet zone included) at most ``size_px`` wide; at least one pixel per
+      module, so a code with more modules than ``size_px`` comes out wider. ``None``: 10 pixels per module;
     - base64 image or data URL → decoded, checked to be a real image with Pillow, returned as PNG
-      (re-encoded if it was another format).
+      (re-encoded if it was another format; its size is the platform's).
 
     Empty payloads, bad base64, bytes that are not an image and text longer than a QR code can hold
-    raise :class:`InvalidInput`.
+    raise :class:`InvalidInput`. The same payload and size again is answered from a cache.
     """
     if payload is None:
-        raise InvalidInput("The platform sent no QR code.", action="Wait a few seconds for the next QR code.")
+        raise InvalidInput(N_("The platform sent no QR code."), action=_NEXT_CODE)
     if isinstance(payload, (bytes, bytearray)):
         try:
             payload = bytes(payload).decode("utf-8")
         except UnicodeDecodeError:
-            raise InvalidInput("The QR code from the platform is not text or an image.") from None
+            raise InvalidInput(N_("The QR code from the platform is neither text nor an image."), action=_RESTART) from None
     if not isinstance(payload, str):
-        raise InvalidInput(f"The QR code from the platform has an unexpected type ({type(payload).__name__}).")
+        raise InvalidInput(N_("The QR code from the platform is neither text nor an image."), action=_RESTART,
+                           detail=f"type {type(payload).__name__}")
     if not payload.strip():
-        raise InvalidInput("The QR code from the platform is empty.", action="Wait a few seconds for the next QR code.")
-    box_size = int(box_size)
-    border = int(border)
-    if not (1 <= box_size <= 50) or not (0 <= border <= 20):
-        raise InvalidInput("QR size settings out of range (box size 1–50, border 0–20).")
+        raise InvalidInput(N_("The QR code from the platform is empty."), action=_NEXT_CODE)
+    if size_px is not None:
+        if isinstance(size_px, bool) or not isinstance(size_px, int) or not (1 <= size_px <= 4096):
+            raise InvalidInput(N_("The QR code cannot be drawn at this size."), detail=f"size_px={size_px!r}")
+    return _png(payload, size_px)
 
-    key = (payload, box_size, border)
-    with _cache_lock:
-        hit = _cache.get(key)
-        if hit is not None:
-            _cache.move_to_end(key)
-            return hit
 
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def _png(payload: str, size_px: int | None) -> bytes:
     form = detect_qr_form(payload)
     if form == "data_url":
-        png = _image_to_png(_decode_data_url(payload.strip()))
-    elif form == "png_base64":
+        return _image_to_png(_decode_data_url(payload.strip()))
+    if form == "png_base64":
         try:
-            raw = _b64decode(payload.strip())
-        except (ValueError, binascii.Error):
-            raise InvalidInput("The QR image from the platform is not valid base64.") from None
-        png = _image_to_png(raw)
-    else:
-        png = _render_text(payload, box_size, border)
-
-    with _cache_lock:
-        _cache[key] = png
-        _cache.move_to_end(key)
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-    return png
+            raw = b64decode(payload.strip())
+        except ValueError:
+            raise InvalidInput(N_("The QR image from the platform cannot be read."), action=_NEXT_CODE,
+                               detail="not valid base64") from None
+        return _image_to_png(raw)
+    return _render_text(payload, size_px)
 
 
 def clear_cache() -> None:
-    with _cache_lock:
-        _cache.clear()
+    _png.cache_clear()
+
+
+def cache_info():
+    """``functools`` cache statistics (hits, misses, maxsize, currsize)."""
+    return _png.cache_info()
 
 
 def _decode_data_url(text: str) -> bytes:
+    def bad(why: str) -> InvalidInput:
+        return InvalidInput(N_("The QR image from the platform cannot be read."), action=_NEXT_CODE,
+                            detail=f"data URL: {why}")
+
     m = _DATA_URL_RE.fullmatch(text)
     if not m:
-        raise InvalidInput("The QR image from the platform is a broken data URL (no comma before the data).")
+        raise bad("broken data URL (no comma before the data)")
     mime = (m.group("mime") or "").strip().lower()
     params = [p.strip().lower() for p in m.group("params").split(";") if p.strip()]
     if mime and not mime.startswith("image/"):
-        raise InvalidInput(f"The QR data URL from the platform holds {mime!s}, not an image.")
+        raise bad(f"holds {mime[:40]}, not an image")
     if "base64" not in params:
-        raise InvalidInput("The QR data URL from the platform is not base64-encoded, so it is not an image.")
+        raise bad("not base64-encoded, so not an image")
     data = m.group("data")
     if not data.strip():
-        raise InvalidInput("The QR data URL from the platform has no image data.")
+        raise bad("no image data")
     try:
-        return _b64decode(data)
-    except (ValueError, binascii.Error):
-        raise InvalidInput("The QR image in the platform's data URL is not valid base64.") from None
+        return b64decode(data)
+    except ValueError:
+        raise bad("not valid base64") from None
 
 
 def _image_to_png(raw: bytes) -> bytes:
+    def bad(why: str) -> InvalidInput:
+        return InvalidInput(N_("The QR image from the platform cannot be read."), action=_NEXT_CODE, detail=why)
+
     if not raw:
-        raise InvalidInput("The QR image from the platform is empty.")
+        raise bad("the image is empty")
     if len(raw) > MAX_IMAGE_BYTES:
-        raise InvalidInput(f"The QR image from the platform is too large ({len(raw)} bytes).")
+        raise bad(f"the image is too large ({len(raw)} bytes)")
     try:
         with Image.open(io.BytesIO(raw)) as probe:
             fmt = probe.format
             w, h = probe.size
             if w * h > MAX_IMAGE_PIXELS or w < 1 or h < 1:
-                raise InvalidInput(f"The QR image from the platform has an unusable size ({w}×{h}).")
+                raise bad(f"the image has an unusable size ({w}x{h})")
             probe.verify()
         if fmt == "PNG":
             # verify() checks structure and CRCs; a full load catches truncated pixel data.
@@ -195,117 +184,45 @@ def _image_to_png(raw: bytes) -> bytes:
     except InvalidInput:
         raise
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise InvalidInput(
-            "The QR image from the platform is not a readable image.",
-            detail=f"{type(exc).__name__}: {str(exc)[:200]}",
-        ) from None
+        raise bad(f"not a readable image: {type(exc).__name__}: {str(exc)[:200]}") from None
 
 
 # --- text → QR ---------------------------------------------------------------------------------
-def _qr_version(nbytes: int, error_correction: int) -> int:
-    from qrcode import util
-
-    for version in range(1, 41):
-        length_bits = 8 if version < 10 else 16  # byte mode character count indicator
-        if 4 + length_bits + 8 * nbytes <= util.BIT_LIMIT_TABLE[error_correction][version]:
-            return version
-    raise InvalidInput(
-        f"The QR text from the platform is too long for a QR code ({nbytes} bytes).",
-        action="Restart the number's session to get a new QR code.",
-    )
+def box_px_for(modules: int, size_px: int | None) -> int:
+    """Pixels per module for a code ``modules`` wide (quiet zone included) in at most ``size_px`` pixels."""
+    if size_px is None:
+        return DEFAULT_BOX_PX
+    return max(1, int(size_px) // int(modules))
 
 
-@functools.lru_cache(maxsize=None)
-def _rs_table(n_ec: int) -> tuple[int, ...]:
-    """For each byte value f: the generator polynomial (without its leading 1) times f in GF(256),
-    packed into one int of ``n_ec`` bytes."""
-    from qrcode import LUT, base
-
-    gen = LUT.rsPoly_LUT.get(n_ec)
-    if gen is None:  # pragma: no cover - every standard block size is in the table
-        poly = base.Polynomial([1], 0)
-        for i in range(n_ec):
-            poly = poly * base.Polynomial([1, base.gexp(i)], 0)
-        gen = list(poly)
-    exp, log_ = base.EXP_TABLE, base.LOG_TABLE
-    gen_log = [log_[g] for g in gen[1:]]
-    table = [0]
-    for f in range(1, 256):
-        lf = log_[f]
-        table.append(int.from_bytes(bytes(exp[(lf + gl) % 255] for gl in gen_log), "big"))
-    return tuple(table)
-
-
-def _codewords(data: bytes, version: int, error_correction: int) -> list[int]:
-    """Data + error-correction codewords for one byte-mode segment, interleaved as the QR standard
-    wants. The same result as ``qrcode.util.create_data`` (a unit test compares them) but with a
-    table-driven Reed-Solomon encoder instead of qrcode's recursive polynomial division, which is
-    most of qrcode's run time."""
-    from qrcode import base
-
-    blocks = base.rs_blocks(version, error_correction)
-    capacity = sum(b.data_count for b in blocks)
-    length_bits = 8 if version < 10 else 16
-    bits = "0100" + format(len(data), f"0{length_bits}b") + "".join(format(b, "08b") for b in data)
-    if len(bits) > capacity * 8:  # pragma: no cover - _qr_version picked a version that fits
-        raise InvalidInput("The QR text from the platform is too long for a QR code.")
-    bits += "0" * min(4, capacity * 8 - len(bits))  # terminator
-    bits += "0" * (-len(bits) % 8)
-    stream = [int(bits[i : i + 8], 2) for i in range(0, len(bits), 8)]
-    pad = (0xEC, 0x11)
-    stream += [pad[i % 2] for i in range(capacity - len(stream))]
-
-    dc_blocks: list[list[int]] = []
-    ec_blocks: list[list[int]] = []
-    offset = 0
-    for block in blocks:
-        dc = stream[offset : offset + block.data_count]
-        offset += block.data_count
-        n_ec = block.total_count - block.data_count
-        table = _rs_table(n_ec)
-        # the LFSR register as one big int of n_ec bytes: one shift, one xor per data byte
-        reg, shift, mask = 0, 8 * (n_ec - 1), (1 << (8 * n_ec)) - 1
-        for byte in dc:
-            reg = ((reg << 8) & mask) ^ table[byte ^ (reg >> shift)]
-        dc_blocks.append(dc)
-        ec_blocks.append(list(reg.to_bytes(n_ec, "big")))
-    out: list[int] = []
-    for i in range(max(len(b) for b in dc_blocks)):
-        out += [b[i] for b in dc_blocks if i < len(b)]
-    for i in range(max(len(b) for b in ec_blocks)):
-        out += [b[i] for b in ec_blocks if i < len(b)]
-    return out
-
-
-_DARK_TO_BLACK = bytes([255, 0]) + bytes(254)  # module value 1 (dark) -> 0 (black), 0 -> 255 (white)
-
-
-def _render_text(text: str, box_size: int, border: int) -> bytes:
+def _render_text(text: str, size_px: int | None) -> bytes:
     import qrcode
-    from qrcode import util
     from qrcode.constants import ERROR_CORRECT_M
+    from qrcode.exceptions import DataOverflowError
 
-    data = text.encode("utf-8")
-    version = _qr_version(len(data), ERROR_CORRECT_M)
+    qr = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=BORDER_MODULES, box_size=1)
     try:
-        qr = qrcode.QRCode(
-            version=version, error_correction=ERROR_CORRECT_M, border=border, box_size=box_size, mask_pattern=0
-        )
-        qr.add_data(util.QRData(data, mode=util.MODE_8BIT_BYTE))
-        qr.data_cache = _codewords(data, version, ERROR_CORRECT_M)  # makeImpl uses it instead of create_data
-        qr.make(fit=False)
-        matrix = qr.get_matrix()  # includes the border
-    except InvalidInput:
-        raise
-    except Exception as exc:  # qrcode's DataOverflowError and friends
+        qr.add_data(text)
+        qr.make(fit=True)  # the smallest version that fits; the library picks the best mask
+    except (DataOverflowError, ValueError) as exc:
+        # With text and fixed, valid settings the only way make() fails is capacity: more than version 40 holds
+        # (qrcode says so with DataOverflowError, or with ValueError "Invalid version (was 41 …)" when fitting).
         raise InvalidInput(
-            "The QR text from the platform cannot be turned into a QR code.", detail=type(exc).__name__
+            N_("The QR text from the platform is too long for a QR code."), action=_RESTART,
+            detail=f"{len(text.encode('utf-8'))} bytes: {type(exc).__name__}: {str(exc)[:100]}",
         ) from None
+    except TypeError as exc:
+        raise InvalidInput(
+            N_("The QR text from the platform cannot be turned into a QR code."), action=_RESTART,
+            detail=type(exc).__name__,
+        ) from None
+    matrix = qr.get_matrix()  # rows of booleans, quiet zone included
     n = len(matrix)
-    raw = b"".join(bytes(row) for row in matrix).translate(_DARK_TO_BLACK)
+    box = box_px_for(n, size_px)
+    raw = bytes(0 if dark else 255 for row in matrix for dark in row)
     img = Image.frombytes("L", (n, n), raw).convert("1", dither=Image.Dither.NONE)
-    if box_size != 1:
-        img = img.resize((n * box_size, n * box_size), Image.Resampling.NEAREST)
+    if box != 1:
+        img = img.resize((n * box, n * box), Image.Resampling.NEAREST)
     out = io.BytesIO()
     img.save(out, "PNG", compress_level=1)
     return out.getvalue()

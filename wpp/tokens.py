@@ -1,362 +1,261 @@
-"""Platform JWTs: reading them, knowing when they expire, and getting a fresh one exactly once.
+"""The platform access key (JWT) of each number: one owner decides which one is current and gets a new one.
 
-Decoding policy (:func:`decode_jwt`)
-    *Unreadable* text raises :class:`InvalidInput`: not three dot-separated parts, a header or
-    payload that is not base64url JSON objects (typically a truncated or mangled copy-paste).
-    *Readable but suspicious* tokens give a :class:`JwtInfo` whose ``problems`` list says what is
-    wrong: ``alg none``, no signature, a non-numeric/absurd ``exp`` (then ``expires_at`` is None and
-    the platform's ``expiresIn`` or the assumed lifetime is used instead), an ``exp`` in the far
-    future or past, ``nbf``/``iat`` in the future, a signature that does not match the configured
-    key. The signature is checked only when a ``key`` is given. No other exception escapes.
+:class:`TokenManager` is the only place that knows where a number's token lives and which one is current:
 
-The token rule (seed 002)
-    A stored JWT is used while ``now < expires_at - 60 s`` (:func:`is_usable`); otherwise a new one is
-    minted with the ``apiKey``, written back (``on_new_token``) and used. :class:`TokenManager`
-    makes that happen once per key however many threads ask at the same time.
+* the browser session's cache (a ``dict``-like ``id -> MintedToken`` the page hands over: ``st.session_state``),
+* this process's cache,
+* the number's row in the store (``settings`` keys :data:`wpp.keys.JWT` / :data:`wpp.keys.JWT_EXPIRES_AT`).
+
+``token_for`` uses the best usable one of the three (the seed rule: while ``now < expires_at - 60 s``). When none
+is usable it mints a new one exactly once per lifetime, however many threads, tabs and replicas ask at once:
+
+1. a per-process lock per number (threads of one process share one mint), then a re-check;
+2. ``store.token_mint_lock(id)`` (processes sharing the database mint one at a time: an advisory lock on
+   PostgreSQL, a lease row elsewhere), then the row is READ AGAIN: another replica may have minted meanwhile;
+3. ``POST /auth/token`` (with back-off while a just-created platform key is not accepted yet), then the new token
+   goes back to the store (only the two token keys, ``merge_settings``), this process's cache and the session.
+   A failed write-back is logged and the token kept: losing it would only cost another mint.
+
+``auth()`` gives an ``httpx.Auth`` that sends the current token and, on a 401, refreshes once and retries once.
 """
 from __future__ import annotations
 
-import base64
-import binascii
-import json
+import contextlib
 import logging
-import math
 import threading
-import time
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Generator
+from typing import TYPE_CHECKING, Any, Generator, MutableMapping
 
 import httpx
-import jwt as pyjwt
 
+from . import keys
+from .client import WppClient
 from .clock import SYSTEM_CLOCK
-from .errors import InvalidApiKey, InvalidInput
+from .errors import InvalidApiKey, InvalidInput, StoreError
+from .i18n import N_, N_n
+from .jwtinfo import MARGIN_S, is_usable, jwt_expiry_ms
 from .masking import Secret, reveal, scrub
-from .models import MintedToken
+from .models import Integration, MintedToken
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .client import WppClient
+    from .store.base import IntegrationStore
 
 log = logging.getLogger("wpp.tokens")
 
-MARGIN_S = 60
-#: Used only when neither the JWT's ``exp`` nor the platform's ``expiresIn`` says when a token
-#: expires. Deliberately short (the platform's tokens have been seen to live 15 minutes); results
-#: built on it carry ``expiry_source == "assumed"`` so the UI can say so.
-ASSUMED_LIFETIME_S = 300
-
-_FAR_FUTURE_S = 366 * 24 * 3600  # more than a year ahead is suspicious for a 15-minute token
-_FAR_PAST_EPOCH = 946684800  # 2000-01-01
-_ABSURD_EPOCH = 32503680000  # year 3000: anything later is not a seconds timestamp
-_HMAC_ALGS = {"HS256", "HS384", "HS512"}
+#: what a page hands over as its session cache: integration id -> MintedToken
+SessionCache = MutableMapping[str, Any]
 
 
-@dataclass(frozen=True)
-class JwtInfo:
-    """What a JWT says about itself. Never holds the token itself."""
+def stored_token(integration: Integration) -> MintedToken | None:
+    """The token saved in the number's row, or None.
 
-    header: dict
-    claims: dict
-    algorithm: str | None
-    subject: str | None
-    issued_at: float | None  # epoch seconds, None when missing or absurd
-    expires_at: float | None  # epoch seconds, None when missing or unusable
-    verified: bool | None  # None: not checked (no key); True/False: signature (not expiry) checked
-    problems: list[str] = field(default_factory=list)
-
-    def claim_time(self, name: str) -> float | None:
-        """A time claim (``exp``, ``iat``, ``nbf``) as epoch seconds when it is a plausible one
-        (a finite number between 1970 and the year 3000), else None: safe to format as a date."""
-        value = _number(self.claims.get(name))
-        return value if value is not None and 0 < value <= _ABSURD_EPOCH else None
-
-    @property
-    def expires_at_ms(self) -> int | None:
-        return None if self.expires_at is None else int(self.expires_at * 1000)
-
-    def seconds_left(self, now: float | None = None) -> float | None:
-        if self.expires_at is None:
-            return None
-        return self.expires_at - (time.time() if now is None else now)
-
-
-def _b64url_json(part: str, which: str) -> Any:
-    try:
-        padded = part + "=" * (-len(part) % 4)
-        raw = base64.urlsafe_b64decode(padded.encode("ascii"))
-        return json.loads(raw.decode("utf-8"))
-    except (binascii.Error, ValueError, UnicodeError):
-        raise InvalidInput(
-            f"The token's {which} cannot be read; the token is probably cut off or mangled.",
-            action="Copy the whole token again (it is three long parts separated by dots).",
-        ) from None
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    Its expiry is ``wppJwtExpiresAt`` (``expiry_source="stored"``); without one, the JWT's own ``exp``
+    (``"exp"``); a saved token that says nowhere when it expires is not trusted (None: a new one is minted).
+    """
+    token = integration.settings.get(keys.JWT)
+    if not isinstance(token, str) or not token.strip():
         return None
-    f = float(value)
-    return f if math.isfinite(f) else None
+    exp_ms, source = integration.jwt_expires_at_ms, "stored"
+    if exp_ms is None:
+        exp_ms, source = jwt_expiry_ms(token), "exp"
+    if exp_ms is None:
+        return None
+    return MintedToken(token=Secret(token), expires_at_ms=int(exp_ms), expiry_source=source, obtained_at_ms=0)
 
 
-def _shown(value: Any) -> str:
-    """A claim value as JSON text for a problem line (``"tomorrow"``, ``true``), shortened."""
-    try:
-        text = json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError):
-        text = "?"
-    return text if len(text) <= 40 else text[:40] + "…"
+def _later(a: MintedToken | None, b: MintedToken | None) -> MintedToken | None:
+    """The one that expires later (``a`` on a tie)."""
+    if b is None:
+        return a
+    if a is None or b.expires_at_ms > a.expires_at_ms:
+        return b
+    return a
 
 
-def _ago(seconds: float) -> str:
-    seconds = abs(seconds)
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 3 * 86400:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.0f} days"
-
-
-def decode_jwt(token: "str | Secret | None", *, key: "str | Secret | None" = None, now: float | None = None) -> JwtInfo:
-    """Read a JWT (see the module docstring for what raises and what becomes a ``problem``)."""
-    text = reveal(token) if token is not None else None
-    if not isinstance(text, str) or not text.strip():
-        raise InvalidInput("No token was given.", action="Paste a token (three long parts separated by dots).")
-    text = text.strip()
-    if text[:7].lower() == "bearer ":
-        text = text[7:].strip()
-    secrets = [text]
-    parts = text.split(".")
-    if len(parts) != 3:
-        raise InvalidInput(
-            f"This is not a JWT: a JWT has three parts separated by dots, this has {len(parts)}.",
-            action="Copy the whole token again; it may have been cut off.",
-        )
-    if not parts[0] or not parts[1]:
-        raise InvalidInput("This is not a JWT: its header or payload is empty.", action="Copy the whole token again.")
-    header = _b64url_json(parts[0], "header")
-    claims = _b64url_json(parts[1], "payload")
-    if not isinstance(header, dict) or not isinstance(claims, dict):
-        raise InvalidInput("This is not a JWT: its header and payload must be JSON objects.")
-
-    now = time.time() if now is None else float(now)
-    problems: list[str] = []
-    alg = header.get("alg")
-    alg = str(alg) if alg is not None else None
-    if alg is None:
-        problems.append("no alg in the header")
-    elif alg.lower() == "none":
-        problems.append("alg none: the token is not signed")
-    if not parts[2]:
-        problems.append("no signature")
-
-    iat = _number(claims.get("iat"))
-    if "iat" in claims and iat is None:
-        problems.append(f"iat is not a number ({_shown(claims.get('iat'))})")
-    elif iat is not None and not (0 < iat <= _ABSURD_EPOCH):
-        problems.append(f"iat is in the future or absurd ({iat:.0f})" if iat > 0 else f"iat is absurd ({iat:.0f})")
-        iat = None
-    elif iat is not None and iat > now + 60:
-        problems.append(f"iat is in the future (by {_ago(iat - now)})")
-
-    nbf = _number(claims.get("nbf"))
-    if nbf is not None and nbf > now + 60:
-        problems.append(f"not yet valid (nbf is {_ago(nbf - now)} from now)")
-
-    expires_at: float | None = None
-    if "exp" not in claims:
-        problems.append("no exp claim: the token does not say when it expires")
-    else:
-        exp = _number(claims.get("exp"))
-        if claims.get("exp") is None:
-            problems.append("exp is empty (null): the token does not say when it expires")
-        elif exp is None:
-            problems.append(f"exp is not a number ({_shown(claims.get('exp'))})")
-        elif exp <= 0 or exp > _ABSURD_EPOCH:
-            hint = " (it looks like milliseconds)" if 1e12 <= exp < 1e14 else ""
-            problems.append(f"exp is absurd ({exp:.0f}){hint}")
-        else:
-            expires_at = exp
-            if exp < _FAR_PAST_EPOCH:
-                problems.append(f"exp is in the far past ({time.strftime('%Y-%m-%d', time.gmtime(exp))})")
-            elif exp <= now:
-                problems.append(f"expired {_ago(now - exp)} ago")
-            elif exp - now > _FAR_FUTURE_S:
-                problems.append(f"exp is in the far future ({time.strftime('%Y-%m-%d', time.gmtime(exp))})")
-            if iat is not None and exp < iat:
-                problems.append("exp is before iat")
-
-    verified: bool | None = None
-    key_text = reveal(key) if key is not None else None
-    if key_text:
-        secrets.append(key_text)
-        verified = _verify(text, key_text, alg, problems)
-
-    sub = claims.get("sub")
-    return JwtInfo(
-        header=header,
-        claims=claims,
-        algorithm=alg,
-        subject=None if sub is None else str(sub),
-        issued_at=iat,
-        expires_at=expires_at,
-        verified=verified,
-        problems=[scrub(p, secrets) for p in problems],
-    )
-
-
-def _verify(token: str, key: str, alg: str | None, problems: list[str]) -> bool:
-    if not alg or alg.lower() == "none":
-        problems.append("cannot verify: the token is not signed")
-        return False
-    if alg not in _HMAC_ALGS:
-        problems.append(f"cannot verify {alg} with a shared secret")
-        return False
-    try:
-        pyjwt.decode(
-            token,
-            key,
-            algorithms=[alg],
-            options={
-                "verify_exp": False,
-                "verify_nbf": False,
-                "verify_iat": False,
-                "verify_aud": False,
-                "verify_iss": False,
-                "verify_sub": False,
-                "verify_jti": False,
-            },
-        )
-        return True
-    except pyjwt.InvalidSignatureError:
-        problems.append("signature does not match the configured key")
-        return False
-    except Exception:  # PyJWT's other errors (bad claims types, bad key): a problem, not a crash
-        problems.append("cannot verify the signature: the token or the configured key is malformed")
-        return False
-
-
-def expiry_from(token: "str | Secret | None", expires_in: Any, now: float) -> tuple[int, str]:
-    """When a freshly minted token expires: ``(expires_at_ms, source)``.
-
-    The JWT's own ``exp`` wins (``"exp"``); else the platform's ``expiresIn`` seconds counted from
-    ``now`` (``"expiresIn"``); else :data:`ASSUMED_LIFETIME_S` (``"assumed"``).
-    """
-    try:
-        info = decode_jwt(token, now=now)
-        if info.expires_at is not None:
-            return int(info.expires_at * 1000), "exp"
-    except InvalidInput:
-        pass
-    seconds = None
-    if isinstance(expires_in, str):
-        try:
-            seconds = float(expires_in.strip())
-        except ValueError:
-            seconds = None
-    else:
-        seconds = _number(expires_in)
-    if seconds is not None and math.isfinite(seconds) and 0 < seconds <= _FAR_FUTURE_S:
-        return int((now + seconds) * 1000), "expiresIn"
-    return int((now + ASSUMED_LIFETIME_S) * 1000), "assumed"
-
-
-def is_usable(expires_at_ms: int | float | None, now: float, margin_s: float = MARGIN_S) -> bool:
-    """The seed rule: a token is used while ``now < expires_at - margin`` (60 s by default)."""
-    if expires_at_ms is None:
-        return False
-    try:
-        return now < float(expires_at_ms) / 1000.0 - margin_s
-    except (TypeError, ValueError):
-        return False
-
-
-# --- the manager -----------------------------------------------------------------------------
 class TokenManager:
-    """One valid platform JWT per key (integration id), minted at most once at a time.
-
-    Thread-safe: a per-key lock makes concurrent callers for one key share one ``/auth/token``;
-    different keys never wait for each other.
-    """
+    """The one owner of every number's platform token (see the module docstring). Thread-safe; one per process."""
 
     def __init__(
         self,
-        client: "WppClient",
+        client: WppClient,
+        store: "IntegrationStore",
         *,
         clock=SYSTEM_CLOCK,
         margin_s: float = MARGIN_S,
         activation_wait_s: float = 15.0,
-        on_new_token: Callable[[str, MintedToken], None] | None = None,
+        lock_timeout_s: float = 30.0,
         first_backoff_s: float = 0.5,
     ):
         self.client = client
+        self.store = store
         self.clock = clock
         self.margin_s = margin_s
         self.activation_wait_s = activation_wait_s
+        self.lock_timeout_s = lock_timeout_s
         self.first_backoff_s = first_backoff_s
-        self.on_new_token = on_new_token
         self._cache: dict[str, MintedToken] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
     def __repr__(self) -> str:
-        return f"TokenManager(keys={len(self._cache)}, margin_s={self.margin_s})"
+        return f"TokenManager(numbers={len(self._cache)}, margin_s={self.margin_s})"
 
-    # -- cache ---------------------------------------------------------------------------------
-    def cached(self, key: str) -> MintedToken | None:
+    # --- the caches ---------------------------------------------------------------------------------------------
+    def cached(self, integration_id: str) -> MintedToken | None:
+        """This process's token for a number (usable or not), None if it has none."""
         with self._guard:
-            return self._cache.get(key)
+            return self._cache.get(integration_id)
 
-    def invalidate(self, key: str) -> None:
+    def forget(self, integration_id: str, *, session: SessionCache | None = None) -> None:
+        """Drop the number's token from this process's cache (and ``session``'s). The store keeps its copy."""
         with self._guard:
-            self._cache.pop(key, None)
+            self._cache.pop(integration_id, None)
+        if session is not None:
+            session.pop(integration_id, None)
 
-    def _lock_for(self, key: str) -> threading.Lock:
-        with self._guard:
-            lock = self._locks.get(key)
-            if lock is None:
-                lock = self._locks[key] = threading.Lock()
-            return lock
-
-    def _best(self, key: str, stored: MintedToken | None) -> MintedToken | None:
-        """The cached or the stored token, whichever expires later; a better stored one is cached."""
-        with self._guard:
-            cached = self._cache.get(key)
-            if stored is not None and (cached is None or stored.expires_at_ms > cached.expires_at_ms):
-                self._cache[key] = stored
-                return stored
-            return cached
-
-    def _usable(self, token: MintedToken | None) -> bool:
+    def usable(self, token: MintedToken | None) -> bool:
+        """The seed rule, on this manager's clock and margin."""
         return token is not None and is_usable(token.expires_at_ms, self.clock.time(), self.margin_s)
 
-    # -- public --------------------------------------------------------------------------------
-    def get(self, key: str, api_key: "str | Secret", *, stored: MintedToken | None = None) -> MintedToken:
-        """A usable token for ``key``: the cached or ``stored`` one, or a newly minted one."""
-        best = self._best(key, stored)
-        if self._usable(best):
+    def current(self, integration: "Integration | str", *, session: SessionCache | None = None) -> MintedToken | None:
+        """The best token known without asking anyone (session, process, the given row), usable or not."""
+        row = self._row(integration)
+        return self._known(row, session)
+
+    def _row(self, integration: "Integration | str") -> Integration:
+        if isinstance(integration, Integration):
+            return integration
+        return self.store.get(str(integration))
+
+    def _lock_for(self, integration_id: str) -> threading.Lock:
+        with self._guard:
+            lock = self._locks.get(integration_id)
+            if lock is None:
+                lock = self._locks[integration_id] = threading.Lock()
+            return lock
+
+    def _candidates(self, row: Integration, session: SessionCache | None,
+                    stored: MintedToken | None = None) -> list[MintedToken]:
+        """This process's, the session's and the row's token (those that exist), in that order."""
+        from_session = session.get(row.id) if session is not None else None
+        with self._guard:
+            found = [self._cache.get(row.id), from_session if isinstance(from_session, MintedToken) else None,
+                     stored if stored is not None else stored_token(row)]
+        return [t for t in found if t is not None]
+
+    def _known(self, row: Integration, session: SessionCache | None, *, stored: MintedToken | None = None) -> MintedToken | None:
+        """The latest-expiring of the session's, this process's and the row's token; the process cache (and the
+        session) are brought up to it."""
+        best = None
+        for token in self._candidates(row, session, stored):
+            best = _later(best, token)
+        if best is not None:
+            self._adopt(row.id, best, session)
+        return best
+
+    def _fresher_than(self, stale: str, row: Integration, session: SessionCache | None, *,
+                      stored: MintedToken | None = None) -> MintedToken | None:
+        """A usable token other than ``stale`` (someone refreshed already), the latest-expiring; adopted."""
+        best = None
+        for token in self._candidates(row, session, stored):
+            if self.usable(token) and token.token.reveal() != stale:
+                best = _later(best, token)
+        if best is not None:
+            self._adopt(row.id, best, session)
+        return best
+
+    def _adopt(self, integration_id: str, token: MintedToken, session: SessionCache | None) -> None:
+        with self._guard:
+            if self._cache.get(integration_id) is not token:
+                self._cache[integration_id] = token
+        if session is not None and session.get(integration_id) is not token:
+            session[integration_id] = token
+
+    # --- the public API -----------------------------------------------------------------------------------------
+    def token_for(self, integration: "Integration | str", *, session: SessionCache | None = None) -> MintedToken:
+        """A usable token for the number: the best known one, or a new one minted once for everyone."""
+        row = self._row(integration)
+        best = self._known(row, session)
+        if self.usable(best):
             return best  # type: ignore[return-value]
-        with self._lock_for(key):
-            best = self._best(key, stored)  # someone may have minted while we waited
-            if self._usable(best):
+        with self._lock_for(row.id):
+            best = self._known(row, session)  # another thread may have minted while we waited
+            if self.usable(best):
                 return best  # type: ignore[return-value]
-            return self._mint_and_store(key, api_key)
+            return self._mint_shared(row, session, stale=None, force=False)
 
-    def refresh(self, key: str, api_key: "str | Secret", *, stale: "str | Secret | None" = None) -> MintedToken:
-        """Force a new token. If the cached token already differs from ``stale`` (another caller
-        refreshed meanwhile), that one is returned and nothing is minted."""
+    def refresh(self, integration: "Integration | str", *, stale: "str | Secret | MintedToken | None" = None,
+                session: SessionCache | None = None) -> MintedToken:
+        """A new token now (after a 401, or "Get a new access key").
+
+        ``stale`` is the token the caller found wanting: when the current one already differs from it (another
+        caller, in this process or another replica, refreshed meanwhile) and is usable, that one is returned and
+        nothing is minted. Without ``stale`` a new token is always minted.
+        """
+        if isinstance(stale, MintedToken):
+            stale = stale.token
         stale_text = reveal(stale) if stale is not None else None
-        with self._lock_for(key):
-            current = self.cached(key)
-            if stale_text is not None and current is not None and current.token.reveal() != stale_text:
-                return current
-            return self._mint_and_store(key, api_key)
+        row = self._row(integration)
+        with self._lock_for(row.id):
+            if stale_text is not None:
+                fresher = self._fresher_than(stale_text, row, session)
+                if fresher is not None:
+                    return fresher
+            return self._mint_shared(row, session, stale=stale_text, force=True)
 
-    def auth_for(self, key: str, api_key: "str | Secret", *, stored: MintedToken | None = None) -> "TokenAuth":
-        """An ``httpx.Auth`` for calls on behalf of ``key``: bearer token, one refresh+retry on 401."""
-        return TokenAuth(self, key, api_key, stored=stored)
+    def auth(self, integration: "Integration | str", *, session: SessionCache | None = None) -> "TokenAuth":
+        """An ``httpx.Auth`` for calls on behalf of the number: its current token; one refresh and one retry on 401."""
+        return TokenAuth(self, self._row(integration), session=session)
+
+    # --- minting ------------------------------------------------------------------------------------------------
+    def _mint_shared(self, row: Integration, session: SessionCache | None, *, stale: str | None,
+                     force: bool) -> MintedToken:
+        """Mint under the store's lock for this number, unless the re-read row shows another replica did.
+        Caller holds the number's process lock."""
+        with contextlib.ExitStack() as held:
+            try:
+                held.enter_context(self.store.token_mint_lock(row.id, timeout_s=self.lock_timeout_s))
+            except StoreError as exc:
+                # The database lock cannot be had (database down, or a holder stuck past the timeout): a token now
+                # is worth more than the one-mint rule, so mint under the process lock only.
+                log.warning("token mint lock for %s unavailable (%s: %s); minting without it", row.id,
+                            type(exc).__name__, (exc.detail or exc.english)[:200])
+                return self._mint(row, row, session)
+            try:
+                fresh = self.store.get(row.id)
+            except StoreError as exc:
+                log.warning("re-reading %s before a mint failed (%s: %s); minting anyway", row.id,
+                            type(exc).__name__, (exc.detail or exc.english)[:200])
+                fresh = row
+            stored = stored_token(fresh)
+            if self.usable(stored):
+                # another replica may have minted while we waited for the lock
+                if not force:
+                    best = self._known(fresh, session, stored=stored)
+                    if self.usable(best):
+                        return best  # type: ignore[return-value]
+                elif stale is not None and stored.token.reveal() != stale:  # type: ignore[union-attr]
+                    self._adopt(row.id, stored, session)  # type: ignore[arg-type]
+                    return stored  # type: ignore[return-value]
+            return self._mint(fresh, row, session)
+
+    def _mint(self, fresh: Integration, row: Integration, session: SessionCache | None) -> MintedToken:
+        api_key = fresh.api_key or row.api_key
+        if not api_key:
+            raise InvalidInput(
+                N_("This number has no platform key yet, so no access key can be made."),
+                action=N_("Open \u201cConnect a number\u201d and finish connecting it."),
+            )
+        minted = self.mint_with_backoff(api_key)
+        self._adopt(row.id, minted, session)
+        log.info("new token for %s (expires in %.0f s, source %s)", row.id,
+                 minted.seconds_left(self.clock.time()), minted.expiry_source)
+        try:
+            self.store.merge_settings(row.id, {keys.JWT: minted.token.reveal(),
+                                               keys.JWT_EXPIRES_AT: int(minted.expires_at_ms)})
+        except Exception as exc:  # the write-back failing must not lose the token  # noqa: BLE001
+            log.warning("saving the new token for %s failed: %s: %s", row.id, type(exc).__name__,
+                        scrub(str(exc), [minted.token.reveal(), reveal(api_key)])[:300])
+        return minted
 
     def mint_with_backoff(self, api_key: "str | Secret") -> MintedToken:
         """``client.mint_token`` retried on ``InvalidApiKey`` (a just-created key is sometimes not
@@ -374,85 +273,67 @@ class TokenManager:
                 if remaining <= 0 or self.activation_wait_s <= 0:
                     if attempts == 1:
                         raise
+                    seconds = int(round(waited))
                     raise InvalidApiKey(
-                        f"The platform rejected the API key, even after retrying for {waited:.0f} seconds "
-                        f"({attempts} attempts).",
+                        N_n("The platform rejected the number's platform key, even after retrying for {n} second.",
+                            "The platform rejected the number's platform key, even after retrying for {n} seconds.",
+                            seconds),
                         status=exc.status,
-                        detail=exc.detail,
+                        detail=f"{exc.detail}\n{attempts} attempts in {waited:.1f} s".strip(),
                         secrets=[reveal(api_key)],
                     ) from None
                 pause = min(delay, remaining)
-                log.info("api key not accepted yet; retrying in %.1f s (attempt %d)", pause, attempts)
+                log.info("platform key not accepted yet; retrying in %.1f s (attempt %d)", pause, attempts)
                 self.clock.sleep(pause)
                 delay *= 2
-
-    def _mint_and_store(self, key: str, api_key: "str | Secret") -> MintedToken:
-        """Mint, cache, write back. Caller holds the key's lock."""
-        minted = self.mint_with_backoff(api_key)
-        with self._guard:
-            self._cache[key] = minted
-        log.info("new token for %s (expires in %.0f s, source %s)", key,
-                 minted.seconds_left(self.clock.time()), minted.expiry_source)
-        if self.on_new_token is not None:
-            try:
-                self.on_new_token(key, minted)
-            except Exception as exc:  # the write-back failing must not lose the token
-                log.warning(
-                    "saving the new token for %s failed: %s: %s", key, type(exc).__name__,
-                    scrub(str(exc), [minted.token.reveal(), reveal(api_key)])[:300],
-                )
-        return minted
 
 
 class TokenAuth(httpx.Auth):
     """Bearer auth from a :class:`TokenManager`; on a 401 refreshes once and retries once.
 
-    The response body is read before deciding (``requires_response_body``) so the connection goes
-    back to the pool before a refresh needs one: with many threads waiting on one refresh, holding
-    connections could otherwise exhaust the pool.
+    The work that is not the request itself (the locks, a mint) happens in :meth:`sync_auth_flow`, as httpx
+    advises. A 401's body is read before the refresh so its connection goes back to the pool first: with many
+    threads waiting on one refresh, held connections could exhaust the pool.
     """
 
-    requires_response_body = True
-
-    def __init__(self, manager: TokenManager, key: str, api_key: "str | Secret", *, stored: MintedToken | None = None):
+    def __init__(self, manager: TokenManager, integration: Integration, *, session: SessionCache | None = None):
         self.manager = manager
-        self.key = key
-        self._api_key = Secret(reveal(api_key) or "")
-        self.stored = stored
+        self.integration = integration
+        self.session = session
         self._seen: list[str] = []
         self.retried = False
 
     def __repr__(self) -> str:
-        return f"TokenAuth(key={self.key!r}, api_key={self._api_key.masked})"
+        return f"TokenAuth(number={self.integration.id!r})"
 
     def known_secrets(self) -> list[str]:
-        """Everything this auth has put on the wire, for scrubbing error texts."""
-        return [self._api_key.reveal(), *self._seen]
+        """Everything this auth may have put on the wire, for scrubbing error texts."""
+        return [s for s in (self.integration.api_key, *self._seen) if s]
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        minted = self.manager.get(self.key, self._api_key, stored=self.stored)
+    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        minted = self.manager.token_for(self.integration, session=self.session)
         token = minted.token.reveal()
         self._seen.append(token)
         request.headers["Authorization"] = f"Bearer {token}"
         response = yield request
         if response.status_code != 401:
             return
+        response.read()
         log.info("401 on %s %s; refreshing the token once", request.method, request.url.path)
-        fresh = self.manager.refresh(self.key, self._api_key, stale=token)
+        fresh = self.manager.refresh(self.integration, stale=token, session=self.session)
         new_token = fresh.token.reveal()
         self._seen.append(new_token)
         self.retried = True
         request.headers["Authorization"] = f"Bearer {new_token}"
         yield request  # a second 401 is returned as is; the client turns it into InvalidToken
 
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        raise NotImplementedError("TokenAuth works through sync_auth_flow (an httpx.Client)")
+        yield request  # pragma: no cover - makes this a generator
 
-__all__ = [
-    "ASSUMED_LIFETIME_S",
-    "MARGIN_S",
-    "JwtInfo",
-    "TokenAuth",
-    "TokenManager",
-    "decode_jwt",
-    "expiry_from",
-    "is_usable",
-]
+    async def async_auth_flow(self, request: httpx.Request):
+        raise NotImplementedError("TokenAuth is for httpx.Client; WPP Console has no async client")
+        yield request  # pragma: no cover - makes this an async generator
+
+
+__all__ = ["SessionCache", "TokenAuth", "TokenManager", "stored_token"]

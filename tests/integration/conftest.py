@@ -38,3 +38,34 @@ def client_for():
     yield factory
     for c in made:
         c.close()
+
+
+@pytest.fixture
+def stores(tmp_path):
+    """Factory: stores() -> a SqliteStore on this test's database file; each call is another connection set, as
+    another replica (process) would have. Closed at teardown."""
+    from wpp.store.sqlite import SqliteStore
+
+    made = []
+
+    def factory(store_cls=SqliteStore):
+        s = store_cls(tmp_path / "wpp.db")
+        made.append(s)
+        return s
+
+    yield factory
+    for s in made:
+        s.close()
+
+
+@pytest.fixture
+def add_row():
+    """add_row(store, created, **more_settings) -> the Integration row of a number created on the platform."""
+    from wpp import keys
+
+    def add(store, created, org=None, **settings):
+        org = org or str(uuid.uuid4())
+        return store.create(org, name="Front desk", settings={keys.API_KEY: created.api_key.reveal(),
+                                                              keys.SESSION: created.session, **settings})
+
+    return add

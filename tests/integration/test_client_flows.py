@@ -19,8 +19,11 @@ from wpp.errors import (
     PlatformUnreachable,
     WppError,
 )
+from wpp import keys
 from wpp.models import ConnState, MintedToken
 from wpp.qr import qr_to_png
+from wpp.simulator.platform import phone_for
+from wpp.store.sqlite import SqliteStore
 from wpp.tokens import TokenManager
 
 from tests.harness import run_together
@@ -31,37 +34,41 @@ STATUS = "GET /api/accounts/{session}/status"
 
 def decode_png(png: bytes) -> str:
     """The one text the QR image encodes (zxing may report the same symbol twice)."""
-    (text,) = {r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))}
+    # QR codes only: zxing's 1D readers now and then "see" a short barcode in a QR code's modules
+    found = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)), formats=zxingcpp.BarcodeFormat.QRCode)
+    (text,) = {r.text for r in found}
     return text
 
 
-def test_create_token_start_pair_and_send(manual_sim, client_for, org):
+def test_create_token_start_pair_and_send(manual_sim, client_for, org, stores, add_row):
     sim, clock = manual_sim
     client = client_for(sim)
-    rows: dict[str, dict] = {}
-
-    def write_back(key: str, minted: MintedToken) -> None:
-        rows.setdefault(key, {}).update(wppJwtToken=minted.token.reveal(), wppJwtExpiresAt=minted.expires_at_ms)
-
-    tokens = TokenManager(client, clock=clock, on_new_token=write_back)
+    store = stores()
+    tokens = TokenManager(client, store, clock=clock)
     created = client.create_client(org)
     assert created.session.isdigit() and len(created.session) == 13
     assert created.status.state is ConnState.STARTING
-    auth = tokens.auth_for("row-1", created.api_key)
+    row = add_row(store, created, org, otherFeature={"x": 1})
+    session: dict = {}
+    auth = tokens.auth(row, session=session)
 
     started = client.start_account(created.session, auth)
     assert started.status is not None and started.status.state is ConnState.STARTING
-    assert rows["row-1"]["wppJwtExpiresAt"] == int((clock.time() + 900) * 1000)
+    saved = store.get(row.id).settings
+    assert saved[keys.JWT_EXPIRES_AT] == int((clock.time() + 900) * 1000)
+    assert saved[keys.JWT] == session[row.id].token.reveal() == tokens.cached(row.id).token.reveal()
+    assert saved["otherFeature"] == {"x": 1}
     assert client.get_qr(created.session, auth) is None  # still starting
 
     clock.advance(1.5)
     assert client.get_status(created.session, auth).state is ConnState.QR_REQUIRED
     payload = client.get_qr(created.session, auth)
-    text = decode_png(qr_to_png(payload))
+    text = decode_png(qr_to_png(payload, size_px=380))
     assert text == sim.current_qr(created.session)
 
     assert sim.scan(created.session, text)
-    assert client.get_status(created.session, auth).connected
+    status = client.get_status(created.session, auth)
+    assert status.connected and status.phone is None  # platform-api.md: the status answer names no phone
     result = client.send_text("+7 (900) 123-45-67", "Привет from WPP Console", auth)
     assert result.status == "queued" and result.task_id
     (msg,) = sim.messages(created.session)
@@ -74,6 +81,23 @@ def test_create_token_start_pair_and_send(manual_sim, client_for, org):
     client.register_webhook(created.session, "https://example.com/hook", auth)
     client.stop_session(created.session, auth)
     assert client.get_status(created.session, auth).state is ConnState.OFFLINE
+
+
+def test_a_platform_that_reports_the_phone_shows_it(sim, client_for, org):
+    client = client_for(sim)
+    created = client.create_client(org)
+    token = client.mint_token(created.api_key).token
+    sim.knobs.report_phone = True  # a knob changed while the simulator runs
+    sim.set_status(created.session, "qr_required")
+    assert client.get_status(created.session, token).phone is None  # nothing linked yet
+    assert sim.scan(created.session, sim.current_qr(created.session), phone="+44 7911 123456".replace(" ", ""))
+    assert client.get_status(created.session, token).phone == "447911123456"
+    other = client.create_client(f"{org}__wpp__0000000b")
+    other_token = client.mint_token(other.api_key).token
+    sim.set_status(other.session, "connected")  # linked outside the console: the simulator makes up a number
+    assert client.get_status(other.session, other_token).phone == phone_for(other.session)
+    sim.knobs.report_phone = False
+    assert client.get_status(created.session, token).phone is None
 
 
 def test_second_create_returns_the_same_key_and_a_sub_org_gets_its_own(sim, client_for, org):
@@ -93,73 +117,122 @@ def test_create_with_a_supabase_user_jwt_and_with_a_wrong_secret(sim, client_for
     assert ei.value.status == 401 and "not-the-platform-secret" not in ei.value.detail
 
 
-def test_an_expired_stored_token_is_refreshed_exactly_once_and_written_back(manual_sim, client_for, org):
+def test_an_expired_stored_token_is_refreshed_exactly_once_and_written_back(manual_sim, client_for, org, stores,
+                                                                              add_row):
     sim, clock = manual_sim
     client = client_for(sim)
+    store = stores()
     created = client.create_client(org)
     first = client.mint_token(created.api_key)
-    row = {"wppApiKey": created.api_key.reveal(), "wppAccountNumber": created.session,
-           "wppJwtToken": first.token.reveal(), "wppJwtExpiresAt": first.expires_at_ms, "otherFeature": {"x": 1}}
+    row = add_row(store, created, org, otherFeature={"x": 1}, **{keys.JWT: first.token.reveal(),
+                                                                  keys.JWT_EXPIRES_AT: first.expires_at_ms})
     clock.advance(900 - 30)  # 30 s left: inside the 60 s margin
     sim.reset_counters()
 
-    calls = []
-
-    def write_back(key, minted):
-        calls.append(key)
-        row.update(wppJwtToken=minted.token.reveal(), wppJwtExpiresAt=minted.expires_at_ms)
-
-    tokens = TokenManager(client, clock=clock, on_new_token=write_back)  # a fresh process: empty cache
-    stored = MintedToken(token=first.token, expires_at_ms=row["wppJwtExpiresAt"], expiry_source="exp")
+    tokens = TokenManager(client, store, clock=clock)  # a fresh process: empty cache
     for _ in range(5):
-        auth = tokens.auth_for("row-1", row["wppApiKey"], stored=stored)
-        client.get_status(created.session, auth)
-    assert sim.count(TOKEN) == 1 and calls == ["row-1"]
-    assert row["wppJwtToken"] != first.token.reveal()
-    assert row["wppJwtExpiresAt"] == int((clock.time() + 900) * 1000)
-    assert row["otherFeature"] == {"x": 1}
+        client.get_status(created.session, tokens.auth(store.get(row.id)))
+    saved = store.get(row.id).settings
+    assert sim.count(TOKEN) == 1
+    assert saved[keys.JWT] != first.token.reveal()
+    assert saved[keys.JWT_EXPIRES_AT] == int((clock.time() + 900) * 1000)
+    assert saved["otherFeature"] == {"x": 1}
     assert sim.count(STATUS) == 5  # no 401 round trips: the stale token was never sent
 
 
-def test_fifty_threads_asking_for_one_key_cause_one_mint(sim, client_for, org):
+def test_fifty_threads_asking_for_one_number_cause_one_mint(sim, client_for, org, stores, add_row):
     client = client_for(sim)
+    store = stores()
     created = client.create_client(org)
-    saved = []
-    tokens = TokenManager(client, on_new_token=lambda k, m: saved.append(m))
+    row = add_row(store, created, org)
+    tokens = TokenManager(client, store)
     sim.reset_counters()
-    got, errors = run_together(lambda: tokens.get("row-1", created.api_key).token.reveal(), 50)
+    got, errors = run_together(lambda: tokens.token_for(row).token.reveal(), 50)
     assert not errors
     assert sim.count(TOKEN) == 1
-    assert len(got) == 50 and len(set(got)) == 1 and len(saved) == 1
+    assert len(got) == 50 and len(set(got)) == 1
+    assert store.get(row.id).settings[keys.JWT] == got[0]
 
 
-def test_fifty_calls_after_the_platform_drops_tokens_cause_one_refresh(sim, client_for, org):
-    client = client_for(sim)
-    created = client.create_client(org)
-    tokens = TokenManager(client)
-    tokens.get("row-1", created.api_key)
+def test_two_replicas_on_one_database_mint_once(sim, client_for, org, stores, add_row):
+    """Two processes' worth of state (own client, own store connections, own TokenManager) on one SQLite file:
+    20 threads in each ask at once for a number whose saved token has expired -> one /auth/token in all."""
+    created = client_for(sim).create_client(org)
+    row = add_row(stores(), created, org, **{keys.JWT: "expired.jwt.token", keys.JWT_EXPIRES_AT: 1_000})
+    replicas = [TokenManager(client_for(sim), stores()) for _ in range(2)]
+    tabs = [{}, {}]  # one browser session on each replica
+    sim.reset_counters()
+    counter = iter(range(40))
+
+    def ask():
+        i = next(counter)
+        return replicas[i % 2].token_for(row, session=tabs[i % 2] if i < 4 else None).token.reveal()
+
+    got, errors = run_together(ask, 40)
+    assert not errors, errors[:3]
+    assert sim.count(TOKEN) == 1
+    assert len(got) == 40 and len(set(got)) == 1
+    assert stores().get(row.id).settings[keys.JWT] == got[0]
+    assert [tab[row.id].token.reveal() for tab in tabs] == [got[0], got[0]]  # the sessions got the new token
+    assert all(r.cached(row.id).token.reveal() == got[0] for r in replicas)
+
+
+def test_a_refresh_on_one_replica_is_followed_by_the_other(sim, client_for, org, stores, add_row):
+    """The platform drops the tokens; both replicas get a 401 for the same old token: one mint, not two."""
+    created = client_for(sim).create_client(org)
+    row = add_row(stores(), created, org)
+    a, b = (TokenManager(client_for(sim), stores()) for _ in range(2))
+    old = a.token_for(row)
+    assert b.token_for(stores().get(row.id)).token == old.token  # read from the database, not minted
     sim.expire_tokens()
     sim.reset_counters()
-    states, errors = run_together(
-        lambda: client.get_status(created.session, tokens.auth_for("row-1", created.api_key)).state, 50)
+    assert a.client.get_status(created.session, a.auth(row)).state is ConnState.STARTING
+    assert b.client.get_status(created.session, b.auth(row)).state is ConnState.STARTING
+    assert sim.count(TOKEN) == 1 and sim.count(STATUS) == 4  # each: one 401 and one retry
+
+
+def test_a_newer_token_in_the_browser_session_is_used_without_a_mint(sim, client_for, org, stores, add_row):
+    client = client_for(sim)
+    store = stores()
+    created = client.create_client(org)
+    row = add_row(store, created, org, **{keys.JWT: "expired.jwt.token", keys.JWT_EXPIRES_AT: 1_000})
+    tab = {row.id: client.mint_token(created.api_key)}  # what this tab got earlier (its write-back was lost)
+    tokens = TokenManager(client, store)  # a process that has never seen this number
+    sim.reset_counters()
+    assert client.get_status(created.session, tokens.auth(row, session=tab)).state is ConnState.STARTING
+    assert sim.count(TOKEN) == 0 and sim.count(STATUS) == 1
+    assert tokens.cached(row.id) is tab[row.id]
+
+
+def test_fifty_calls_after_the_platform_drops_tokens_cause_one_refresh(sim, client_for, org, stores, add_row):
+    client = client_for(sim)
+    store = stores()
+    created = client.create_client(org)
+    row = add_row(store, created, org)
+    tokens = TokenManager(client, store)
+    tokens.token_for(row)
+    sim.expire_tokens()
+    sim.reset_counters()
+    states, errors = run_together(lambda: client.get_status(created.session, tokens.auth(row)).state, 50)
     assert not errors, errors[:3]
     assert len(states) == 50
     assert sim.count(TOKEN) == 1
     assert 51 <= sim.count(STATUS) <= 100  # each call: at most one 401 and one retry
 
 
-def test_a_401_is_retried_exactly_once(sim, client_for, org):
+def test_a_401_is_retried_exactly_once(sim, client_for, org, stores, add_row):
     client = client_for(sim)
+    store = stores()
     created = client.create_client(org)
-    tokens = TokenManager(client)
-    auth = tokens.auth_for("row-1", created.api_key)
+    tokens = TokenManager(client, store)
+    auth = tokens.auth(add_row(store, created, org))
     client.get_status(created.session, auth)
     sim.reset_counters()
     sim.add_fault("invalid_token", endpoint="status", times=2)
     with pytest.raises(InvalidToken) as ei:
         client.get_status(created.session, auth)
     assert sim.count(STATUS) == 2 and sim.count(TOKEN) == 1
-    assert ei.value.status == 401 and "Refresh now" in str(ei.value)
+    assert ei.value.status == 401 and "Get a new access key" in str(ei.value)
     # one fault only: the retry with the fresh token succeeds
     sim.add_fault("invalid_token", endpoint="status", times=1)
     sim.reset_counters()
@@ -167,34 +240,38 @@ def test_a_401_is_retried_exactly_once(sim, client_for, org):
     assert sim.count(STATUS) == 2 and sim.count(TOKEN) == 1
 
 
-def test_a_just_created_key_is_accepted_after_back_off(client_for, org):
+def test_a_just_created_key_is_accepted_after_back_off(client_for, org, stores, add_row):
     from wpp.clock import ManualClock
     from wpp.simulator import SimKnobs, Simulator
 
     clock = ManualClock(1_800_000_000.0)
     with Simulator(SimKnobs(key_activation_delay_s=3), clock=clock) as sim:
         client = client_for(sim)
+        store = stores()
         created = client.create_client(org)
         with pytest.raises(InvalidApiKey):
             client.mint_token(created.api_key)  # one plain attempt is refused
-        tokens = TokenManager(client, clock=clock)
-        minted = tokens.get("row-1", created.api_key)
+        tokens = TokenManager(client, store, clock=clock)
+        minted = tokens.token_for(add_row(store, created, org))
         assert minted.token
         assert clock.time() - 1_800_000_000.0 == pytest.approx(3.5)  # slept 0.5 + 1 + 2
         assert sim.count(TOKEN) == 1 + 4
 
 
-def test_a_key_that_never_activates_gives_up_with_the_wait_in_the_message(client_for, org):
+def test_a_key_that_never_activates_gives_up_with_the_wait_in_the_message(client_for, org, stores, add_row):
     from wpp.clock import ManualClock
     from wpp.simulator import SimKnobs, Simulator
 
     clock = ManualClock(1_800_000_000.0)
     with Simulator(SimKnobs(key_activation_delay_s=3600), clock=clock) as sim:
         client = client_for(sim)
+        store = stores()
         created = client.create_client(org)
+        row = add_row(store, created, org)
         with pytest.raises(InvalidApiKey) as ei:
-            TokenManager(client, clock=clock, activation_wait_s=15).get("row-1", created.api_key)
+            TokenManager(client, store, clock=clock, activation_wait_s=15).token_for(row)
         assert "retrying for 15 seconds" in ei.value.message and ei.value.status == 403
+        assert keys.JWT not in store.get(row.id).settings
 
 
 FAULTS = [
@@ -202,7 +279,7 @@ FAULTS = [
     ("html502", PlatformError, 502, "error page"),
     ("malformed", BadResponse, 200, "not valid JSON"),
     ("empty", BadResponse, 200, "empty answer"),
-    ("invalid_token", InvalidToken, 401, "access token"),
+    ("invalid_token", InvalidToken, 401, "access key"),
     ("timeout", PlatformTimeout, None, "did not answer in time"),
 ]
 
@@ -292,13 +369,25 @@ def test_a_token_for_another_number_is_refused_in_words(sim, client_for, org):
         client.get_status("9999999999999", token_a)
 
 
-def test_no_secret_in_any_error_repr_or_log_line(sim, client_for, org, caplog):
+class RecordingStore(SqliteStore):
+    """Remembers every token written back (to check that none leaks anywhere)."""
+
+    written: list[str]
+
+    def merge_settings(self, integration_id, patch):
+        self.__dict__.setdefault("written", [])
+        if patch.get(keys.JWT):
+            self.written.append(patch[keys.JWT])
+        return super().merge_settings(integration_id, patch)
+
+
+def test_no_secret_in_any_error_repr_or_log_line(sim, client_for, org, stores, add_row, caplog):
     """Run the flows that fail and succeed, collect every text a person or a log could see."""
     caplog.set_level(logging.DEBUG)
     sim.knobs.timeout_hold_s = 1.0
     client = client_for(sim, timeout=0.4)
-    minted_tokens: list[str] = []
-    tokens = TokenManager(client, on_new_token=lambda k, m: minted_tokens.append(m.token.reveal()))
+    store = stores(RecordingStore)
+    tokens = TokenManager(client, store)
     seen: list[str] = [repr(client), repr(tokens)]
 
     def attempt(fn):
@@ -311,27 +400,29 @@ def test_no_secret_in_any_error_repr_or_log_line(sim, client_for, org, caplog):
     created = client.create_client(org)
     api_key = created.api_key.reveal()
     seen += [repr(created), str(created.api_key)]
-    auth = tokens.auth_for("row-1", api_key)
+    row = add_row(store, created, org)
+    seen.append(repr(row))
+    auth = tokens.auth(row)
     seen.append(repr(auth))
     attempt(lambda: client.get_status(created.session, auth))
-    attempt(lambda: tokens.cached("row-1"))
+    attempt(lambda: tokens.cached(row.id))
     for kind in ("500", "html502", "malformed", "empty", "invalid_token", "timeout"):
         sim.add_fault(kind, endpoint="status", times=2)
         attempt(lambda: client.get_status(created.session, auth))
         sim.clear_faults()
     sim.add_fault("invalid_token", endpoint="token", times=1)
-    attempt(lambda: tokens.refresh("row-1", api_key))
+    attempt(lambda: tokens.refresh(row))
     sim.expire_tokens()
     attempt(lambda: client.get_qr(created.session, auth))
     attempt(lambda: client.send_text("79001234567", "hi", auth))  # not connected: MessageFailed
     attempt(lambda: client.mint_token(api_key + "x"))
     attempt(lambda: client.create_client(org, secret="wrong-secret-123456"))
-    attempt(lambda: client.get_status(created.session, minted_tokens[0]))
+    attempt(lambda: client.get_status(created.session, store.written[0]))
     seen += [r.getMessage() for r in caplog.records]
     seen += [str(r.args) for r in caplog.records if r.args]
 
-    assert len(minted_tokens) >= 3
-    secrets = [api_key, sim.secret, "wrong-secret-123456", *minted_tokens]
+    assert len(store.written) >= 3
+    secrets = [api_key, sim.secret, "wrong-secret-123456", *store.written]
     blob = "\n".join(seen)
     for s in secrets:
         assert s not in blob, f"a secret ({s[:4]}…) leaked"

@@ -181,3 +181,40 @@ def test_webhook_is_stored(mapi, msim):
     assert msim.accounts()[0]["webhook"] == "https://example.test/hook"
     r = mapi.http.post(f"/internal/session/{session}/webhook", json={}, headers=h)
     assert r.status_code == 400 and "error" in r.json()
+
+
+def test_the_status_names_no_phone_unless_the_report_phone_knob_is_on(mapi, msim, clock):
+    """platform-api.md documents no phone number in the status answer; the knob plays a platform that has one."""
+    from wpp.simulator.platform import phone_for
+
+    session, h = mapi.login()
+    clock.advance(1)
+    assert msim.scan(session, msim.current_qr(session))
+    assert mapi.status(session, h).json() == {"status": "connected"}  # faithful by default
+    r = mapi.http.post("/_sim/knobs", json={"report_phone": True})  # changed while it runs
+    assert r.status_code == 200 and r.json()["report_phone"] is True
+    assert mapi.status(session, h).json() == {"status": "connected", "phone": phone_for(session)}
+    assert phone_for("0000000000004") == "79000000004"
+    msim.set_status(session, "qr_required")
+    assert mapi.status(session, h).json() == {"status": "qr_required"}  # no phone while not linked
+    r = mapi.http.post(f"/_sim/accounts/{session}/scan", json={"qr": msim.current_qr(session), "phone": "+447911123456"})
+    assert r.status_code == 200
+    assert mapi.status(session, h).json() == {"status": "connected", "phone": "447911123456"}
+    msim.set_status(session, "qr_required")
+    bad = mapi.http.post(f"/_sim/accounts/{session}/scan", json={"qr": msim.current_qr(session), "phone": "call me"})
+    assert bad.status_code == 400 and "phone" in bad.json()["error"]
+    assert mapi.status(session, h).json() == {"status": "qr_required"}  # a refused scan links nothing
+    assert mapi.http.post("/_sim/knobs", json={"report_phone": "yes"}).status_code == 400
+    msim.knobs.report_phone = False
+    assert msim.scan(session, msim.current_qr(session))
+    assert mapi.status(session, h).json() == {"status": "connected"}
+
+
+def test_one_platform_client_per_organization(mapi, msim):
+    """The real platform keeps one key and one account per organizationId: a second create returns them."""
+    key, session = mapi.account("org-same")
+    again_key, again_session = mapi.account("org-same")
+    other_key, other_session = mapi.account("org-same__wpp__1a2b3c4d")
+    assert (again_key, again_session) == (key, session)
+    assert other_session != session and other_key != key
+    assert [a["organizationId"] for a in msim.accounts()].count("org-same") == 1

@@ -86,7 +86,7 @@ def outcome_of(call: Callable[[], Any]) -> Outcome:
     err = getattr(result, "error", None)
     if isinstance(err, WppError):
         return Outcome("error", err.message, err)
-    problems = tuple(getattr(result, "problems", None) or ())
+    problems = tuple(str(p) for p in (getattr(result, "problems", None) or ()))
     if problems:
         return Outcome("warning", " ".join(problems), None, problems)
     return Outcome("accepted", f"accepted: {type(result).__name__}")

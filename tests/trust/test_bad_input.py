@@ -15,7 +15,8 @@ from typing import Any, Callable
 import pytest
 
 from wpp.client import WppClient
-from wpp.service import K_SESSION, WppService
+from wpp import keys
+from wpp.service import WppService
 from wpp.simulator import SimKnobs, Simulator
 from wpp.store.sqlite import SqliteStore
 
@@ -58,7 +59,7 @@ class World:
     def with_session(self, session: str) -> str:
         """A row created on the platform whose stored session was edited into ``session``."""
         row = self.store.create(ORG2, name="edited by hand",
-                                settings={"wppApiKey": self.ready.api_key, K_SESSION: session})
+                                settings={"wppApiKey": self.ready.api_key, keys.SESSION: session})
         return row.id
 
     def half_done(self) -> str:
@@ -110,11 +111,11 @@ def case(form, name, shown, run, **kw):
 
 
 # --- Tokens page: the paste box ------------------------------------------------------------------
-PASTE = "Tokens page: pasted token"
+PASTE = "Access page: pasted key"
 
 
 def paste(token):
-    return lambda w: w.svc.token_report(pasted=token)
+    return lambda w: w.svc.access_report_pasted(token)
 
 
 case(PASTE, "empty", "(nothing)", paste(""))
@@ -123,9 +124,9 @@ case(PASTE, "words", "hello world", paste("hello world"))
 case(PASTE, "two parts", "abc.def", paste("abc.def"))
 case(PASTE, "four parts", "a.b.c.d", paste("a.b.c.d"))
 case(PASTE, "Bearer only", "Bearer ", paste("Bearer "))
-case(PASTE, "cut in half", "a real platform JWT cut in half", lambda w: w.svc.token_report(pasted=w.real_jwt[: len(w.real_jwt) // 2]))
+case(PASTE, "cut in half", "a real platform JWT cut in half", lambda w: w.svc.access_report_pasted(w.real_jwt[: len(w.real_jwt) // 2]))
 case(PASTE, "payload cut", "real JWT, payload cut short (3 parts kept)",
-     lambda w: w.svc.token_report(pasted=".".join([w.real_jwt.split(".")[0], w.real_jwt.split(".")[1][:-7], w.real_jwt.split(".")[2]])))
+     lambda w: w.svc.access_report_pasted(".".join([w.real_jwt.split(".")[0], w.real_jwt.split(".")[1][:-7], w.real_jwt.split(".")[2]])))
 case(PASTE, "header not base64", "!!!.<payload>.<sig>", paste("!!!." + make_jwt(GOOD_CLAIMS).split(".", 1)[1]))
 case(PASTE, "header not JSON", "base64('hello').<payload>.<sig>", paste(b64url("hello") + "." + make_jwt(GOOD_CLAIMS).split(".", 1)[1]))
 case(PASTE, "payload a JSON list", "<header>.base64('[1, 2]').<sig>", paste(make_jwt([1, 2])))
@@ -143,25 +144,25 @@ case(PASTE, "exp NaN", "exp = NaN", paste(make_jwt('{"sub": "1", "exp": NaN}', r
 case(PASTE, "exp 1970", "exp = 1000 (1970)", paste(make_jwt({**GOOD_CLAIMS, "iat": 1, "exp": 1000})), expect=("warning",))
 case(PASTE, "no exp", "claims without exp", paste(make_jwt({"sub": "1"})), expect=("warning",))
 case(PASTE, "iat in the future", "iat = now + 1 day", paste(make_jwt({**GOOD_CLAIMS, "iat": int(NOW) + 86400, "exp": int(NOW) + 90000})), expect=("warning",))
-case("Tokens page: pasted token, key configured", "forged signature", "HS256 token signed with another key",
-     lambda w: w.verifying.token_report(pasted=make_jwt(GOOD_CLAIMS)), expect=("warning",))
+case("Access page: pasted key, verification key configured", "forged signature", "HS256 token signed with another key",
+     lambda w: w.verifying.access_report_pasted(make_jwt(GOOD_CLAIMS)), expect=("warning",))
 
 # --- Tokens page: a number whose stored token is damaged --------------------------------------------
-STORED = "Tokens page: stored token damaged"
+STORED = "Access page: saved key damaged"
 
 
 def stored_token(token):
     def run(w):
         row = w.store.create(ORG2, name="damaged token", settings={"wppApiKey": w.ready.api_key,
-                                                                  K_SESSION: w.ready.session, "wppJwtToken": token})
-        return w.svc.token_report(row.id)
+                                                                  keys.SESSION: w.ready.session, "wppJwtToken": token})
+        return w.svc.access_report(row.id)
     return run
 
 
-case(STORED, "not a JWT", "wppJwtToken = garbage", stored_token("garbage"), rule="rows")
-case(STORED, "two parts", "wppJwtToken = abc.def", stored_token("abc.def"), rule="rows")
+case(STORED, "not a JWT", "wppJwtToken = garbage", stored_token("garbage"), rule="rows", expect=("warning",))
+case(STORED, "two parts", "wppJwtToken = abc.def", stored_token("abc.def"), rule="rows", expect=("warning",))
 case(STORED, "payload not JSON", "wppJwtToken = <header>.base64('{oops').<sig>",
-     stored_token(b64url('{"alg":"HS256"}') + "." + b64url("{oops") + ".c2ln"), rule="rows")
+     stored_token(b64url('{"alg":"HS256"}') + "." + b64url("{oops") + ".c2ln"), rule="rows", expect=("warning",))
 
 
 # --- Send page: the recipient ------------------------------------------------------------------------
@@ -229,7 +230,7 @@ def session_ops(session):
         row = w.store.get(iid)
         before = w.requests()
         outs = [
-            outcome_of(lambda: w.svc.check_status(row)),
+            outcome_of(lambda: w.svc.poll_check(row)),
             outcome_of(lambda: w.svc.pairing_state(iid)),
             outcome_of(lambda: w.svc.send_test(iid, "+79001234567", "hi", actor="trust")),
             outcome_of(lambda: w.svc.stop(iid, actor="trust")),
@@ -304,7 +305,7 @@ STATUS_ANS = "Platform answer: status"
 def status_answer(status, body, ctype="application/json"):
     def run(w):
         w.transport.answer("GET", r"/status$", status, body, ctype)
-        return w.svc.check_status(w.store.get(w.ready.id))
+        return w.svc.poll_check(w.store.get(w.ready.id))
     return run
 
 

@@ -154,7 +154,7 @@ def test_full_journey_leaks_no_secret(app, app_env, all_logs, capfd, trust):
 def test_reprs_and_errors_hide_secrets(make_service, sim, store, trust):
     """Every object that holds a secret prints masked; errors built from answers that echo a secret scrub it."""
     from wpp.client import BearerAuth
-    from wpp.tokens import decode_jwt
+    from wpp.jwtinfo import decode_jwt
 
     transport = ShapingTransport()
     svc = make_service(transport=transport)
@@ -170,7 +170,7 @@ def test_reprs_and_errors_hide_secrets(make_service, sim, store, trust):
     transport.clear()
     transport.answer("GET", r"/status$", 500, f"<html><body>upstream said: Authorization: Bearer {jwt}</body></html>",
                      "text/html")
-    e2 = svc.check_status(store.get(row.id)).error
+    e2 = svc.poll_check(store.get(row.id)).error
     transport.clear()
     transport.answer("POST", r"/api/messages/text$", 200, {"status": "error", "message": f"bad token {jwt} / key={api_key}"})
     e3 = outcome_of(lambda: svc.send_test(row.id, "+79001234567", "hi", actor="trust")).error
@@ -187,7 +187,7 @@ def test_reprs_and_errors_hide_secrets(make_service, sim, store, trust):
                                   "SUPABASE_URL": "https://x.supabase.co", "SUPABASE_KEY": SUPABASE_KEY,
                                   "WPP_JWT_VERIFY_KEY": VERIFY_KEY, "DATABASE_URL": "postgresql://u:pw-" + VERIFY_KEY + "@h/db"},
                              secrets={})
-    report = svc.token_report(row.id)
+    report = svc.access_report(row.id)
     objects = {
         "Integration": store.get(row.id),
         "list of Integrations": store.list_integrations(),
@@ -196,15 +196,15 @@ def test_reprs_and_errors_hide_secrets(make_service, sim, store, trust):
         "CreateOutcome": out,
         "MintedToken": svc.tokens.cached(row.id),
         "TokenManager": svc.tokens,
-        "TokenAuth": svc.tokens.auth_for(row.id, api_key),
+        "TokenAuth": svc.tokens.auth(row),
         "BearerAuth": BearerAuth(jwt),
         "Secret": Secret(api_key),
         "WppClient": svc.client,
         "SqliteStore": store,
-        "FleetRow": svc.check_status(store.get(row.id)),
+        "CheckResult": svc.poll_check(store.get(row.id)),
         "PairingView": svc.pairing_state(row.id),
         "JwtInfo": decode_jwt(jwt),
-        "TokenReport": report,
+        "AccessReport": report,
         "CreatedClient": svc.client.create_client(ORG),
     }
     found = {}

@@ -7,7 +7,7 @@ import logging
 import httpx
 import pytest
 
-from wpp.client import WppClient, WrongAccount
+from wpp.client import WppClient, reported_phone
 from wpp.errors import (
     BadResponse,
     InvalidApiKey,
@@ -20,7 +20,9 @@ from wpp.errors import (
     PlatformTimeout,
     PlatformUnreachable,
     WppError,
+    WrongAccount,
 )
+from wpp.i18n import Text, use_language
 from wpp.models import ConnState
 from .wpp_unit_helpers import API_KEY, PLATFORM_SECRET, assert_no_secret, make_jwt
 
@@ -65,25 +67,27 @@ def test_create_prefers_the_secret_argument_then_the_ctor_secret_then_the_user_j
 
 def test_create_without_any_credential_sends_nothing(make_client):
     client, rec = make_client(ok({}))
-    with pytest.raises(InvalidInput, match="(?i)no platform secret is configured and you are not signed in"):
+    with pytest.raises(InvalidInput, match="no platform secret and you are not signed in"):
         client.create_client(ORG)
-    with pytest.raises(InvalidInput, match="Organisation id must look like"):
+    with pytest.raises(InvalidInput, match="An organisation id looks like"):
         client.create_client("acme", secret=PLATFORM_SECRET)
     assert rec.requests == []
 
 
 @pytest.mark.parametrize(
-    "body,words",
+    "body,words,detail",
     [
-        ({"session": SESSION, "status": "starting"}, "API key"),
-        ({"apiKey": API_KEY, "status": "starting"}, "session"),
-        ({"apiKey": API_KEY, "session": "../../x", "status": "starting"}, "usable session"),
+        ({"session": SESSION, "status": "starting"}, "no platform key", "missing apiKey"),
+        ({"apiKey": API_KEY, "status": "starting"}, "did not say which account", "missing session"),
+        ({"apiKey": API_KEY, "session": "../../x", "status": "starting"}, "cannot use", "missing a usable session"),
     ],
 )
-def test_create_answer_missing_fields_is_a_bad_response_without_the_key(make_client, body, words):
+def test_create_answer_missing_fields_is_a_bad_response_without_the_key(make_client, body, words, detail):
     client, _ = make_client(ok(body), secret=PLATFORM_SECRET)
     with pytest.raises(BadResponse, match=words) as ei:
         client.create_client(ORG)
+    assert detail in ei.value.detail  # the technical name is for support only
+    assert "session" not in ei.value.message and "apiKey" not in ei.value.message
     assert_no_secret(ei.value, API_KEY, PLATFORM_SECRET)
 
 
@@ -115,8 +119,9 @@ def test_mint_token_expiry_sources(make_client, answer, source):
 )
 def test_mint_refuses_a_token_that_is_not_a_readable_jwt(make_client, token):
     client, _ = make_client(ok({"token": token, "expiresIn": 900}))
-    with pytest.raises(BadResponse, match="not a readable JWT") as ei:
+    with pytest.raises(BadResponse, match="access key that cannot be read") as ei:
         client.mint_token(API_KEY)
+    assert "not a readable JWT" in ei.value.detail
     assert_no_secret(ei.value, API_KEY, token)
 
 
@@ -242,7 +247,7 @@ def test_delete_stop_webhook(make_client):
 def test_missing_auth_is_refused(make_client):
     client, rec = make_client(ok({"status": "connected"}))
     for auth in (None, ""):
-        with pytest.raises(InvalidInput, match="No access token"):
+        with pytest.raises(InvalidInput, match="No access key"):
             client.get_status(SESSION, auth)
     assert rec.requests == []
 
@@ -258,6 +263,13 @@ def test_client_settings():
 
 
 # --- the error mapping -----------------------------------------------------------------------
+def msgids(text) -> list[str]:
+    """The message ids of a Text and of the Texts in its values."""
+    if not isinstance(text, Text):
+        return []
+    return [text.msgid] + [m for v in text.params.values() for m in msgids(v)]
+
+
 def _raise(exc_type, msg="boom"):
     def answer(req):
         raise exc_type(msg, request=req)
@@ -267,20 +279,21 @@ def _raise(exc_type, msg="boom"):
 ERROR_CASES = [
     # id, answer, call, expected class, status, words in the message
     ("html502", lambda r: httpx.Response(502, text=NGINX_502, headers={"content-type": "text/html"}),
-     "status", PlatformError, 502, "error page (HTTP 502)"),
+     "status", PlatformError, 502, "error page"),
     ("empty200", lambda r: httpx.Response(200, content=b""), "status", BadResponse, 200, "empty answer"),
-    ("empty500", lambda r: httpx.Response(500, content=b""), "status", PlatformError, 500, "empty answer (HTTP 500)"),
+    ("empty500", lambda r: httpx.Response(500, content=b""), "status", PlatformError, 500, "failed with an empty answer"),
     ("malformed", lambda r: httpx.Response(200, content=b'{"status": "connected", "qr": "2@tr',
                                            headers={"content-type": "application/json"}),
      "status", BadResponse, 200, "not valid JSON"),
     ("json_list", lambda r: httpx.Response(200, json=["connected"]), "status", BadResponse, 200, "unexpected shape"),
     ("html200", lambda r: httpx.Response(200, text="<!doctype html><p>login</p>", headers={"content-type": "text/html"}),
      "status", BadResponse, 200, "web page"),
-    ("no_status", lambda r: httpx.Response(200, json={"foo": 1}), "status", BadResponse, 200, "missing the status"),
+    ("no_status", lambda r: httpx.Response(200, json={"foo": 1}), "status", BadResponse, 200,
+     "does not say how the number is connected"),
     ("500", lambda r: httpx.Response(500, json={"error": "Internal Server Error"}), "status", PlatformError, 500,
-     "internal error (HTTP 500)"),
+     "had an internal error. The platform said: “Internal Server Error”."),
     ("503text", lambda r: httpx.Response(503, text="upstream connect error"), "status", PlatformError, 503,
-     "unreadable answer (HTTP 503)"),
+     "unreadable answer"),
     ("timeout", _raise(httpx.ReadTimeout), "status", PlatformTimeout, None, "did not answer in time"),
     ("connect_timeout", _raise(httpx.ConnectTimeout), "status", PlatformTimeout, None, "in time"),
     ("refused", _raise(httpx.ConnectError, "[Errno 111] Connection refused"), "status", PlatformUnreachable, None,
@@ -292,11 +305,12 @@ ERROR_CASES = [
      "Invalid token"),
     ("401create", lambda r: httpx.Response(401, json={"error": "Invalid token"}), "create", InvalidSecret, 401,
      "platform secret"),
-    ("401mint", lambda r: httpx.Response(401, json={"error": "Invalid token"}), "mint", InvalidApiKey, 401, "API key"),
+    ("401mint", lambda r: httpx.Response(401, json={"error": "Invalid token"}), "mint", InvalidApiKey, 401,
+     "platform key"),
     ("403mint", lambda r: httpx.Response(403, json={"error": "Invalid API key"}), "mint", InvalidApiKey, 403,
      "Invalid API key"),
     ("403key", lambda r: httpx.Response(403, json={"error": "Invalid API key"}), "status", InvalidApiKey, 403,
-     "API key"),
+     "platform key"),
     ("403other", lambda r: httpx.Response(403, json={"error": "Forbidden"}), "status", WrongAccount, 403,
      "belongs to another number"),
     ("404", lambda r: httpx.Response(404, json={"error": "Account not found"}), "status", NotFound, 404,
@@ -307,8 +321,9 @@ ERROR_CASES = [
      400, "Invalid 'to': expected 10-15 digits"),
     ("429", lambda r: httpx.Response(429, text=""), "status", PlatformError, 429, "limiting requests"),
     ("302", lambda r: httpx.Response(302, headers={"location": "https://login.example/"}), "status", PlatformError,
-     302, "redirected"),
-    ("418", lambda r: httpx.Response(418, json={"error": "teapot"}), "status", PlatformError, 418, "unexpected HTTP 418"),
+     302, "redirect"),
+    ("418", lambda r: httpx.Response(418, json={"error": "teapot"}), "status", PlatformError, 418,
+     "unexpected way. The platform said: “teapot”."),
 ]
 
 
@@ -335,6 +350,9 @@ def test_every_failure_is_one_typed_readable_error(make_client, case, caplog):
     assert err.status == status
     assert words in err.message, err.message
     assert err.message[0].isupper() and err.message.rstrip("”").endswith(".")
+    assert isinstance(err.message_text, Text)  # translated when shown
+    for msgid in msgids(err.message_text) + msgids(err.action_text):  # plain words (the platform's own are values)
+        assert not any(word in msgid for word in ("HTTP", "JWT", "API key", "session", "token")), msgid
     assert "Traceback" not in str(err) and "httpx" not in err.message
     assert err.action  # what to do next
     # detail: method, path and status (when there was an answer)
@@ -399,3 +417,37 @@ def test_log_lines_carry_method_path_status_only(make_client, caplog):
     msgs = [r.getMessage() for r in caplog.records if r.name == "wpp.client"]
     assert len(msgs) == 1 and msgs[0].startswith(f"GET /api/accounts/{SESSION}/status -> 200 in ")
     assert jwt not in msgs[0]
+
+
+def test_the_platforms_own_words_are_a_value_in_the_message_never_part_of_it(make_client):
+    client, _ = make_client(lambda r: httpx.Response(401, json={"error": "Invalid token"}))
+    with pytest.raises(InvalidToken) as ei:
+        client.get_status(SESSION, make_jwt())
+    text = ei.value.message_text
+    assert text.msgid == "{message} The platform said: \u201c{said}\u201d."
+    assert text.params["said"] == "Invalid token" and text.params["message"] == InvalidToken.default_message
+    with use_language("ru"):
+        assert "Invalid token" in ei.value.message  # the platform's words stay as they were said
+
+
+@pytest.mark.parametrize(
+    "body,phone",
+    [
+        ({"status": "connected", "phone": "79001234567"}, "79001234567"),
+        ({"status": "connected", "phone": "+7 (900) 123-45-67"}, "79001234567"),
+        ({"status": "connected", "number": "447911123456"}, "447911123456"),
+        ({"status": "connected", "msisdn": 79001234567}, "79001234567"),
+        ({"status": "connected", "wid": "79001234567@c.us"}, "79001234567"),
+        ({"status": "connected", "me": "79001234567:12@s.whatsapp.net"}, "79001234567"),
+        ({"status": "connected", "me": {"user": "79001234567", "server": "c.us"}}, "79001234567"),
+        ({"data": {"status": "connected", "wid": {"_serialized": "79001234567@c.us"}}}, "79001234567"),
+        ({"status": "connected", "number": SESSION}, None),  # the session id is not a phone
+        ({"status": "connected", "phone": "hidden"}, None),
+        ({"status": "connected"}, None),
+    ],
+)
+def test_the_phones_own_number_is_read_from_a_status_answer(make_client, body, phone):
+    client, _ = make_client(ok(body))
+    status = client.get_status(SESSION, make_jwt())
+    assert status.connected and status.phone == phone
+    assert reported_phone(body, SESSION) == phone

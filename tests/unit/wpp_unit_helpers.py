@@ -47,3 +47,81 @@ class Recorder:
         return [f"{r.method} {r.url.raw_path.decode()}" for r in self.requests]
 
 
+
+
+class FakeStore:
+    """The part of the IntegrationStore protocol the TokenManager uses, in memory (no sockets, no files).
+
+    ``token_mint_lock`` is one lock per number shared by every TokenManager given this store (two managers on
+    one FakeStore are two replicas on one database). Hooks let a test act as "another replica" while a manager
+    waits for the lock, and make the write-back or the lock fail.
+    """
+
+    def __init__(self, *rows):
+        import copy
+        import threading
+
+        from wpp.models import Integration
+
+        self._copy = copy.deepcopy
+        self._rows: dict[str, Integration] = {r.id: copy.deepcopy(r) for r in rows}
+        self._guard = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+        self.merges: list[tuple[str, dict]] = []
+        self.gets: list[str] = []
+        self.lock_entries: list[str] = []
+        self.on_lock = None  # callable(integration_id), run just after the lock is taken
+        self.fail_merge: Exception | None = None
+        self.fail_lock: Exception | None = None
+
+    def add(self, row):
+        with self._guard:
+            self._rows[row.id] = self._copy(row)
+        return row
+
+    def get(self, integration_id):
+        from wpp.errors import IntegrationNotFound
+
+        with self._guard:
+            self.gets.append(integration_id)
+            row = self._rows.get(integration_id)
+            if row is None:
+                raise IntegrationNotFound()
+            return self._copy(row)
+
+    def merge_settings(self, integration_id, patch):
+        with self._guard:
+            if self.fail_merge is not None:
+                raise self.fail_merge
+            self.merges.append((integration_id, dict(patch)))
+            row = self._rows[integration_id]
+            for k, v in patch.items():
+                if v is None:
+                    row.settings.pop(k, None)
+                else:
+                    row.settings[k] = v
+            return self._copy(row)
+
+    def token_mint_lock(self, integration_id, *, timeout_s=30.0):
+        import contextlib
+
+        from wpp.errors import StoreError
+
+        if self.fail_lock is not None:
+            raise self.fail_lock
+        with self._guard:
+            lock = self._locks.setdefault(integration_id, __import__("threading").Lock())
+
+        @contextlib.contextmanager
+        def held():
+            if not lock.acquire(timeout=timeout_s):
+                raise StoreError(detail="mint lock timeout")
+            try:
+                self.lock_entries.append(integration_id)
+                if self.on_lock is not None:
+                    self.on_lock(integration_id)
+                yield
+            finally:
+                lock.release()
+
+        return held()

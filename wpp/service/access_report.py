@@ -35,6 +35,20 @@ class AccessMixin:
         """What the number's current access key says, and one sentence a receptionist understands."""
         row = self.store.get(integration_id)
         best = self._current_token(row)
+        if best is None and row.jwt:
+            # something is saved, but it cannot be used: say what is wrong with it and the one fix
+            try:
+                return self._access_view(row.jwt, row.jwt_expires_at_ms, "stored", stored_session=row.session,
+                                         damaged=True)
+            except WppError as err:
+                return AccessReport(
+                    ok=False,
+                    summary=N_("The saved access key is damaged. Press “Get a new access key”."),
+                    fix="refresh",
+                    stored_session=row.session,
+                    token_masked=mask(row.jwt),
+                    problems=[err.message_text],
+                )
         if best is None:
             return AccessReport(
                 ok=False,
@@ -54,7 +68,7 @@ class AccessMixin:
         return self._access_view(token, exp_ms, source, stored_session=None, pasted=True)
 
     def _access_view(self, token: str, exp_ms: int | None, source: str, *, stored_session: str | None,
-                pasted: bool = False) -> AccessReport:
+                     pasted: bool = False, damaged: bool = False) -> AccessReport:
         now = self.clock.time()
         info = decode_jwt(token, key=self.jwt_verify_key, now=now)
         if source == "stored":
@@ -70,7 +84,11 @@ class AccessMixin:
                                "this number ({stored_session}).", token_session=info.subject,
                                stored_session=stored_session))
         when = format_time(renews_at, self._tz, now=now) if renews_at else "—"
-        if pasted:
+        if damaged:
+            ok, fix = False, "refresh"
+            summary = N_("The saved access key says nothing about when it expires, so it is not used. Press "
+                         "“Get a new access key”.")
+        elif pasted:
             ok = usable
             summary = (N_("This key can be used for {left} more.", left=format_duration(max(0.0, (left or 0) - MARGIN_S)))
                        if usable else N_("This key cannot be used any more: it has expired or expires within a minute."))

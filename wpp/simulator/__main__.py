@@ -21,6 +21,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--qr-rotate", type=float, default=20.0, help="lifetime of each QR code in seconds (default 20)")
     p.add_argument("--qr-form", choices=QR_FORMS, default="raw", help="how the QR is sent (default raw)")
+    p.add_argument("--report-phone", action="store_true",
+                   help="connected accounts' status answers also carry the phone's number (not documented)")
     p.add_argument("--secret", default="sim-platform-secret", help="the platform secret the simulator accepts")
     return p
 
@@ -34,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         qr_first_s=args.qr_rotate,
         qr_rotate_s=args.qr_rotate,
         qr_form=args.qr_form,
+        report_phone=args.report_phone,
     )
     sim = Simulator(knobs, host=args.host, port=args.port, secret=args.secret)
     done = threading.Event()

@@ -59,6 +59,9 @@ class SimKnobs:
     qr_field: str = "qr"
     status_spelling: str = "lower"
     start_returns_qr: bool = False
+    #: platform-api.md documents no phone number in the status answer, so by default there is none; with this
+    #: knob a connected account's status answer also carries ``"phone": "<digits>"`` (some platforms report it)
+    report_phone: bool = False
     timeout_hold_s: float = 15.0
     faults: list[Fault] = field(default_factory=list)
 
@@ -94,7 +97,7 @@ class SimKnobs:
                 new[name] = [v if isinstance(v, Fault) else Fault(**v) for v in value]
             elif name == "qr_max_codes":
                 new[name] = None if value is None else int(value)
-            elif name in ("include_expires_in", "include_exp_claim", "start_returns_qr"):
+            elif name in ("include_expires_in", "include_exp_claim", "start_returns_qr", "report_phone"):
                 if not isinstance(value, bool):
                     raise ValueError(f"{name} must be true or false")
                 new[name] = value

@@ -105,6 +105,23 @@ class Account:
     qr_first: bool = True
     codes_expired: int = 0
     webhook: str | None = None
+    phone: str | None = None  # the linked phone's own number (digits), once a phone is linked
+
+
+def phone_for(session: str) -> str:
+    """The number of the phone the simulator "links" to an account when no other is given: a Russian
+    mobile derived from the session, e.g. ``"0000000000004"`` -> ``"79000000004"``."""
+    digits = "".join(ch for ch in str(session) if ch.isdigit()) or "0"
+    return f"7900{int(digits) % 10_000_000:07d}"
+
+
+def _clean_phone(phone: Any) -> str | None:
+    if phone is None:
+        return None
+    digits = str(phone).strip().lstrip("+")
+    if not (digits.isascii() and digits.isdigit() and 8 <= len(digits) <= 15):
+        raise ValueError("phone must be 8-15 digits with the country code")
+    return digits
 
 
 def _b64url(data: bytes) -> str:
@@ -428,7 +445,10 @@ class Platform:
     def status(self, auth: str | None, session: str) -> tuple[int, Any]:
         with self.lock:
             acct = self._path_account(session, self._account_from_jwt(auth))
-            return 200, {"status": self._spelled(acct)}
+            out: dict[str, Any] = {"status": self._spelled(acct)}
+            if self.knobs.report_phone and acct.phase == "connected":
+                out["phone"] = acct.phone or phone_for(acct.session)
+            return 200, out
 
     def qr(self, auth: str | None, session: str) -> tuple[int, Any]:
         with self.lock:
@@ -524,7 +544,10 @@ class Platform:
             self._advance(acct)
             return acct.qr_text if acct.phase == "qr" else None
 
-    def scan(self, session: str, qr_text: str) -> bool:
+    def scan(self, session: str, qr_text: str, phone: str | None = None) -> bool:
+        """The phone scans ``qr_text``; when it is the code on screen the account is linked (to ``phone``, digits
+        with the country code, or a number derived from the session)."""
+        linked = _clean_phone(phone)
         with self.lock:
             acct = self._acct(session)
             self._advance(acct)
@@ -535,6 +558,7 @@ class Platform:
             acct.phase = "connected"
             acct.phase_since = self.clock.time()
             acct.qr_text = None
+            acct.phone = linked or acct.phone or phone_for(acct.session)
             return True
 
     def rotate_qr(self, session: str) -> str | None:

@@ -336,7 +336,7 @@ def _control_routes() -> list:
 
     def scan(h, p, b):
         sim = h.server.sim
-        if sim.scan(p["session"], b.get("qr")):
+        if sim.scan(p["session"], b.get("qr"), phone=b.get("phone")):
             return 200, {"ok": True, "status": "connected"}
         return 409, {"ok": False, "error": "QR code does not match the one on the screen"}
 
@@ -567,8 +567,8 @@ class Simulator:
     def current_qr(self, session: str) -> str | None:
         return self.platform.current_qr(session)
 
-    def scan(self, session: str, qr_text: str) -> bool:
-        return self.platform.scan(session, qr_text)
+    def scan(self, session: str, qr_text: str, phone: str | None = None) -> bool:
+        return self.platform.scan(session, qr_text, phone=phone)
 
     def rotate_qr(self, session: str) -> str | None:
         return self.platform.rotate_qr(session)
