@@ -3,6 +3,7 @@
 
     python scripts/i18n.py            # extract messages, update wpp/locale/ru/.../wpp.po, report what is missing
     python scripts/i18n.py --check    # only report (exit 1 when a message has no translation or loses a placeholder)
+    python scripts/i18n.py --merge ru other.po   # take the translations of another .po file (a translator's)
 
 Same as ``pybabel extract -F babel.cfg -k _ -k N_ -k _n:1,2 -k N_n:1,2 --no-default-keywords -o wpp/locale/wpp.pot .``
 followed by ``pybabel update -i wpp/locale/wpp.pot -d wpp/locale -D wpp``. Translators edit the ``.po`` file
@@ -73,7 +74,27 @@ def problems(template: Catalog, catalog: Catalog) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--check", action="store_true", help="only report; change no file")
+    ap.add_argument("--merge", nargs=2, metavar=("LANG", "PO"), help="copy the translations of PO into LANG's catalogue")
     args = ap.parse_args(argv)
+    if args.merge:
+        lang, other = args.merge
+        catalog = load(lang)
+        with open(other, "rb") as fh:
+            incoming = read_po(fh, locale=lang, domain=DOMAIN)
+        taken = 0
+        for msg in incoming:
+            if not msg.id or not msg.string or (isinstance(msg.string, (tuple, list)) and not all(msg.string)):
+                continue
+            current = catalog.get(msg.id)
+            if current is None:
+                catalog.add(msg.id, msg.string, msg.locations, flags=[f for f in msg.flags if f != "fuzzy"])
+            else:
+                current.string = msg.string
+                current.flags.discard("fuzzy")
+            taken += 1
+        with open(po_path(lang), "wb") as fh:
+            write_po(fh, catalog, width=120, omit_header=False, ignore_obsolete=True, sort_output=False)
+        print(f"{lang}: took {taken} translations from {other}")
     template = extract()
     bad = 0
     for lang in LANGUAGES[1:]:

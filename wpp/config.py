@@ -244,7 +244,7 @@ class Settings(BaseSettings):
         15.0, "WPP_KEY_ACTIVATION_WAIT", N_("How long a new platform key may take to start working"),
         N_("a number of seconds from {low} to {high}", low=0, high=600), unit="s")
     fleet_concurrency: Annotated[int, _check(_number(integer=True, ge=1, le=500))] = _setting(
-        50, "WPP_FLEET_CONCURRENCY", N_("Numbers checked at the same time"),
+        50, "WPP_FLEET_CONCURRENCY", N_("How many numbers are checked at the same time"),
         N_("a whole number from {low} to {high}", low=1, high=500))
     poll_seconds: Annotated[float, _check(_number(ge=1))] = _setting(
         3.0, "WPP_POLL_SECONDS", N_("How often pages refresh"), _SECONDS_AT_LEAST_1, unit="s")

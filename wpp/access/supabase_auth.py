@@ -40,7 +40,7 @@ def _check_email(email: str) -> str:
     if len(e) > 254 or not _EMAIL_RE.fullmatch(e):
         raise InvalidInput(
             N_("This does not look like an email address."),
-            action=N_("Type the email you use for Supabase, like name@example.com."),
+            action=N_("Type the email of your school platform account, e.g. name@example.com."),
         )
     return e
 

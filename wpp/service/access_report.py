@@ -204,7 +204,7 @@ class AccessMixin:
                               N_("Press \u201cGet a new access key\u201d. If that is refused too, connect the number "
                                  "again."), "refresh", "rejected")
         if isinstance(err, InvalidApiKey):
-            return AccessTest(False, N_("The platform rejected the number's key"),
+            return AccessTest(False, N_("The platform rejected the number's platform key"),
                               N_("The platform no longer accepts this number's platform key, so no new access key can "
                                  "be made."),
                               N_("If the number was created in the last minute, wait a few seconds and try again; "

@@ -122,7 +122,7 @@ class PairingMixin:
             "reachable": N_("The platform answers"),
             "key": N_("The platform accepts the number's key"),
             "token": N_("The access key works"),
-            "session": N_("The number's session is running on the platform"),
+            "session": N_("The number is running on the platform"),
             "qr": N_("The platform offers a QR code"),
             "codes": N_("QR codes are not used up"),
         }
@@ -171,8 +171,8 @@ class PairingMixin:
             return checks
         if status.state is ConnState.OFFLINE:
             checks.append(Check("session", False, titles["session"],
-                                N_("The session is stopped, or its QR codes ran out (WhatsApp offers about six, "
-                                   "one every 20 seconds). Start again to get new ones."),
+                                N_("The number is stopped on the platform, or its QR codes ran out (WhatsApp offers "
+                                   "about six, one every 20 seconds). Press \u201cShow a new QR code\u201d."),
                                 "start", N_("Show a new QR code")))
             return checks + rest("session")
         checks.append(Check("session", True, titles["session"]))
@@ -182,9 +182,9 @@ class PairingMixin:
             checks.append(Check("qr", False, titles["qr"], err.message_text, "retry", N_("Check again")))
             return checks + rest("qr")
         if not payload:
-            fix = (N_("The session is still starting; a QR code usually follows within a few seconds.")
+            fix = (N_("The number is still starting; a QR code usually follows within a few seconds.")
                    if status.state is ConnState.STARTING else
-                   N_("The platform says it waits for a scan but sends no QR code. Start the session again."))
+                   N_("The platform says it waits for a scan but sends no QR code. Start linking the phone again."))
             checks.append(Check("qr", False, titles["qr"], fix, "start", N_("Show a new QR code")))
             return checks + rest("qr")
         checks.append(Check("qr", True, titles["qr"]))

@@ -75,8 +75,8 @@ def triage(record: StatusRecord | None, *, now: float, policy: PollPolicy = DEFA
     if shown == ConnState.STARTING.value and in_state > policy.starting_overdue_s:
         n = _minutes(policy.starting_overdue_s)
         return Attention(STARTING_TOO_LONG, N_n(
-            "Starting for more than {n} minute. Open the number and start the pairing again.",
-            "Starting for more than {n} minutes. Open the number and start the pairing again.", n))
+            "Starting for more than {n} minute. Open the number and start linking the phone again.",
+            "Starting for more than {n} minutes. Open the number and start linking the phone again.", n))
     return None
 
 

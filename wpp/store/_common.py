@@ -43,7 +43,7 @@ ORG_NAME_MAX = 200
 #: console secrets: names up to this long
 SECRET_NAME_MAX = 200
 
-_BUG = N_("This is a bug; report it.")
+_BUG = N_("This is a bug in the console; tell the administrator.")
 
 # key=value / "key": "value" pairs whose value is a credential, whatever the credential looks like
 _SECRET_PAIR_RE = re.compile(
@@ -110,8 +110,8 @@ def integration_uuid(value: Any) -> str:
 def organization_uuid(value: Any) -> str:
     org = canonical_uuid(value)
     if org is None:
-        raise StoreError(N_("A number must belong to an organisation."),
-                         action=N_("Choose the organisation first."),
+        raise StoreError(N_("A number must belong to a school."),
+                         action=N_("Choose the school first."),
                          detail=f"{str(value)[:64]!r} is not an organisation id")
     return org
 
@@ -422,7 +422,7 @@ def org_name(name: Any) -> str:
     """An organisation's name as stored: whitespace folded to single spaces, trimmed, 1-200 characters."""
     text = _SPACE_RE.sub(" ", _CONTROL_RE.sub(" ", "" if name is None else str(name))).strip()
     if not text:
-        raise StoreError(N_("An organisation needs a name."), action=N_("Type the school's name."))
+        raise StoreError(N_("A school needs a name."), action=N_("Type the school's name."))
     if len(text) > ORG_NAME_MAX:
         raise StoreError(N_("An organisation's name can have at most {max} characters; this one has {n}.",
                             max=ORG_NAME_MAX, n=len(text)),

@@ -286,7 +286,7 @@ class PostgresStore:
         # libpq's connection failures carry no SQLSTATE: told apart by their words
         if state.startswith("28") or (not state and any(w in low for w in _SIGN_IN_WORDS)):
             return StoreError(
-                N_("The database refused the sign-in (user or password)."), action=N_("Check DATABASE_URL."),
+                N_("The database did not accept the user name or password in DATABASE_URL."), action=N_("Check DATABASE_URL."),
                 detail=detail, secrets=secrets,
             )
         if state == "3D000" or (not state and "database" in low and "does not exist" in low):

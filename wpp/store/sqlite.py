@@ -204,7 +204,7 @@ def default_data_dir() -> Path:
 def _org_key(organization_id: str | None) -> str:
     text = "" if organization_id is None else str(organization_id).strip()
     if not text:
-        raise StoreError(N_("A number must belong to an organisation."), action=N_("Choose the organisation first."))
+        raise StoreError(N_("A number must belong to a school."), action=N_("Choose the school first."))
     return canonical_uuid(text) or text
 
 

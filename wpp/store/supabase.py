@@ -333,13 +333,13 @@ class SupabaseStore:
                .eq("messenger_type", MESSENGER_TYPE).eq("provider", PROVIDER).execute())
         return self._integration(res.data)
 
-    @_guard(N_("Switching the number off"))
+    @_guard(N_("Removing the number from the list"))
     def deactivate(self, integration_id: str) -> Integration:
         iid = integration_uuid(integration_id)
         res = self._client.rpc("wpp_deactivate_integration", {"p_id": iid}).execute()
         return self._integration(res.data)
 
-    @_guard(N_("Switching the number on again"))
+    @_guard(N_("Restoring the number to the list"))
     def reactivate(self, integration_id: str) -> Integration:
         iid = integration_uuid(integration_id)
         res = self._client.rpc("wpp_reactivate_integration", {"p_id": iid}).execute()
