@@ -1,46 +1,96 @@
-"""WPP Console: entry point. Navigation, the access gate and the sidebar."""
+"""WPP Console: the entry point. The access gate, the navigation, the sidebar.
+
+This one file is two things (``streamlit run streamlit_app.py`` finds the ``st.App`` below):
+
+* imported by the server (``__name__ != "__main__"``): the ASGI app, i.e. Streamlit plus the console's own HTTP
+  routes (``wppui.routes``: the lasting sign-in cookie);
+* run by Streamlit for every page view (``__name__ == "__main__"``): the script below.
+
+Every page file also calls ``wppui.gate.guard_page()`` first (Streamlit may run a page file alone right after a
+restart), and every self-refreshing fragment ``guard_fragment()``.
+"""
 from __future__ import annotations
 
 import streamlit as st
 
-from wppui import gate, state
-from wppui.components import show_error
+if __name__ != "__main__":
+    from wppui.routes import routes
+    from wppui.state import leave_legacy_pages_mode
 
-st.set_page_config(page_title="WPP Console", page_icon="📱", layout="wide")
+    leave_legacy_pages_mode()  # before the first browser connects (harmless; every page guards itself anyway)
+    app = st.App("streamlit_app.py", routes=routes())
+else:
+    from urllib.parse import unquote, urlsplit
 
-try:
-    settings = state.settings()
-    svc = state.service()
-except Exception as err:  # noqa: BLE001 - a broken configuration is explained, not thrown
-    show_error(err, what="WPP Console could not start")
-    st.stop()
+    from wpp.i18n import _
+    from wppui import gate, lang, state
 
-if not gate.require_identity(settings):
-    st.stop()
+    gate.enter_shell()  # a page run from here is not "alone" (see wppui.gate.running_alone)
+    lang.apply()
+    state.require_app_shell()  # harmless; the gate below (and in every page) is what keeps pages closed
+    st.set_page_config(page_title=_("WPP Console"), page_icon="📱", layout="wide")
 
-PAGES = {
-    "numbers": st.Page("pages/numbers.py", title="Numbers", icon="📋", default=True),
-    "connect": st.Page("pages/connect.py", title="Connect a number", icon="➕"),
-    "number": st.Page("pages/number.py", title="Number", icon="📱"),
-    "tokens": st.Page("pages/tokens.py", title="Tokens", icon="🔑"),
-    "send": st.Page("pages/send.py", title="Send a test message", icon="✉️"),
-    "activity": st.Page("pages/activity.py", title="Activity", icon="🕘"),
-    "settings": st.Page("pages/settings.py", title="Settings", icon="⚙️"),
-}
-st.session_state["pages"] = PAGES
-nav = st.navigation(list(PAGES.values()))
+    PAGES = {
+        # the home page ("/"); its url_path is only reserved, Streamlit serves a default page at "/" alone
+        "numbers": st.Page("pages/numbers.py", title=_("Numbers"), icon="📋", default=True, url_path="home-numbers"),
+        "connect": st.Page("pages/connect.py", title=_("Connect a number"), icon="➕"),
+        "number": st.Page("pages/number.py", title=_("Number"), icon="📱"),
+        "access": st.Page("pages/access.py", title=_("Access"), icon="🔑"),
+        "send": st.Page("pages/send.py", title=_("Send a test message"), icon="✉️"),
+        "activity": st.Page("pages/activity.py", title=_("Activity"), icon="🕘"),
+        "settings": st.Page("pages/settings.py", title=_("Settings"), icon="⚙️"),
+    }
+    #: other addresses that open a page: the home page by its name, bookmarks of the former "Tokens" page
+    ALIASES = {"numbers": "numbers", "tokens": "access"}
 
-with st.sidebar:
-    if settings.demo:
-        st.warning("**Demo — simulated platform.** Nothing here reaches WhatsApp. "
-                   "Only this computer can open this page.", icon="🧪")
-    else:
-        st.caption(f"Platform: `{settings.wpp_base_url}`")
-    st.caption(f"Numbers are kept in: {svc.store.description}")
-    gate.sidebar_identity(settings)
+    def _alias(target: str):
+        def open_alias() -> None:
+            st.switch_page(PAGES[target], query_params=st.query_params.to_dict())
 
-if settings.demo:
-    st.info("**Demo — simulated platform.** Try the whole journey: Connect a number → scan (simulated) → send a "
-            "test message.", icon="🧪")
+        open_alias.__name__ = f"alias_{target}"
+        return open_alias
 
-nav.run()
+    def _not_found() -> None:
+        st.title(_("Page not found"))
+        st.info(_("There is no page at this address. It may have been mistyped or may be from an old bookmark."),
+                icon="🧭")
+        st.page_link(PAGES["numbers"], label=_("Open the list of numbers"), icon="📋")
+
+    def _requested_slug() -> str | None:
+        """The first part of the address after the app's base path ("" for the home page)."""
+        try:
+            path = urlsplit(st.context.url or "").path
+        except Exception:  # noqa: BLE001
+            return None
+        base = (st.get_option("server.baseUrlPath") or "").strip("/")
+        path = path.strip("/")
+        if base and (path == base or path.startswith(base + "/")):
+            path = path[len(base):].strip("/")
+        return unquote(path.split("/", 1)[0]) if path else ""
+
+    extra = [st.Page(_alias(target), title=PAGES[target].title, url_path=alias, visibility="hidden")
+             for alias, target in ALIASES.items()]
+    slug = _requested_slug()
+    known = {p.url_path for p in PAGES.values()} | set(ALIASES) | {"home-numbers"}
+    if slug and slug not in known:
+        # Streamlit would answer an unknown address with its own English "Page not found" dialog
+        try:
+            extra.append(st.Page(_not_found, title=_("Page not found"), url_path=slug, visibility="hidden"))
+        except Exception:  # noqa: BLE001 - an address Streamlit cannot name a page by: its dialog, then home
+            pass
+    all_pages = [*PAGES.values(), *extra]
+    st.session_state["pages"] = PAGES  # pages switch with st.switch_page(st.session_state["pages"]["connect"])
+
+    verdict = gate.check()
+    if not verdict.ok:
+        gate.leave_shell()
+        st.navigation(all_pages, position="hidden")  # keeps the address; nothing to navigate to yet
+        gate.refuse(verdict)  # the sign-in form (or why nobody can sign in); stops
+
+    nav = st.navigation(all_pages)
+    with st.sidebar:
+        gate.sidebar(verdict.identity, numbers_page=PAGES["numbers"])
+    try:
+        nav.run()
+    finally:
+        gate.leave_shell()

@@ -30,6 +30,7 @@ def make_service(sim, store):
     made = []
 
     def make(*, transport=None, timeout=2.0, store_=None, **kw):
+        """A WppService on the simulator (no status engine unless ``engine=`` is given)."""
         kw.setdefault("activation_wait_s", 1.0)
         client = WppClient(sim.base_url, secret=sim.secret, timeout=timeout, connect_timeout=1.0, transport=transport,
                            clock=kw.get("clock"))

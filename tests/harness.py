@@ -76,13 +76,20 @@ class AppProcess:
         self.sim_url = f"http://{LOOPBACK}:{self.sim_port}"
         self.extra_env = {k: str(v) for k, v in env.items()}
         self.proc: subprocess.Popen | None = None
+        self.restarts = 0
         self.started_at: float | None = None  # time.perf_counter() just before the process was spawned
         self._log = None
         self.http = httpx.Client(timeout=10)
 
     @property
+    def demo(self) -> bool:
+        """Demo mode: no platform address given (the app starts its embedded simulator)."""
+        return not self.extra_env.get("WPP_BASE_URL")
+
+    @property
     def db_path(self) -> Path:
-        return self.data_dir / "wpp-console.db"  # wpp.service.build_service: f"{data_dir}/wpp-console.db"
+        """The SQLite file the app uses (``wpp.config.Settings.sqlite_path``: demo.db in demo mode)."""
+        return self.data_dir / ("demo.db" if self.demo else "wpp-console.db")
 
     def spawn(self) -> "AppProcess":
         """Start the process and return at once (``wait_healthy`` waits for it)."""
@@ -94,13 +101,13 @@ class AppProcess:
             WPP_SECRETS_FILE=str(self.data_dir / "none.toml"),
             WPP_SIM_PORT=str(self.sim_port),
             PYTHONUNBUFFERED="1",
-            **self.extra_env,
         )
+        env.update(self.extra_env)  # a test's own settings win (e.g. its WPP_SECRETS_FILE)
         cmd = [
             sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
             "--server.port", str(self.port), "--server.address", LOOPBACK, "--server.headless", "true",
         ]
-        self._log = open(self.log_path, "w", buffering=1)
+        self._log = open(self.log_path, "a" if self.restarts else "w", buffering=1)
         self._log.write("$ " + " ".join(cmd) + "\n")
         self.started_at = time.perf_counter()
         self.proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT,
@@ -129,6 +136,13 @@ class AppProcess:
             raise
         return self
 
+    def restart(self, timeout: float = 60) -> "AppProcess":
+        """Stop the app and start it again on the same port, with the same data folder and settings (a console
+        restart as staff would see it: the same address in the browser)."""
+        self._stop_process()
+        self.restarts += 1
+        return self.start(timeout)
+
     def wait_simulator(self, timeout: float = 30) -> None:
         """The embedded simulator starts with the first script run (st.cache_resource), i.e. the first page view."""
         if not _wait_until(lambda: self.http.get(self.sim_url + "/_sim/stats", timeout=2).status_code == 200,
@@ -142,6 +156,10 @@ class AppProcess:
             return "(no log)"
 
     def stop(self) -> None:
+        self._stop_process()
+        self.http.close()
+
+    def _stop_process(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             try:
                 os.killpg(self.proc.pid, signal.SIGTERM)  # the group this object created (start_new_session)
@@ -155,7 +173,6 @@ class AppProcess:
         if self._log is not None:
             self._log.close()
             self._log = None
-        self.http.close()
 
     def __enter__(self) -> "AppProcess":
         return self
@@ -173,6 +190,22 @@ class AppProcess:
         return r.json()
 
 
+def staff_secrets(path, accounts: dict[str, str], *, extra: str = "") -> Path:
+    """Write a secrets file with ``[staff]`` accounts (name -> password, stored as hashes) and return its path.
+
+    ``extra`` is TOML put before the table (e.g. ``WPP_SESSION_HOURS = 8``)."""
+    import json
+
+    from wpp.access import hash_password
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [extra.strip(), "[staff]"] if extra.strip() else ["[staff]"]
+    lines += [f"{json.dumps(name)} = {json.dumps(hash_password(password))}" for name, password in accounts.items()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
 def seed_numbers(sim_url: str, db_path, n: int, *, name: str = "Bench {i:03d}", connected: int = 0,
                  mint: bool = True, workers: int = 8) -> list[dict]:
     """Create ``n`` numbers as the service leaves them: a platform client on the simulator at ``sim_url``, a row
@@ -182,8 +215,9 @@ def seed_numbers(sim_url: str, db_path, n: int, *, name: str = "Bench {i:03d}", 
     import uuid
 
     from wpp.store.sqlite import SqliteStore
-    from wpp.tokens import expiry_from
+    from wpp.jwtinfo import expiry_from
 
+    Path(db_path).parent.mkdir(parents=True, exist_ok=True)
     store = SqliteStore(str(db_path))
     try:
         with httpx.Client(base_url=sim_url, timeout=10, headers={"Authorization": f"Bearer {SIM_SECRET}"}) as http:

@@ -13,31 +13,54 @@ log = logging.getLogger("wppui")
 #: simulators this process started (tests stop them between runs)
 STARTED_SIMULATORS: list = []
 
+#: st.session_state keys of the signed-in person (set by wppui.gate only)
+IDENTITY = "identity"
+SIGN_IN_KEY = "wpp_sign_in_key"
 
-def require_app_shell() -> None:
-    """Every page file calls this first: it makes sure the page runs inside the app (gate, sidebar, banner).
+
+def require_app_shell(*, alone: bool = False) -> None:
+    """Leave Streamlit's legacy "pages folder" mode (harmless; NOT the access gate).
 
     A folder named ``pages/`` beside the entry script makes Streamlit treat the app as a legacy "pages folder"
-    app until some session has run ``st.navigation``. Until then, the first request of a fresh process for a
-    bookmarked ``/tokens`` or ``/connect`` runs that page file alone: no access gate, no sidebar, no demo
-    banner. Here the page notices it, switches Streamlit to the entry script's navigation, and reruns, so the
-    request is served by ``streamlit_app.py`` like every other one.
+    app until some session has run ``st.navigation`` (``PagesManager.uses_pages_directory``, process-wide). Until
+    then the first request of a fresh process for a bookmarked ``/tokens`` runs that page file alone, without
+    ``streamlit_app.py``. Here the page notices it, switches Streamlit to the entry script's navigation and reruns,
+    so the request is served by ``streamlit_app.py`` like every other one.
+
+    Concurrent first sessions race past this switch (the flag is shared), so it can never be what keeps a page
+    closed: every page and every self-refreshing fragment checks the signed-in person itself
+    (``wppui.gate.guard_page`` / ``guard_fragment``), which calls this first.
+
+    ``alone``: the page knows it runs without the entry script (``wppui.gate.running_alone``) even when another
+    session already flipped the shared flag; it reruns through the entry script all the same.
     """
     try:
         from streamlit.runtime.pages_manager import PagesManager
     except ImportError:  # a Streamlit without this legacy mode
         return
-    if PagesManager.uses_pages_directory:
+    if PagesManager.uses_pages_directory or (alone and PagesManager.uses_pages_directory is not None):
         PagesManager.uses_pages_directory = False
         st.rerun()
 
 
+def leave_legacy_pages_mode() -> None:
+    """At server start (``streamlit_app.py`` imported as the ASGI app, before any browser connects): no session
+    ever starts in the legacy pages-folder mode. Harmless and not the gate (see :func:`require_app_shell`)."""
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:
+        return
+    PagesManager.uses_pages_directory = False
+
+
 @st.cache_resource(show_spinner=False)
 def settings() -> Settings:
+    """The configuration; raises ``wpp.errors.ConfigError`` (not cached: the next run tries again) when it cannot
+    be used. Only ``wppui.gate`` calls this before the person is known; it turns a failure into a page."""
     return load_settings()
 
 
-@st.cache_resource(show_spinner="Starting the simulated platform…")
+@st.cache_resource(show_spinner=False)
 def simulator():
     """The embedded WPP Platform, only in demo mode (nothing configured)."""
     s = settings()
@@ -58,13 +81,71 @@ def service():
     return build_service(settings(), simulator=simulator())
 
 
+@st.cache_resource(show_spinner=False)
+def sign_ins():
+    """Lasting sign-ins (``wpp.access.SignInSessions``), kept in the store so they outlive a restart.
+
+    Also used by the console's own HTTP routes (``wppui.routes``), outside any script run."""
+    from wpp.access import SignInSessions
+
+    store = service().store
+    return SignInSessions(store, lifetime_s=settings().session_lifetime_s,
+                          secret=store.console_secret("sign-in-cookie"))
+
+
+def begin_sign_in(identity) -> tuple[str, str | None]:
+    """Start a lasting sign-in: ``(one-time ticket, public key of the sign-in)``."""
+    return sign_ins().begin_with_key(identity)
+
+
+@st.cache_resource(show_spinner=False)
+def throttle():
+    """Sign-in throttling for the whole process, shared by every sign-in method (``wpp.access.Throttle``)."""
+    from wpp.access import Throttle
+
+    return Throttle()
+
+
+@st.cache_resource(show_spinner=False)
+def staff_directory(fingerprint: tuple):
+    """The staff accounts (one per process and per set of accounts), throttled by :func:`throttle`."""
+    from wpp.access import StaffDirectory
+
+    return StaffDirectory(dict(fingerprint), throttle=throttle())
+
+
+def staff():
+    """The staff directory, or None when no staff account is configured."""
+    cfg = settings()
+    if not cfg.staff:
+        return None
+    return staff_directory(tuple(sorted((str(k), str(v)) for k, v in cfg.staff.items())))
+
+
+def identity():
+    """The signed-in person of this tab (set by ``wppui.gate``), or None."""
+    return st.session_state.get(IDENTITY)
+
+
 def token_cache() -> dict:
     """The JWTs this browser tab is using, per integration id (the store keeps them too)."""
     return st.session_state.setdefault("wpp_tokens", {})
 
 
+def for_session():
+    """The service as this browser tab uses it: its token cache and the browser's time zone
+    (``s = state.for_session(); s.numbers()``)."""
+    from .components import browser_tz
+
+    svc = service()
+    maker = getattr(svc, "for_session", None)
+    if maker is None:  # the service before the rebuild
+        return svc
+    return maker(token_cache(), tz=browser_tz())
+
+
 def actor() -> str:
-    ident = st.session_state.get("identity")
+    ident = identity()
     return getattr(ident, "name", None) or "unknown"
 
 

@@ -1,59 +1,47 @@
-"""Outside demo mode no page renders before sign-in; the signed-in name is what the activity log records."""
+"""Outside demo mode nothing renders before sign-in; sign-in is throttled, logged, lasting, and ends cleanly."""
 from __future__ import annotations
 
-import pytest
 import streamlit as st
 
-from wpp.access import hash_password
-
-from .conftest import services, texts
-
-ORG = "123e4567-e89b-12d3-a456-426614174000"
-
-
-@pytest.fixture(scope="module")
-def anna_hash():
-    return hash_password("correct horse battery")
-
-
-@pytest.fixture
-def real_mode(app_env, sim, tmp_path, anna_hash):
-    """The real-platform configuration (pointed at a simulator) with one staff account."""
-    secrets = tmp_path / "secrets.toml"
-    secrets.write_text(f'[staff]\nanna = "{anna_hash}"\n')
-    app_env.setenv("WPP_SECRETS_FILE", str(secrets))
-    app_env.setenv("WPP_BASE_URL", sim.base_url)
-    app_env.setenv("WPP_SECRET", sim.secret)
-    st.cache_resource.clear()
-    return sim
+from .conftest import (
+    PAGE_FILES,
+    STAFF_PASSWORD,
+    services,
+    sidebar_text,
+    sign_in,
+    sign_in_form_shown,
+    signed_in_page,
+    texts,
+)
 
 
-def sign_in(at, user, password):
-    at.text_input[0].input(user)
-    at.text_input[1].input(password)
-    at.button[0].click().run()
-    return at
+def activity_actions() -> list[str]:
+    svc, _ = services()
+    return [e.action for e in svc.store.list_activity(limit=100)]
 
 
-def test_nothing_renders_before_sign_in_even_after_switching_page(app, real_mode):
+def test_nothing_renders_before_sign_in_on_any_page(app, real_mode):
     app.run()
-    page = texts(app)
-    assert "Sign in" in page and "WhatsApp numbers" not in page
-    app.switch_page("pages/tokens.py").run()
-    page = texts(app)
-    assert "Sign in" in page and "Access tokens" not in page
-    assert not app.exception
+    assert sign_in_form_shown(app) and not signed_in_page(app)
+    for page in PAGE_FILES:
+        app.switch_page(page).run()
+        assert not app.exception, page
+        assert sign_in_form_shown(app), page
+        assert not signed_in_page(app), page
+        assert not app.dataframe and not app.metric, page
 
 
-def test_wrong_password_is_refused_then_right_one_opens_numbers(app, real_mode):
+def test_wrong_password_is_refused_then_the_right_one_opens_the_console(app, real_mode):
     app.run()
     sign_in(app, "anna", "wrong password")
     assert "Wrong name or password" in texts(app)
-    assert "WhatsApp numbers" not in texts(app)
-    sign_in(app, "anna", "correct horse battery")
-    page = texts(app)
-    assert "WhatsApp numbers" in page and "Signed in as **anna**" in page
-    assert "Demo — simulated platform" not in page
+    assert not signed_in_page(app)
+    sign_in(app, "anna", STAFF_PASSWORD)
+    assert signed_in_page(app)
+    side = sidebar_text(app)
+    assert "**anna**" in side
+    assert "Demo" not in side
+    assert not sign_in_form_shown(app)
 
 
 def test_unknown_user_gets_the_same_message(app, real_mode):
@@ -62,19 +50,73 @@ def test_unknown_user_gets_the_same_message(app, real_mode):
     assert "Wrong name or password" in texts(app)
 
 
-def test_activity_records_the_signed_in_name(app, real_mode):
+def test_every_failure_and_throttle_goes_to_the_activity_log(app, real_mode):
     app.run()
-    sign_in(app, "anna", "correct horse battery")
-    app.switch_page("pages/connect.py").run()
-    inputs = {ti.label: ti for ti in app.text_input}
-    inputs["Organisation id (only for another organisation)"].input(ORG)
-    inputs["Name for this number"].input("Reception")
-    [b for b in app.button if b.label == "Create and show the QR code"][0].click().run()
-    assert not app.exception
-    svc, _ = services()
-    entries = svc.activity()
-    assert {e.action for e in entries} >= {"create", "pair"}
-    assert {e.actor for e in entries} == {"anna"}
+    for _ in range(6):
+        sign_in(app, "anna", "wrong password")
+    page = texts(app)
+    assert "wait" in page.lower() and "second" in page.lower(), page
+    actions = activity_actions()
+    assert "sign_in_failed" in actions
+    assert "sign_in_throttled" in actions
+
+
+def test_throttled_browser_does_not_lock_anna_out_of_another_browser(app_env, real_mode, entry_script_reruns,
+                                                                       monkeypatch):
+    """20 wrong passwords from one browser; anna's right password from her own browser still signs in within 30 s
+    (only the short per-account delay applies to her), while the guessing browser keeps waiting."""
+    from streamlit.testing.v1 import AppTest
+
+    from wpp.access import Throttle
+    from wpp.clock import ManualClock
+    from wppui import state
+
+    from .conftest import APP
+
+    clock = ManualClock()
+    throttle = Throttle(clock=clock)
+    monkeypatch.setattr(state, "throttle", lambda: throttle)
+    attacker = AppTest.from_file(APP, default_timeout=30)
+    attacker.run()
+    sign_in(attacker, "anna", "guess")
+    attacker_key = "device:" + attacker.session_state["_wpp_device"]
+    for _ in range(19):  # 20 wrong passwords in all, each tried as soon as the throttle allows
+        clock.advance(throttle.wait_for("anna", attacker_key))
+        sign_in(attacker, "anna", "guess")
+    assert throttle.wait_for("anna", attacker_key) > 60
+    clock.advance(30)
+    anna = AppTest.from_file(APP, default_timeout=30)
+    anna.run()
+    sign_in(anna, "anna", STAFF_PASSWORD)
+    assert signed_in_page(anna), texts(anna)
+    sign_in(attacker, "anna", STAFF_PASSWORD)
+    assert not signed_in_page(attacker), "the guessing browser is still made to wait"
+    assert "wait" in texts(attacker).lower()
+
+
+def test_sign_in_is_logged(app, real_mode):
+    app.run()
+    sign_in(app, "anna", STAFF_PASSWORD)
+    assert "sign_in" in activity_actions()
+
+
+def test_sign_out_clears_everything_the_tab_held_and_ends_the_lasting_sign_in(app, real_mode):
+    from wppui import state
+
+    app.run()
+    sign_in(app, "anna", STAFF_PASSWORD)
+    key = app.session_state["wpp_sign_in_key"]
+    assert key and state.sign_ins().is_active(key)
+    app.session_state["wpp_tokens"] = {"x": "eyJ.revealed.jwt"}
+    app.session_state["tokens_reveal"] = True
+    [b for b in app.sidebar.button if b.label == "Sign out"][0].click().run()
+    assert sign_in_form_shown(app) and not signed_in_page(app)
+    assert "You have signed out" in texts(app)
+    held = set(app.session_state.keys())
+    assert not held & {"identity", "wpp_tokens", "tokens_reveal", "wpp_sign_in_key"}, held
+    assert not state.sign_ins().is_active(key)
+    assert state.sign_ins().store.get_sign_in_session(key=key).revoked_at is not None
+    assert "sign_out" in activity_actions()
 
 
 def test_no_sign_in_method_configured_says_what_to_do(app, app_env, sim):
@@ -83,7 +125,7 @@ def test_no_sign_in_method_configured_says_what_to_do(app, app_env, sim):
     app.run()
     page = texts(app)
     assert "Nobody can sign in yet" in page and "hash_password.py" in page
-    assert "WhatsApp numbers" not in page
+    assert not signed_in_page(app)
 
 
 def test_demo_refuses_to_run_on_a_network_address(app, monkeypatch):
@@ -92,4 +134,12 @@ def test_demo_refuses_to_run_on_a_network_address(app, monkeypatch):
     app.run()
     page = texts(app)
     assert "Demo mode only runs on this computer" in page
-    assert "WhatsApp numbers" not in page
+    assert not signed_in_page(app)
+
+
+def test_demo_mode_signs_in_the_demo_user_without_a_form(app):
+    app.run()
+    assert signed_in_page(app)
+    assert "Demo user" in sidebar_text(app)
+    assert "Demo — simulated platform" in sidebar_text(app)
+    assert not [b for b in app.sidebar.button if b.label == "Sign out"]
