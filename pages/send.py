@@ -1,40 +1,56 @@
-"""Send a test message from one of the numbers."""
+"""Send a test message from one of the numbers (``?n=`` says which)."""
 from __future__ import annotations
 
 import streamlit as st
 
 from wpp.errors import WppError
-from wpp.phone import describe_phone
-from wppui import state
-from wppui.components import guarded, show_error
+from wpp.i18n import _
+from wppui import pagekit
+from wppui.components import show_error
+from wppui.text import esc
 
-state.require_app_shell()
-svc = state.service()
-st.title("✉️ Send a test message")
+s = pagekit.begin()
 
-rows = svc.list_numbers()
-ready = [r for r in rows if r.api_key and r.session]
-if not ready:
-    st.info("No number is ready to send yet. Connect one first.", icon="👋")
+st.title("✉️ " + _("Send a test message"))
+pagekit.show_flashes(key="_send_flash")
+
+try:
+    views = [v for v in s.numbers() if not v.unfinished]
+except WppError as err:
+    show_error(err, what=_("The list of numbers could not be read"))
     st.stop()
-chosen = state.pick_number(ready, key="send_pick", label="Send from").id
+if not views:
+    st.info(_("No number is ready to send yet. Connect one first."), icon="👋")
+    if st.button(_("Connect a number"), icon="➕", type="primary"):
+        pagekit.go("connect")
+    st.stop()
 
-to = st.text_input("To (phone number)", placeholder="+7 900 123-45-67",
-                   help="With the country code. Russian numbers may also be typed as 8 900 … or 900 …")
-digits = None
+chosen = pagekit.number_picker(views, pagekit.number_param(), key="send_from", label=_("From"))
+view = next(v for v in views if v.id == chosen)
+if not view.status.state or view.status.state.value != "connected":
+    st.caption("ℹ️ " + esc(_("This number is not connected right now ({state}): the platform may refuse to send.",
+                             state=view.status.label)))
+
+to = st.text_input(_("To (phone number)"), key="send_to", placeholder="+7 900 123-45-67",
+                   help=_("With the country code. Russian numbers may also be typed as 8 900 … or 900 …"))
 if to.strip():
     try:
-        digits = svc.preview_recipient(to)
-        st.info(f"Will be sent to **{describe_phone(digits)}**", icon="📞")
+        shown = s.preview_recipient(to)
     except WppError as err:
-        show_error(err, what="This phone number cannot be used")
-text = st.text_area("Message", value="Test message from WPP Console", max_chars=4096)
-priority = st.selectbox("Priority", ["normal", "high", "low"],
-                        help="How urgently the platform should send it. Normal is right for a test.")
-if st.button("Send", type="primary", disabled=digits is None):
-    with guarded("The message was not sent"):
-        with st.spinner("Sending…"):
-            res = svc.send_test(chosen, to, text, actor=state.actor(),
-                                priority=None if priority == "normal" else priority, token_cache=state.token_cache())
-        st.success(f"**Sent to the platform.** Task id: `{res.task_id}` · status: {res.status}"
-                   + (f" · {res.message}" if res.message else ""), icon="✅")
+        st.caption("⚠️ " + pagekit.error_text(err))
+    else:
+        st.caption("📞 " + esc(_("The message goes to {phone}", phone=shown)))
+text = st.text_area(_("Message"), key="send_text", value=_("Test message from WPP Console"), max_chars=4096)
+
+# always enabled: one click right after typing the number sends (the field is committed with the click)
+if st.button(_("Send"), type="primary", icon="📤", key="send_button"):
+    try:
+        with st.spinner(_("Sending…")):
+            out = s.send_test(view.id, to, text, actor=pagekit.actor())
+    except WppError as err:
+        show_error(err, what=_("The message was not sent"))
+    else:
+        st.success(esc(out.sentence), icon="✅")
+        if out.task_id:
+            with st.expander(_("Details for support")):
+                st.text(_("Task id: {task}", task=out.task_id) + " · " + _("Status: {status}", status=out.status))

@@ -1,4 +1,8 @@
-"""Small rendering pieces: errors in plain words, status badges, times."""
+"""Small rendering pieces every page uses: errors in plain words, states with a coloured mark, times in words.
+
+Texts from the service (sentences, names, platform answers) are data in a Markdown context: they go through
+:func:`wppui.text.esc` before ``st.error``/``st.success``/... show them.
+"""
 from __future__ import annotations
 
 import contextlib
@@ -9,65 +13,114 @@ from zoneinfo import ZoneInfo
 import streamlit as st
 
 from wpp.errors import WppError
+from wpp.i18n import _, format_duration, format_time
 from wpp.masking import scrub
-from wpp.models import ConnState, Status
+from wpp.models import ConnState
+
+from .text import esc
 
 log = logging.getLogger("wppui")
 
-_BADGE = {
-    ConnState.CONNECTED: ("green", "🟢"),
-    ConnState.QR_REQUIRED: ("orange", "🟠"),
-    ConnState.STARTING: ("blue", "🔵"),
-    ConnState.OFFLINE: ("red", "🔴"),
-    ConnState.UNKNOWN: ("gray", "⚪"),
+#: the coloured mark of each state (tables, badges)
+MARKS = {
+    ConnState.CONNECTED: "🟢",
+    ConnState.QR_REQUIRED: "🟠",
+    ConnState.STARTING: "🔵",
+    ConnState.OFFLINE: "🔴",
+    ConnState.UNKNOWN: "⚪",
+}
+BADGE_COLOURS = {
+    ConnState.CONNECTED: "green",
+    ConnState.QR_REQUIRED: "orange",
+    ConnState.STARTING: "blue",
+    ConnState.OFFLINE: "red",
+    ConnState.UNKNOWN: "gray",
 }
 
 
-def status_text(status: Status | None, error: WppError | None = None) -> str:
-    if status is None:
-        return "⚠️ Cannot check" if error else "—"
-    return f"{_BADGE[status.state][1]} {status.label}"
+def mark(view) -> str:
+    """The coloured mark of a number (a ``NumberView``): its state, or why it cannot show one."""
+    if getattr(view, "prelinked", False):
+        return "🟣"
+    if getattr(view, "unfinished", False):
+        return "🟡"
+    board = view.status
+    if board.state is None:
+        return "⚠️" if board.problem is not None else "⏳"
+    return MARKS.get(board.state, "⚪")
 
 
-def status_badge(status: Status | None, error: WppError | None = None) -> None:
-    if status is None:
-        st.badge("Cannot check" if error else "Unknown", icon="⚠️", color="gray")
-        return
-    color, _ = _BADGE[status.state]
-    st.badge(status.label, color=color)
+def state_in_words(view) -> str:
+    """The number's status in words with how long: "Connected since 09:12", "Waiting for a scan for 4 minutes".
+
+    Plain text (no Markdown), in the current language and the browser's time zone."""
+    board = view.status
+    if getattr(view, "prelinked", False) or getattr(view, "unfinished", False) or board.since is None:
+        return board.label
+    now = dt.datetime.now(dt.timezone.utc)
+    tz = browser_tz()
+    since = format_time(board.since, tz, now=now)
+    for_ = format_duration(max(0.0, (now - board.since).total_seconds()), threshold=0.9)
+    state = board.state
+    if state is ConnState.CONNECTED:
+        return _("Connected since {time}", time=since)
+    if state is ConnState.QR_REQUIRED:
+        return _("Waiting for the QR scan: {duration}", duration=for_)
+    if state is ConnState.STARTING:
+        return _("Starting: {duration}", duration=for_)
+    if state is ConnState.OFFLINE:
+        return _("Offline since {time}", time=since)
+    if state is None and board.problem is not None:
+        return _("Cannot be checked since {time}", time=since)
+    return _("{state} since {time}", state=board.label, time=since)
 
 
 def show_error(err: BaseException, *, what: str | None = None) -> None:
-    """One sentence, what to do next, and the technical detail behind an expander. Never a traceback."""
+    """One sentence, what to do next, and the technical detail behind an expander. Never a traceback.
+
+    ``what`` is the page's own (translated) words; the error's message and action may hold what the platform or
+    a person typed, so they are escaped."""
     if isinstance(err, WppError):
-        head = f"**{what}** — {err.message}" if what else err.message
-        st.error(f"{head}\n\n{err.action}", icon="⚠️")
-        detail = err.detail or ""
+        message, action = esc(err.message), esc(err.action)
+        detail = scrub(err.detail or "")
         status = err.status
+        kind = getattr(err, "kind", type(err).__name__)
     else:
-        log.exception("unexpected error")
-        head = f"**{what}** — something unexpected went wrong." if what else "Something unexpected went wrong."
-        st.error(f"{head}\n\nTry again. If it keeps happening, show the details below to support.", icon="⚠️")
+        log.error("unexpected error", exc_info=err)
+        message = esc(_("Something unexpected went wrong."))
+        action = esc(_("Try again. If it keeps happening, show the details below to support."))
         detail = scrub(f"{type(err).__name__}: {err}")
         status = None
-    with st.expander("Technical details"):
-        st.write(f"Kind: `{getattr(err, 'kind', type(err).__name__)}`" + (f" · HTTP status: `{status}`" if status else ""))
+        kind = "unexpected"
+    head = f"**{esc(what)}** — {message}" if what else message
+    st.error(head + (f"\n\n{action}" if action else ""), icon="⚠️")
+    with st.expander(_("Details for support")):
+        st.text(_("Kind: {kind}", kind=kind) + (" · " + _("HTTP status: {status}", status=status) if status else ""))
         if detail:
             st.code(detail, language=None, wrap_lines=True)
 
 
 @contextlib.contextmanager
 def guarded(what: str | None = None):
-    """Run a block; any failure is shown in words instead of a traceback."""
+    """Run a block; any failure is shown in words instead of a traceback (Streamlit's own control flow passes)."""
     try:
         yield
     except WppError as err:
         show_error(err, what=what)
     except Exception as err:  # noqa: BLE001 - staff must never see a traceback
+        if _is_streamlit_control(err):
+            raise
         show_error(err, what=what)
 
 
+def _is_streamlit_control(err: BaseException) -> bool:
+    """st.rerun / st.stop / st.switch_page raise exceptions that must reach Streamlit."""
+    name = type(err).__name__
+    return name in ("RerunException", "StopException") or type(err).__module__.startswith("streamlit.runtime")
+
+
 def browser_tz() -> dt.tzinfo:
+    """The browser's time zone (``st.context.timezone``); the server's when the browser did not say."""
     try:
         name = st.context.timezone
         if name:
@@ -77,49 +130,41 @@ def browser_tz() -> dt.tzinfo:
     return dt.datetime.now().astimezone().tzinfo or dt.timezone.utc
 
 
-def local_time(epoch_s: float | None, *, short: bool = False) -> str:
-    """A moment in the browser's time zone; ``short`` (for big metric tiles) drops the date when it is today."""
-    if epoch_s is None or isinstance(epoch_s, bool) or not epoch_s:
-        return "—"
-    try:
-        t = dt.datetime.fromtimestamp(float(epoch_s), tz=browser_tz())
-    except (OverflowError, OSError, ValueError, TypeError):
-        return "not a real date"
-    if short:
-        today = dt.datetime.now(tz=t.tzinfo).date()
-        return t.strftime("%H:%M:%S" if t.date() == today else "%d %b, %H:%M")
-    return t.strftime("%d %b %Y, %H:%M:%S %Z")
+def tz_name() -> str:
+    """The browser's time zone as a name (for cache keys and DatetimeColumn)."""
+    tz = browser_tz()
+    return getattr(tz, "key", None) or str(tz)
 
 
-def iso_local(iso: str | None) -> str:
-    """An ISO 8601 UTC timestamp from the store, in the browser's time zone."""
-    if not iso:
-        return "—"
-    try:
-        t = dt.datetime.fromisoformat(str(iso).replace("Z", "+00:00"))
-    except ValueError:
-        return str(iso)
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=dt.timezone.utc)
-    return t.astimezone(browser_tz()).strftime("%d %b %Y, %H:%M")
+def local(moment: dt.datetime | None) -> dt.datetime | None:
+    """A UTC datetime in the browser's time zone (for DatetimeColumn cells)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(browser_tz())
 
 
-def duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    past = seconds < 0
-    s = int(abs(seconds))
-    if s >= 3600:
-        text = f"{s // 3600} h {s % 3600 // 60} min"
-    elif s >= 60:
-        text = f"{s // 60} min {s % 60:02d} s"
-    else:
-        text = f"{s} s"
-    return f"{text} ago" if past else text
+def datetime_column(label: str, *, distance: bool = False, help: str | None = None):
+    """A sortable time column shown in the browser's language ("distance": "5 minutes ago")."""
+    return st.column_config.DatetimeColumn(label, format="distance" if distance else "localized", help=help)
 
 
-def expires_in_text(expires_at_ms: int | None, now: float) -> str:
-    if not expires_at_ms:
-        return "no token"
-    left = expires_at_ms / 1000 - now
-    return "expired " + duration(left) if left <= 0 else "in " + duration(left)
+def when(moment: dt.datetime | None) -> str:
+    """"09:12" today, else "24 Nov, 09:12", in the browser's time zone and the current language."""
+    return format_time(moment, browser_tz(), now=dt.datetime.now(dt.timezone.utc)) if moment else "—"
+
+
+__all__ = [
+    "BADGE_COLOURS",
+    "MARKS",
+    "browser_tz",
+    "datetime_column",
+    "guarded",
+    "local",
+    "mark",
+    "show_error",
+    "state_in_words",
+    "tz_name",
+    "when",
+]

@@ -1,74 +1,229 @@
-"""The pairing panel: the platform's QR, large, following its rotation, until the phone is connected."""
+"""The pairing panel: the platform's QR code, large, following its rotation until the phone is linked; and, when no
+QR code comes, "Why is there no QR code?" with the one thing to do.
+
+It refreshes itself (a fragment every ``poll_pairing_seconds``, 2 s) and checks who is signed in first. It reads
+everything from ``s.pairing_state`` and decides nothing of the domain.
+"""
 from __future__ import annotations
+
+import io
+import logging
+import time
 
 import streamlit as st
 
+from wpp.errors import WppError
+from wpp.i18n import _
 from wpp.models import ConnState
 
-from . import state
-from .components import duration, guarded, show_error
+from . import pagekit
+from .components import guarded, show_error, state_in_words
+from .text import esc
 
-INSTRUCTIONS = """
-**On the phone with this WhatsApp number:**
-1. Open **WhatsApp**.
-2. Tap **⋮ Menu** (Android) or **Settings** (iPhone) → **Linked devices** → **Link a device**.
-3. Point the phone's camera at the QR code on this screen.
-"""
+log = logging.getLogger("wppui")
+
+#: how long a "Why is there no QR code?" answer is reused before the platform is asked again (seconds)
+CHECKLIST_REUSE_S = 6.0
 
 
-def pairing_panel(integration_id: str) -> None:
-    """Renders a self-refreshing block (st.fragment) so the rest of the page is not re-run."""
-    svc = state.service()
-    # A rotated QR must be on screen within one polling interval. The fragment waits its whole period before
-    # it asks again, then fetches and draws (~0.2 s), so it runs at two thirds of the interval.
-    interval = max(0.5, state.settings().poll_seconds * 2 / 3)
+def qr_alt() -> str:
+    return _("QR code to link this WhatsApp number")
 
-    @st.fragment(run_every=interval)
-    def _panel():
-        view = svc.pairing_state(integration_id, token_cache=state.token_cache())
-        if view.error and view.status is None:
-            show_error(view.error, what="Cannot show the pairing state")
+
+def instructions() -> str:
+    """How to link the phone, with WhatsApp's own menu names (Markdown; no data in it)."""
+    return _(
+        "**On the phone with this WhatsApp number:**\n"
+        "1. Open **WhatsApp**.\n"
+        "2. Android: tap **⋮ → Linked devices → Link a device**.  \n"
+        "   iPhone: tap **Settings → Linked devices → Link a device**.\n"
+        "3. Point the phone's camera at the QR code on this screen."
+    )
+
+
+def pairing_panel(number_id: str, *, where: str) -> None:
+    """The self-refreshing pairing block of one number (``where`` keeps widget keys apart per page)."""
+
+    @st.fragment(run_every=pagekit.pairing_interval())
+    def _panel() -> None:
+        s = pagekit.fragment_service()
+        if s is None:
             return
-        status = view.status
-        if view.connected:
-            st.success("## ✅ The phone is connected\nThis WhatsApp number is linked and ready to send messages.",
-                       icon="📱")
-            if not st.session_state.get(f"celebrated_{integration_id}"):
-                st.session_state[f"celebrated_{integration_id}"] = True
-                st.balloons()
-            return
-        if status and status.state is ConnState.OFFLINE:
-            st.warning("The phone is **not connected** and no QR code is being shown (the codes ran out or the "
-                       "session was stopped). Press **Show a new QR code** to start again.", icon="🔌")
-            if st.button("Show a new QR code", type="primary", key=f"restart_{integration_id}"):
-                with guarded("Could not start pairing"):
-                    svc.start_pairing(integration_id, actor=state.actor(), token_cache=state.token_cache())
-                    st.rerun(scope="fragment")
-            return
-        if view.qr_png:
-            left, right = st.columns([3, 2], gap="large")
-            with left:
-                st.image(view.qr_png, width=380, alt="QR code to link this WhatsApp number")
-                st.caption(f"This code changes in about **{duration(view.qr_expires_in)}**; the new one appears here "
-                           "by itself.")
-            with right:
-                st.markdown(INSTRUCTIONS)
-                st.info(f"Status: **{status.label if status else 'unknown'}** — waiting for the scan…", icon="⏳")
-                if svc.simulator is not None:
-                    st.caption("Demo: there is no real phone. This button plays the phone's part.")
-                    if st.button("📷 Simulate the phone scan", key=f"simscan_{integration_id}"):
-                        with guarded("The simulated scan failed"):
-                            svc.simulate_scan(integration_id)
-                            st.rerun(scope="fragment")
-            if view.error:
-                show_error(view.error, what="The QR code could not be drawn")
-            return
-        label = status.label if status else "unknown"
-        st.info(f"Preparing the QR code… (status: **{label}**). It appears here in a few seconds.", icon="⏳")
-        if status and status.state is ConnState.QR_REQUIRED:
-            if st.button("Show a new QR code", key=f"restart2_{integration_id}"):
-                with guarded("Could not start pairing"):
-                    svc.start_pairing(integration_id, actor=state.actor(), token_cache=state.token_cache())
-                    st.rerun(scope="fragment")
+        _draw(s, number_id, where)
 
     _panel()
+
+
+def _draw(s, number_id: str, where: str) -> None:
+    try:
+        view = s.pairing_state(number_id)
+    except WppError as err:
+        show_error(err, what=_("The pairing state cannot be shown"))
+        return
+    if view.prelinked:
+        prelinked_choice(s, number_id, where=where)
+        return
+    try:
+        number = s.number(number_id)
+    except WppError:
+        number = None
+    status_line = state_in_words(number) if number is not None else (view.status.label if view.status else "")
+    if view.connected:
+        connected(s, number_id, where=where, status_line=status_line)
+        return
+    if view.qr_png:
+        left, right = st.columns([11, 10], gap="medium")
+        with left:
+            st.image(view.qr_png, width=_png_width(view.qr_png), alt=qr_alt())
+        with right:
+            st.markdown(f"**{esc(status_line)}**" if status_line else "")
+            if view.qr_expires_in is not None:
+                secs = max(0, int(round(view.qr_expires_in)))
+                st.caption(_("This code changes in about {seconds} s; the new one appears here by itself.",
+                             seconds=secs) if secs > 0 else _("A new code is on its way…"))
+            st.markdown(instructions())
+            _demo_scan(s, number_id, where)
+        if view.error:
+            show_error(view.error, what=_("The QR code could not be drawn"))
+        return
+    offline = view.status is not None and view.status.state is ConnState.OFFLINE
+    if view.error is not None:
+        show_error(view.error, what=_("The QR code cannot be shown right now"))
+    elif offline:
+        st.warning(_("The phone is not linked, and no QR code is being shown: the codes ran out or the number was "
+                     "stopped on the platform."), icon="🔌")
+    else:
+        st.info(_("Preparing the QR code… It appears here in a few seconds.") +
+                (f"  \n{esc(status_line)}" if status_line else ""), icon="⏳")
+    if offline or view.error is not None:
+        if st.button(_("Show a new QR code"), type="primary", key=f"{where}_restart_{number_id}"):
+            _start(s, number_id)
+    if s.should_explain(view):
+        checklist(s, number_id, where=where)
+
+
+def _png_width(png: bytes) -> int:
+    """Draw the QR at its own pixel size (whole pixels per module: sharp for the phone's camera)."""
+    try:
+        from PIL import Image
+
+        with Image.open(io.BytesIO(png)) as img:
+            return int(min(img.width, 420))
+    except Exception:  # noqa: BLE001
+        return 380
+
+
+def _start(s, number_id: str) -> None:
+    with guarded(_("Could not start linking the phone")):
+        s.start_pairing(number_id, actor=pagekit.actor())
+        st.session_state.pop(_checklist_key(number_id), None)
+        st.rerun(scope="fragment")
+
+
+def _demo_scan(s, number_id: str, where: str) -> None:
+    if not getattr(s, "is_demo", False):
+        return
+    st.caption(_("Demo: there is no real phone. This button plays the phone's part."))
+    if st.button(_("Simulate the phone scan"), icon="📷", key=f"{where}_simscan_{number_id}"):
+        with guarded(_("The simulated scan failed")):
+            phone = pagekit.demo_phone()
+            if phone is not None:
+                phone.scan(number_id)
+            st.rerun(scope="fragment")
+
+
+def connected(s, number_id: str, *, where: str, status_line: str = "") -> None:
+    """The success, and the next step one click away."""
+    st.success(_("**The phone is linked.** This WhatsApp number is connected and ready to send messages.") +
+               (f"  \n{esc(status_line)}" if status_line else ""), icon="✅")
+    if st.button(_("Send a test message"), type="primary", icon="✉️", key=f"{where}_send_{number_id}"):
+        pagekit.go("send", number_id)
+
+
+def prelinked_choice(s, number_id: str, *, where: str) -> None:
+    """The platform answered with a number that was already linked to a phone before anyone scanned: never a green
+    "connected"; the staff member chooses."""
+    st.warning(_("**This number was already linked to a phone before anyone scanned its QR code.** The WhatsApp "
+                 "platform already had an account for this school, linked to some phone. If it is your school's "
+                 "phone, take it over; if you do not know that phone, make a new number and scan its QR code."),
+               icon="🟣")
+    c1, c2 = st.columns(2)
+    if c1.button(_("Take it over: it is our phone"), key=f"{where}_takeover_{number_id}", width="stretch"):
+        with guarded(_("Could not take the number over")):
+            s.take_over(number_id, actor=pagekit.actor())
+            st.rerun()
+    if c2.button(_("Make a new number instead"), type="primary", key=f"{where}_makenew_{number_id}",
+                 width="stretch"):
+        with guarded(_("Could not make a new number")):
+            with st.spinner(_("Creating a new number on the platform…")):
+                out = s.make_new_instead(number_id, actor=pagekit.actor(), user_jwt=pagekit.user_jwt())
+            if out.error is not None:
+                show_error(out.error, what=_("The new number was not finished"))
+            else:
+                try:
+                    s.start_pairing(out.integration.id, actor=pagekit.actor())
+                except WppError:
+                    pass  # the panel explains it
+            pagekit.set_number_param(out.integration.id)
+            st.rerun()
+
+
+# --- why is there no QR code? ----------------------------------------------------------------------------
+def _checklist_key(number_id: str) -> str:
+    return f"_wpp_checklist_{number_id}"
+
+
+def checklist(s, number_id: str, *, where: str) -> None:
+    key = _checklist_key(number_id)
+    cached = st.session_state.get(key)
+    if cached and time.monotonic() - cached[0] < CHECKLIST_REUSE_S:
+        checks = cached[1]
+    else:
+        try:
+            checks = s.pairing_checklist(number_id)
+        except WppError as err:
+            show_error(err, what=_("The checks could not be made"))
+            return
+        st.session_state[key] = (time.monotonic(), checks)
+    with st.container(border=True):
+        st.markdown("**" + esc(_("Why is there no QR code?")) + "**")
+        for i, check in enumerate(checks):
+            if check.ok is True:
+                st.markdown(f"✅ {esc(check.title)}")
+            elif check.ok is None:
+                st.caption(f"▫️ {esc(check.title)} — " + esc(_("not checked yet (an earlier step must work first)")))
+            else:
+                st.markdown(f"❌ **{esc(check.title)}**" + (f"  \n{esc(check.fix)}" if check.fix else ""))
+                if check.action:
+                    label = str(check.action_label or _("Check again"))
+                    if st.button(label, key=f"{where}_check_{number_id}_{check.code}_{i}",
+                                 type="primary" if check.action != "retry" else "secondary"):
+                        _run_action(s, number_id, check.action)
+
+
+def _run_action(s, number_id: str, action: str) -> None:
+    st.session_state.pop(_checklist_key(number_id), None)
+    with guarded(_("That did not work")):
+        with st.spinner(_("Working…")):
+            result = s.run_check_action(number_id, action, actor=pagekit.actor())
+        new = getattr(getattr(result, "integration", None), "id", None)
+        err = getattr(result, "error", None)
+        if isinstance(err, WppError):
+            show_error(err)
+            return
+        if action == "make_new" and new and new != number_id:
+            try:
+                s.start_pairing(new, actor=pagekit.actor())
+            except WppError:
+                pass
+            pagekit.set_number_param(new)
+            st.rerun()
+        if action == "finish_creating":
+            try:
+                s.start_pairing(number_id, actor=pagekit.actor())
+            except WppError:
+                pass
+        st.rerun(scope="fragment")
+
+
+__all__ = ["checklist", "connected", "instructions", "pairing_panel", "prelinked_choice", "qr_alt"]

@@ -78,7 +78,24 @@ def simulator():
 def service():
     from wpp.service import build_service
 
-    return build_service(settings(), simulator=simulator())
+    sim = simulator()
+    svc = build_service(settings(), simulator=sim)
+    if sim is not None:
+        from wpp.demo import seed_schools
+
+        seed_schools(svc.store)  # the demo's named schools: nothing but a number's name needs typing
+    return svc
+
+
+@st.cache_resource(show_spinner=False)
+def demo_phone():
+    """The demo's simulated phone (``wpp.demo.DemoPhone``), or None outside the demo."""
+    sim = simulator()
+    if sim is None:
+        return None
+    from wpp.demo import DemoPhone
+
+    return DemoPhone(sim, service().store)
 
 
 @st.cache_resource(show_spinner=False)

@@ -19,7 +19,7 @@ def sessions(tmp_path, monkeypatch):
 
     store = SqliteStore(tmp_path / "wpp.db")
     clock = ManualClock()
-    s = SignInSessions(state._SignInStore(store), clock=clock, lifetime_s=HOURS * 3600,
+    s = SignInSessions(store, clock=clock, lifetime_s=HOURS * 3600,
                        secret=store.console_secret("sign-in-cookie"))
     s.clock = clock
     monkeypatch.setattr(state, "sign_ins", lambda: s)

@@ -95,34 +95,3 @@ def page(browser, app, request):
     ctx, pg = open_page(browser, app.url)
     yield pg
     ctx.close()
-
-
-@pytest.fixture(scope="session")
-def shared() -> dict:
-    """What one journey leaves for the next (the connected number of journey 1)."""
-    return {}
-
-
-@pytest.fixture
-def connected_number(app, browser, shared) -> dict:
-    """A connected number: journey 1's first one, or (when a journey runs alone) one made the same way."""
-    if "first" in shared:
-        return shared["first"]
-    import uuid
-
-    from playwright.sync_api import expect
-
-    from ._ui import create_number, goto
-
-    ctx, page = open_page(browser, app.url)
-    try:
-        org = str(uuid.uuid4())
-        goto(page, "/connect", title="➕ Connect a WhatsApp number")
-        session = create_number(page, name="Front desk", org=org)
-        qr = app.sim_json("GET", f"/_sim/accounts/{session}/qr-text")["qr"]
-        app.sim_json("POST", f"/_sim/accounts/{session}/scan", json={"qr": qr})
-        expect(page.get_by_text("The phone is connected")).to_be_visible(timeout=15_000)
-    finally:
-        ctx.close()
-    shared["first"] = {"session": session, "org": org, "name": "Front desk"}
-    return shared["first"]

@@ -1,4 +1,5 @@
-"""Journey 5 — a fleet: with 200 numbers in the store, the Numbers page lists every one with its status.
+"""Journey 5 — a fleet: with 200 numbers in the store, the Numbers page lists every one with its state in words,
+and a click anywhere in a row (not only on its small checkbox) opens that number.
 
 Its own app process and data directory: the numbers are made on the embedded simulator over HTTP and saved
 straight into the app's SQLite file, as if they had been created over months.
@@ -10,23 +11,24 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from ._ui import assert_no_python_errors, goto, grid_rows, shot
 from tests.harness import seed_numbers
 from wpp.store.sqlite import SqliteStore
 
-from .conftest import app_process, open_page
+from ._ui import assert_no_python_errors, assert_no_uuid, goto, new_context, number_id, shot, wait_idle
+from .conftest import app_process
 
 pytestmark = pytest.mark.e2e
 
 N = 200
 N_CONNECTED = 40
+ROW_H = 35  # st.dataframe's row height (and its header's)
 
 
 @pytest.fixture(scope="module")
 def fleet_app(browser, tmp_path_factory):
     a = app_process("fleet", tmp_path_factory.mktemp("wpp-fleet"), WPP_POLL_SECONDS=2, WPP_SIM_QR_ROTATE=600).start()
     try:
-        ctx, page = open_page(browser, a.url)
+        ctx, page = new_context(browser, a.url)
         page.goto("/")  # starts the embedded simulator (and opens the store)
         a.wait_simulator()
         ctx.close()
@@ -41,37 +43,76 @@ def fleet_app(browser, tmp_path_factory):
         a.stop()
 
 
-def test_numbers_page_lists_200_numbers_with_their_statuses(browser, fleet_app):
-    ctx, page = open_page(browser, fleet_app.url)
-    try:
-        goto(page, "/", title="📋 WhatsApp numbers")
-        caption = page.get_by_text(re.compile(r"\d+ number\(s\) ·"))
-        expect(caption).to_contain_text(f"{N} number(s)", timeout=20_000)
-        # every status is known (no "Checking…", no "Cannot check"), and they are the platform's
-        expect(caption).to_contain_text(f"{N - N_CONNECTED} waiting for QR scan", timeout=60_000)
-        expect(caption).to_contain_text(f"{N_CONNECTED} connected")
-        text = caption.inner_text()
-        assert "checking" not in text.lower() and "cannot check" not in text, text
+def grid(page):
+    return page.locator('[data-testid="stDataFrame"]').first
 
-        grid = page.locator('[data-testid="stDataFrame"]').first
-        assert grid.locator('[role="grid"], table').first.get_attribute("aria-rowcount") in (str(N + 1), None)
-        # the grid's accessible rows follow its canvas a moment later than the caption: wait for the row itself
-        first_row = grid.locator('[role="row"]').filter(has_text="Fleet 001")
-        expect(first_row).to_contain_text("🟢 Connected", timeout=15_000)
+
+def rows_text(page) -> list[str]:
+    return grid(page).locator('[role="row"]').all_inner_texts()
+
+
+STATES = re.compile(r"🟢 Connected|🟠 Waiting for the QR scan")
+
+
+def wait_all_known(page, timeout_s: float = 60.0) -> None:
+    """Every visible row shows the platform's state in words (none "not checked yet")."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        rows = [r for r in rows_text(page)[1:] if "Fleet" in r]
+        if rows and all(STATES.search(r) for r in rows):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"rows without a known state: {[r for r in rows if not STATES.search(r)][:5]}")
+        page.wait_for_timeout(500)
+
+
+def test_numbers_page_lists_200_numbers_with_their_states(browser, fleet_app):
+    ctx, page = new_context(browser, fleet_app.url, viewport={"width": 1400, "height": 1000})
+    try:
+        goto(page, "/", title=re.compile("WhatsApp numbers"))
+        expect(page.get_by_text(f"{N} numbers")).to_be_visible(timeout=20_000)
+        header = grid(page).locator('[role="row"]').first
+        expect(header).to_contain_text("What to do", timeout=20_000)
+        for col in ("School", "Number", "Status", "What to do"):  # in view; the times follow to the right
+            assert col in header.inner_text(), header.inner_text()
+        wait_all_known(page)
+        assert_no_uuid(page, "Numbers (200)")
         shot(page, "journey5-fleet-top")
 
-        # scroll the grid to its end: the last number is there, with its status
-        grid.hover()
-        for _ in range(30):
+        grid(page).hover()
+        for _ in range(40):
             page.mouse.wheel(0, 2000)
-            if any(f"Fleet {N:03d}" in r for r in grid_rows(page)):
-                break
             page.wait_for_timeout(100)
-        rows = grid_rows(page)
-        assert any(f"Fleet {N:03d}" in r for r in rows), f"Fleet {N:03d} not found after scrolling: {rows[-3:]}"
-        last_row = grid.locator('[role="row"]').filter(has_text=f"Fleet {N:03d}")
-        expect(last_row).to_contain_text("🟠 Waiting for QR scan", timeout=15_000)
+        rows = rows_text(page)
+        assert any("Fleet" in r for r in rows[-3:]), rows[-3:]
+        wait_all_known(page)
         assert_no_python_errors(page, "Numbers (200)")
         shot(page, "journey5-fleet-scrolled-to-the-end")
+    finally:
+        ctx.close()
+
+
+def test_a_click_anywhere_in_a_row_opens_that_number(browser, fleet_app):
+    ctx, page = new_context(browser, fleet_app.url, viewport={"width": 1400, "height": 1000})
+    try:
+        goto(page, "/", title=re.compile("WhatsApp numbers"))
+        wait_all_known(page)
+        wait_idle(page)
+        texts = rows_text(page)
+        k = 3  # the third number (row 0 is the header)
+        name = re.search(r"Fleet \d{3}", texts[k]).group(0)
+        box = grid(page).bounding_box()
+        # the "Status" cell of that row: well to the right of the row's checkbox
+        page.mouse.click(box["x"] + box["width"] * 0.45, box["y"] + ROW_H * k + ROW_H / 2)
+        expect(page.get_by_role("heading", level=1)).to_contain_text(name, timeout=20_000)
+        assert number_id(page), page.url
+        assert "/number" in page.url
+        # Back: the list again, and it does not jump to the number by itself
+        page.go_back()
+        expect(page.get_by_role("heading", level=1, name=re.compile("WhatsApp numbers"))).to_be_visible()
+        page.wait_for_timeout(1500)
+        expect(page.get_by_role("heading", level=1, name=re.compile("WhatsApp numbers"))).to_be_visible()
     finally:
         ctx.close()

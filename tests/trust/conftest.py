@@ -57,9 +57,10 @@ def snapshot(store: SqliteStore) -> dict:
         con.row_factory = sqlite3.Row
         rows = {r["id"]: dict(r) for r in con.execute("SELECT * FROM messenger_integrations ORDER BY id")}
         activity = [dict(r) for r in con.execute("SELECT * FROM integration_activity ORDER BY id")]
+        schools = [dict(r) for r in con.execute("SELECT * FROM wpp_console_organizations ORDER BY id")]
     finally:
         con.close()
-    return {"rows": rows, "activity": activity}
+    return {"rows": rows, "activity": activity, "schools": schools}
 
 
 #: columns a recorded failure may legitimately touch (``last_error`` says what went wrong)
@@ -85,6 +86,8 @@ def store_changes(before: dict, after: dict, rule: str) -> list[str]:
                 continue
             if new.get(col) != val:
                 problems.append(f"row {iid[:8]} column {col} changed: {str(val)[:80]!r} -> {str(new.get(col))[:80]!r}")
+    if before.get("schools") != after.get("schools"):
+        problems.append("the schools' names changed")
     old_act, new_act = before["activity"], after["activity"]
     if new_act[: len(old_act)] != old_act:
         problems.append("existing activity entries changed")

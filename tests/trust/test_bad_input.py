@@ -219,6 +219,22 @@ case(ORG_FORM, "bad sub-organisation", ORG + "__wpp__zzzzzzzz", create(ORG + "__
 case(ORG_FORM, "two ids", f"{ORG},{ORG2}", create(f"{ORG},{ORG2}"))
 case("Connect page: name", "101 characters", "a valid org id, name of 101 × n", create(ORG, "n" * 101))
 
+# --- Connect page: a new school, named by staff (and its optional id in the "advanced" field) ---------------------
+SCHOOL_FORM = "Connect page: new school"
+
+
+def new_school(name, org_id=None):
+    return lambda w: w.svc.add_organization(name, org_id, actor="trust")
+
+
+case(SCHOOL_FORM, "blank name", "(spaces)", new_school("   "))
+case(SCHOOL_FORM, "201 characters", "201 × ш", new_school("ш" * 201))
+case(SCHOOL_FORM, "id: words", "name ok, id not-a-uuid", new_school("Школа № 7", "not-a-uuid"))
+case(SCHOOL_FORM, "id: path", "name ok, id ../internal", new_school("Школа № 7", "../internal"))
+case(SCHOOL_FORM, "id: encoded path", "name ok, id %2e%2e", new_school("Школа № 7", "%2e%2e"))
+case(SCHOOL_FORM, "id: a number's sub-organisation", "name ok, id <uuid>__wpp__1a2b3c4d",
+     new_school("Школа № 7", ORG + "__wpp__1a2b3c4d"))
+
 # --- a number whose stored session is not a session (edited by hand, or an old bug) --------------------------
 SESSION = "Number page: stored session"
 
