@@ -17,7 +17,6 @@ import base64
 import statistics
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import httpx
@@ -110,9 +109,12 @@ def _rotation_figures(poll_s: float = 3.0) -> list[Figure]:
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(app.url + "/connect")
-            page.get_by_text("Connect a WhatsApp number").first.wait_for(timeout=30000)
-            page.get_by_role("textbox", name="Organisation id (only for another organisation)").fill(str(uuid.uuid4()))
-            page.get_by_role("textbox", name="Name for this number").fill("QR bench")
+            page.get_by_role("button", name="Create and show the QR code").wait_for(timeout=30000)
+            box = page.get_by_role("combobox", name="School", exact=True)  # a demo school, by name
+            box.click()
+            box.fill("Школа")
+            page.get_by_role("option").filter(has_text="Школа № 5").first.click()
+            page.wait_for_timeout(500)
             page.get_by_role("button", name="Create and show the QR code").click()
             page.locator(QR_IMG).first.wait_for(timeout=30000)
             app.wait_simulator()

@@ -97,7 +97,9 @@ def validate_task_id(value: object) -> str:
 def validate_org_id(value: object) -> str:
     """An organisation id: a UUID (any case, returned in lower case) or a sub-organisation id
     ``<uuid>__wpp__<8 hex>`` (returned in lower case)."""
-    action = N_("An organisation id looks like {example}.", example=ORG_EXAMPLE)
+    # no example id in the message: staff never need to see one (issue 12); ids come from the school platform
+    action = N_("A school's id is 32 letters and digits in groups separated by dashes, as the school platform shows "
+                "it. Leave the field empty if you do not have one: the console makes an id itself.")
     if value is None:
         raise InvalidInput(N_("No organisation id was given."), action=action)
     if isinstance(value, bool) or not isinstance(value, (str, int)):

@@ -514,9 +514,7 @@ def sidebar(ident, *, numbers_page=None) -> None:
 
 def _attention_link(numbers_page) -> None:
     try:
-        from . import tables  # the list every viewer of this process shares: no extra read per page run
-
-        n = sum(1 for v in tables.snapshot(state.for_session()).views if v.status.needs_attention)
+        n = int(state.for_session().attention_count())
     except Exception:  # noqa: BLE001 - the sidebar never breaks a page
         log.exception("attention count")
         return

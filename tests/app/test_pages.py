@@ -105,12 +105,12 @@ def test_numbers_table_names_schools_and_numbers_with_states_in_words_and_no_uui
 
     wait_for(app, shows_connected, "a connected row")
     table = app.dataframe[0].value
-    assert list(table.columns) == ["School", "Number", "Status", "What to do", "Phone", "Since", "Last checked"]
+    assert list(table.columns) == ["School", "Number", "Status", "What to do", "Phone", "In this state since", "Last checked"]
     assert set(table["School"]) == {SCHOOL, "Гимназия № 1"}
     assert set(table["Number"]) == {"Ресепшн", "Канцелярия"}
     row = table[table["Number"] == "Ресепшн"].iloc[0]
     assert row["Status"] == "🟢 Connected"
-    assert str(table["Since"].dtype).startswith("datetime64"), table.dtypes  # real, sortable times
+    assert str(table["In this state since"].dtype).startswith("datetime64"), table.dtypes  # real, sortable times
     assert not UUID_RE.search(texts(app)), "a UUID is on the Numbers page"
     assert "session" not in texts(app).lower() and "token" not in texts(app).lower()
 

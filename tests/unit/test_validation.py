@@ -97,7 +97,8 @@ def test_org_ids(value, expected):
 def test_bad_org_ids(value):
     with pytest.raises(InvalidInput) as ei:
         validate_org_id(value)
-    assert "123e4567-e89b-" in str(ei.value) and "organisation id" in ei.value.message
+    assert "school platform shows it" in str(ei.value) and "organisation id" in ei.value.message
+    assert "123e4567" not in ei.value.action  # no example UUID in front of staff (issue 12)
 
 
 def test_message_text():

@@ -291,8 +291,15 @@ class ServiceCore:
         return self.store.list_integrations(organization_id, include_inactive=include_inactive)
 
     def attention_count(self) -> int:
+        """How many numbers need attention (the sidebar on every page): cheap — the rows and the shared board,
+        no names or labels."""
         try:
-            return sum(1 for v in self.numbers() if v.status.needs_attention)
+            rows = self.store.list_integrations()
+            unusual = [r for r in rows if not (r.api_key and r.session) or r.settings.get(keys.PRELINKED)]
+            odd = {r.id for r in unusual}
+            ready = [r.id for r in rows if r.id not in odd]
+            on_board = self.engine.attention_count(ready) if (self.engine is not None and ready) else 0
+            return len(unusual) + on_board
         except WppError:
             return 0
 
