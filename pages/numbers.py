@@ -58,7 +58,7 @@ for v in snap.views:
 school_ids = sorted(schools, key=lambda i: schools[i].casefold())
 needing = sum(1 for v in snap.views if v.status.needs_attention)
 
-c_school, c_check, c_new = st.columns([4, 1.6, 2.2], vertical_alignment="bottom")
+c_school, c_check, c_new = st.columns([3.6, 2, 2.2], vertical_alignment="bottom")
 with c_school:
     if st.session_state.get("numbers_school") not in (None, *school_ids):
         st.session_state.pop("numbers_school", None)

@@ -481,3 +481,15 @@ def test_platform_down_every_page_says_so_in_words(app):
     click(app, "Send")
     assert "The message was not sent" in texts(app)
     assert "cannot be reached" in texts(app)
+
+
+def test_settings_are_labelled_rows_and_an_unknown_setting_is_named(app, app_env):
+    app_env.setenv("WPP_POLL_SECOND", "5")  # a typo of WPP_POLL_SECONDS: warned about, not silently ignored
+    app.run()
+    open_page(app, "pages/settings.py")
+    assert not app.exception
+    warnings = re.sub(r"\\(.)", r"\1", " ".join(w.value for w in app.warning))  # as the browser shows it
+    assert "WPP_POLL_SECOND" in warnings, warnings
+    table = app.dataframe[0].value
+    labels = list(table.iloc[:, 0])
+    assert not any("_" in label for label in labels), labels  # words, not snake_case keys
