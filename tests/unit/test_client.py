@@ -69,7 +69,7 @@ def test_create_without_any_credential_sends_nothing(make_client):
     client, rec = make_client(ok({}))
     with pytest.raises(InvalidInput, match="no platform secret and you are not signed in"):
         client.create_client(ORG)
-    with pytest.raises(InvalidInput, match="An organisation id looks like"):
+    with pytest.raises(InvalidInput, match="is not an organisation id"):
         client.create_client("acme", secret=PLATFORM_SECRET)
     assert rec.requests == []
 

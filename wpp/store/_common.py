@@ -437,8 +437,9 @@ def org_id_for_add(organization_id: Any) -> str:
     org = canonical_uuid(organization_id)
     if org is None:
         raise StoreError(N_("“{value}” is not an organisation id.", value=str(organization_id)[:64]),
-                         action=N_("An organisation id looks like {example}; leave it empty to get a new one.",
-                                   example="3f1c2b7a-5d4e-4c3b-9a8f-0123456789ab"))
+                         action=N_("A school's id is 32 letters and digits in groups separated by dashes, as the "
+                                   "school platform shows it. Leave the field empty if you do not have one: the "
+                                   "console makes an id itself."))
     return org
 
 
