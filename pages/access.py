@@ -7,13 +7,16 @@ import streamlit as st
 
 from wpp.errors import WppError
 from wpp.i18n import _, format_duration
-from wppui import pagekit, tables
-from wppui.components import datetime_column, show_error, when
+from wppui import pagekit
+from wppui.components import show_error, when
 from wppui.text import esc
 
 s = pagekit.begin()
 
 st.title("🔑 " + _("Access"))
+st.caption(_("To talk to WhatsApp for a number, the console uses an access key that the platform gives out for a "
+             "few minutes at a time and that the console renews by itself. You only need this page when a number "
+             "says its access is refused: then press “Get a new access key”."))
 pagekit.show_flashes(key="_access_flash")
 TEST = "_access_test"
 
@@ -55,17 +58,21 @@ def technical(report, *, key: str) -> None:
         st.markdown("**" + esc(_("Claims")) + "**")
         claims = pd.DataFrame({
             _("Claim"): [c[0] for c in report.claims],
-            _("Value"): [c[1] for c in report.claims],
-            _("As a time"): tables.datetimes([c[2] for c in report.claims]),
+            _("Value"): ["—" if c[1] is None else c[1] for c in report.claims],
+            _("As a time"): [when(c[2]) if c[2] else "" for c in report.claims],
         })
-        st.dataframe(claims, hide_index=True, column_config={_("As a time"): datetime_column(_("As a time"))})
+        st.dataframe(claims, hide_index=True)
 
 
+view = None
 if not views:
+    if pagekit.number_param():
+        pagekit.absent_number(s, pagekit.number_param())
     st.info(_("No numbers yet. Connect one first."), icon="👋")
 else:
-    chosen = pagekit.number_picker(views, pagekit.number_param(), key="access_pick", label=_("Number"))
-    view = next(v for v in views if v.id == chosen)
+    chosen = pagekit.number_picker(views, pagekit.number_param(), key="access_pick", label=_("Number"), s=s)
+    view = next((v for v in views if v.id == chosen), None)
+if view is not None:
     try:
         report = s.access_report(view.id)
     except WppError as err:

@@ -27,7 +27,7 @@ c1, c2, c3 = st.columns([2, 1.3, 2.5], vertical_alignment="bottom")
 if st.session_state.get("activity_school") not in (None, *schools):
     st.session_state.pop("activity_school", None)
 school = c1.selectbox(_("School"), schools, index=None, key="activity_school",
-                      placeholder=_("All schools (type a name to show only that school)"))
+                      placeholder=_("All schools"), help=_("Type a school's name to show only that school"))
 problems_only = c2.toggle(_("Only problems"), key="activity_problems")
 needle = c3.text_input(_("Search"), key="activity_text", placeholder=_("a name, a school, a phone number…"))
 
@@ -37,18 +37,25 @@ if needle.strip():
     n = needle.strip().casefold()
     picked = [ln for ln in picked if n in " ".join((ln.who, ln.school, ln.number, ln.what)).casefold()]
 
+if not picked:
+    st.info(_("No entry matches these filters."), icon="🔎")
+    st.stop()
 st.caption(_n("{n} entry, newest first", "{n} entries, newest first", len(picked)))
-cols = {"when": _("When"), "who": _("Who"), "school": _("School"), "number": _("Number"),
-        "what": _("What happened"), "outcome": _("Outcome")}
+# what happened and how it went first: they must be in view on a small laptop (1280 px); who and which number follow
+cols = {"when": _("When"), "what": _("What happened"), "outcome": _("Outcome"), "school": _("School"),
+        "number": _("Number"), "who": _("Who")}
 frame = pd.DataFrame({
     cols["when"]: tables.datetimes([ln.at for ln in picked]),
-    cols["who"]: [ln.who for ln in picked],
-    cols["school"]: [ln.school for ln in picked],
-    cols["number"]: [ln.number for ln in picked],
     cols["what"]: [ln.what for ln in picked],
     cols["outcome"]: [("✅ " + _("Done")) if ln.ok else ("❌ " + _("Failed")) for ln in picked],
+    cols["school"]: [ln.school for ln in picked],
+    cols["number"]: [ln.number for ln in picked],
+    cols["who"]: [ln.who for ln in picked],
 })
 st.dataframe(frame, hide_index=True, column_config={
-    cols["when"]: datetime_column(cols["when"]),
-    cols["what"]: st.column_config.TextColumn(cols["what"], width="large"),
+    cols["when"]: datetime_column(cols["when"], width=150),
+    cols["what"]: st.column_config.TextColumn(cols["what"], width=380),
+    cols["outcome"]: st.column_config.TextColumn(cols["outcome"], width=110),
+    cols["school"]: st.column_config.TextColumn(cols["school"], width=150),
+    cols["number"]: st.column_config.TextColumn(cols["number"], width=150),
 })

@@ -82,7 +82,8 @@ if number_id:
     view = pagekit.load_number(s, number_id)
     if view is None:
         st.stop()
-    st.markdown(f"**{esc(view.label)}** · " + esc(_("Step 2 of 2: link the phone")))
+    if view.removed or view.unfinished or view.prelinked:
+        st.markdown(f"**{esc(view.label)}** · " + esc(_("Step 2 of 2: link the phone")))
     err = st.session_state.pop("_connect_error", None)
     if err is not None:
         show_error(err, what=_("Creating was not finished"))
@@ -99,7 +100,7 @@ if number_id:
     elif view.prelinked:
         prelinked_choice(s, view.id, where="connect")
     else:
-        pairing_panel(view.id, where="connect")
+        pairing_panel(view.id, where="connect", heading=view.label)
     st.divider()
     if st.button(_("Connect another number"), icon="➕", key="connect_another"):
         st.query_params.clear()

@@ -7,8 +7,8 @@ import streamlit as st
 
 from wpp.errors import WppError
 from wpp.i18n import _
-from wppui import pagekit, tables
-from wppui.components import datetime_column, guarded, show_error, state_in_words, when
+from wppui import gate, pagekit, tables
+from wppui.components import datetime_column, guarded, show_error, when
 from wppui.pairing import pairing_panel, prelinked_choice
 from wppui.text import esc
 
@@ -29,7 +29,8 @@ if not current:
         if st.button(_("Connect a number"), icon="➕", type="primary"):
             pagekit.go("connect")
         st.stop()
-    current = views[0].id
+    last = pagekit.last_number()
+    current = last if any(v.id == last for v in views) else views[0].id
     pagekit.set_number_param(current)
 
 view = pagekit.load_number(s, current)
@@ -56,19 +57,19 @@ def _close_remove() -> None:
     st.session_state.pop(REMOVING, None)
 
 
-@st.dialog(_("Remove this number from the list?"), on_dismiss=_close_remove)
+@gate.dialog(_("Remove this number from the list?"), on_dismiss=_close_remove)
 def confirm_remove(number_id: str, label: str) -> None:
     st.markdown(f"**{esc(label)}**")
     st.markdown(esc(_("The number disappears from the list and is no longer checked. Its key stays saved, so it "
                       "can be restored later from “Removed numbers”.")))
     st.markdown(esc(_("The phone stays linked on the WhatsApp platform unless you choose “Disconnect and remove”: "
                       "that also unlinks the phone, and linking it again needs a new QR scan.")))
-    c1, c2, c3 = st.columns(3)
-    if c1.button(_("Remove"), type="primary", key="remove_keep", width="stretch"):
+    # one under the other: every label readable in full, whatever the language
+    if st.button(_("Remove"), type="primary", key="remove_keep", width="stretch"):
         _remove(number_id, label, disconnect=False)
-    if c2.button(_("Disconnect and remove"), key="remove_disconnect", width="stretch"):
+    if st.button(_("Disconnect and remove"), key="remove_disconnect", width="stretch"):
         _remove(number_id, label, disconnect=True)
-    if c3.button(_("Cancel"), key="remove_cancel", width="stretch"):
+    if st.button(_("Cancel"), key="remove_cancel", width="stretch"):
         _close_remove()
         st.rerun()
 
@@ -145,7 +146,9 @@ if not view.removed:
     if st.session_state.get(REMOVING) == view.id:
         confirm_remove(view.id, view.label)
 
-st.caption(esc(state_in_words(view)) + " · " + esc(_("Added {time}", time=when(view.created_at))))
+# the state itself is in the pairing panel above (it refreshes itself); this line only says what does not change
+st.caption(esc(_("Added {time}. Every change of its state is in the connection history below.",
+                 time=when(view.created_at))))
 
 with st.expander(_("Connection history")):
     try:

@@ -64,7 +64,7 @@ with c_school:
         st.session_state.pop("numbers_school", None)
     school = st.selectbox(_("School"), school_ids, index=None, key="numbers_school",
                           format_func=lambda i: schools.get(i, "—"),
-                          placeholder=_("All schools (type a name to show only that school)"))
+                          placeholder=_("All schools"), help=_("Type a school's name to show only that school"))
 labels = {"all": _("All numbers"), "attention": _("Needs attention ({n})", n=needing),
           "removed": _("Removed numbers")}
 view = st.segmented_control(_("Show"), list(labels), format_func=labels.get, key=VIEW, required=True,
@@ -96,7 +96,7 @@ def removed_numbers() -> None:
     st.caption(_("Removed numbers are not checked and not shown in the list. Their keys stay saved: restoring one "
                  "brings it back as it was."))
     for v in views:
-        c1, c2, c3 = st.columns([5, 2, 1.4], vertical_alignment="center")
+        c1, c2, c3 = st.columns([4.5, 2, 2], vertical_alignment="center")
         c1.markdown(f"**{esc(v.label)}**")
         c2.caption(_("Added {time}", time=when(v.created_at)))
         if c3.button(_("Restore"), key=f"restore_{v.id}", icon="↩️", width="stretch"):

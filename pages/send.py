@@ -20,12 +20,16 @@ except WppError as err:
     show_error(err, what=_("The list of numbers could not be read"))
     st.stop()
 if not views:
+    if pagekit.number_param():
+        pagekit.absent_number(s, pagekit.number_param())
     st.info(_("No number is ready to send yet. Connect one first."), icon="👋")
     if st.button(_("Connect a number"), icon="➕", type="primary"):
         pagekit.go("connect")
     st.stop()
 
-chosen = pagekit.number_picker(views, pagekit.number_param(), key="send_from", label=_("From"))
+chosen = pagekit.number_picker(views, pagekit.number_param(), key="send_from", label=_("From"), s=s)
+if chosen is None:
+    st.stop()
 view = next(v for v in views if v.id == chosen)
 if not view.status.state or view.status.state.value != "connected":
     st.caption("ℹ️ " + esc(_("This number is not connected right now ({state}): the platform may refuse to send.",
@@ -53,4 +57,4 @@ if st.button(_("Send"), type="primary", icon="📤", key="send_button"):
         st.success(esc(out.sentence), icon="✅")
         if out.task_id:
             with st.expander(_("Details for support")):
-                st.text(_("Task id: {task}", task=out.task_id) + " · " + _("Status: {status}", status=out.status))
+                st.text(_("Task id: {task}", task=out.task_id) + " · " + _("Status: {status}", status=out.status_label))

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import streamlit as st
 
 from wpp.errors import WppError
-from wpp.i18n import _, format_duration, format_time
+from wpp.i18n import _, current_language, format_duration, format_time
 from wpp.masking import scrub
 from wpp.models import ConnState
 
@@ -50,10 +50,11 @@ def mark(view) -> str:
     return MARKS.get(board.state, "⚪")
 
 
-def state_in_words(view) -> str:
+def state_in_words(view, *, live: bool = True) -> str:
     """The number's status in words with how long: "Connected since 09:12", "Waiting for a scan for 4 minutes".
 
-    Plain text (no Markdown), in the current language and the browser's time zone."""
+    Plain text (no Markdown), in the current language and the browser's time zone. ``live=False`` (a table
+    redrawn once a minute): "since 09:12" for every state, never a count of seconds that would stand still."""
     board = view.status
     if getattr(view, "prelinked", False) or getattr(view, "unfinished", False) or board.since is None:
         return board.label
@@ -65,8 +66,12 @@ def state_in_words(view) -> str:
     if state is ConnState.CONNECTED:
         return _("Connected since {time}", time=since)
     if state is ConnState.QR_REQUIRED:
+        if not live:
+            return _("Waiting for the QR scan since {time}", time=since)
         return _("Waiting for the QR scan: {duration}", duration=for_)
     if state is ConnState.STARTING:
+        if not live:
+            return _("Starting since {time}", time=since)
         return _("Starting: {duration}", duration=for_)
     if state is ConnState.OFFLINE:
         return _("Offline since {time}", time=since)
@@ -145,9 +150,20 @@ def local(moment: dt.datetime | None) -> dt.datetime | None:
     return moment.astimezone(browser_tz())
 
 
-def datetime_column(label: str, *, distance: bool = False, help: str | None = None):
-    """A sortable time column shown in the browser's language ("distance": "5 minutes ago")."""
-    return st.column_config.DatetimeColumn(label, format="distance" if distance else "localized", help=help)
+#: how a time cell reads, per language (Moment.js patterns): the grid follows the console's language, not the
+#: browser's ("localized" would show Russian dates on an English page in a Russian browser)
+DATETIME_FORMATS = {"ru": "DD.MM.YYYY HH:mm", "en": "D MMM YYYY, HH:mm"}
+TIME_FORMAT = "HH:mm:ss"
+
+
+def datetime_format(*, seconds: bool = False) -> str:
+    pattern = DATETIME_FORMATS.get(current_language(), DATETIME_FORMATS["en"])
+    return pattern + ":ss" if seconds else pattern
+
+
+def datetime_column(label: str, *, seconds: bool = True, width: int | str | None = None, help: str | None = None):
+    """A sortable time column, written the way the console's language writes dates."""
+    return st.column_config.DatetimeColumn(label, format=datetime_format(seconds=seconds), width=width, help=help)
 
 
 def when(moment: dt.datetime | None) -> str:
@@ -160,6 +176,7 @@ __all__ = [
     "MARKS",
     "browser_tz",
     "datetime_column",
+    "datetime_format",
     "guarded",
     "local",
     "mark",

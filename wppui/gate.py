@@ -140,6 +140,17 @@ def guard_fragment() -> bool:
     return False
 
 
+def _checked(f: Callable) -> Callable:
+    """``f`` run only after :func:`guard_fragment` (a failed check draws nothing)."""
+    @functools.wraps(f)
+    def guarded(*args, **kwargs):
+        if not guard_fragment():
+            return None
+        return f(*args, **kwargs)
+
+    return guarded
+
+
 def fragment(func: Callable | None = None, *, run_every: float | None = None):
     """``st.fragment`` whose every run starts with :func:`guard_fragment` (a failed check draws nothing):
 
@@ -147,15 +158,18 @@ def fragment(func: Callable | None = None, *, run_every: float | None = None):
         def status(): ...
     """
     def wrap(f: Callable) -> Callable:
-        @functools.wraps(f)
-        def guarded(*args, **kwargs):
-            if not guard_fragment():
-                return None
-            return f(*args, **kwargs)
-
-        return st.fragment(guarded, run_every=run_every)
+        return st.fragment(_checked(f), run_every=run_every)
 
     return wrap(func) if func is not None else wrap
+
+
+def dialog(title: str, **kwargs):
+    """``st.dialog`` whose every run starts with :func:`guard_fragment`: a dialog's buttons re-run only the dialog,
+    and that run too must know who is signed in and speak the tab's language."""
+    def wrap(f: Callable) -> Callable:
+        return st.dialog(title, **kwargs)(_checked(f))
+
+    return wrap
 
 
 # =============================================================================================================
@@ -512,15 +526,28 @@ def sidebar(ident, *, numbers_page=None) -> None:
     _pending_scripts()
 
 
+#: how often the sidebar's "Needs attention: N" looks again (seconds; the service counts at most once per board
+#: version and a few seconds for every tab of the process)
+ATTENTION_SECONDS = 10.0
+
+
 def _attention_link(numbers_page) -> None:
-    try:
-        n = int(state.for_session().attention_count())
-    except Exception:  # noqa: BLE001 - the sidebar never breaks a page
-        log.exception("attention count")
-        return
-    if n > 0:
-        st.page_link(numbers_page, label=_("Needs attention: {n}", n=n), icon="⚠️",
-                     query_params={"filter": "attention"})
+    """ "Needs attention: N" in the sidebar, kept up to date by itself (a number linked meanwhile drops out)."""
+
+    @st.fragment(run_every=ATTENTION_SECONDS)
+    def _live() -> None:
+        if not guard_fragment():
+            return
+        try:
+            n = int(state.for_session().attention_count())
+        except Exception:  # noqa: BLE001 - the sidebar never breaks a page
+            log.exception("attention count")
+            return
+        if n > 0:
+            st.page_link(numbers_page, label=_("Needs attention: {n}", n=n), icon="⚠️",
+                         query_params={"filter": "attention"})
+
+    _live()
 
 
 @st.fragment(run_every=WATCH_SECONDS)

@@ -7,6 +7,7 @@ the page gets the service as this browser tab uses it. A self-refreshing fragmen
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -24,6 +25,8 @@ log = logging.getLogger("wppui")
 
 #: the address parameter that names the number a page is about
 NUMBER_PARAM = "n"
+#: st.session_state: the number this tab last looked at
+LAST_NUMBER = "_wpp_last_number"
 
 #: page name -> the page file (``st.switch_page`` accepts the file of a page of the navigation)
 PAGE_FILES = {
@@ -114,8 +117,15 @@ def set_number_param(number_id: str | None) -> None:
     if number_id:
         if st.query_params.get(NUMBER_PARAM) != number_id:
             st.query_params[NUMBER_PARAM] = number_id
+        st.session_state[LAST_NUMBER] = number_id
     elif NUMBER_PARAM in st.query_params:
         del st.query_params[NUMBER_PARAM]
+
+
+def last_number() -> str | None:
+    """The number this tab last looked at (a page opened from the sidebar, without ``?n=``, starts there)."""
+    value = st.session_state.get(LAST_NUMBER)
+    return value if isinstance(value, str) and value else None
 
 
 def url_flag(param: str, key: str, *, on: str = "1") -> bool:
@@ -139,24 +149,59 @@ def set_url_flag(param: str, key: str, value: bool, *, on: str = "1") -> None:
 
 
 def number_picker(views: list, current: str | None, *, key: str, label: str | None = None,
-                  collapsed: bool = False) -> str | None:
+                  collapsed: bool = False, s=None) -> str | None:
     """A selectbox of numbers by label (type to search) that follows ``?n=`` and writes it back.
 
-    Options are plain text: labels are shown raw (no escaping in a selectbox)."""
+    No ``?n=``: the number this tab last looked at, else the first. A ``?n=`` naming a number that is not among
+    ``views`` (removed, unknown, not ready for this page) is never swapped for another one silently: the picker
+    starts empty (None is returned) and, given the service ``s``, says why in words. Options are plain text:
+    labels are shown raw (no escaping in a selectbox)."""
     ids = [v.id for v in views]
     if not ids:
         return None
     labels = {v.id: v.label for v in views}
-    wanted = current if current in ids else ids[0]
+    if current and current not in ids:
+        if s is not None:
+            absent_number(s, current)
+        wanted = None
+    elif current:
+        wanted = current
+    else:
+        wanted = last_number() if last_number() in ids else ids[0]
+    # a new widget when a label changes (a rename): the browser then shows the new names at once
+    digest = hashlib.blake2s(repr(sorted(labels.items())).encode("utf-8"), digest_size=4).hexdigest()
+    widget_key = f"{key}_{digest}"
     seen_key = f"_url_{key}"
-    if st.session_state.get(seen_key) != wanted or st.session_state.get(key) not in ids:
-        st.session_state[key] = wanted
+    if (st.session_state.get(seen_key) != wanted or widget_key not in st.session_state
+            or st.session_state[widget_key] not in (*ids, None)):
+        st.session_state[widget_key] = wanted
         st.session_state[seen_key] = wanted
-    chosen = st.selectbox(label or _("Number"), ids, format_func=lambda i: labels.get(i, "—"), key=key,
+    chosen = st.selectbox(label or _("Number"), ids, index=None, format_func=lambda i: labels.get(i, "—"),
+                          key=widget_key, placeholder=_("Choose a number"),
                           label_visibility="collapsed" if collapsed else "visible")
     st.session_state[seen_key] = chosen
-    set_number_param(chosen)
+    if chosen:
+        set_number_param(chosen)
     return chosen
+
+
+def absent_number(s, number_id: str) -> None:
+    """Why the number in the address cannot be used on this page (removed, unknown, not ready), in words."""
+    try:
+        view = s.number(number_id)
+    except WppError:
+        view = None
+    if view is None:
+        st.warning(_("The number in the address does not exist any more. Choose a number below."), icon="🔎")
+        return
+    if view.removed:
+        st.warning(esc(_("“{name}” was removed from the list, so nothing can be done with it here. Choose another "
+                         "number below, or open its page to restore it.", name=view.label)), icon="🗂️")
+    else:
+        st.warning(esc(_("“{name}” is not ready for this yet: linking it is not finished. Open its page to finish, "
+                         "or choose another number below.", name=view.label)), icon="🟡")
+    if st.button(_("Open its page"), key="absent_number_open"):
+        go("number", view.id)
 
 
 def load_number(s, number_id: str | None):

@@ -41,25 +41,29 @@ def instructions() -> str:
     )
 
 
-def pairing_panel(number_id: str, *, where: str) -> None:
-    """The self-refreshing pairing block of one number (``where`` keeps widget keys apart per page)."""
+def pairing_panel(number_id: str, *, where: str, heading: str | None = None) -> None:
+    """The self-refreshing pairing block of one number (``where`` keeps widget keys apart per page). ``heading``
+    (plain text, e.g. the number's label): a first line that says which step this is, kept true as it changes."""
 
     @st.fragment(run_every=pagekit.pairing_interval())
     def _panel() -> None:
         s = pagekit.fragment_service()
         if s is None:
             return
-        _draw(s, number_id, where)
+        _draw(s, number_id, where, heading)
 
     _panel()
 
 
-def _draw(s, number_id: str, where: str) -> None:
+def _draw(s, number_id: str, where: str, heading: str | None = None) -> None:
     try:
         view = s.pairing_state(number_id)
     except WppError as err:
         show_error(err, what=_("The pairing state cannot be shown"))
         return
+    if heading is not None:
+        step = _("Step 2 of 2: done") if view.connected else _("Step 2 of 2: link the phone")
+        st.markdown(f"**{esc(heading)}** · " + esc(step))
     if view.prelinked:
         prelinked_choice(s, number_id, where=where)
         return
@@ -67,6 +71,9 @@ def _draw(s, number_id: str, where: str) -> None:
         number = s.number(number_id)
     except WppError:
         number = None
+    if number is not None and number.removed:
+        # removed meanwhile (another tab, a colleague): the whole page says so, never a stale "connected"
+        st.rerun()
     status_line = state_in_words(number) if number is not None else (view.status.label if view.status else "")
     if view.connected:
         connected(s, number_id, where=where, status_line=status_line)

@@ -68,7 +68,9 @@ def simulator():
         return None
     from wpp.simulator import SimKnobs, Simulator
 
-    knobs = SimKnobs(token_lifetime_s=s.sim_token_lifetime_s, qr_first_s=s.sim_qr_rotate_s, qr_rotate_s=s.sim_qr_rotate_s)
+    # the demo's phones say their number once linked, so the list shows which phone is on which number
+    knobs = SimKnobs(token_lifetime_s=s.sim_token_lifetime_s, qr_first_s=s.sim_qr_rotate_s, qr_rotate_s=s.sim_qr_rotate_s,
+                     report_phone=True)
     sim = Simulator(knobs, port=s.sim_port or 0).start()
     STARTED_SIMULATORS.append(sim)
     return sim

@@ -24,7 +24,7 @@ import streamlit as st
 
 from wpp.i18n import _, current_language
 
-from .components import browser_tz, mark, tz_name
+from .components import TIME_FORMAT, browser_tz, datetime_column, mark, state_in_words, tz_name
 from .pagekit import TtlCache
 
 #: the list is re-read at most this often per process when nothing says it changed (a board change, or a change
@@ -113,7 +113,7 @@ def numbers_table(s, *, attention_only: bool = False, school: str | None = None)
         {
             cols["school"]: [v.org_name for v in views],
             cols["number"]: [v.name for v in views],
-            cols["status"]: [f"{mark(v)} {v.status.label}" for v in views],
+            cols["status"]: [f"{mark(v)} {state_in_words(v, live=False)}" for v in views],
             cols["todo"]: [_what_to_do(v) for v in views],
             cols["phone"]: [v.phone or "" for v in views],
             cols["since"]: datetimes([v.status.since for v in views]),
@@ -158,18 +158,18 @@ def column_names() -> dict[str, str]:
 
 
 def column_config() -> dict:
-    """Widths that keep School, Number, Status and What to do in view on a small laptop (1280 px); the times and the
-    phone follow (the grid scrolls sideways)."""
+    """Widths that keep School, Number, Status (with since when) and What to do in view on a small laptop (1280 px
+    with the sidebar); the phone and the sortable times follow (the grid scrolls sideways)."""
     cols = column_names()
     return {
-        cols["school"]: st.column_config.TextColumn(cols["school"], width=190),
+        cols["school"]: st.column_config.TextColumn(cols["school"], width=160),
         cols["number"]: st.column_config.TextColumn(cols["number"], width=150),
-        cols["status"]: st.column_config.TextColumn(cols["status"], width=200),
-        cols["todo"]: st.column_config.TextColumn(cols["todo"], width=320),
-        cols["phone"]: st.column_config.TextColumn(cols["phone"], width=130),
-        cols["since"]: st.column_config.DatetimeColumn(cols["since"], format="localized", width=150,
-                                                       help=_("When the number got into this state")),
-        cols["checked"]: st.column_config.DatetimeColumn(cols["checked"], format="distance", width=120,
+        cols["status"]: st.column_config.TextColumn(cols["status"], width=250),
+        cols["todo"]: st.column_config.TextColumn(cols["todo"], width=300),
+        cols["phone"]: st.column_config.TextColumn(cols["phone"], width=140),
+        cols["since"]: datetime_column(cols["since"], seconds=False, width=150,
+                                       help=_("When the number got into this state")),
+        cols["checked"]: st.column_config.DatetimeColumn(cols["checked"], format=TIME_FORMAT, width=110,
                                                          help=_("When the console last asked the platform")),
     }
 

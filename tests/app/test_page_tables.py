@@ -70,7 +70,7 @@ def test_a_board_change_shows_at_once():
     assert tables.table_key(s) != first.key
     second = tables.numbers_table(s)
     assert second is not first
-    assert second.frame.iloc[0]["Status"] == "🔴 Offline"
+    assert second.frame.iloc[0]["Status"].startswith("🔴 Offline since ")
     assert second.attention == 1
 
 

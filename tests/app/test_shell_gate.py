@@ -264,3 +264,39 @@ def test_no_attention_link_when_every_number_is_fine(app, monkeypatch):
     monkeypatch.setattr(WppService, "attention_count", lambda self: 0)
     app.run()
     assert not [el for el in app.sidebar if "page_link" in str(getattr(el, "type", ""))]
+
+
+def _fragment_bodies():
+    """Every function of pages/ and wppui/ that Streamlit re-runs on its own: decorated with ``st.fragment`` or
+    ``st.dialog`` (a dialog's button re-runs only the dialog, in a fresh thread)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    for path in sorted([*root.joinpath("pages").glob("*.py"), *root.joinpath("wppui").glob("*.py")]):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            for deco in node.decorator_list:
+                target = deco.func if isinstance(deco, ast.Call) else deco
+                if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and \
+                        target.value.id == "st" and target.attr in ("fragment", "dialog"):
+                    yield f"{path.relative_to(root)}:{node.lineno} {node.name}", node
+
+
+def test_every_fragment_and_dialog_checks_the_sign_in_and_language_first():
+    """A bare ``st.fragment``/``st.dialog`` must call the gate's check first (``guard_fragment`` or
+    ``pagekit.fragment_service``); otherwise use ``gate.fragment``/``gate.dialog``. Found in a walk-through: the
+    Remove dialog's own run spoke English to a Russian tab."""
+    import ast
+
+    found = list(_fragment_bodies())
+    assert found, "no fragment found: the scan is broken"
+    unchecked = []
+    for where, fn in found:
+        first = fn.body[1] if isinstance(fn.body[0], ast.Expr) and isinstance(fn.body[0].value, ast.Constant) \
+            else fn.body[0]  # after a docstring
+        text = ast.unparse(first)
+        if "guard_fragment()" not in text and "fragment_service()" not in text:
+            unchecked.append(f"{where}: starts with {text.splitlines()[0]!r}")
+    assert not unchecked, "fragments or dialogs that read or draw before the gate's check:\n" + "\n".join(unchecked)

@@ -57,3 +57,41 @@ def test_an_english_browser_reads_english(browser, app):
         expect(page.locator('[data-testid="stSidebar"]').get_by_role("link", name="Connect a number")).to_be_visible()
     finally:
         ctx.close()
+
+
+def test_removing_a_number_stays_russian_and_no_page_swaps_it_for_another(browser, app):
+    """Found in a walk-through: the dialog's own re-run fell back to English ("Press “Restore” to undo"); a tab still
+    showing the removed number kept saying "connected", and Send opened for it silently chose another school's
+    number as the sender."""
+    number = paired_number(browser, app, name="Приёмная")
+    ctx, page = new_context(browser, app.url, locale="ru-RU")
+    other = ctx.new_page()
+    try:
+        goto(other, f"/number?n={number['id']}")
+        expect(other.get_by_text("Телефон привязан.", exact=False)).to_be_visible(timeout=15_000)
+        goto(page, f"/number?n={number['id']}")
+        page.get_by_role("button", name="Удалить", exact=True).click()
+        dialog = page.get_by_role("dialog")
+        expect(dialog).to_contain_text("WhatsApp")
+        dialog.get_by_role("button", name="Удалить", exact=True).click()
+        main = page.locator('[data-testid="stMain"]')
+        expect(main).to_contain_text("удалён из списка", timeout=15_000)
+        expect(main).to_contain_text("«Восстановить»")
+        assert "Press" not in main.inner_text() and "removed" not in main.inner_text()
+        shot(page, "journey8-ru-removed")
+
+        # the other tab, left open on the number, notices by itself
+        expect(other.locator('[data-testid="stMain"]')).to_contain_text("удалён из списка", timeout=15_000)
+        expect(other.get_by_text("Телефон привязан.", exact=False)).to_have_count(0)
+
+        # Send for the removed number: said in words, and no sender is chosen for her
+        goto(other, f"/send?n={number['id']}")
+        wait_idle(other)
+        main = other.locator('[data-testid="stMain"]')
+        expect(main).to_contain_text("удалён из списка")
+        assert other.get_by_role("button", name="Отправить", exact=True).count() == 0
+        assert f"n={number['id']}" in other.url, "the address was switched to another number"
+        assert_no_python_errors(other, "send for a removed number")
+        shot(other, "journey8-ru-send-removed")
+    finally:
+        ctx.close()

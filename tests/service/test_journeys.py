@@ -219,8 +219,19 @@ def test_the_diary_reads_like_sentences_with_school_and_number(svc):
     top = lines[0]
     assert top.who == "bob" and top.school == "Школа № 5" and top.number == "Бухгалтерия"
     assert "Renamed" in top.what and "Ресепшн" in top.what and top.ok
-    assert all(line.what and "_" not in line.action or True for line in lines)
+    assert all(line.what and line.what != line.action for line in lines), [ln.what for ln in lines]  # words, not codes
     assert any("Created the number on the platform" in line.what for line in lines)
+
+
+def test_a_name_copied_from_the_screen_loses_its_invisible_characters(svc):
+    """The pages put a word joiner into "http://…" (never a link); a name copied from there comes back clean."""
+    school = svc.add_organization("Школа\u2060 № 5", actor="alice")
+    assert school.name == "Школа № 5"
+    out = svc.create_number(school.id, name="Ресепшн", actor="alice")
+    view = svc.rename(out.integration.id, "http\u2060://example.com  \u200bвахта", actor="alice")
+    assert view.name == "http://example.com вахта"
+    with pytest.raises(InvalidInput):
+        svc.rename(out.integration.id, "\u2060\u200b", actor="alice")
 
 
 def test_sign_in_events_go_to_the_diary(svc, store):

@@ -127,3 +127,33 @@ def test_a_pairing_report_counts_like_a_check(store, engine, clock):
     engine.record(row.id, CheckResult(status=Status.parse("CONNECTED")))
     assert [(c.previous, c.state) for c in engine.history(row.id)] == [("qr_required", "connected"),
                                                                         (None, "qr_required")]
+
+
+def test_the_diary_says_when_a_phone_was_linked_unlinked_or_its_codes_ran_out(store, engine, platform, clock):
+    """What the phone did by itself is in the Activity diary once per change; routine steps and the first look at
+    a number (already connected when the console started) are not."""
+    def diary():
+        return [(e.action, e.outcome, e.actor) for e in reversed(store.list_activity(limit=50))]
+
+    known = add_number(store, "Known")
+    platform.set(known.id, "connected")
+    row = add_number(store, "Front desk")
+    platform.set(row.id, "starting")
+    engine.tick()
+    run_for(engine, clock, 4)
+    assert diary() == []  # the first look is not news, nor is starting
+    platform.set(row.id, "qr_required")
+    run_for(engine, clock, 4)
+    platform.set(row.id, "connected")
+    run_for(engine, clock, 4)
+    run_for(engine, clock, 130)  # checked again and again: still connected, nothing new
+    platform.set(row.id, "qr_required")  # unlinked on the phone
+    run_for(engine, clock, 70)
+    platform.set(row.id, "offline")  # and nobody scanned: the codes ran out
+    run_for(engine, clock, 10)
+    assert diary() == [("linked", "ok", "WhatsApp"), ("unlinked", "error", "WhatsApp"),
+                       ("qr_ran_out", "error", "WhatsApp")]
+    lines = {e.action: e for e in store.list_activity(limit=50)}
+    assert lines["linked"].integration_id == row.id
+    with use_language("ru"):
+        assert str(lines["linked"].text()) == "Телефон привязан: номер подключён"

@@ -103,9 +103,13 @@ class Identity:
     __str__ = __repr__
 
 
+#: the demo's staff member, as the diary keeps it (shown translated: ``N_("Demo user")``)
+DEMO_NAME = "Demo user"
+
+
 def demo_identity() -> Identity:
     """The identity used in demo mode (embedded simulator, nothing real at stake)."""
-    return Identity(name="Demo user", username="demo", method="demo")
+    return Identity(name=DEMO_NAME, username="demo", method="demo")
 
 
 __all__ = ["Identity", "METHODS", "Method", "demo_identity"]

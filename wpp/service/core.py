@@ -135,6 +135,7 @@ class ServiceCore:
     def _log(self, action: str, actor: str, row: Integration | None, ok: bool, message: Text,
              *, organization_id: str | None = None) -> None:
         """One line of the diary: who did what (``message``, a lazy Text) to which number, with what outcome."""
+        self._attention_seen = None  # an action of this process (create, remove, ...) counts again at once
         try:
             self.store.log_activity(ActivityEntry(
                 action=action,
@@ -290,9 +291,23 @@ class ServiceCore:
         """The raw rows (benchmarks, scripts); pages use :meth:`numbers`."""
         return self.store.list_integrations(organization_id, include_inactive=include_inactive)
 
+    #: the sidebar of every open tab asks for :meth:`attention_count`; one count serves them all for this long
+    #: (seconds) while the board does not change
+    attention_reuse_s = 10.0
+
     def attention_count(self) -> int:
         """How many numbers need attention (the sidebar on every page): cheap — the rows and the shared board,
-        no names or labels."""
+        no names or labels — and counted once per board version and :attr:`attention_reuse_s` for every tab."""
+        version = self.engine.version if self.engine is not None else None
+        now = time.monotonic()
+        seen = getattr(self, "_attention_seen", None)
+        if seen is not None and seen[0] == version and now - seen[1] < self.attention_reuse_s:
+            return seen[2]
+        n = self._count_attention()
+        self._attention_seen = (version, now, n)
+        return n
+
+    def _count_attention(self) -> int:
         try:
             rows = self.store.list_integrations()
             unusual = [r for r in rows if not (r.api_key and r.session) or r.settings.get(keys.PRELINKED)]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .. import phone as _phone
 from .. import validation
+from ..access.identity import DEMO_NAME
 from ..errors import WppError
 from ..i18n import N_, Text, _
 from ..models import ActivityEntry
@@ -16,6 +17,28 @@ SIGN_IN_EVENTS = {
     "throttled": ("sign_in_throttled", N_("Sign-in attempts were paused after several wrong passwords"), False),
     "sign_out": ("sign_out", N_("Signed out"), True),
 }
+
+
+#: the stores' own (English) descriptions, as the Settings page says them
+_STORE_WORDS = (
+    ("SQLite file ", N_("a file on this computer (SQLite): {where}")),
+    ("PostgreSQL ", N_("a PostgreSQL database: {where}")),
+    ("Supabase ", N_("Supabase: {where}")),
+)
+
+
+def _store_in_words(description: str) -> str:
+    for prefix, words in _STORE_WORDS:
+        if description.startswith(prefix):
+            return _(words.msgid, where=description[len(prefix):])
+    return description
+
+
+def _who(actor: str | None) -> str:
+    """Who did it, as the diary shows it (the demo's staff member in the reader's language)."""
+    if actor == DEMO_NAME:
+        return _("Demo user")
+    return actor or "—"
 
 
 class DiaryMixin:
@@ -52,7 +75,7 @@ class DiaryMixin:
             school = self.organization_name(org) if org else ""
             number = (row.name or _("Unnamed number")) if row else ("" if not e.integration_id else _("(deleted number)"))
             what = e.text()
-            out.append(ActivityLine(parse_iso(e.at), e.actor or "—", school, number,
+            out.append(ActivityLine(parse_iso(e.at), _who(e.actor), school, number,
                                     str(what) if isinstance(what, Text) else (what or e.action), e.outcome == "ok",
                                     e.action))
         return out
@@ -72,7 +95,7 @@ class DiaryMixin:
         rows: list[tuple[str, str]] = []
         if self._settings_rows is not None:
             rows.extend((str(label), str(value)) for label, value in self._settings_rows())
-        rows.append((_("Where the numbers are kept"), self.store.description))
+        rows.append((_("Where the numbers are kept"), _store_in_words(self.store.description)))
         rows.append((_("Platform"), _("simulated (demo)") if self.is_demo else self.client.base_url))
         return rows
 

@@ -26,8 +26,18 @@ log = logging.getLogger("wpp.service")
 NAME_MAX = 100
 
 
+#: invisible characters a name copied from the screen may carry (the pages put a word joiner into "http://…" so
+#: that it is never a link): never part of a name
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+
+
+def _words(name: object) -> str:
+    """A name as typed, without invisible characters and with single spaces."""
+    return " ".join(str(name or "").translate(_INVISIBLE).split())
+
+
 def _clean_name(name: str | None, *, required: bool = False) -> str | None:
-    text = " ".join(str(name or "").split())
+    text = _words(name)
     if not text:
         if required:
             raise InvalidInput(N_("The name is empty."), action=N_("Type a short name, e.g. \u201cReception\u201d."))
@@ -42,7 +52,7 @@ class NumbersMixin:
     # --- organisations ----------------------------------------------------------------------------------
     def add_organization(self, name: str, organization_id: str | None = None, *, actor: str) -> Organization:
         """Name a school once, when its first number is added (only where the school platform has no table)."""
-        clean = " ".join(str(name or "").split())
+        clean = _words(name)
         if not clean:
             raise InvalidInput(N_("The school's name is empty."), action=N_("Type the school's name."))
         if len(clean) > 200:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import WppError
-from ..i18n import Text
+from ..i18n import N_, Text
 from ..models import ConnState, Integration, Status
 
 
@@ -181,12 +181,28 @@ class AccessTest:
     code: str = "ok"
 
 
+#: what the platform says about an accepted message, in words
+SEND_STATUSES = {
+    "queued": N_("waiting in the platform's queue"),
+    "pending": N_("waiting in the platform's queue"),
+    "sent": N_("sent"),
+    "delivered": N_("delivered"),
+    "read": N_("read"),
+}
+
+
 @dataclass(frozen=True)
 class SendOutcome:
     sentence: "Text | str"
     phone: str
     task_id: str | None
     status: str
+
+    @property
+    def status_label(self) -> str:
+        """The platform's word for the message's state, in the reader's language (unknown words as they came)."""
+        word = SEND_STATUSES.get(str(self.status or "").strip().lower())
+        return str(word) if word is not None else str(self.status or "—")
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,8 @@ from typing import Callable, Iterable
 
 from ..clock import SYSTEM_CLOCK
 from ..errors import WppError
-from ..models import ConnState, Integration, StatusChange, StatusRecord
+from ..i18n import N_
+from ..models import ActivityEntry, ConnState, Integration, StatusChange, StatusRecord
 from .board import Board, BoardEntry, version_of
 from .policy import DEFAULT_POLICY, PollPolicy
 from .record import CheckResult, Step, advance
@@ -41,6 +42,32 @@ log = logging.getLogger("wpp.status")
 POLLER_LEASE = "status-poller"
 
 CheckFn = Callable[[Integration], CheckResult]
+
+#: who did it, in the diary, for what the phone and the platform did by themselves
+PLATFORM_ACTOR = "WhatsApp"
+
+_CONNECTED, _OFFLINE, _QR = ConnState.CONNECTED.value, ConnState.OFFLINE.value, ConnState.QR_REQUIRED.value
+_STARTING = ConnState.STARTING.value
+
+
+def diary_line(change: StatusChange) -> ActivityEntry | None:
+    """The diary line for a change staff care about (the phone linked, unlinked, the QR codes ran out), else None.
+
+    Only changes from a known state: the first look at a number (``previous`` None) is not news."""
+    before, after = change.previous, change.state
+    if not before or before == after:
+        return None
+    if after == _CONNECTED:
+        action, ok, text = "linked", True, N_("The phone was linked: the number is connected")
+    elif before == _CONNECTED and after in (_OFFLINE, _QR):
+        action, ok, text = "unlinked", False, N_("The phone is no longer linked: the number needs a new QR scan")
+    elif after == _OFFLINE and before in (_QR, _STARTING):
+        action, ok, text = "qr_ran_out", False, N_("The phone was not linked in time: the QR codes ran out")
+    else:
+        return None
+    return ActivityEntry(action=action, outcome="ok" if ok else "error", actor=PLATFORM_ACTOR,
+                         integration_id=change.integration_id, detail=text.english, message=text.to_json())
+
 
 # shown states whose attention depends on how long they last (rebuilt on every read of the board)
 _TIMED_STATES = frozenset({ConnState.QR_REQUIRED.value, ConnState.STARTING.value})
@@ -325,6 +352,13 @@ class StatusEngine:
             self.store.save_status(rec, step.change)
         except WppError as err:
             log.warning("could not save the status of %s: %s", rec.integration_id, err.english)
+        else:
+            line = diary_line(step.change) if step.change is not None else None
+            if line is not None:
+                try:
+                    self.store.log_activity(line)
+                except WppError as err:
+                    log.warning("could not write the diary line for %s: %s", rec.integration_id, err.english)
         with self._guard:
             iid = rec.integration_id
             self._seq += 1
