@@ -239,3 +239,21 @@ def test_sign_in_events_go_to_the_diary(svc, store):
     svc.log_sign_in("throttled", username="alice", client="c1")
     svc.log_sign_in("success", username="alice", client="c2")
     assert [e.action for e in store.list_activity()] == ["sign_in", "sign_in_throttled", "sign_in_failed"]
+
+
+def test_every_browser_sessions_view_shares_the_service_caches(svc, store, monkeypatch):
+    """Each tab works on ``svc.for_session(...)``, a shallow copy: a cache kept on the copy would be thrown away
+    after every page run, and every tab's sidebar would count again."""
+    counted, listed = [], []
+    count, list_orgs = type(svc)._count_attention, store.list_organizations
+    monkeypatch.setattr(type(svc), "_count_attention", lambda self: counted.append(1) or count(self))
+    monkeypatch.setattr(store, "list_organizations", lambda: listed.append(1) or list_orgs())
+    tabs = [svc.for_session({}) for _ in range(5)]
+    assert {tab.attention_count() for tab in tabs} == {0}
+    assert len(counted) == 1, "every tab counted again"
+    for tab in tabs:
+        tab.organization_name("no-such-school")
+    assert len(listed) == 1, "every tab read the schools again"
+    tabs[0].add_organization("Школа № 7", actor="alice")  # an action of this process: counted again at once
+    tabs[1].attention_count()
+    assert len(counted) == 2

@@ -85,8 +85,11 @@ class ServiceCore:
         self._locks_guard = threading.Lock()
         self._qr_seen: dict[str, tuple[str, float]] = {}
         self._waiting: dict[str, float] = {}
-        self._org_cache: tuple[float, dict[str, Organization]] | None = None
-        self._org_cache_lock = threading.Lock()
+        # caches every browser session's view shares (for_session makes shallow copies: only a mutable object
+        # created here is seen by all of them): "orgs" -> (at, {id: Organization}), "attention" -> (board version,
+        # at, count)
+        self._caches: dict[str, tuple] = {}
+        self._caches_lock = threading.Lock()
         # per browser session (set by for_session on a shallow copy)
         self._session_cache: MutableMapping | None = None
         self._tz: dt.tzinfo = dt.timezone.utc
@@ -135,7 +138,8 @@ class ServiceCore:
     def _log(self, action: str, actor: str, row: Integration | None, ok: bool, message: Text,
              *, organization_id: str | None = None) -> None:
         """One line of the diary: who did what (``message``, a lazy Text) to which number, with what outcome."""
-        self._attention_seen = None  # an action of this process (create, remove, ...) counts again at once
+        with self._caches_lock:  # an action of this process (create, remove, ...) counts again at once
+            self._caches.pop("attention", None)
         try:
             self.store.log_activity(ActivityEntry(
                 action=action,
@@ -152,18 +156,18 @@ class ServiceCore:
     # --- organisations ----------------------------------------------------------------------------------------
     def _orgs(self, *, fresh: bool = False) -> dict[str, Organization]:
         now = time.monotonic()
-        with self._org_cache_lock:
-            cached = self._org_cache
+        with self._caches_lock:
+            cached = self._caches.get("orgs")
             if cached and not fresh and now - cached[0] < ORG_NAMES_TTL_S:
                 return cached[1]
         orgs = {o.id: o for o in self.store.list_organizations()}
-        with self._org_cache_lock:
-            self._org_cache = (now, orgs)
+        with self._caches_lock:
+            self._caches["orgs"] = (now, orgs)
         return orgs
 
     def _forget_orgs(self) -> None:
-        with self._org_cache_lock:
-            self._org_cache = None
+        with self._caches_lock:
+            self._caches.pop("orgs", None)
 
     def organizations(self) -> list[Organization]:
         """Every organisation staff may pick, by name."""
@@ -300,11 +304,13 @@ class ServiceCore:
         no names or labels — and counted once per board version and :attr:`attention_reuse_s` for every tab."""
         version = self.engine.version if self.engine is not None else None
         now = time.monotonic()
-        seen = getattr(self, "_attention_seen", None)
+        with self._caches_lock:
+            seen = self._caches.get("attention")
         if seen is not None and seen[0] == version and now - seen[1] < self.attention_reuse_s:
             return seen[2]
         n = self._count_attention()
-        self._attention_seen = (version, now, n)
+        with self._caches_lock:
+            self._caches["attention"] = (version, now, n)
         return n
 
     def _count_attention(self) -> int:
