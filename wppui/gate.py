@@ -534,10 +534,8 @@ ATTENTION_SECONDS = 10.0
 def _attention_link(numbers_page) -> None:
     """ "Needs attention: N" in the sidebar, kept up to date by itself (a number linked meanwhile drops out)."""
 
-    @st.fragment(run_every=ATTENTION_SECONDS)
+    @fragment(run_every=ATTENTION_SECONDS)
     def _live() -> None:
-        if not guard_fragment():
-            return
         try:
             n = int(state.for_session().attention_count())
         except Exception:  # noqa: BLE001 - the sidebar never breaks a page

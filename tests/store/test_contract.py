@@ -35,6 +35,11 @@ def _utc(ts: str | None) -> datetime:
 def test_backend_satisfies_protocol(store):
     assert isinstance(store, IntegrationStore)
     assert isinstance(store.description, str) and store.description
+    from wpp.i18n import use_language
+
+    with use_language("ru"):  # the Settings page says where the numbers are in the reader's language
+        shown = str(store.described_as)
+    assert shown and any("\u0400" <= ch <= "\u04ff" for ch in shown) and "{" not in shown, shown
 
 
 def test_create_get_list_with_org_filter(store):

@@ -19,21 +19,6 @@ SIGN_IN_EVENTS = {
 }
 
 
-#: the stores' own (English) descriptions, as the Settings page says them
-_STORE_WORDS = (
-    ("SQLite file ", N_("a file on this computer (SQLite): {where}")),
-    ("PostgreSQL ", N_("a PostgreSQL database: {where}")),
-    ("Supabase ", N_("Supabase: {where}")),
-)
-
-
-def _store_in_words(description: str) -> str:
-    for prefix, words in _STORE_WORDS:
-        if description.startswith(prefix):
-            return _(words.msgid, where=description[len(prefix):])
-    return description
-
-
 def _who(actor: str | None) -> str:
     """Who did it, as the diary shows it (the demo's staff member in the reader's language)."""
     if actor == DEMO_NAME:
@@ -95,7 +80,7 @@ class DiaryMixin:
         rows: list[tuple[str, str]] = []
         if self._settings_rows is not None:
             rows.extend((str(label), str(value)) for label, value in self._settings_rows())
-        rows.append((_("Where the numbers are kept"), _store_in_words(self.store.description)))
+        rows.append((_("Where the numbers are kept"), str(getattr(self.store, "described_as", None) or self.store.description)))
         rows.append((_("Platform"), _("simulated (demo)") if self.is_demo else self.client.base_url))
         return rows
 

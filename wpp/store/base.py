@@ -21,6 +21,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Iterable, Protocol, runtime_checkable
 
+from ..i18n import Text
 from ..models import ActivityEntry, Integration, Organization, SignInSession, StatusChange, StatusRecord
 
 
@@ -51,8 +52,10 @@ class IntegrationStore(Protocol):
     All methods may be called from several threads (and processes sharing the database) at once.
     """
 
-    #: short human description for the Settings page, secrets masked (e.g. "SQLite file /home/x/.wpp-console/wpp.db")
+    #: short human description for logs and reprs, secrets masked (e.g. "SQLite file /home/x/.wpp-console/wpp.db")
     description: str
+    #: the same for the Settings page, in the reader's language (a lazy ``wpp.i18n.Text``)
+    described_as: Text
 
     # --- numbers ------------------------------------------------------------------------------------------------
     def list_integrations(self, organization_id: str | None = None, *, include_inactive: bool = False) -> list[Integration]:

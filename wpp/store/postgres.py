@@ -159,9 +159,11 @@ class PostgresStore:
         self._wait_s = float(wait_s)
         host = params.get("host") or params.get("hostaddr") or "localhost"
         where = host if host.startswith("/") else f"{host}:{params.get('port') or 5432}"
-        self.description = f"PostgreSQL {params.get('dbname') or params.get('user') or ''} on {where}".replace("  ", " ")
+        place = f"{params.get('dbname') or params.get('user') or ''} on {where}".strip()
         if params.get("user"):
-            self.description += f" (user {params['user']})"
+            place += f" (user {params['user']})"
+        self.description = f"PostgreSQL {place}"
+        self.described_as = N_("a PostgreSQL database: {where}", where=place)
         self._secrets = SecretMemory()
         self._pool: Any = None
         self._lock_pool: Any = None

@@ -223,6 +223,7 @@ class SqliteStore:
         self._org_source = check_org_table(org_table)
         self.path = _prepare_path(Path(path))
         self.description = f"SQLite file {self.path}"
+        self.described_as = N_("a file on this computer (SQLite): {where}", where=str(self.path))
         self._local = threading.local()
         # thread -> its connection; an entry goes when its thread is gone (Streamlit makes a thread per rerun)
         self._conns: "weakref.WeakKeyDictionary[threading.Thread, sqlite3.Connection]" = weakref.WeakKeyDictionary()

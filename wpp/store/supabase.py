@@ -156,7 +156,9 @@ class SupabaseStore:
         self._org_source = check_org_table(org_table)
         self._url = url
         self._key = key
-        self.description = f"Supabase {_host(url)} (key {mask(key)})"
+        place = f"{_host(url)} (key {mask(key)})"
+        self.description = f"Supabase {place}"
+        self.described_as = N_("Supabase: {where}", where=place)
         self._secrets = SecretMemory()
         self._flags: tuple[str, ...] | None = None
         self._org_table_missing_until = 0.0
