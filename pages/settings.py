@@ -27,7 +27,7 @@ try:
 except WppError as err:
     show_error(err, what=_("The settings could not be read"))
     st.stop()
-st.dataframe(pd.DataFrame(rows, columns=[_("Setting"), _("Value")]), hide_index=True,
+st.dataframe(pd.DataFrame(rows, columns=[_("Setting"), _("Value")]), hide_index=True, height="content",
              column_config={_("Value"): st.column_config.TextColumn(_("Value"), width="large")})
 st.caption(_("Secrets are shown masked. To change a setting, edit .streamlit/secrets.toml or the environment and "
              "restart the console (see secrets.toml.example)."))

@@ -167,7 +167,8 @@ def number_picker(views: list, current: str | None, *, key: str, label: str | No
     elif current:
         wanted = current
     else:
-        wanted = last_number() if last_number() in ids else ids[0]
+        last = last_number()
+        wanted = last if last in ids else ids[0]
     # a new widget when a label changes (a rename): the browser then shows the new names at once
     digest = hashlib.blake2s(repr(sorted(labels.items())).encode("utf-8"), digest_size=4).hexdigest()
     widget_key = f"{key}_{digest}"
