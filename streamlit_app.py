@@ -30,16 +30,28 @@ else:
     state.require_app_shell()  # harmless; the gate below (and in every page) is what keeps pages closed
     st.set_page_config(page_title=_("WPP Console"), page_icon="📱", layout="wide")
 
-    PAGES = {
-        # the home page ("/"); its url_path is only reserved, Streamlit serves a default page at "/" alone
-        "numbers": st.Page("pages/numbers.py", title=_("Numbers"), icon="📋", default=True, url_path="home-numbers"),
-        "connect": st.Page("pages/connect.py", title=_("Connect a number"), icon="➕"),
-        "number": st.Page("pages/number.py", title=_("Number"), icon="📱"),
-        "access": st.Page("pages/access.py", title=_("Access"), icon="🔑"),
-        "send": st.Page("pages/send.py", title=_("Send a test message"), icon="✉️"),
-        "activity": st.Page("pages/activity.py", title=_("Activity"), icon="🕘"),
-        "settings": st.Page("pages/settings.py", title=_("Settings"), icon="⚙️"),
-    }
+    #: pages whose menu entry is only for people who may do what they are for (the page itself refuses others
+    #: too, and the service refuses them whatever asks)
+    FOR = {"connect": "create", "send": "send", "settings": "settings"}
+
+    def make_pages(may=lambda action: True) -> dict:
+        def page(name: str, path: str, **kw):
+            shown = "visible" if name not in FOR or may(FOR[name]) else "hidden"
+            return st.Page(path, visibility=shown, **kw)
+
+        return {
+            # the home page ("/"); its url_path is only reserved, Streamlit serves a default page at "/" alone
+            "numbers": page("numbers", "pages/numbers.py", title=_("Numbers"), icon="📋", default=True,
+                            url_path="home-numbers"),
+            "connect": page("connect", "pages/connect.py", title=_("Connect a number"), icon="➕"),
+            "number": page("number", "pages/number.py", title=_("Number"), icon="📱"),
+            "access": page("access", "pages/access.py", title=_("Access"), icon="🔑"),
+            "send": page("send", "pages/send.py", title=_("Send a test message"), icon="✉️"),
+            "activity": page("activity", "pages/activity.py", title=_("Activity"), icon="🕘"),
+            "settings": page("settings", "pages/settings.py", title=_("Settings"), icon="⚙️"),
+        }
+
+    PAGES = make_pages()
     #: other addresses that open a page: the home page by its name, bookmarks of the former "Tokens" page
     ALIASES = {"numbers": "numbers", "tokens": "access"}
 
@@ -87,6 +99,11 @@ else:
         st.navigation(all_pages, position="hidden")  # keeps the address; nothing to navigate to yet
         gate.refuse(verdict)  # the sign-in form (or why nobody can sign in); stops
 
+    allowed = state.access()
+    if any(not allowed.may(action) for action in FOR.values()):
+        PAGES = make_pages(allowed.may)
+        all_pages = [*PAGES.values(), *extra]
+        st.session_state["pages"] = PAGES
     nav = st.navigation(all_pages)
     with st.sidebar:
         gate.sidebar(verdict.identity, numbers_page=PAGES["numbers"])

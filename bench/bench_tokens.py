@@ -34,6 +34,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _support import Figure, log, standalone  # noqa: E402
 
+from wpp.access.roles import Access  # noqa: E402
+
 NUMBERS = 10
 POLL_S = 3.0
 HOUR_S = 3600.0
@@ -81,7 +83,7 @@ def _play(replicas: list, sessions_each: int, clock, sim, full: bool) -> dict:
     def session(browser) -> None:
         nonlocal errors
         svc, cache = browser
-        page = svc.for_session(cache)  # what a page does once per run
+        page = svc.for_session(cache, access=Access.full())  # what a page does once per run
         bad = sum(1 for iid in ids if page.pairing_state(iid).error is not None)
         if bad:
             with lock:

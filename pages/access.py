@@ -27,7 +27,7 @@ except WppError as err:
     st.stop()
 
 
-def technical(report, *, key: str) -> None:
+def technical(report, *, key: str, reveal_with=None) -> None:
     """What support staff need: expiry, the 60-second rule, where the expiry comes from, header, claims,
     signature, the masked key (the full one only after "Reveal")."""
     rows = [
@@ -46,10 +46,24 @@ def technical(report, *, key: str) -> None:
     st.dataframe(pd.DataFrame(rows, columns=[_("What"), _("Value")]), hide_index=True)
     for problem in report.problems:
         st.warning(esc(problem), icon="⚠️")
-    if report.token:
+    if report.token:  # the service puts it in the report only for someone who may reveal it
         reveal = st.toggle(_("Reveal the full key"), key=f"{key}_reveal",
                            help=_("Anyone with the full key can send messages from this number until it expires."))
-        st.code(report.token if reveal else report.token_masked, language=None, wrap_lines=True)
+        shown = report.token_masked
+        seen = st.session_state.get(f"{key}_revealed")
+        if not reveal:
+            st.session_state.pop(f"{key}_revealed", None)
+        elif seen is not None and seen[0] == report.token_masked:
+            shown = seen[1]  # revealed once (and written to the diary once) while the switch stays on
+        else:
+            try:
+                shown = reveal_with() if reveal_with is not None else report.token
+                st.session_state[f"{key}_revealed"] = (report.token_masked, shown)
+            except WppError as err:
+                show_error(err, what=_("The key cannot be shown"))
+        st.code(shown, language=None, wrap_lines=True)
+    elif report.token_masked:
+        st.code(report.token_masked, language=None, wrap_lines=True)
     left, right = st.columns(2)
     with left:
         st.markdown("**" + esc(_("Header")) + "**")
@@ -82,9 +96,10 @@ if view is not None:
         (st.success if report.ok and not report.fix else st.warning)(esc(report.summary),
                                                                     icon="✅" if report.ok and not report.fix else "🔑")
     c1, c2, _c3 = st.columns([1.4, 1.2, 2])
-    refresh = c1.button(_("Get a new access key"), icon="🔄", key="access_refresh",
-                        type="primary" if report is not None and report.fix == "refresh" else "secondary")
-    if c2.button(_("Test access"), icon="🧪", key="access_test",
+    refresh = s.may("refresh_key", view.org_id) and c1.button(
+        _("Get a new access key"), icon="🔄", key="access_refresh",
+        type="primary" if report is not None and report.fix == "refresh" else "secondary")
+    if s.may("test_access", view.org_id) and c2.button(_("Test access"), icon="🧪", key="access_test",
                  help=_("One real call to the platform with the key as it is now")):
         try:
             st.session_state[TEST] = (view.id, s.test_access(view.id, actor=pagekit.actor()))
@@ -112,7 +127,8 @@ if view is not None:
                 pagekit.go("number", view.id)
     if report is not None:
         with st.expander(_("Details for support")):
-            technical(report, key="access_number")
+            technical(report, key="access_number",
+                      reveal_with=lambda: s.reveal_token(view.id, actor=pagekit.actor()))
 
 with st.expander(_("Check a key someone sent you (for support)")):
     pasted = st.text_area(_("Paste an access key"), height=100, key="access_pasted",

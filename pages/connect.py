@@ -17,7 +17,7 @@ from wppui.components import guarded, show_error
 from wppui.pairing import pairing_panel, prelinked_choice
 from wppui.text import esc
 
-s = pagekit.begin()
+s = pagekit.begin(needs="create")
 
 REQ = "req"
 NAME = "connect_name"
@@ -122,7 +122,7 @@ def _pick_school(org_id: str) -> None:
 
 st.caption(_("Step 1 of 2: choose the school and name the number. Step 2: scan a QR code with the phone."))
 try:
-    orgs = s.organizations()
+    orgs = [o for o in s.organizations() if s.may("create", o.id)]
     can_add = bool(s.can_add_organizations)
 except WppError as err:
     show_error(err, what=_("The list of schools could not be read"))

@@ -87,10 +87,11 @@ def _remove(number_id: str, label: str, *, disconnect: bool) -> None:
     st.rerun()
 
 
+org = view.org_id
 if view.removed:
     st.warning(_("This number was removed from the list: it is not checked, and it is not shown in the list."),
                icon="🗂️")
-    if st.button(_("Restore"), icon="↩️", type="primary", key="number_restore"):
+    if s.may("restore", org) and st.button(_("Restore"), icon="↩️", type="primary", key="number_restore"):
         with guarded(_("Could not restore the number")):
             s.restore(view.id, actor=pagekit.actor())
             tables.changed()
@@ -99,7 +100,7 @@ if view.removed:
 elif view.unfinished:
     st.warning(esc(_("Creating this number was not finished. Nothing is lost: press “Finish creating”.")) +
                (f"  \n{esc(view.unfinished_reason)}" if view.unfinished_reason else ""), icon="🟡")
-    if st.button(_("Finish creating"), type="primary", key="number_finish"):
+    if s.may("create", org) and st.button(_("Finish creating"), type="primary", key="number_finish"):
         with guarded(_("Creating was not finished")):
             with st.spinner(_("Finishing…")):
                 out = s.resume(view.id, actor=pagekit.actor(), user_jwt=pagekit.user_jwt())
@@ -113,15 +114,18 @@ elif view.unfinished:
                     except WppError:
                         pass  # the pairing panel explains it
                 st.rerun()
-elif view.prelinked:
+elif view.prelinked and s.may("take_over", org):
     prelinked_choice(s, view.id, where="number")
+elif view.prelinked:
+    st.warning(_("This number was already linked to a phone before anyone scanned its QR code. An operator or an "
+                 "administrator of this school must decide whether to keep it."), icon="🟣")
 else:
     pairing_panel(view.id, where="number")
 
 # --- what can be done with it ------------------------------------------------------------------------------
 if not view.removed:
     b1, b2, b3, b4 = st.columns(4)
-    if b1.button(_("Check now"), icon="🔄", width="stretch", key="number_check",
+    if s.may("check", org) and b1.button(_("Check now"), icon="🔄", width="stretch", key="number_check",
                  help=_("Ask the platform about this number now")):
         with guarded(_("Could not ask for a check")):
             s.check_now([view.id])
@@ -129,8 +133,9 @@ if not view.removed:
     if b2.button(_("Access key"), icon="🔑", width="stretch", key="number_access",
                  help=_("Is the number's access to the platform working?")):
         pagekit.go("access", view.id)
-    with b3.popover(_("Rename"), icon="✏️", width="stretch"):
-        with st.form("rename"):
+    renaming = b3.popover(_("Rename"), icon="✏️", width="stretch") if s.may("rename", org) else None
+    if renaming is not None:
+        with renaming, st.form("rename"):
             new_name = st.text_input(_("New name"), value=view.name, max_chars=100)
             if st.form_submit_button(_("Save name"), type="primary"):
                 try:
@@ -141,7 +146,7 @@ if not view.removed:
                     tables.changed()
                     pagekit.flash("success", esc(_("Renamed to “{name}”.", name=" ".join(new_name.split()))))
                     st.rerun()
-    if b4.button(_("Remove"), icon="🗑️", width="stretch", key="number_remove"):
+    if s.may("remove", org) and b4.button(_("Remove"), icon="🗑️", width="stretch", key="number_remove"):
         st.session_state[REMOVING] = view.id
     if st.session_state.get(REMOVING) == view.id:
         confirm_remove(view.id, view.label)

@@ -74,13 +74,13 @@ st.session_state["_url_numbers_view"] = view
 attention_only = view == "attention"
 show_removed = view == "removed"
 with c_check:
-    if st.button(_("Check now"), icon="🔄", width="stretch", disabled=show_removed,
+    if s.may("check") and st.button(_("Check now"), icon="🔄", width="stretch", disabled=show_removed,
                  help=_("Ask the platform about every number now")):
         with guarded(_("Could not ask for a check")):
             s.check_now()
             st.toast(_("Asked the platform about every number. The list updates in a moment."), icon="🔄")
 with c_new:
-    if st.button(_("Connect a number"), icon="➕", type="primary", width="stretch"):
+    if s.may("create") and st.button(_("Connect a number"), icon="➕", type="primary", width="stretch"):
         pagekit.go("connect")
 
 
@@ -99,7 +99,7 @@ def removed_numbers() -> None:
         c1, c2, c3 = st.columns([4.5, 2, 2], vertical_alignment="center")
         c1.markdown(f"**{esc(v.label)}**")
         c2.caption(_("Added {time}", time=when(v.created_at)))
-        if c3.button(_("Restore"), key=f"restore_{v.id}", icon="↩️", width="stretch"):
+        if s.may("restore", v.org_id) and c3.button(_("Restore"), key=f"restore_{v.id}", icon="↩️", width="stretch"):
             with guarded(_("Could not restore the number")):
                 s.restore(v.id, actor=pagekit.actor())
                 tables.changed()

@@ -9,13 +9,13 @@ from wppui import pagekit
 from wppui.components import show_error
 from wppui.text import esc
 
-s = pagekit.begin()
+s = pagekit.begin(needs="send")
 
 st.title("✉️ " + _("Send a test message"))
 pagekit.show_flashes(key="_send_flash")
 
 try:
-    views = [v for v in s.numbers() if not v.unfinished]
+    views = [v for v in s.numbers() if not v.unfinished and s.may("send", v.org_id)]
 except WppError as err:
     show_error(err, what=_("The list of numbers could not be read"))
     st.stop()

@@ -10,7 +10,7 @@ from wppui import pagekit, state
 from wppui.components import show_error
 from wppui.text import esc
 
-s = pagekit.begin()
+s = pagekit.begin(needs="settings")
 
 st.title("⚙️ " + _("Settings"))
 

@@ -19,12 +19,19 @@ Demo mode (the embedded simulator, :attr:`Settings.demo`) starts only when nothi
 ``WPP_BASE_URL`` and none of ``WPP_SECRET``, ``SUPABASE_URL``/``SUPABASE_KEY``, ``DATABASE_URL``, ``[staff]``,
 ``[auth]``, and no real console's data in the data folder (demo keeps its own ``demo.db`` there).
 
+Roles: each ``[staff.<name>]`` table (password, role, schools) and each entry of a table-form ``WPP_ALLOWED_EMAILS``
+carries a role and its schools (:attr:`Settings.staff_access`, :attr:`Settings.allowed_email_grants`: name or entry ->
+:class:`wpp.access.roles.Grant`); the old forms (``name = "<hash>"``, a list of entries) still work and mean an
+administrator of every school, with a warning. ``WPP_MEMBER_*`` name the school platform's table of members
+(:attr:`Settings.member_table_spec`, :attr:`Settings.member_role_map`).
+
 Secrets are held as :class:`~wpp.masking.Secret`: never printed; ``repr`` and :meth:`Settings.describe` mask them.
 """
 from __future__ import annotations
 
 import contextvars
 import difflib
+import json
 import math
 import os
 import re
@@ -33,11 +40,11 @@ from pathlib import Path
 from typing import Annotated, Any, Callable, Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
 
-from pydantic import BeforeValidator, Field, ValidationError
+from pydantic import BeforeValidator, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 from .errors import ConfigError
-from .i18n import N_, Text, _, _n
+from .i18n import N_, N_n, Text, _, _n
 from .masking import Secret, mask
 from .textutil import short
 
@@ -172,16 +179,93 @@ def _identifier(*, table: bool) -> Callable[[Any], str]:
     return check
 
 
+def _email_table(value: Any) -> Mapping | None:
+    """The table form of ``WPP_ALLOWED_EMAILS`` (entry -> role): a TOML table, or a JSON object in a text (the
+    environment); None for the list form. ValueError for a text that starts like JSON but is no JSON object."""
+    if isinstance(value, Mapping):
+        return value
+    if isinstance(value, str) and value.strip().startswith("{"):
+        try:
+            data = json.loads(value)
+        except ValueError:
+            raise ValueError("not a JSON object") from None
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        return data
+    return None
+
+
+def _email_list(value: Any) -> "str | list[str]":
+    """The list form of ``WPP_ALLOWED_EMAILS``: a text of entries, a list, or a JSON array in a text."""
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    text = _text(value)
+    if text.startswith("["):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            raise ValueError("not a JSON array") from None
+        if not isinstance(data, list) or not all(isinstance(v, str) for v in data):
+            raise ValueError("not a JSON array of texts")
+        return data
+    return text
+
+
 def _emails(value: Any) -> str:
+    """``WPP_ALLOWED_EMAILS`` as a short text for the Settings page. The list form is checked here (a bad entry is
+    this setting's problem); the table form's entries are checked by :func:`_allowed_grants` (one problem per entry),
+    here only that it is a non-empty table."""
     from .access.oidc import parse_allow_list
 
-    if isinstance(value, (list, tuple)):
-        entries, bad = parse_allow_list([str(v) for v in value])
-    else:
-        entries, bad = parse_allow_list(_text(value))
+    table = _email_table(value)
+    if table is not None:
+        if not table:
+            raise ValueError("an empty table")
+        grants, _table = _allowed_grants(table, "", [])
+        return ", ".join(f"{entry} = {_grant_words(g)}" for entry, g in grants.items()) or "-"
+    entries, bad = parse_allow_list(_email_list(value))
     if bad or not entries:
         raise ValueError("not emails or @domains")
     return ", ".join(entries)
+
+
+def _role_map(value: Any) -> dict[str, str]:
+    """``WPP_MEMBER_ROLES``: the school platform's role texts -> the console's role words, from a table
+    (``teacher = "viewer"``), a JSON object, or a text ``"teacher=viewer, manager=operator"``. Keys case-folded."""
+    from .access.roles import Role
+
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("{"):
+            try:
+                value = json.loads(text)
+            except ValueError:
+                raise ValueError("not a JSON object") from None
+        else:
+            pairs: dict[str, str] = {}
+            for item in re.split(r"[,;\n]+", text):
+                if not item.strip():
+                    continue
+                if "=" not in item:
+                    raise ValueError("not platform=console pairs")
+                k, v = item.split("=", 1)
+                pairs[k.strip().strip("\"'")] = v.strip().strip("\"'")
+            value = pairs
+    if not isinstance(value, Mapping) or not value:
+        raise ValueError("not a table of roles")
+    out: dict[str, str] = {}
+    for k, v in value.items():
+        key = str(k).strip().casefold()
+        role = Role.parse(v) if isinstance(v, str) else None
+        if not key or role is None or out.get(key, role.key) != role.key:
+            raise ValueError("not a console role")
+        out[key] = role.key
+    return out
+
+
+#: ``WPP_MEMBER_ROLES`` when it is not set: the console's own words
+DEFAULT_MEMBER_ROLES: dict[str, str] = {"viewer": "viewer", "operator": "operator", "administrator": "administrator",
+                                        "admin": "administrator"}
 
 
 def _folder(value: Any) -> str:
@@ -286,11 +370,31 @@ class Settings(BaseSettings):
         group="sign_in", unit="h")
     allowed_emails: Annotated[str | None, _check(_emails)] = _setting(
         None, "WPP_ALLOWED_EMAILS", N_("Who may sign in with an organisation account"),
-        N_("email addresses and @domain entries separated by commas, e.g. {example}",
-           example="anna@school.org, @school.org"), group="sign_in")
+        N_("email addresses and @domain entries separated by commas, e.g. {example}, or a table of such entries "
+           "and their roles (see .streamlit/secrets.toml.example)", example="anna@school.org, @school.org"),
+        group="sign_in")
     allow_any_oidc_account: Annotated[bool, _check(_bool)] = _setting(
         False, "WPP_ALLOW_ANY_OIDC_ACCOUNT", N_("Anyone with an account at the sign-in provider may sign in"),
         N_("one of true, false, yes, no, 1 or 0"), group="sign_in")
+    member_table: Annotated[str | None, _check(_identifier(table=True))] = _setting(
+        None, "WPP_MEMBER_TABLE", N_("Table of the school platform's members (who belongs to which school, with "
+                                     "which role)"),
+        N_("a table name of letters, digits and _, not starting with a digit, optionally after a schema name "
+           "and a dot (schema.table)"), group="sign_in")
+    member_user_column: Annotated[str, _check(_identifier(table=False))] = _setting(
+        "user_id", "WPP_MEMBER_USER_COLUMN", N_("Column with a member's user id"),
+        N_("a column name of letters, digits and _, not starting with a digit"), group="sign_in")
+    member_org_column: Annotated[str, _check(_identifier(table=False))] = _setting(
+        "organization_id", "WPP_MEMBER_ORG_COLUMN", N_("Column with a member's organisation id"),
+        N_("a column name of letters, digits and _, not starting with a digit"), group="sign_in")
+    member_role_column: Annotated[str, _check(_identifier(table=False))] = _setting(
+        "role", "WPP_MEMBER_ROLE_COLUMN", N_("Column with a member's role"),
+        N_("a column name of letters, digits and _, not starting with a digit"), group="sign_in")
+    member_roles: Annotated[dict[str, str] | None, _check(_role_map)] = _setting(
+        None, "WPP_MEMBER_ROLES", N_("What the school platform's roles are in the console"),
+        N_("pairs of a role of the school platform and a console role (viewer, operator or administrator), "
+           "e.g. {example}, or a table of them", example="teacher=viewer, manager=operator, owner=administrator"),
+        group="sign_in")
     demo_sign_in: Annotated[bool, _check(_bool)] = _setting(
         False, "WPP_DEMO_SIGN_IN", N_("Ask for a sign-in in demo mode"), N_("one of true, false, yes, no, 1 or 0"),
         group="demo")
@@ -307,8 +411,17 @@ class Settings(BaseSettings):
         unit="s")
 
     # --- what the loader found besides single values ------------------------------------------------------------
-    #: the ``[staff]`` table: name -> password hash (see wpp.access)
+    #: the ``[staff]`` table: name -> password hash (see wpp.access), both forms (``name = "<hash>"`` and
+    #: ``[staff.name]`` with password, role and schools)
     staff: dict[str, str] = Field(default_factory=dict)
+    #: each staff account's role and schools: name (exactly as in :attr:`staff`) -> :class:`wpp.access.roles.Grant`;
+    #: the old form ``name = "<hash>"`` is an administrator of every school
+    staff_access: dict[str, Any] = Field(default_factory=dict)
+    #: ``WPP_ALLOWED_EMAILS``: entry (an email or ``@domain``, lower case) -> :class:`wpp.access.roles.Grant`; the
+    #: list form gives each entry the administrator's role for every school
+    allowed_email_grants: dict[str, Any] = Field(default_factory=dict)
+    #: ``WPP_ALLOWED_EMAILS`` was given as a table with roles (not the old list of entries)
+    allowed_emails_table: bool = False
     #: an ``[auth]`` table (Streamlit's st.login) is configured; only its presence is kept, not its secrets
     oidc_configured: bool = False
     #: its providers: "default" (client_id & co. directly in [auth]) and/or the names of its sub-tables
@@ -356,11 +469,49 @@ class Settings(BaseSettings):
             return "postgres"
         return "sqlite"
 
+    @model_validator(mode="before")
+    @classmethod
+    def _grants_of_allowed_emails(cls, data: Any) -> Any:
+        """``Settings(allowed_emails=...)`` alone (tests, tools) gets its grants too; :func:`load_settings` gives them
+        itself (after checking every entry)."""
+        if not isinstance(data, dict) or "allowed_email_grants" in data:
+            return data
+        value = next((v for k, v in data.items()
+                      if str(k).lower() in ("allowed_emails", "wpp_allowed_emails") and _present(v)), None)
+        if value is None:
+            return data
+        try:
+            grants, table = _allowed_grants(value, "", [])
+        except ValueError:
+            return data  # the field's own check reports it
+        return {**data, "allowed_email_grants": grants, "allowed_emails_table": table}
+
     @property
     def allowed_email_list(self) -> list[str] | None:
+        """The entries of ``WPP_ALLOWED_EMAILS`` (lower case, either form), or None when it is not set."""
         if not self.allowed_emails:
             return None
+        if self.allowed_email_grants:
+            return list(self.allowed_email_grants)
         return [e.strip().lower() for e in self.allowed_emails.split(",") if e.strip()]
+
+    @property
+    def member_table_spec(self):
+        """The :class:`wpp.store.base.MemberTable` to give the store, or None (no membership table)."""
+        if not self.member_table:
+            return None
+        from .store.base import MemberTable
+
+        return MemberTable(self.member_table, self.member_user_column, self.member_org_column,
+                           self.member_role_column)
+
+    @property
+    def member_role_map(self) -> dict:
+        """The school platform's role texts (case-folded) -> :class:`wpp.access.roles.Role`."""
+        from .access.roles import Role
+
+        mapping = self.member_roles or DEFAULT_MEMBER_ROLES
+        return {k: r for k, r in ((k, Role.parse(v)) for k, v in mapping.items()) if r is not None}
 
     @property
     def session_lifetime_s(self) -> float:
@@ -403,9 +554,21 @@ class Settings(BaseSettings):
                 if self.store_kind == "sqlite":
                     rows.append((N_("SQLite file"), str(self.sqlite_path)))
                 continue
+            if name == "allowed_emails" and self.allowed_emails and self.allowed_email_grants:
+                rows.append((extra["label"], "; ".join(f"{entry}: {_grant_text(g)}"
+                                                       for entry, g in self.allowed_email_grants.items())))
+                continue
+            if name == "member_roles":
+                shown = ", ".join(f"{k} → {r.label}" for k, r in self.member_role_map.items())
+                rows.append((extra["label"], shown if self.member_roles else
+                             _("{roles} (the console's own words; not set)", roles=shown)))
+                continue
             rows.append((extra["label"], _show(getattr(self, name), extra)))
         rows.append((N_("Staff accounts"),
                      _n("{n} account", "{n} accounts", len(self.staff)) if self.staff else _("none")))
+        if self.staff_access:
+            rows.append((N_("Staff accounts' roles"),
+                         "; ".join(f"{name}: {_grant_text(g)}" for name, g in sorted(self.staff_access.items()))))
         rows.append((N_("Sign-in with an organisation account"),
                      _("set up ({providers})", providers=", ".join(self.oidc_providers)) if self.oidc_configured
                      else _("not set up")))
@@ -439,6 +602,21 @@ def _show(value: Any, extra: dict) -> str:
     if extra.get("unit") == "h":
         return _n("{n} hour", "{n} hours", int(value), n=_num(value))
     return str(value)
+
+
+def _grant_text(grant: Any) -> str:
+    """A grant in the reader's words: "operator of 2 schools", "administrator of every school"."""
+    from .access.roles import Access
+
+    return str(Access.of([grant]).describe())
+
+
+def _grant_words(grant: Any) -> str:
+    """A grant in plain English (the text value of WPP_ALLOWED_EMAILS' table form)."""
+    if grant.everywhere:
+        return f"{grant.role.key} (every school)"
+    n = len(grant.schools)
+    return f"{grant.role.key} ({n} school{'' if n == 1 else 's'})"
 
 
 def _num(value: float) -> str:
@@ -660,15 +838,18 @@ def load_settings(
     staff_value = staff_over if staff_over is not None else _table(merged_files, "staff")
     staff_where = _ARGUMENTS if staff_over is not None else file_of.get(_key(merged_files, "staff") or "", "")
     staff: dict[str, str] = {}
+    staff_access: dict[str, Any] = {}
     if staff_value is not None:
-        if not isinstance(staff_value, Mapping):
-            problems.append(N_("[staff] in {source} must be a table of staff names and password hashes.",
-                               source=_where(staff_where)))
-        else:
-            staff = {str(k): v for k, v in staff_value.items() if isinstance(v, str)}
-            from .access.passwords import staff_problems
-
-            warnings.extend(staff_problems(dict(staff_value)))
+        staff, staff_access = _check_staff(staff_value, _where(staff_where), problems, warnings)
+    emails_value = raw.get("WPP_ALLOWED_EMAILS")
+    emails_where = _where(provenance.get("WPP_ALLOWED_EMAILS", _ARGUMENTS))
+    email_grants: dict[str, Any] = {}
+    emails_table = False
+    if emails_value is not None:
+        try:
+            email_grants, emails_table = _allowed_grants(emails_value, emails_where, problems)
+        except ValueError:
+            pass  # not readable at all: the setting's own check below says so
     auth_value = auth_over if auth_over is not None else _table(merged_files, "auth")
     auth_where = _ARGUMENTS if auth_over is not None else file_of.get(_key(merged_files, "auth") or "", "")
     providers: tuple[str, ...] = ()
@@ -677,8 +858,9 @@ def load_settings(
 
     # --- 4. single values, checked by the declared model ---------------------------------------------------------
     settings: Settings | None = None
-    extra = dict(staff=staff, oidc_configured=auth_value is not None, oidc_providers=providers,
-                 secrets_files=tuple(read), provenance=provenance)
+    extra = dict(staff=staff, staff_access=staff_access, allowed_email_grants=email_grants,
+                 allowed_emails_table=emails_table, oidc_configured=auth_value is not None,
+                 oidc_providers=providers, secrets_files=tuple(read), provenance=provenance)
     token = _LAYERS.set((env_layer, *file_layers))
     try:
         settings = Settings(**over_layer, **extra)
@@ -727,6 +909,27 @@ def load_settings(
     if settings is not None and settings.allow_any_oidc_account and settings.allowed_emails:
         warnings.append(N_("WPP_ALLOW_ANY_OIDC_ACCOUNT is true, so WPP_ALLOWED_EMAILS is not used: anyone the "
                            "sign-in provider accepts may sign in."))
+    if settings is not None and settings.allow_any_oidc_account:
+        warnings.append(N_("WPP_ALLOW_ANY_OIDC_ACCOUNT is true: everyone with an account at the sign-in provider may "
+                           "sign in, and each of them is an administrator of every school. To give people roles, set "
+                           "it to false and list who may sign in, with their roles, in WPP_ALLOWED_EMAILS."))
+    elif settings is not None and settings.allowed_emails and not emails_table and email_grants:
+        warnings.append(N_n(
+            "WPP_ALLOWED_EMAILS (in {source}) lists {n} entry without a role ({entries}): whoever signs in through "
+            "it is an administrator of every school. To give roles, write WPP_ALLOWED_EMAILS as a table, with lines "
+            "such as {example} (in the environment: the same as a JSON object).",
+            "WPP_ALLOWED_EMAILS (in {source}) lists {n} entries without a role ({entries}): whoever signs in through "
+            "them is an administrator of every school. To give roles, write WPP_ALLOWED_EMAILS as a table, with lines "
+            "such as {example} (in the environment: the same as a JSON object).",
+            len(email_grants), source=emails_where, entries=_few(email_grants),
+            example='[WPP_ALLOWED_EMAILS] "@school.org" = { role = "operator", schools = ["<organisation id>"] }'))
+    if (settings is not None and settings.store_kind == "supabase" and not settings.member_table
+            and not emails_table):
+        warnings.append(N_(
+            "Nobody can sign in with a school platform account (Supabase Auth): WPP_MEMBER_TABLE is not set and "
+            "WPP_ALLOWED_EMAILS gives no roles. Set WPP_MEMBER_TABLE to the school platform's table of who belongs "
+            "to which school with which role (and WPP_MEMBER_ROLES to what its roles mean here), or write "
+            "WPP_ALLOWED_EMAILS as a table of email addresses and @domain entries with their roles."))
     if settings is not None and settings.demo and not real:
         folder = settings.data_folder if settings.data_dir else default_data_dir(env)
         if (folder / REAL_DB).exists():
@@ -770,6 +973,174 @@ def _unknown(name: str, source: str) -> Text:
                   "{suggestion}?", name=name, source=_where(source), suggestion=close[0])
     return N_("{name} (in {source}) is not a setting the console knows, so it is ignored.", name=name,
               source=_where(source))
+
+
+# =================================================================================================================
+# Roles: [staff.<name>] tables and the table form of WPP_ALLOWED_EMAILS
+# =================================================================================================================
+_GRANT_KEYS = ("role", "schools")
+_STAFF_KEYS = ("password", "role", "schools")
+#: an entry of WPP_ALLOWED_EMAILS' table form, as the messages show it
+_EMAIL_ENTRY_EXAMPLE = '{ role = "operator", schools = ["<organisation id>"] }'
+
+
+def _few(names: Iterable[str], limit: int = 5) -> str:
+    """Names for a message: the first few, then "…"."""
+    names = [short(n, 60) for n in names]
+    return ", ".join(names[:limit]) + (", …" if len(names) > limit else "")
+
+
+def _unknown_keys(table: Mapping, allowed: tuple[str, ...], subject: Text, problems: list[Text]) -> bool:
+    """One problem per key of ``table`` that is not in ``allowed``; True when there was none."""
+    ok = True
+    for key in table:
+        if str(key) not in allowed:
+            problems.append(N_("{subject}: “{key}” is not something the console reads here; use {keys}.",
+                               subject=subject, key=short(key, 40), keys=", ".join(allowed)))
+            ok = False
+    return ok
+
+
+def _grant_of(table: Mapping, subject: Text, problems: list[Text]) -> Any:
+    """``role`` and ``schools`` of a table (``[staff.<name>]``, an entry of WPP_ALLOWED_EMAILS) as a
+    :class:`~wpp.access.roles.Grant`; None (and problems naming ``subject``) when either is missing or wrong."""
+    from .access.roles import Grant, Role, parse_schools
+
+    ok = True
+    role = table.get("role")
+    if not _present(role):
+        problems.append(N_("{subject}: no role is given; add role = \"viewer\", \"operator\" or \"administrator\".",
+                           subject=subject))
+        ok = False
+    elif Role.parse(role) is None:
+        problems.append(N_("{subject}: the role “{value}” is not one the console knows; use viewer, operator or "
+                           "administrator.", subject=subject, value=short(role, 40)))
+        ok = False
+    schools = table.get("schools")
+    if schools is None:
+        problems.append(N_("{subject}: no schools are given; add schools = [\"<organisation id>\", …] (the school "
+                           "platform's ids of the schools), or schools = \"*\" for every school.", subject=subject))
+        ok = False
+    else:
+        try:
+            parse_schools(schools)
+        except ValueError:
+            problems.append(N_("{subject}: schools is “{value}”, but it must be \"*\" (every school) or a list of "
+                               "organisation ids such as [\"<organisation id>\", …].",
+                               subject=subject, value=short(schools, 60)))
+            ok = False
+    if not ok:
+        return None
+    try:
+        return Grant.of(role, schools)
+    except ValueError:  # pragma: no cover - the checks above cover what Grant.of refuses
+        problems.append(N_("{subject}: schools is “{value}”, but it must be \"*\" (every school) or a list of "
+                           "organisation ids such as [\"<organisation id>\", …].",
+                           subject=subject, value=short(schools, 60)))
+        return None
+
+
+def _check_staff(staff_value: Any, where: Text | str, problems: list[Text],
+                 warnings: list[Text]) -> tuple[dict[str, str], dict[str, Any]]:
+    """The ``[staff]`` table -> ``(name -> password hash, name -> Grant)``.
+
+    ``name = "<hash>"`` (the old form) is an administrator of every school (one warning says how many there are);
+    ``[staff.<name>]`` has ``password``, ``role`` and ``schools``, each required: anything missing or wrong is a
+    problem naming the account. Every password hash goes through :func:`~wpp.access.passwords.staff_problems`."""
+    from .access.passwords import staff_problems
+    from .access.roles import ALL, Grant, Role
+
+    if not isinstance(staff_value, Mapping):
+        problems.append(N_("[staff] in {source} must be a table of staff names and password hashes.", source=where))
+        return {}, {}
+    hashes: dict[str, str] = {}
+    access: dict[str, Any] = {}
+    checked: dict[str, object] = {}
+    legacy: list[str] = []
+    for key, value in staff_value.items():
+        name = str(key)
+        if isinstance(value, str):
+            hashes[name] = value
+            access[name] = Grant(Role.ADMINISTRATOR, ALL)
+            checked[name] = value
+            legacy.append(name)
+        elif isinstance(value, Mapping):
+            subject = N_("[staff.{name}] in {source}", name=short(name, 60), source=where)
+            ok = _unknown_keys(value, _STAFF_KEYS, subject, problems)
+            password = value.get("password")
+            if not isinstance(password, str) or not password.strip():
+                problems.append(N_("{subject}: no password is given; add password = \"<hash>\" (make the hash with "
+                                   "`python scripts/hash_password.py`).", subject=subject))
+                ok = False
+            else:
+                checked[name] = password
+            grant = _grant_of(value, subject, problems)
+            if ok and grant is not None:
+                hashes[name] = password
+                access[name] = grant
+        else:
+            problems.append(N_("Staff account “{name}” in [staff] ({source}) must be a password hash, or a table "
+                               "[staff.{name}] with password, role and schools.", name=short(name, 60), source=where))
+    warnings.extend(staff_problems(checked))
+    if legacy:
+        warnings.append(N_n(
+            "{n} staff account in [staff] ({source}) is written the old way, name = \"<hash>\" ({names}), so it is "
+            "an administrator of every school. To give it a role, write it as a table of its own: [staff.<name>] "
+            "with password = \"<hash>\", role = \"viewer\", \"operator\" or \"administrator\", and schools = "
+            "[\"<organisation id>\", …] or schools = \"*\" for every school.",
+            "{n} staff accounts in [staff] ({source}) are written the old way, name = \"<hash>\" ({names}), so each of "
+            "them is an administrator of every school. To give them roles, write each as a table of its own: "
+            "[staff.<name>] with password = \"<hash>\", role = \"viewer\", \"operator\" or \"administrator\", and "
+            "schools = [\"<organisation id>\", …] or schools = \"*\" for every school.",
+            len(legacy), source=where, names=_few(legacy)))
+    return hashes, access
+
+
+def _allowed_grants(value: Any, where: Text | str, problems: list[Text]) -> tuple[dict[str, Any], bool]:
+    """``WPP_ALLOWED_EMAILS`` -> ``(entry -> Grant, given as a table?)``.
+
+    The list form (a text of entries, a list, or a JSON array): each good entry is an administrator of every school (its bad
+    entries are the setting's own problem, see :func:`_emails`). The table form (a TOML table or a JSON object):
+    ``"<entry>" = "<role>"`` (that role for every school) or ``"<entry>" = { role = ..., schools = [...] }``; every
+    entry that is wrong is a problem naming it. ValueError when the value cannot be read at all."""
+    from .access.oidc import parse_allow_list
+    from .access.roles import ALL, Grant, Role
+
+    table = _email_table(value)
+    if table is None:
+        entries, _bad = parse_allow_list(_email_list(value))
+        return {e: Grant(Role.ADMINISTRATOR, ALL) for e in entries}, False
+    grants: dict[str, Any] = {}
+    for key, spec in table.items():
+        entries, bad = parse_allow_list([str(key)])
+        if bad or len(entries) != 1:
+            problems.append(N_("WPP_ALLOWED_EMAILS (in {source}): “{entry}” is neither an email address nor an "
+                               "@domain entry (such as {example}).", source=where, entry=short(key, 60),
+                               example="anna@school.org, @school.org"))
+            continue
+        entry = entries[0]
+        subject = N_("WPP_ALLOWED_EMAILS “{entry}” (in {source})", entry=entry, source=where)
+        if entry in grants:
+            problems.append(N_("{subject}: the entry is given twice (upper and lower case count as the same).",
+                               subject=subject))
+            continue
+        if isinstance(spec, str):
+            role = Role.parse(spec)
+            if role is None:
+                problems.append(N_("{subject}: the role “{value}” is not one the console knows; use viewer, operator "
+                                   "or administrator.", subject=subject, value=short(spec, 40)))
+                continue
+            grants[entry] = Grant(role, ALL)
+        elif isinstance(spec, Mapping):
+            ok = _unknown_keys(spec, _GRANT_KEYS, subject, problems)
+            grant = _grant_of(spec, subject, problems)
+            if ok and grant is not None:
+                grants[entry] = grant
+        else:
+            problems.append(N_("{subject}: give a role (\"viewer\", \"operator\" or \"administrator\": that role at "
+                               "every school) or a table such as {example}.", subject=subject,
+                               example=_EMAIL_ENTRY_EXAMPLE))
+    return grants, True
 
 
 _PROVIDER_KEYS = ("client_id", "client_secret", "server_metadata_url")

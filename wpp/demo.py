@@ -18,6 +18,19 @@ DEMO_SCHOOLS: tuple[tuple[str, str], ...] = (
 )
 
 
+def demo_people() -> dict:
+    """What each demo person may do (``wpp.access.identity.DEMO_PEOPLE``): the demo user administers every school,
+    the receptionist operates the first school only, the viewer sees the first two."""
+    from .access.roles import Access, Role
+
+    first, second = DEMO_SCHOOLS[0][0], DEMO_SCHOOLS[1][0]
+    return {
+        "demo": Access.full("demo"),
+        "demo-operator": Access(schools={first: Role.OPERATOR}, source="demo"),
+        "demo-viewer": Access(schools={first: Role.VIEWER, second: Role.VIEWER}, source="demo"),
+    }
+
+
 def seed_schools(store: IntegrationStore) -> None:
     """Name the demo schools (idempotent; a name staff changed is left as it is)."""
     try:
@@ -44,4 +57,4 @@ class DemoPhone:
         return bool(text) and self.simulator.scan(row.session, text)
 
 
-__all__ = ["DEMO_SCHOOLS", "DemoPhone", "seed_schools"]
+__all__ = ["DEMO_SCHOOLS", "DemoPhone", "demo_people", "seed_schools"]

@@ -27,7 +27,9 @@ def _scrubbed(value: "Text | str | None", secrets: list[str]) -> "Text | str | N
         if not value.params:
             return value
         params = {k: (_scrubbed(v, secrets) if isinstance(v, (Text, str)) else v) for k, v in value.params.items()}
-        return Text(value.msgid, plural=value.plural, n=value.n, **params)
+        if value.n is not None:
+            params["n"] = value.n  # a plural message's count (a value named n is already in params)
+        return Text(value.msgid, plural=value.plural, **params)
     return scrub(str(value), secrets)
 
 

@@ -187,6 +187,10 @@ class Text:
     __slots__ = ("msgid", "plural", "n", "params")
 
     def __init__(self, msgid: str, /, *, plural: str | None = None, n: int | None = None, **params: Any):
+        if plural is None and n is not None:
+            # ``N_("… this has {n}.", n=2)``: a value named n, not a plural count (a plural message has ``plural``)
+            params.setdefault("n", n)
+            n = None
         self.msgid = msgid
         self.plural = plural
         self.n = n
@@ -247,7 +251,9 @@ class Text:
     def from_json(cls, data: Mapping[str, Any]) -> "Text":
         params = {k: (cls.from_json(v) if isinstance(v, Mapping) and "msgid" in v else v)
                   for k, v in dict(data.get("params") or {}).items()}
-        return cls(str(data.get("msgid") or ""), plural=data.get("plural"), n=data.get("n"), **params)
+        if data.get("n") is not None:
+            params["n"] = data.get("n")
+        return cls(str(data.get("msgid") or ""), plural=data.get("plural"), **params)
 
 
 def _jsonable(value: Any) -> Any:

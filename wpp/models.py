@@ -270,7 +270,9 @@ class StatusRecord:
     that state; ``checked_at`` the last poll (successful or not), ``ok_at`` the last answer; ``failures`` counts
     consecutive failed polls; ``error`` is the last failure as ``{"kind", "status", "message", "action"}``
     (message/action as ``Text.to_json()`` or plain English), None after a good answer; ``next_check_at`` is when
-    the poller asks again; ``phone`` the phone's own number when the platform reported it. Times: Unix seconds.
+    the poller asks again; ``phone`` the phone's own number when the platform reported it; ``watched_until``: a
+    pairing panel shows the number until then (its heartbeat, written by ``watch_status`` only: ``save_status``
+    leaves it as it is). Times: Unix seconds.
     """
 
     integration_id: str
@@ -283,6 +285,7 @@ class StatusRecord:
     error: dict | None = None
     next_check_at: float | None = None
     phone: str | None = None
+    watched_until: float | None = None
 
     @property
     def conn_state(self) -> ConnState | None:
@@ -304,4 +307,54 @@ class StatusChange:
     previous: str | None = None
     raw: str | None = None
     error: dict | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class Incident:
+    """A number that dropped (table ``wpp_console_incidents``), kept by the alert desk (``wpp.alerts``).
+
+    ``id`` is ``<integration id>@<started_at in ms>``: the same drop gets the same id in every replica. ``kind`` is
+    offline | logged_out | cannot_check | key_rejected (the latest while it lasts); ``started_at`` when the number
+    stopped being connected; ``notified_at`` when people were told (None: not yet, e.g. under the threshold or in
+    quiet hours); ``recovered_at`` when it was connected again; ``closed_at`` when the desk is done with it (open
+    while None). Times: Unix seconds."""
+
+    id: str
+    integration_id: str
+    organization_id: str | None
+    kind: str
+    started_at: float
+    notified_at: float | None = None
+    recovered_at: float | None = None
+    closed_at: float | None = None
+
+
+@dataclass(frozen=True)
+class AlertRecord:
+    """One alert to one recipient (table ``wpp_console_alerts``; in demo mode also the outbox).
+
+    ``event``: down | recovered; ``recipient``: the recipient's key (``email:<address>``, ``webhook:<hash>`` — never
+    a webhook's address — or ``outbox``); ``channel``: email | webhook | outbox; ``shown_to``: the recipient as
+    screens may show it; ``subject``/``body``: the message as written, in ``lang``; ``payload``: a webhook's JSON
+    body; ``status``: pending | retry | sent | failed (given up); ``error``: the last failure in English, scrubbed.
+    One alert per (incident, event, recipient). Times: Unix seconds."""
+
+    incident_id: str
+    event: str
+    recipient: str
+    channel: str
+    shown_to: str
+    lang: str
+    subject: str
+    body: str
+    created_at: float
+    next_try_at: float
+    integration_id: str | None = None
+    organization_id: str | None = None
+    payload: dict | None = None
+    status: str = "pending"
+    attempts: int = 0
+    sent_at: float | None = None
+    error: str | None = None
     id: int | None = None

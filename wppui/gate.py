@@ -128,14 +128,18 @@ def guard_fragment() -> bool:
     except Exception:  # noqa: BLE001 - the page run explains it
         return False
     had = st.session_state.get(state.IDENTITY) is not None
+    notice = _("You were signed out.")
     try:
         if had and _still_signed_in(cfg, st.session_state[state.IDENTITY]) is True:
-            return True
+            if _authorized(st.session_state[state.IDENTITY]):
+                return True
+            notice = withdrawn_notice()
     except Exception:  # noqa: BLE001 - cannot tell: draw nothing this time (the page run explains)
         log.warning("the sign-in could not be checked in a fragment", exc_info=True)
         return False
     if had:
-        _forget_tab(notice=_("You were signed out."))
+        _end_lasting_sign_in()
+        _forget_tab(notice=notice)
         st.rerun()
     return False
 
@@ -187,6 +191,13 @@ def check() -> Verdict:
         return Verdict(cfg, refusal="demo_network")
     try:
         ident = _identity(cfg)
+        if ident is not None and not _authorized(ident):
+            # a person whose role was taken away (membership removed, account no longer on the list): signed out
+            _log_sign_in("withdrawn", plain(getattr(ident, "name", "") or "", limit=120), client_key(),
+                         getattr(ident, "method", "") or "staff")
+            _end_lasting_sign_in()
+            _forget_tab(notice=withdrawn_notice())
+            ident = None
     except Exception as err:  # noqa: BLE001 - the sign-in store cannot be read: closed, in words
         log.warning("the sign-in could not be checked: %s", scrub(_english(err)))
         return Verdict(cfg, refusal="unchecked", problem=err)
@@ -214,17 +225,97 @@ def _identity(cfg):
         found = state.sign_ins().resolve(cookie)
         if found is not None:
             ident, key = found
+            state.authorizer().forget(ident)  # a sign-in that comes back reads the person's role afresh
             ss[state.IDENTITY] = ident
             ss[state.SIGN_IN_KEY] = key
             return ident
     if _demo(cfg) and not getattr(cfg, "demo_sign_in", False):
         from wpp.access import demo_identity
 
-        ident = demo_identity()
+        ident = demo_identity(demo_person())
         ss[state.IDENTITY] = ident
         ss[state.SIGN_IN_KEY] = None
         return ident
     return None
+
+
+def _authorized(ident) -> bool:
+    """Read what ``ident`` may do (re-read at most a minute after the last reading, see ``wpp.access.authorize``)
+    into the tab; False when they may do nothing any more. A store that cannot be read raises (fail closed)."""
+    access = state.authorizer().access_for(ident)
+    if access.empty:
+        st.session_state.pop(state.ACCESS, None)
+        return False
+    st.session_state[state.ACCESS] = access
+    return True
+
+
+def withdrawn_notice() -> str:
+    return _("Your access to WPP Console was withdrawn. If this is a mistake, ask the administrator of your school.")
+
+
+def _end_lasting_sign_in() -> None:
+    key = st.session_state.get(state.SIGN_IN_KEY)
+    if key:
+        try:
+            state.sign_ins().end(key)
+        except Exception:  # noqa: BLE001 - the tab forgets the person anyway
+            log.exception("ending the sign-in failed")
+
+
+#: the demo person this browser tries the console as (a cookie: not a secret, demo mode only)
+DEMO_AS_COOKIE = "wpp_demo_as"
+_DEMO_AS = "_wpp_demo_as"
+
+
+def demo_person() -> str:
+    """Which demo person this tab is (``wpp.access.identity.DEMO_PEOPLE``): the tab's choice, else the browser's
+    cookie, else the demo's administrator."""
+    from wpp.access.identity import DEMO_PEOPLE
+
+    for value in (st.session_state.get(_DEMO_AS), lang.cookies().get(DEMO_AS_COOKIE)):
+        if isinstance(value, str) and value in DEMO_PEOPLE:
+            return value
+    return "demo"
+
+
+def _demo_switch(ident) -> None:
+    """Demo mode: try the console as another demo person (an administrator, a receptionist of one school, a
+    viewer). Remembered for this browser."""
+    from wpp.access.identity import DEMO_PEOPLE, DEMO_NAMES, demo_identity
+
+    labels = {
+        "demo": _("Demo user — administrator of every school"),
+        "demo-operator": _("Receptionist of {school} — operator", school=_demo_school(0)),
+        "demo-viewer": _("Viewer of two schools"),
+    }
+    people = list(DEMO_PEOPLE)
+    current = demo_person()
+    chosen = st.selectbox(_("Try the console as"), people, index=people.index(current), format_func=labels.get,
+                          key="wpp_demo_as_choice")
+    if chosen != current:
+        ss = st.session_state
+        ss[_DEMO_AS] = chosen
+        new = demo_identity(chosen)
+        ss[state.IDENTITY] = new
+        ss.pop(state.ACCESS, None)
+        ss.pop("wpp_tokens", None)
+        cookie = f"{DEMO_AS_COOKIE}={chosen}; Path=/; Max-Age={DEVICE_MAX_AGE_S}; SameSite=Lax"
+        ss["_wpp_demo_cookie"] = cookie
+        _log_sign_in("success", str(DEMO_NAMES.get(new.name, new.name)), client_key(), "demo")
+        st.rerun()
+    cookie = st.session_state.pop("_wpp_demo_cookie", None)
+    if cookie:
+        st.html(f"<script>document.cookie = {_js(cookie)};</script>", unsafe_allow_javascript=True, width="content")
+
+
+def _demo_school(i: int) -> str:
+    from wpp.demo import DEMO_SCHOOLS
+
+    try:
+        return state.service().organization_name(DEMO_SCHOOLS[i][0])
+    except Exception:  # noqa: BLE001
+        return DEMO_SCHOOLS[i][1]
 
 
 def _still_signed_in(cfg, ident) -> bool:
@@ -232,7 +323,7 @@ def _still_signed_in(cfg, ident) -> bool:
     lasting sign-in is still on (None key: the sign-in could not be made lasting; it lasts this tab only)."""
     method = getattr(ident, "method", "")
     if method == "demo":
-        return _demo(cfg) and not getattr(cfg, "demo_sign_in", False)
+        return _demo(cfg) and not getattr(cfg, "demo_sign_in", False) and getattr(ident, "username", "") == demo_person()
     if method == "oidc":
         return _oidc_logged_in()
     key = st.session_state.get(state.SIGN_IN_KEY)
@@ -396,6 +487,7 @@ def _sign_in_page(verdict: Verdict) -> None:
 
 def _attempt(cfg, method: str, user: str, password: str) -> None:
     from wpp.access import SignInRateLimited, WrongCredentials
+    from wpp.access.authorize import NoAccess
 
     client = client_key()
     shown = plain(user, limit=120)
@@ -410,6 +502,11 @@ def _attempt(cfg, method: str, user: str, password: str) -> None:
             if directory is None:
                 raise WrongCredentials()
             ident = directory.sign_in(user, password, client_key=client)
+        state.authorizer().admit(ident)  # proved who they are; now: has anybody given them a role?
+    except NoAccess as err:
+        _log_sign_in("refused", shown, client, method)
+        _show_refusal(err)
+        return
     except SignInRateLimited as err:
         _log_sign_in("throttled", shown, client, method)
         _show_refusal(err)
@@ -481,8 +578,10 @@ def _oidc_identity(cfg):
     from wpp.access import identity_from_oidc
 
     try:
-        return identity_from_oidc(st.user.to_dict(), allowed=getattr(cfg, "allowed_email_list", None),
-                                  allow_any=bool(getattr(cfg, "allow_any_oidc_account", False)))
+        ident = identity_from_oidc(st.user.to_dict(), allowed=getattr(cfg, "allowed_email_list", None),
+                                   allow_any=bool(getattr(cfg, "allow_any_oidc_account", False)))
+        state.authorizer().admit(ident)
+        return ident
     except WppError as err:
         st.session_state["_wpp_oidc_problem"] = f"**{esc(err.message)}**\n\n{esc(err.action)}"
         _log_sign_in("failure", plain(getattr(st.user, "email", "") or "", limit=120), client_key(), "oidc")
@@ -515,8 +614,15 @@ def sidebar(ident, *, numbers_page=None) -> None:
                    + _("Nothing here reaches WhatsApp. Only this computer can open this page."))
     if numbers_page is not None:
         _attention_link(numbers_page)
-    name = _("Demo user") if getattr(ident, "method", "") == "demo" else getattr(ident, "name", "")
-    st.caption(_("Signed in as {name}", name=f"**{esc(name)}**"))
+    if getattr(ident, "method", "") == "demo":
+        from wpp.access.identity import DEMO_NAMES
+
+        name = str(DEMO_NAMES.get(getattr(ident, "name", ""), _("Demo user")))
+    else:
+        name = getattr(ident, "name", "")
+    st.caption(_("Signed in as {name}", name=f"**{esc(name)}**") + " · " + esc(str(state.access().describe())))
+    if _demo(cfg):
+        _demo_switch(ident)
     if getattr(ident, "method", "") != "demo":
         if st.button(_("Sign out"), key="wpp_sign_out", icon=":material/logout:"):
             sign_out()

@@ -41,10 +41,27 @@ PAGE_FILES = {
 
 
 # --- the start of a run ------------------------------------------------------------------------------------
-def begin():
-    """First line of a page: the gate, then the service for this tab (``s.numbers()`` ...)."""
+def begin(needs: str | None = None):
+    """First line of a page: the gate, then the service for this tab (``s.numbers()`` ...). ``needs``: what the page
+    is for (a key of ``wpp.access.roles.PERMISSIONS``); someone whose role does not allow it at any of their schools
+    gets a sentence instead of the page (the service refuses them anyway, whatever asks)."""
     gate.guard_page()  # stops the run when nobody is signed in
-    return service()
+    s = service()
+    if needs is not None and not s.may(needs):
+        refused(needs)
+    return s
+
+
+def refused(action: str) -> None:
+    """Why this person cannot use this page, in one sentence and what to do; stops the run."""
+    from wpp.access.roles import PERMISSIONS, NotAllowed, Role
+
+    perm = PERMISSIONS.get(action)
+    err = NotAllowed(action, perm.role if perm else Role.ADMINISTRATOR)
+    st.warning(f"**{esc(err.message)}**\n\n{esc(err.action)}", icon="🔒")
+    if st.button(_("Open the list of numbers"), key="refused_home"):
+        go("numbers")
+    st.stop()
 
 
 def fragment_service():

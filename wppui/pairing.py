@@ -2,7 +2,8 @@
 QR code comes, "Why is there no QR code?" with the one thing to do.
 
 It refreshes itself (a fragment every ``poll_pairing_seconds``, 2 s) and checks who is signed in first. It reads
-everything from ``s.pairing_state`` and decides nothing of the domain.
+everything from ``s.pairing_state`` and decides nothing of the domain. Each run also sends the panel's heartbeat
+(``s.pairing_heartbeat``): the status poller asks about a number waiting for a scan fast only while a panel shows it.
 """
 from __future__ import annotations
 
@@ -51,11 +52,21 @@ def pairing_panel(number_id: str, *, where: str, heading: str | None = None) -> 
         if s is None:
             return
         _draw(s, number_id, where, heading)
+        # after the panel's own report (so the poller's hold-off stands); never raises
+        s.pairing_heartbeat(number_id)
 
     _panel()
 
 
 def _draw(s, number_id: str, where: str, heading: str | None = None) -> None:
+    try:
+        org = s.get(number_id).organization_id
+    except WppError as err:
+        show_error(err, what=_("The pairing state cannot be shown"))
+        return
+    if not s.may("pair", org):
+        watch_only(s, number_id)  # a viewer: the state in words, never the QR code (it would link a phone)
+        return
     try:
         view = s.pairing_state(number_id)
     except WppError as err:
@@ -139,11 +150,26 @@ def _demo_scan(s, number_id: str, where: str) -> None:
             st.rerun(scope="fragment")
 
 
+def watch_only(s, number_id: str) -> None:
+    """For someone who may see the number but not link a phone (a viewer): its state in words."""
+    try:
+        number = s.number(number_id)
+    except WppError as err:
+        show_error(err, what=_("The number's state cannot be shown"))
+        return
+    line = state_in_words(number)
+    if number.status.state is ConnState.CONNECTED:
+        st.success(_("**The phone is linked.** This WhatsApp number is connected.") + f"  \n{esc(line)}", icon="✅")
+    else:
+        st.info(esc(line), icon="ℹ️")
+        st.caption(_("Linking a phone (the QR code) is for operators and administrators of this school."))
+
+
 def connected(s, number_id: str, *, where: str, status_line: str = "") -> None:
     """The success, and the next step one click away."""
     st.success(_("**The phone is linked.** This WhatsApp number is connected and ready to send messages.") +
                (f"  \n{esc(status_line)}" if status_line else ""), icon="✅")
-    if st.button(_("Send a test message"), type="primary", icon="✉️", key=f"{where}_send_{number_id}"):
+    if s.may("send", s.get(number_id).organization_id) and st.button(_("Send a test message"), type="primary", icon="✉️", key=f"{where}_send_{number_id}"):
         pagekit.go("send", number_id)
 
 
@@ -233,4 +259,4 @@ def _run_action(s, number_id: str, action: str) -> None:
         st.rerun(scope="fragment")
 
 
-__all__ = ["checklist", "connected", "instructions", "pairing_panel", "prelinked_choice", "qr_alt"]
+__all__ = ["checklist", "connected", "instructions", "pairing_panel", "prelinked_choice", "qr_alt", "watch_only"]

@@ -16,6 +16,8 @@ STARTED_SIMULATORS: list = []
 #: st.session_state keys of the signed-in person (set by wppui.gate only)
 IDENTITY = "identity"
 SIGN_IN_KEY = "wpp_sign_in_key"
+#: what the signed-in person may do (a ``wpp.access.roles.Access``, set by wppui.gate on every run)
+ACCESS = "wpp_access"
 
 
 def require_app_shell(*, alone: bool = False) -> None:
@@ -146,6 +148,40 @@ def identity():
     return st.session_state.get(IDENTITY)
 
 
+@st.cache_resource(show_spinner=False)
+def authorizer():
+    """Who may do what (``wpp.access.Authorizer``), one per process, from the settings: staff accounts' roles, the
+    e-mail allow-list, the school platform's membership table (through the store), the demo's people."""
+    from wpp.access.authorize import Authorizer
+
+    cfg = settings()
+    store = service().store
+    memberships = None
+    if getattr(cfg, "member_table_spec", None) is not None and hasattr(store, "list_memberships"):
+        memberships = store.list_memberships
+    demo_people = None
+    if cfg.demo:
+        from wpp.demo import demo_people as people
+
+        demo_people = people()
+    return Authorizer(
+        staff_access=getattr(cfg, "staff_access", None),
+        email_grants=getattr(cfg, "allowed_email_grants", None),
+        allow_any_oidc=bool(getattr(cfg, "allow_any_oidc_account", False)),
+        memberships=memberships,
+        role_map=getattr(cfg, "member_role_map", None) or None,
+        demo_people=demo_people,
+    )
+
+
+def access():
+    """What this tab's person may do (``wpp.access.roles.Access``; nothing before the gate decided)."""
+    from wpp.access.roles import Access
+
+    found = st.session_state.get(ACCESS)
+    return found if isinstance(found, Access) else Access.none()
+
+
 def token_cache() -> dict:
     """The JWTs this browser tab is using, per integration id (the store keeps them too)."""
     return st.session_state.setdefault("wpp_tokens", {})
@@ -157,10 +193,7 @@ def for_session():
     from .components import browser_tz
 
     svc = service()
-    maker = getattr(svc, "for_session", None)
-    if maker is None:  # the service before the rebuild
-        return svc
-    return maker(token_cache(), tz=browser_tz())
+    return svc.for_session(token_cache(), tz=browser_tz(), access=access(), actor=actor())
 
 
 def actor() -> str:

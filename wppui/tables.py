@@ -68,6 +68,11 @@ def _board_version(s) -> str:
         return ""
 
 
+def _scope(s) -> tuple:
+    access = getattr(s, "access", None)
+    return access.cache_key() if access is not None else ("?",)
+
+
 def _signature(v) -> tuple:
     b = v.status
     problem = b.problem.text if b.problem is not None else ""
@@ -77,7 +82,8 @@ def _signature(v) -> tuple:
 
 def snapshot(s, *, removed: bool = False) -> Snapshot:
     """The numbers as staff see them, shared by every viewer of this process (see the module docstring)."""
-    key = (current_language(), tz_name(), removed, _board_version(s), _generation[0])
+    # people with other schools see other numbers: the scope is part of the key (never one person's list for another)
+    key = (current_language(), tz_name(), removed, _board_version(s), _generation[0], _scope(s))
 
     def load() -> Snapshot:
         views = tuple(s.numbers(removed=removed))

@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from wpp import keys
+from wpp.access.roles import Access
 from wpp.errors import InvalidInput
 from wpp.i18n import use_language
 from wpp.models import ConnState
@@ -248,7 +249,7 @@ def test_every_browser_sessions_view_shares_the_service_caches(svc, store, monke
     count, list_orgs = type(svc)._count_attention, store.list_organizations
     monkeypatch.setattr(type(svc), "_count_attention", lambda self: counted.append(1) or count(self))
     monkeypatch.setattr(store, "list_organizations", lambda: listed.append(1) or list_orgs())
-    tabs = [svc.for_session({}) for _ in range(5)]
+    tabs = [svc.for_session({}, access=Access.full()) for _ in range(5)]
     assert {tab.attention_count() for tab in tabs} == {0}
     assert len(counted) == 1, "every tab counted again"
     for tab in tabs:

@@ -71,12 +71,16 @@ def add_number(store, name: str = "Front desk", *, n: int | None = None, **setti
     return store.create(str(uuid.uuid4()), name=name, settings=base)
 
 
-def run_for(engines, clock: ManualClock, seconds: float, step: float = 0.5) -> None:
-    """Play ``seconds`` of time: every ``step`` the clock moves and every engine makes one pass."""
+def run_for(engines, clock: ManualClock, seconds: float, step: float = 0.5, *, panels=()) -> None:
+    """Play ``seconds`` of time: every ``step`` the clock moves and every engine makes one pass. ``panels``:
+    ``(engine, integration id)`` pairs of open pairing panels, each sending its heartbeat on every step (as the
+    panel does on each run; the engine writes it at most every ``watch_beat_s``)."""
     engines = engines if isinstance(engines, (list, tuple)) else [engines]
     end = clock.time() + seconds
     while clock.time() < end - 1e-9:
         clock.advance(step)
+        for e, iid in panels:
+            e.pairing_heartbeat(iid)
         for e in engines:
             e.tick()
 

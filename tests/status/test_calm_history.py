@@ -65,6 +65,7 @@ def test_the_history_records_every_change_with_the_state_before(store, engine, p
     row = add_number(store)
     platform.set(row.id, "starting")
     engine.tick()
+    assert engine.pairing_heartbeat(row.id)  # someone has the pairing panel open: asked every 2 s
     run_for(engine, clock, 4)
     platform.set(row.id, "qr_required")
     run_for(engine, clock, 4)
@@ -149,8 +150,8 @@ def test_the_diary_says_when_a_phone_was_linked_unlinked_or_its_codes_ran_out(st
     run_for(engine, clock, 130)  # checked again and again: still connected, nothing new
     platform.set(row.id, "qr_required")  # unlinked on the phone
     run_for(engine, clock, 70)
-    platform.set(row.id, "offline")  # and nobody scanned: the codes ran out
-    run_for(engine, clock, 10)
+    platform.set(row.id, "offline")  # and nobody scanned: the codes ran out (seen within a minute: nobody watched)
+    run_for(engine, clock, 70)
     assert diary() == [("linked", "ok", "WhatsApp"), ("unlinked", "error", "WhatsApp"),
                        ("qr_ran_out", "error", "WhatsApp")]
     lines = {e.action: e for e in store.list_activity(limit=50)}

@@ -20,14 +20,15 @@ def test_a_connected_number_is_not_asked_before_its_interval_while_one_being_pai
     platform.set(pairing.id, "qr_required")
 
     engine.tick()  # the first pass asks about both
-    run_for(engine, clock, 50)
+    panel = [(engine, pairing.id)]  # someone has the pairing one's QR code on screen
+    run_for(engine, clock, 50, panels=panel)
 
     assert platform.count(steady.id) == 1  # 50 s later, still once
     calls = platform.calls[pairing.id]
     gaps = [b - a for a, b in zip(calls, calls[1:])]
     assert len(calls) >= 20 and max(gaps) <= 2.5, gaps  # every 2 s (±10 %, on a 0.5 s pass)
 
-    run_for(engine, clock, 20)  # 70 s: the connected one's minute has come
+    run_for(engine, clock, 20, panels=panel)  # 70 s: the connected one's minute has come
     assert platform.count(steady.id) == 2
 
 
@@ -114,13 +115,15 @@ def test_the_pairing_panel_reports_and_the_poller_holds_off(store, engine, platf
     engine.tick()
     run_for(engine, clock, 10)
     before = platform.count(row.id)
-    assert before >= 4  # the poller asks every 2 s while nobody watches
+    assert before == 1  # nobody has its QR code on screen: asked slowly
 
-    # someone opens the pairing panel: it asks the platform itself every 2 s and reports to the engine
+    # someone opens the pairing panel: it asks the platform itself every 2 s, reports to the engine, then beats
     for _ in range(10):
         engine.record(row.id, CheckResult(status=Status.parse("qr_required")))
+        engine.pairing_heartbeat(row.id)
         run_for(engine, clock, 2)
     assert platform.count(row.id) == before  # the poller left the number to the panel
+    assert engine.watched(row.id)
 
     # the scan: the panel sees "connected" and the board shows it at once
     entry = engine.record(row.id, CheckResult(status=Status.parse("connected", phone="79001234567")))

@@ -51,6 +51,7 @@ def _replicas_elect_one_poller_and_hand_over(make_engine, stores, clock):
     asked = p1.count(pairing.id)
     for _ in range(5):
         e3.record(pairing.id, CheckResult(status=Status.parse("qr_required")))
+        e3.pairing_heartbeat(pairing.id)  # as the panel does after its report
         run_for(engines, clock, 2)
     assert p1.count(pairing.id) <= asked + 1  # at most one check that was already under way
     e3.record(pairing.id, CheckResult(status=Status.parse("connected")))
@@ -59,10 +60,15 @@ def _replicas_elect_one_poller_and_hand_over(make_engine, stores, clock):
     for p in platforms:
         p.set(pairing.id, "connected")
 
+    # someone has another number's QR code on screen on replica 3 (its heartbeat only): asked every 2 s
+    watched = [r for r in rows if states[r.id] == "qr_required"][-1]
+    panel = [(e3, watched.id)]
+    run_for(engines, clock, 4, panels=panel)
+
     # the poller stops (a rolling restart): another takes over within the retry time, a minute at most
     e1.stop()
     stopped_at, asked_by_first = clock.time(), p1.count()
-    run_for([e2, e3], clock, PollPolicy().lease_retry_s + 1)
+    run_for([e2, e3], clock, PollPolicy().lease_retry_s + 1, panels=panel)
     leaders = [e for e in (e2, e3) if e.is_leader]
     assert len(leaders) == 1
     if leaders[0] is e2:
@@ -70,7 +76,7 @@ def _replicas_elect_one_poller_and_hand_over(make_engine, stores, clock):
     else:
         new_engine, new_platform, idle_engine, idle_platform = e3, p3, e2, p2
     taken = new_platform.count()
-    assert taken > 0  # the new poller asked at once: every number was due for it
+    assert taken > 0  # the new poller asked at once: the watched number was due for it
     run_for([e1, e2, e3], clock, 60)
     assert new_platform.count() > taken and idle_platform.count() == 0
     assert p1.count() == asked_by_first  # the stopped one asks nobody

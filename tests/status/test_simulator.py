@@ -80,7 +80,8 @@ def test_a_scan_shows_as_connected_within_one_poll(store, make_engine, platform_
     row = rows[0]
     engine = make_engine(store, _check(client, tokens))
     engine.tick()
-    run_for(engine, clock, platform_sim.knobs.starting_s + 3)
+    panel = [(engine, row.id)]  # someone has the pairing panel open: the number is asked every 2 s
+    run_for(engine, clock, platform_sim.knobs.starting_s + 3, panels=panel)
     assert engine.entry(row.id).state == "qr_required"
 
     assert platform_sim.scan(row.session, platform_sim.current_qr(row.session))
@@ -88,4 +89,5 @@ def test_a_scan_shows_as_connected_within_one_poll(store, make_engine, platform_
     while not engine.entry(row.id).connected:
         assert clock.time() - scanned <= 3, "not shown connected within 3 s of the scan"
         clock.advance(0.25)
+        engine.pairing_heartbeat(row.id)
         engine.tick()

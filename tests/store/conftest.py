@@ -177,6 +177,8 @@ def _reset_pg(dsn: str) -> None:
                   + ", ".join(f"public.{t}" for t in CONSOLE_TABLES) + " restart identity")
         # school platforms' organisation tables planted by a test
         c.execute("drop table if exists public.organizations, public.schools cascade")
+        # ... and their membership tables
+        c.execute("drop table if exists public.organization_members, public.members cascade")
         c.execute("drop schema if exists crm cascade")
 
 
@@ -194,6 +196,10 @@ class Backend:
     #: (rows: [(id, name)], table="organizations", id_column="id", name_column="name", schema=None) -> None:
     #: the school platform's own table of organisations, in the same database
     plant_orgs: object = None
+    #: (rows: [(user_id, org_id, role)], table="organization_members", user_column="user_id",
+    #: org_column="organization_id", role_column="role", schema=None) -> None: the school platform's own table of
+    #: who belongs to which organisation with which role, in the same database (ids as uuid columns on PostgreSQL)
+    plant_members: object = None
 
 
 def _sqlite_backend(tmp_path) -> Backend:
@@ -233,7 +239,17 @@ def _sqlite_backend(tmp_path) -> Backend:
             c.execute(f'create table "{table}" ("{id_column}" text primary key, "{name_column}" text, extra text)')
             c.executemany(f'insert into "{table}" ("{id_column}", "{name_column}") values (?, ?)', rows)
 
-    return Backend("sqlite", store, insert_raw, fetch_raw, reopen, plant_orgs)
+    def plant_members(rows, table="organization_members", user_column="user_id", org_column="organization_id",
+                      role_column="role", schema=None):
+        with sqlite3.connect(store.path) as c:
+            if schema:
+                raise NotImplementedError
+            c.execute(f'create table "{table}" ("{user_column}" text, "{org_column}" text, "{role_column}" text, '
+                      'extra text)')
+            c.executemany(f'insert into "{table}" ("{user_column}", "{org_column}", "{role_column}") values (?, ?, ?)',
+                          rows)
+
+    return Backend("sqlite", store, insert_raw, fetch_raw, reopen, plant_orgs, plant_members)
 
 
 def _pg_backend(name: str, dsn: str) -> Backend:
@@ -274,7 +290,18 @@ def _pg_backend(name: str, dsn: str) -> Backend:
             c.execute(f'create table {qualified} ("{id_column}" uuid primary key, "{name_column}" text, extra text)')
             c.cursor().executemany(f'insert into {qualified} ("{id_column}", "{name_column}") values (%s, %s)', rows)
 
-    return Backend(name, store, insert_raw, fetch_raw, reopen, plant_orgs)
+    def plant_members(rows, table="organization_members", user_column="user_id", org_column="organization_id",
+                      role_column="role", schema=None):
+        qualified = f'"{schema}"."{table}"' if schema else f'public."{table}"'
+        with psycopg.connect(dsn, autocommit=True) as c:
+            if schema:
+                c.execute(f'create schema if not exists "{schema}"')
+            c.execute(f'create table {qualified} ("{user_column}" uuid not null, "{org_column}" uuid not null, '
+                      f'"{role_column}" text, extra text)')
+            c.cursor().executemany(
+                f'insert into {qualified} ("{user_column}", "{org_column}", "{role_column}") values (%s, %s, %s)', rows)
+
+    return Backend(name, store, insert_raw, fetch_raw, reopen, plant_orgs, plant_members)
 
 
 @pytest.fixture(params=[

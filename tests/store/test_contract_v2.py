@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import pytest
 
@@ -408,6 +409,46 @@ def test_many_statuses(store):
     assert len(store.load_statuses()) == 600
     got = store.load_statuses(ids[:550])
     assert len(got) == 550 and got[ids[549]].failures == 549
+
+
+def test_pairing_heartbeat_on_the_board(store):
+    a, b = str(uuid.uuid4()), str(uuid.uuid4())
+    assert store.watch_status(a, until=NOW + 30) is False  # no board entry yet: nothing is written
+    assert store.load_statuses() == {}
+    rec = StatusRecord(integration_id=a, state="qr_required", checked_at=NOW, next_check_at=NOW + 35)
+    store.save_status(rec)
+    store.save_status(StatusRecord(integration_id=b, state="starting"))  # due now (no next check)
+
+    assert store.watch_status(a.upper(), until=NOW + 30) is True
+    assert store.load_statuses([a])[a] == replace(rec, watched_until=NOW + 30)  # only the heartbeat changed
+    assert store.watch_status(a, until=NOW + 20) is True
+    assert store.load_statuses([a])[a].watched_until == NOW + 30  # never shortened
+    assert store.watch_status(a, until=NOW + 40, check_by=NOW + 1) is True  # a watch began: check at once
+    assert store.load_statuses([a])[a] == replace(rec, watched_until=NOW + 40, next_check_at=NOW + 1)
+    store.watch_status(a, until=NOW + 40, check_by=NOW + 50)
+    assert store.load_statuses([a])[a].next_check_at == NOW + 1  # never put later
+    assert store.watch_status(b, until=NOW + 30, check_by=NOW + 2)
+    assert store.load_statuses([b])[b] == StatusRecord(integration_id=b, state="starting", watched_until=NOW + 30)
+
+    # the poller's next save keeps the heartbeat (it is the panels', not the poller's)
+    store.save_status(StatusRecord(integration_id=a, state="connected", checked_at=NOW + 2, next_check_at=NOW + 62))
+    assert store.load_statuses([a])[a] == StatusRecord(integration_id=a, state="connected", checked_at=NOW + 2,
+                                                       next_check_at=NOW + 62, watched_until=NOW + 40)
+    with pytest.raises(StoreError):
+        store.watch_status("", until=NOW)
+
+
+def test_heartbeats_from_two_replicas_keep_the_latest(backend):
+    other = backend.reopen()
+    try:
+        iid = str(uuid.uuid4())
+        backend.store.save_status(StatusRecord(integration_id=iid, state="qr_required", next_check_at=NOW + 35))
+        stores = (backend.store, other)
+        assert all(_race(12, lambda n: stores[n % 2].watch_status(iid, until=NOW + n, check_by=NOW + 20 - n)))
+        got = other.load_statuses([iid])[iid]
+        assert (got.watched_until, got.next_check_at) == (NOW + 11, NOW + 9)
+    finally:
+        other.close()
 
 
 # --- leases -----------------------------------------------------------------------------------------------------

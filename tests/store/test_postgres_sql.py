@@ -163,7 +163,7 @@ def test_migration_is_idempotent_and_leaves_an_existing_table_alone(pg_cluster):
         for _ in range(3):
             _migrate(c)
         assert shape() == before
-        assert c.execute("select count(*) as n from pg_proc where proname like 'wpp\\_%%'").fetchone()["n"] == 10
+        assert c.execute("select count(*) as n from pg_proc where proname like 'wpp\\_%%'").fetchone()["n"] == 11
 
 
 def test_privileges_service_role_yes_anon_no(sql_dsn):
@@ -297,3 +297,45 @@ def test_save_status_is_one_transaction(db):
     assert db.execute("select count(*) as n from public.wpp_console_status").fetchone()["n"] == 0
     with pytest.raises(psycopg.errors.InvalidParameterValue):
         db.execute("select public.wpp_save_status(%s, null)", (Jsonb({"state": "connected"}),))
+
+
+# --- part 3: the pairing panels' heartbeats ---------------------------------------------------------------------
+def test_part_three_adds_the_heartbeat_to_an_existing_board_and_keeps_its_entries(pg_cluster):
+    dsn = pg_cluster.create_database("wpp_upgrade_watch", migrate=False)
+    with psycopg.connect(dsn, autocommit=True, row_factory=dict_row) as c:
+        for path in MIGRATIONS[:2]:  # the previous release
+            c.execute(path.read_text(encoding="utf-8"))
+        c.execute("select public.wpp_save_status(%s, null)",
+                  (Jsonb({"integration_id": "a", "state": "qr_required", "next_check_at": 100}),))
+        for _ in range(2):
+            _migrate(c)  # idempotent
+        row = c.execute("select state, next_check_at, watched_until from public.wpp_console_status").fetchone()
+        assert row == {"state": "qr_required", "next_check_at": 100.0, "watched_until": None}
+        assert c.execute("select public.wpp_watch_status('a', 130, 90) as ok").fetchone()["ok"] is True
+        assert c.execute("select public.wpp_watch_status('nobody', 130) as ok").fetchone()["ok"] is False
+        row = c.execute("select next_check_at, watched_until from public.wpp_console_status").fetchone()
+        assert row == {"next_check_at": 90.0, "watched_until": 130.0}
+        # the poller's save (part 2's function) leaves the heartbeat alone
+        c.execute("select public.wpp_save_status(%s, null)",
+                  (Jsonb({"integration_id": "a", "state": "connected", "next_check_at": 160}),))
+        row = c.execute("select state, next_check_at, watched_until from public.wpp_console_status").fetchone()
+        assert row == {"state": "connected", "next_check_at": 160.0, "watched_until": 130.0}
+        with pytest.raises(psycopg.errors.InvalidParameterValue):
+            c.execute("select public.wpp_watch_status('a', null)")
+
+
+def test_only_service_role_may_write_a_heartbeat(db):
+    db.execute("select public.wpp_save_status(%s, null)", (Jsonb({"integration_id": "w", "state": "starting"}),))
+    db.execute("set role service_role")
+    try:
+        assert db.execute("select public.wpp_watch_status('w', 10) as ok").fetchone()["ok"] is True
+    finally:
+        db.execute("reset role")
+    for role in ("anon", "authenticated"):
+        db.execute(f"set role {role}")
+        try:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                db.execute("select public.wpp_watch_status('w', 20)")
+        finally:
+            db.execute("reset role")
+    assert db.execute("select watched_until from public.wpp_console_status").fetchone()["watched_until"] == 10.0

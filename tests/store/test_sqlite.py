@@ -207,8 +207,9 @@ def test_a_file_of_the_previous_version_is_upgraded_and_keeps_its_data(tmp_path)
     path = _v1_file(tmp_path / "old.db")
     store = SqliteStore(path)
     with sqlite3.connect(path) as c:
-        assert c.execute("pragma user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert c.execute("pragma user_version").fetchone()[0] == SCHEMA_VERSION == 3
         assert "message" in {r[1] for r in c.execute("pragma table_info('integration_activity')")}
+        assert "watched_until" in {r[1] for r in c.execute("pragma table_info('wpp_console_status')")}
 
     old = store.get(V1_ID)
     assert (old.name, old.is_primary, old.settings) == ("Front desk", True, {"wppApiKey": "k", "crm": {"x": 1}})
@@ -221,6 +222,7 @@ def test_a_file_of_the_previous_version_is_upgraded_and_keeps_its_data(tmp_path)
     assert store.add_organization("School", ORG).name == "School"
     store.save_status(StatusRecord(integration_id=V1_ID, state="connected"))
     assert store.load_statuses()[V1_ID].state == "connected"
+    assert store.watch_status(V1_ID, until=100.0) and store.load_statuses()[V1_ID].watched_until == 100.0
     assert store.try_lease("poller", "me", ttl_s=10, now=1.0)
     assert len(store.console_secret("cookie")) == 64
     assert store.reactivate(V1_ID).is_primary
@@ -259,3 +261,23 @@ def test_org_table_in_the_sqlite_file_and_checked_names(tmp_path):
     assert [(o.id, o.name, o.source) for o in store.list_organizations()] == [(ORG, "Школа", "platform")]
     attached = SqliteStore(path, org_table=OrgTable(table="platform.schools"))  # nothing attached as "platform"
     assert attached.list_organizations() == []
+
+
+def test_a_version_2_file_gets_the_board_heartbeat_column_and_keeps_its_board(tmp_path):
+    from wpp.models import StatusRecord
+
+    path = tmp_path / "v2.db"
+    SqliteStore(path).close()
+    with sqlite3.connect(path) as c:  # as version 2 left it: the board without watched_until
+        c.execute("drop table wpp_console_status")
+        c.execute("create table wpp_console_status (integration_id TEXT PRIMARY KEY NOT NULL, state TEXT, raw TEXT,"
+                  " since REAL, checked_at REAL, ok_at REAL, failures INTEGER NOT NULL DEFAULT 0, error TEXT,"
+                  " next_check_at REAL, phone TEXT)")
+        c.execute("insert into wpp_console_status (integration_id, state, next_check_at) values (?, 'qr_required', 50)",
+                  (V1_ID,))
+        c.execute("pragma user_version = 2")
+    store = SqliteStore(path)
+    assert store.load_statuses() == {V1_ID: StatusRecord(integration_id=V1_ID, state="qr_required", next_check_at=50.0)}
+    assert store.watch_status(V1_ID, until=90.0, check_by=10.0)
+    assert store.load_statuses()[V1_ID] == StatusRecord(integration_id=V1_ID, state="qr_required", next_check_at=10.0,
+                                                        watched_until=90.0)

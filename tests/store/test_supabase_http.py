@@ -13,7 +13,7 @@ import respx
 
 from wpp.errors import IntegrationNotFound, StoreError
 from wpp.models import ActivityEntry, Organization, SignInSession, StatusChange, StatusRecord
-from wpp.store import OrgTable, SupabaseStore, open_store
+from wpp.store import MemberTable, OrgTable, SupabaseStore, open_store
 
 URL = "https://abcdefghijklmnop.supabase.co"
 REST = f"{URL}/rest/v1"
@@ -409,6 +409,100 @@ def test_platform_table_without_the_columns_is_a_store_error(store, api, key):
     assert console.call_count == 0
 
 
+# --- memberships (the school platform's table of who belongs to which school, with which role) ---------------
+USER = "11111111-1111-4111-8111-111111111111"
+
+
+@pytest.fixture
+def members(key, api):
+    return SupabaseStore(URL, key, member_table=MemberTable("organization_members"))
+
+
+def test_memberships_of_one_user(members, api):
+    route = api.get("/organization_members").mock(return_value=httpx.Response(200, json=[
+        {"org": ORG.upper(), "role": "teacher"}, {"org": ORG_B, "role": None}, {"org": None, "role": "x"}]))
+    assert members.list_memberships(USER.upper()) == [(ORG, "teacher"), (ORG_B, "")]  # a NULL role is ""
+    assert _params(route.calls.last.request) == {
+        "select": "org:organization_id,role:role", "user_id": f"eq.{USER}", "order": "organization_id.asc",
+        "offset": "0", "limit": "1000"}
+
+
+def test_memberships_read_page_by_page_and_with_configured_names(api, key):
+    store = SupabaseStore(URL, key, member_table=MemberTable("crm.members", user_column="uid", org_column="school_id",
+                                                             role_column="kind"))
+    page1 = [{"org": str(uuid.UUID(int=n)), "role": "teacher"} for n in range(1000)]
+    route = api.get("/members").mock(side_effect=[httpx.Response(200, json=page1),
+                                                  httpx.Response(200, json=[{"org": ORG, "role": "owner"}])])
+    assert len(store.list_memberships(USER)) == 1001
+    req = route.calls.last.request
+    assert req.headers["accept-profile"] == "crm"
+    assert _params(req) == {"select": "org:school_id,role:kind", "uid": f"eq.{USER}", "order": "school_id.asc",
+                            "offset": "1000", "limit": "1000"}
+
+
+def test_no_membership_table_configured_asks_nothing(store, api):
+    route = api.get("/organization_members").mock(return_value=httpx.Response(200, json=[]))
+    assert store.list_memberships(USER) == []  # the default: no membership table
+    assert open_store(supabase_url=URL, supabase_key="k" * 40).list_memberships(USER) == []
+    assert route.call_count == 0
+
+
+def test_open_store_passes_the_membership_table(api):
+    route = api.get("/members").mock(return_value=httpx.Response(200, json=[{"org": ORG, "role": "owner"}]))
+    store = open_store(supabase_url=URL, supabase_key="k" * 40, member_table=MemberTable("members"))
+    assert store.list_memberships(USER) == [(ORG, "owner")]
+    assert route.call_count == 1
+
+
+@pytest.mark.parametrize("answer", [
+    httpx.Response(404, json={"code": "PGRST205", "details": None, "hint": None,
+                              "message": "Could not find the table 'public.organization_members' in the schema cache"}),
+    httpx.Response(404, json={"code": "42P01", "details": None, "hint": None,
+                              "message": "relation \"public.organization_members\" does not exist"}),
+    httpx.Response(400, json={"code": "42703", "details": None, "hint": None,
+                              "message": "column organization_members.role does not exist"}),
+    httpx.Response(401, json={"code": "42501", "details": None, "hint": None,
+                              "message": "permission denied for table organization_members"}),
+    httpx.Response(406, json={"code": "PGRST106", "details": None, "hint": None,
+                              "message": "The schema must be one of the following: public"}),
+], ids=["PGRST205", "42P01", "42703", "42501", "PGRST106"])
+def test_a_membership_table_that_cannot_be_read_is_a_store_error(members, api, key, answer):
+    route = api.get("/organization_members").mock(return_value=answer)
+    for _ in range(2):  # never remembered as "no table": every sign-in asks, and fails closed
+        with pytest.raises(StoreError) as info:
+            members.list_memberships(USER)
+        err = info.value
+        assert "organization_members" in str(err.message) and "cannot be read" in str(err.message)
+        assert "WPP_MEMBER_TABLE" in str(err.action) and "WPP_MEMBER_USER_COLUMN" in str(err.action)
+        assert str(answer.json()["code"]) in err.detail
+        _assert_no_key(err, key)
+    assert route.call_count == 2
+
+
+def test_other_membership_failures_are_store_errors_too(members, api, key):
+    api.get("/organization_members").mock(return_value=httpx.Response(503, text="<html>upstream down</html>"))
+    with pytest.raises(StoreError) as info:
+        members.list_memberships(USER)
+    _assert_no_key(info.value, key)
+    api.get("/organization_members").mock(side_effect=httpx.ConnectError("refused"))
+    with pytest.raises(StoreError):
+        members.list_memberships(USER)
+
+
+@pytest.mark.parametrize("evil", ["' or '1'='1", "x,user_id.neq.0)", "a&user_id=not.is.null", "eq.*"])
+def test_a_user_id_with_quotes_or_filters_stays_one_value(members, api, evil):
+    route = api.get("/organization_members").mock(return_value=httpx.Response(200, json=[]))
+    assert members.list_memberships(evil) == []
+    assert route.calls.last.request.url.params.get_list("user_id") == [f"eq.{evil}"]  # one filter, the whole text
+
+
+def test_a_user_id_of_the_wrong_type_matches_nobody(members, api):
+    api.get("/organization_members").mock(return_value=httpx.Response(400, json={
+        "code": "22P02", "details": None, "hint": None, "message": "invalid input syntax for type uuid: \"abc\""}))
+    assert members.list_memberships("abc") == []
+    assert members.list_memberships("") == []
+
+
 def test_add_organisation_is_an_upsert_by_id(store, api):
     route = api.post("/wpp_console_organizations").mock(return_value=httpx.Response(201))
     o = store.add_organization("  Школа  №5 ", ORG.upper())
@@ -577,3 +671,18 @@ def test_mint_lock_is_a_lease_polled_then_released(store, api):
         with store.token_mint_lock(IID, timeout_s=0.3):
             pytest.fail("the body ran without the lease")
     assert "access key" in info.value.message and release.call_count == 2
+
+
+def test_a_pairing_heartbeat_is_one_rpc_call(store, api):
+    route = api.post("/rpc/wpp_watch_status").mock(return_value=httpx.Response(200, json=True))
+    assert store.watch_status(IID.upper(), until=NOW + 30) is True
+    assert _body(route) == {"p_id": IID, "p_until": NOW + 30, "p_check_by": None}
+    route.mock(return_value=httpx.Response(200, json=False))
+    assert store.watch_status(IID, until=NOW + 30, check_by=NOW) is False  # no board entry yet
+    assert _body(route) == {"p_id": IID, "p_until": NOW + 30, "p_check_by": NOW}
+    assert route.call_count == 2
+    route.mock(return_value=httpx.Response(404, json={"code": "PGRST202", "details": None, "hint": None,
+                                                      "message": "Could not find the function public.wpp_watch_status"}))
+    with pytest.raises(StoreError) as info:  # part 3 of the migrations is not applied yet
+        store.watch_status(IID, until=NOW + 30)
+    assert "migrations" in info.value.action

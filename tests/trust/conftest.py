@@ -105,12 +105,17 @@ class TrustRecord:
     inputs: list[dict] = field(default_factory=list)  # form, case, input, outcome, message
     faults: list[dict] = field(default_factory=list)  # fault, what was checked
     leak_checks: list[dict] = field(default_factory=list)  # surface, items checked, secrets, leaks
+    authorizations: list[dict] = field(default_factory=list)  # use-case, role, school, outcome, message
 
     def input(self, form: str, case: str, shown: str, outcome: str, message: str) -> None:
         self.inputs.append({"form": form, "case": case, "input": shown, "outcome": outcome, "message": message})
 
     def fault(self, fault: str, survived: str) -> None:
         self.faults.append({"fault": fault, "survived": survived})
+
+    def authz(self, case: str, role: str, school: str, outcome: str, message: str) -> None:
+        self.authorizations.append({"case": case, "role": role, "school": school, "outcome": outcome,
+                                    "message": message})
 
     def leaks(self, surface: str, checked: int, secrets: int, leaks: int) -> None:
         self.leak_checks.append({"surface": surface, "checked": checked, "secrets": secrets, "leaks": leaks})
@@ -211,6 +216,12 @@ def render(record: TrustRecord, *, tests: int) -> str:
         f"| leak checks (surfaces) | {len(record.leak_checks)} |",
         f"| texts / log lines / reprs searched for secrets | {checked} |",
         f"| leaks found | {leaks} |",
+        f"| authorisation cases (use-case × role × own/other school) | {len(record.authorizations)} |",
+        f"| … allowed by the role table | {sum(1 for a in record.authorizations if a['outcome'] == 'allowed')} |",
+        f"| … refused in words at the person's own school (and in the diary) | "
+        f"{sum(1 for a in record.authorizations if a['outcome'] == 'refused in words')} |",
+        f"| … another school's number answered like an unknown number | "
+        f"{sum(1 for a in record.authorizations if a['outcome'] in ('unknown number', 'not one of your schools'))} |",
         "",
         "## Bad inputs and the message each produced",
         "",
@@ -227,6 +238,14 @@ def render(record: TrustRecord, *, tests: int) -> str:
     lines += ["", "## Faults survived", "", "| # | fault | what held |", "| --- | --- | --- |"]
     for n, f in enumerate(record.faults, 1):
         lines.append(f"| {n} | {_cell(f['fault'], 80)} | {_cell(f['survived'], 260)} |")
+    lines += ["", "## Who may do what", "",
+              "Every use-case of the service, for a viewer, an operator and an administrator of one school, on a number "
+              "of their own school and of another school (`tests/trust/test_authorization.py`). A refusal changed "
+              "nothing; another school's number is answered exactly like an unknown one.", "",
+              "| use-case | role | school | outcome | message shown |", "| --- | --- | --- | --- | --- |"]
+    for a in record.authorizations:
+        lines.append(f"| {_cell(a['case'], 40)} | {a['role']} | {a['school']} | {a['outcome']} | "
+                     f"{_cell(a['message'], 160)} |")
     lines += ["", "## Leak checks", "",
               "| # | surface | texts searched | secrets looked for | leaks |", "| --- | --- | --- | --- | --- |"]
     for n, c in enumerate(record.leak_checks, 1):

@@ -89,6 +89,18 @@ BAD = [
     ("WPP_ORG_ID_COLUMN", "id-x", "a column name of letters, digits and _"),
     ("WPP_ORG_NAME_COLUMN", "full name", "a column name of letters, digits and _"),
     ("WPP_ALLOWED_EMAILS", "anna, @school", "email addresses and @domain entries separated by commas"),
+    ("WPP_ALLOWED_EMAILS", '{"@school.org": ', "or a table of such entries and their roles"),
+    ("WPP_ALLOWED_EMAILS", '["@school.org", ', "email addresses and @domain entries separated by commas"),
+    ("WPP_ALLOWED_EMAILS", '["@school.org", 5]', "email addresses and @domain entries separated by commas"),
+    ("WPP_MEMBER_TABLE", "members; drop table x", "a table name of letters, digits and _"),
+    ("WPP_MEMBER_TABLE", "a.b.c", "optionally after a schema name and a dot (schema.table)"),
+    ("WPP_MEMBER_USER_COLUMN", "user id", "a column name of letters, digits and _"),
+    ("WPP_MEMBER_ORG_COLUMN", "org-id", "a column name of letters, digits and _"),
+    ("WPP_MEMBER_ROLE_COLUMN", "1role", "a column name of letters, digits and _"),
+    ("WPP_MEMBER_ROLES", "teacher=boss", "a console role (viewer, operator or administrator)"),
+    ("WPP_MEMBER_ROLES", "teacher", "a console role (viewer, operator or administrator)"),
+    ("WPP_MEMBER_ROLES", "teacher=viewer, Teacher=operator", "a console role (viewer, operator or administrator)"),
+    ("WPP_MEMBER_ROLES", '{"teacher": 1}', "a console role (viewer, operator or administrator)"),
 ]
 
 
@@ -399,7 +411,8 @@ def test_oidc_with_an_allow_list_or_anyone(tmp_path):
     assert s.oidc_configured and s.oidc_providers == ("default",)
     assert s.allowed_email_list == ["anna@school.org", "@school.org"]
     s = load({**BASE, "WPP_ALLOW_ANY_OIDC_ACCOUNT": "yes"}, [f])
-    assert s.allow_any_oidc_account and s.warnings == []
+    assert s.allow_any_oidc_account
+    assert [w.msgid for w in s.warnings] == [ANYONE_IS_ADMIN]  # everyone at the provider: an administrator
 
 
 def test_anyone_and_a_list_together_is_warned_about(tmp_path):
@@ -517,12 +530,289 @@ EXAMPLE = Path(__file__).resolve().parents[2] / ".streamlit" / "secrets.toml.exa
 def test_the_example_works_as_it_is_and_with_every_line_uncommented(tmp_path, data_dir):
     from wpp.config import ALIASES
 
+    from wpp.access.roles import ALL, Grant, Role
+
     text = EXAMPLE.read_text(encoding="utf-8")
     s = load({"WPP_DATA_DIR": str(data_dir)}, [toml(tmp_path / "as-is.toml", text)])
     assert not s.demo and s.wpp_secret.reveal() == "change-me"
-    uncommented = re.sub(r"(?m)^# (?=(\w+ = |\[\w+\]))", "", text)
+    uncommented = re.sub(r'(?m)^# (?=(\w+ = |"[^"]+" = |\[[\w.]+\]))', "", text)
     s = load({"WPP_DATA_DIR": str(data_dir)}, [toml(tmp_path / "all.toml", uncommented)])
-    assert s.oidc_configured and s.staff and s.allowed_email_list == ["head@school.org", "@school.org"]
+    assert s.oidc_configured and s.staff
+    assert s.allowed_email_list == ["@school5.ru", "director@school5.ru", "support@wpp.example"]
+    assert s.allowed_email_grants["support@wpp.example"] == Grant(Role.ADMINISTRATOR, ALL)
+    assert s.staff_access["anna"].role is Role.OPERATOR and len(s.staff_access["anna"].schools) == 2
+    assert s.staff_access["director"] == Grant(Role.ADMINISTRATOR, ALL)
+    assert s.staff_access["reception"] == Grant(Role.ADMINISTRATOR, ALL)  # the old form
+    assert s.member_table_spec.table == "organization_members"
+    assert s.member_role_map == {"teacher": Role.VIEWER, "manager": Role.OPERATOR, "owner": Role.ADMINISTRATOR}
     assert s.store_kind == "supabase" and s.sim_port == 8765
     assert {str(k).upper() for k in tomllib.loads(uncommented)} >= set(ALIASES)  # every setting is shown
-    assert [str(w) for w in s.warnings if "[staff]" not in str(w) and "“reception”" not in str(w)] == []
+    # what remains: the example's placeholder hashes, and the one account in the old form
+    assert [str(w) for w in s.warnings if "[staff]" not in str(w)
+            and not any(f"“{n}”" in str(w) for n in ("reception", "anna", "director"))] == []
+    assert [w.msgid for w in s.warnings if w.msgid.startswith("{n} staff account")] == [STAFF_OLD_FORM]
+
+
+# =================================================================================================================
+# Roles: [staff.<name>], WPP_ALLOWED_EMAILS with roles, the school platform's membership table
+# =================================================================================================================
+ORG_A = "0a0a0a0a-0000-4000-8000-00000000000a"
+ORG_B = "0b0b0b0b-0000-4000-8000-00000000000b"
+STAFF_OLD_FORM = ('{n} staff account in [staff] ({source}) is written the old way, name = "<hash>" ({names}), so it '
+                  'is an administrator of every school. To give it a role, write it as a table of its own: '
+                  '[staff.<name>] with password = "<hash>", role = "viewer", "operator" or "administrator", and '
+                  'schools = ["<organisation id>", …] or schools = "*" for every school.')
+EMAILS_OLD_FORM = ("WPP_ALLOWED_EMAILS (in {source}) lists {n} entry without a role ({entries}): whoever signs in "
+                   "through it is an administrator of every school. To give roles, write WPP_ALLOWED_EMAILS as a "
+                   "table, with lines such as {example} (in the environment: the same as a JSON object).")
+ANYONE_IS_ADMIN = ("WPP_ALLOW_ANY_OIDC_ACCOUNT is true: everyone with an account at the sign-in provider may sign in, "
+                   "and each of them is an administrator of every school. To give people roles, set it to false and "
+                   "list who may sign in, with their roles, in WPP_ALLOWED_EMAILS.")
+NOBODY_FROM_SUPABASE = "Nobody can sign in with a school platform account"
+SUPABASE = {"SUPABASE_URL": "https://xyz.supabase.co", "SUPABASE_KEY": "k" * 40}
+
+
+def _grant(role, schools):
+    from wpp.access.roles import Grant
+
+    return Grant.of(role, schools)
+
+
+def test_staff_tables_with_roles_and_schools(tmp_path, anna_and_boris):
+    from wpp.access.roles import ALL, Grant, Role
+
+    anna, boris = anna_and_boris
+    f = toml(tmp_path / "s.toml", f'WPP_BASE_URL = "https://wpp.example.org"\n'
+                                  f'[staff.anna]\npassword = "{anna}"\nrole = "operator"\nschools = ["{ORG_A}", "{ORG_B}"]\n'
+                                  f'[staff."Boris K"]\npassword = "{boris}"\nrole = "Admin"\nschools = "*"\n'
+                                  f'[staff.vera]\npassword = "{anna}"\nrole = "viewer"\nschools = "{ORG_B}"\n')
+    s = load(files=[f])
+    assert s.staff == {"anna": anna, "Boris K": boris, "vera": anna}  # name -> hash, for StaffDirectory
+    assert s.staff_access == {
+        "anna": Grant(Role.OPERATOR, frozenset({ORG_A, ORG_B})),
+        "Boris K": Grant(Role.ADMINISTRATOR, ALL),  # "admin" is the administrator
+        "vera": Grant(Role.VIEWER, frozenset({ORG_B})),
+    }
+    assert s.warnings == []  # nothing in the old form, every hash fine
+    labels = {str(label): value for label, value in s.describe()}
+    assert labels["Staff accounts"] == "3 accounts"
+    assert "anna: operator of 2 schools" in labels["Staff accounts' roles"]
+    assert anna not in repr(s.describe())
+
+
+def test_old_staff_form_is_an_administrator_of_every_school_with_one_warning(tmp_path, anna_and_boris):
+    from wpp.access.roles import ALL, Grant, Role
+
+    anna, boris = anna_and_boris
+    f = toml(tmp_path / "s.toml", f'WPP_BASE_URL = "https://wpp.example.org"\n[staff]\nreception = "{anna}"\n'
+                                  f'office = "{boris}"\n'
+                                  f'[staff.vera]\npassword = "{anna}"\nrole = "viewer"\nschools = ["{ORG_A}"]\n')
+    s = load(files=[f])
+    assert s.staff == {"reception": anna, "office": boris, "vera": anna}
+    assert s.staff_access["reception"] == s.staff_access["office"] == Grant(Role.ADMINISTRATOR, ALL)
+    assert s.staff_access["vera"] == Grant(Role.VIEWER, frozenset({ORG_A}))
+    old = [w for w in s.warnings if w.msgid == STAFF_OLD_FORM]
+    assert len(old) == 1 and len(s.warnings) == 1
+    text = str(old[0])
+    assert "2 staff accounts" in text and "reception, office" in text and str(f) in text
+    assert "administrator of every school" in text and "[staff.<name>]" in text and anna not in text
+    with use_language("ru"):
+        assert "reception" in str(old[0])
+
+
+@pytest.mark.parametrize("table, expected", [
+    ('role = "operator"\nschools = "*"\n', "[staff.anna] in {file}: no password is given"),
+    ('password = "{hash}"\nschools = "*"\n', "[staff.anna] in {file}: no role is given"),
+    ('password = "{hash}"\nrole = "operator"\n', "[staff.anna] in {file}: no schools are given"),
+    ('password = "{hash}"\nrole = "boss"\nschools = "*"\n', "[staff.anna] in {file}: the role “boss” is not one"),
+    ('password = "{hash}"\nrole = "viewer"\nschools = []\n', "[staff.anna] in {file}: schools is “[]”, but it must be"),
+    ('password = "{hash}"\nrole = "viewer"\nschools = 5\n', "[staff.anna] in {file}: schools is “5”"),
+    ('password = "{hash}"\nrole = "viewer"\nschools = [""]\n', "[staff.anna] in {file}: schools is"),
+    ('password = "{hash}"\nrole = "viewer"\nschools = "*"\nrolle = "admin"\n',
+     "[staff.anna] in {file}: “rolle” is not something the console reads here"),
+    ('password = 5\nrole = "viewer"\nschools = "*"\n', "[staff.anna] in {file}: no password is given"),
+], ids=["no password", "no role", "no schools", "unknown role", "empty schools", "schools not a list",
+        "blank school", "unknown key", "password not text"])
+def test_a_wrong_staff_table_stops_the_console_naming_the_account(tmp_path, anna_and_boris, table, expected):
+    f = toml(tmp_path / "s.toml", 'WPP_BASE_URL = "https://wpp.example.org"\n[staff.anna]\n'
+             + table.replace("{hash}", anna_and_boris[0]))
+    lines = problems_of(files=[f])
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(expected.format(file=f)), lines
+    assert anna_and_boris[0] not in lines[0]
+
+
+def test_every_wrong_staff_account_is_named_at_once(anna_and_boris):
+    lines = problems_of(BASE, staff={"anna": {"password": anna_and_boris[0]}, "boris": 5,
+                                     "vera": {"password": anna_and_boris[1], "role": "viewer", "schools": "*"}})
+    assert any(line.startswith("[staff.anna] in the program's arguments: no role") for line in lines)
+    assert any(line.startswith("[staff.anna] in the program's arguments: no schools") for line in lines)
+    assert any("“boris”" in line and "must be a password hash, or a table [staff.boris]" in line for line in lines)
+    assert not any("vera" in line for line in lines)
+
+
+def test_a_staff_table_password_is_checked_like_an_old_one(tmp_path):
+    f = toml(tmp_path / "s.toml", 'WPP_BASE_URL = "https://wpp.example.org"\n[staff.anna]\npassword = "hunter2"\n'
+                                  'role = "viewer"\nschools = "*"\n')
+    s = load(files=[f])
+    assert any("“anna”" in str(w) and "scrypt" in str(w) for w in s.warnings)  # as for name = "hunter2"
+    assert not any("hunter2" in str(w) for w in s.warnings)
+
+
+def test_allowed_emails_as_a_table_with_roles(tmp_path):
+    from wpp.access.roles import ALL, Grant, Role
+
+    f = toml(tmp_path / "s.toml", 'WPP_BASE_URL = "https://wpp.example.org"\n[WPP_ALLOWED_EMAILS]\n'
+                                  f'"@School5.ru" = {{ role = "operator", schools = ["{ORG_A}"] }}\n'
+                                  f'"director@school5.ru" = {{ role = "administrator", schools = ["{ORG_A}", "{ORG_B}"] }}\n'
+                                  '"support@wpp.example" = "administrator"\n'
+                                  '"watcher@school5.ru" = { role = "viewer", schools = "*" }\n')
+    s = load(files=[f])
+    assert s.allowed_email_grants == {
+        "@school5.ru": Grant(Role.OPERATOR, frozenset({ORG_A})),  # lower-cased
+        "director@school5.ru": Grant(Role.ADMINISTRATOR, frozenset({ORG_A, ORG_B})),
+        "support@wpp.example": Grant(Role.ADMINISTRATOR, ALL),  # a bare role: every school
+        "watcher@school5.ru": Grant(Role.VIEWER, ALL),
+    }
+    assert s.allowed_emails_table
+    assert s.allowed_email_list == ["@school5.ru", "director@school5.ru", "support@wpp.example", "watcher@school5.ru"]
+    assert s.warnings == []
+    shown = {str(label): value for label, value in s.describe()}["Who may sign in with an organisation account"]
+    assert "@school5.ru: operator of 1 school" in shown and "support@wpp.example: administrator of every school" in shown
+
+
+def test_allowed_emails_as_json_in_the_environment():
+    from wpp.access.roles import ALL, Grant, Role
+
+    value = ('{"@school5.ru": {"role": "operator", "schools": ["%s"]}, "support@wpp.example": "admin"}' % ORG_A)
+    s = load({**BASE, "WPP_ALLOWED_EMAILS": value})
+    assert s.allowed_email_grants == {"@school5.ru": Grant(Role.OPERATOR, frozenset({ORG_A})),
+                                      "support@wpp.example": Grant(Role.ADMINISTRATOR, ALL)}
+    assert s.allowed_emails_table and s.allowed_email_list == ["@school5.ru", "support@wpp.example"]
+    assert "@school5.ru = operator (1 school)" in s.allowed_emails
+    assert s.warnings == []
+
+
+@pytest.mark.parametrize("value", ["anna@school.org, @school.org", ["Anna@School.org", "@school.org"]],
+                         ids=["text", "list"])
+def test_allowed_emails_without_roles_are_administrators_of_every_school(tmp_path, value):
+    from wpp.access.roles import ALL, Grant, Role
+
+    if isinstance(value, list):
+        s = load(files=[toml(tmp_path / "s.toml", 'WPP_BASE_URL = "https://wpp.example.org"\n'
+                                                  'WPP_ALLOWED_EMAILS = ["Anna@School.org", "@school.org"]\n')])
+    else:
+        s = load({**BASE, "WPP_ALLOWED_EMAILS": value})
+    assert s.allowed_email_list == ["anna@school.org", "@school.org"]
+    assert s.allowed_email_grants == {"anna@school.org": Grant(Role.ADMINISTRATOR, ALL),
+                                      "@school.org": Grant(Role.ADMINISTRATOR, ALL)}
+    assert not s.allowed_emails_table
+    old = [w for w in s.warnings if w.msgid == EMAILS_OLD_FORM]
+    assert len(old) == 1 and len(s.warnings) == 1
+    assert "2 entries" in str(old[0]) and "anna@school.org, @school.org" in str(old[0])
+    assert "[WPP_ALLOWED_EMAILS]" in str(old[0]) and 'role = "operator"' in str(old[0])
+
+
+@pytest.mark.parametrize("entry, expected", [
+    ('"@school" = "viewer"', "WPP_ALLOWED_EMAILS (in {file}): “@school” is neither an email address nor an @domain"),
+    ('"anna" = "viewer"', "WPP_ALLOWED_EMAILS (in {file}): “anna” is neither"),
+    ('"@school.org" = "boss"', "WPP_ALLOWED_EMAILS “@school.org” (in {file}): the role “boss” is not one"),
+    ('"@school.org" = ""', "WPP_ALLOWED_EMAILS “@school.org” (in {file}): the role “” is not one"),
+    ('"@school.org" = 3', "WPP_ALLOWED_EMAILS “@school.org” (in {file}): give a role"),
+    ('"@school.org" = { role = "viewer" }', "WPP_ALLOWED_EMAILS “@school.org” (in {file}): no schools are given"),
+    ('"@school.org" = { schools = "*" }', "WPP_ALLOWED_EMAILS “@school.org” (in {file}): no role is given"),
+    ('"@school.org" = { role = "viewer", schools = {} }', "WPP_ALLOWED_EMAILS “@school.org” (in {file}): schools is"),
+    ('"@school.org" = { role = "viewer", schools = "*", colour = "red" }',
+     "WPP_ALLOWED_EMAILS “@school.org” (in {file}): “colour” is not something the console reads here"),
+    ('"@school.org" = "viewer"\n"@School.org" = "operator"',
+     "WPP_ALLOWED_EMAILS “@school.org” (in {file}): the entry is given twice"),
+], ids=["domain without dot", "no at", "unknown role", "empty role", "a number", "no schools", "no role",
+        "schools a table", "unknown key", "twice"])
+def test_a_wrong_allowed_emails_entry_stops_the_console_naming_it(tmp_path, entry, expected):
+    f = toml(tmp_path / "s.toml", 'WPP_BASE_URL = "https://wpp.example.org"\n[WPP_ALLOWED_EMAILS]\n'
+                                  '"ok@school.org" = "viewer"\n' + entry + "\n")
+    lines = problems_of(files=[f])
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(expected.format(file=f)), lines
+
+
+def test_wrong_allowed_emails_in_the_environment_name_the_environment():
+    lines = problems_of({**BASE, "WPP_ALLOWED_EMAILS": '{"@school.org": {"role": "chief", "schools": "*"}}'})
+    assert lines == ["WPP_ALLOWED_EMAILS “@school.org” (in the environment): the role “chief” is not one the console "
+                     "knows; use viewer, operator or administrator."]
+    lines = problems_of({**BASE, "WPP_ALLOWED_EMAILS": "{}"})
+    assert len(lines) == 1 and lines[0].startswith("WPP_ALLOWED_EMAILS is “{}” (set in the environment)")
+    assert load({**BASE, "WPP_ALLOWED_EMAILS": '["Anna@School.org", "@school.org"]'}).allowed_email_list == [
+        "anna@school.org", "@school.org"]  # a JSON array is the list form
+
+
+def test_problem_texts_of_roles_are_translated(anna_and_boris):
+    with pytest.raises(InvalidSettings) as info:
+        load(BASE, staff={"anna": {"password": anna_and_boris[0], "role": "boss", "schools": "*"}})
+    with use_language("ru"):
+        text = str(info.value.problems[0])
+    assert "[staff.anna]" in text and "boss" in text and "the role" not in text
+
+
+def test_anyone_at_the_provider_is_warned_about_as_administrators(tmp_path):
+    s = load({**BASE, "WPP_ALLOW_ANY_OIDC_ACCOUNT": "true"}, [toml(tmp_path / "s.toml", AUTH)])
+    assert [w.msgid for w in s.warnings] == [ANYONE_IS_ADMIN]
+    assert not [w for w in load({**BASE, "WPP_ALLOW_ANY_OIDC_ACCOUNT": "false"}).warnings]
+
+
+def test_member_table_settings():
+    from wpp.access.roles import Role
+    from wpp.store.base import MemberTable
+
+    s = load(BASE)
+    assert s.member_table is None and s.member_table_spec is None
+    assert s.member_role_map == {"viewer": Role.VIEWER, "operator": Role.OPERATOR, "administrator": Role.ADMINISTRATOR,
+                                 "admin": Role.ADMINISTRATOR}
+    s = load({**BASE, "WPP_MEMBER_TABLE": "crm.members", "WPP_MEMBER_USER_COLUMN": "uid",
+              "WPP_MEMBER_ORG_COLUMN": "school_id", "WPP_MEMBER_ROLE_COLUMN": "kind",
+              "WPP_MEMBER_ROLES": " Teacher = viewer ; manager=operator, owner=\"admin\""})
+    assert s.member_table_spec == MemberTable("crm.members", "uid", "school_id", "kind")
+    assert s.member_role_map == {"teacher": Role.VIEWER, "manager": Role.OPERATOR, "owner": Role.ADMINISTRATOR}
+    assert load({**BASE, "WPP_MEMBER_TABLE": "members"}).member_table_spec == MemberTable("members")
+    shown = {str(label): value for label, value in s.describe()}
+    assert shown["What the school platform's roles are in the console"] == \
+        "teacher → viewer, manager → operator, owner → administrator"
+
+
+def test_member_roles_as_a_toml_table(tmp_path):
+    from wpp.access.roles import Role
+
+    f = toml(tmp_path / "s.toml", 'WPP_BASE_URL = "https://wpp.example.org"\nWPP_MEMBER_TABLE = "members"\n'
+                                  '[WPP_MEMBER_ROLES]\nteacher = "viewer"\nManager = "operator"\nowner = "administrator"\n')
+    s = load(files=[f])
+    assert s.member_role_map == {"teacher": Role.VIEWER, "manager": Role.OPERATOR, "owner": Role.ADMINISTRATOR}
+    assert load({**BASE, "WPP_MEMBER_ROLES": '{"teacher": "viewer"}'}).member_role_map == {"teacher": Role.VIEWER}
+    bad = toml(tmp_path / "bad.toml", 'WPP_BASE_URL = "https://wpp.example.org"\n[WPP_MEMBER_ROLES]\nteacher = "boss"\n')
+    lines = problems_of(files=[bad])
+    assert len(lines) == 1 and lines[0].startswith("WPP_MEMBER_ROLES is") and str(bad) in lines[0]
+
+
+def test_supabase_without_members_or_roles_warns_that_nobody_can_sign_in_with_it(tmp_path):
+    s = load({**BASE, **SUPABASE})
+    nobody = [w for w in s.warnings if str(w).startswith(NOBODY_FROM_SUPABASE)]
+    assert len(nobody) == 1 and "WPP_MEMBER_TABLE" in str(nobody[0]) and "WPP_ALLOWED_EMAILS" in str(nobody[0])
+    # the old list gives no roles: still nobody from Supabase
+    s = load({**BASE, **SUPABASE, "WPP_ALLOWED_EMAILS": "@school.org"})
+    assert any(str(w).startswith(NOBODY_FROM_SUPABASE) for w in s.warnings)
+    # a membership table, or WPP_ALLOWED_EMAILS with roles, is enough
+    assert load({**BASE, **SUPABASE, "WPP_MEMBER_TABLE": "members"}).warnings == []
+    assert load({**BASE, **SUPABASE, "WPP_ALLOWED_EMAILS": '{"@school.org": "viewer"}'}).warnings == []
+    # and without Supabase there is nobody to warn about
+    assert load(BASE).warnings == []
+
+
+def test_settings_alone_give_grants_of_the_allowed_emails():
+    from wpp.access.roles import ALL, Grant, Role
+
+    assert Settings(allowed_emails="Anna@School.org").allowed_email_grants == {
+        "anna@school.org": Grant(Role.ADMINISTRATOR, ALL)}
+    s = Settings(allowed_emails={"@school.org": {"role": "viewer", "schools": [ORG_A]}})
+    assert s.allowed_email_grants == {"@school.org": _grant("viewer", [ORG_A])} and s.allowed_emails_table
+    assert s.allowed_email_list == ["@school.org"]
+    assert Settings().allowed_email_grants == {} and Settings().allowed_email_list is None
+    assert Settings().staff_access == {} and Settings().member_table_spec is None

@@ -5,6 +5,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping
 
+from ..i18n import N_
 from ..masking import Secret, mask
 
 Method = Literal["staff", "oidc", "supabase", "demo"]
@@ -105,11 +106,27 @@ class Identity:
 
 #: the demo's staff member, as the diary keeps it (shown translated: ``N_("Demo user")``)
 DEMO_NAME = "Demo user"
+#: the demo's people, to try the roles: username -> name as the diary keeps it (shown translated, see
+#: ``DEMO_NAMES``); what each may do is in :mod:`wpp.demo`
+DEMO_PEOPLE: dict[str, str] = {
+    "demo": DEMO_NAME,
+    "demo-operator": "Demo receptionist",
+    "demo-viewer": "Demo viewer",
+}
+#: the demo people's names in words (translated when shown)
+DEMO_NAMES = {
+    DEMO_NAME: N_("Demo user"),
+    "Demo receptionist": N_("Demo receptionist"),
+    "Demo viewer": N_("Demo viewer"),
+}
 
 
-def demo_identity() -> Identity:
-    """The identity used in demo mode (embedded simulator, nothing real at stake)."""
-    return Identity(name=DEMO_NAME, username="demo", method="demo")
+def demo_identity(username: str = "demo") -> Identity:
+    """An identity of demo mode (embedded simulator, nothing real at stake): the demo's administrator, or one of
+    the other demo people (``DEMO_PEOPLE``)."""
+    if username not in DEMO_PEOPLE:
+        username = "demo"
+    return Identity(name=DEMO_PEOPLE[username], username=username, method="demo")
 
 
-__all__ = ["Identity", "METHODS", "Method", "demo_identity"]
+__all__ = ["DEMO_NAME", "DEMO_NAMES", "DEMO_PEOPLE", "Identity", "METHODS", "Method", "demo_identity"]

@@ -88,12 +88,21 @@ class WppService(NumbersMixin, PairingMixin, AccessMixin, DiaryMixin, ServiceCor
         return self.engine.version if self.engine is not None else ""
 
     def check_now(self, ids: Iterable[str] | None = None) -> None:
-        """"Check now" for some numbers or the whole list: the poller asks at once (on whichever replica polls)."""
-        if self.engine is not None:
-            self.engine.check_now(list(ids) if ids is not None else None)
+        """"Check now" for some numbers or the whole list (of this person's schools): the poller asks at once (on
+        whichever replica polls). Needs the operator's role for every number asked about."""
+        if ids is None:
+            rows = [r for r in self.store.list_integrations() if self._visible(r)]
+            for org in {r.organization_id for r in rows}:
+                self._permit("check", org)
+            wanted = None if self._access.all_schools else [r.id for r in rows]
+        else:
+            wanted = [self._row(i, "check").id for i in ids]
+        if self.engine is not None and (wanted is None or wanted):
+            self.engine.check_now(wanted)
 
     def history(self, integration_id: str, limit: int = 50) -> list[HistoryLine]:
         """The number's connection history, newest first, in words."""
+        self._row(integration_id)
         if self.engine is None:
             return []
         lines = []
@@ -150,6 +159,7 @@ def build_service(settings, *, store=None, simulator=None, clock=SYSTEM_CLOCK, s
             database_url=reveal(settings.database_url),
             sqlite_path=settings.sqlite_path,
             org_table=OrgTable(settings.org_table, settings.org_id_column, settings.org_name_column),
+            member_table=getattr(settings, "member_table_spec", None),
         )
     tokens = TokenManager(client, store, clock=clock, activation_wait_s=settings.activation_wait_s)
     describe = getattr(settings, "describe", None)

@@ -5,6 +5,7 @@ TokenManager renews a key by itself when it is needed, so "renews itself at 12:4
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 
@@ -32,8 +33,26 @@ class AccessMixin:
         return self.tokens.cached(row.id)
 
     def access_report(self, integration_id: str) -> AccessReport:
-        """What the number's current access key says, and one sentence a receptionist understands."""
-        row = self.store.get(integration_id)
+        """What the number's current access key says, and one sentence a receptionist understands. The key itself
+        is in the report (``token``) only for someone who may reveal it (an administrator); others get it masked."""
+        row = self._row(integration_id)
+        report = self._access_report(row)
+        if report.token and not self._access.may("reveal", row.organization_id):
+            report = dataclasses.replace(report, token=None)
+        return report
+
+    def reveal_token(self, integration_id: str, *, actor: str) -> str:
+        """The number's current access key in full, for support: administrators only (in the diary)."""
+        row = self._row(integration_id, "reveal", actor=actor)
+        best = self._current_token(row)
+        token = best.token.reveal() if best is not None else row.jwt
+        if not token:
+            raise InvalidInput(N_("This number has no access key yet."),
+                               action=N_("Press \u201cGet a new access key\u201d."))
+        self._log("reveal", actor, row, True, N_("Revealed the number's access key"))
+        return token
+
+    def _access_report(self, row) -> AccessReport:
         best = self._current_token(row)
         if best is None and row.jwt:
             # something is saved, but it cannot be used: say what is wrong with it and the one fix
@@ -132,7 +151,7 @@ class AccessMixin:
 
     def refresh_token(self, integration_id: str, *, actor: str) -> AccessReport:
         """Get a new access key now (and save it)."""
-        row = self.store.get(integration_id)
+        row = self._row(integration_id, "refresh_key", actor=actor)
         if not row.api_key:
             raise InvalidInput(N_("This number has no platform key yet, so no access key can be made."),
                                action=N_("Open the number and press \u201cFinish creating\u201d."))
@@ -150,7 +169,7 @@ class AccessMixin:
 
     def test_access(self, integration_id: str, *, actor: str) -> AccessTest:
         """One real call with the key as it is now (no automatic renewal), and what it means in plain words."""
-        row = self.store.get(integration_id)
+        row = self._row(integration_id, "test_access", actor=actor)
         current = self._current_token(row)
         if current is None:
             return AccessTest(False, N_("There is no access key"), N_("This number has no access key yet."),

@@ -20,6 +20,7 @@ from ..client import WppClient
 from ..clock import SYSTEM_CLOCK
 from ..errors import IntegrationNotFound, InvalidInput, WppError
 from ..i18n import N_, Text, _, format_time
+from ..access.roles import Access, NotAllowed
 from ..models import ActivityEntry, ConnState, Integration, Organization
 from ..phone import describe_phone
 from ..store.base import IntegrationStore
@@ -93,14 +94,60 @@ class ServiceCore:
         # per browser session (set by for_session on a shallow copy)
         self._session_cache: MutableMapping | None = None
         self._tz: dt.tzinfo = dt.timezone.utc
+        #: what the person using this view may do (wpp.access.roles); the process-wide service itself (the status
+        #: engine, the console's routes, scripts) acts for the console: every school, every action
+        self._access: Access = Access.full("console")
+        self._actor: str | None = None
 
     # --- the browser session's view --------------------------------------------------------------------------
-    def for_session(self, token_cache: MutableMapping | None = None, *, tz: dt.tzinfo | None = None):
-        """The same service, carrying this browser session's token cache and time zone."""
+    def for_session(self, token_cache: MutableMapping | None = None, *, tz: dt.tzinfo | None = None,
+                    access: Access | None = None, actor: str | None = None):
+        """The same service for one person in one browser session: their token cache, time zone, and what they may
+        do (``access``, a :class:`wpp.access.roles.Access`; none given: nothing at all). Every use-case of the view
+        checks ``access`` itself: a number of another school is "not in the list", an action above the person's
+        role is refused in words (:class:`~wpp.access.roles.NotAllowed`) and written to the diary."""
         view = copy.copy(self)
         view._session_cache = token_cache
         view._tz = tz or dt.timezone.utc
+        view._access = access if isinstance(access, Access) else Access.none()
+        view._actor = actor
         return view
+
+    @property
+    def access(self) -> Access:
+        """What the person using this view may do."""
+        return self._access
+
+    def may(self, action: str, org_id: str | None = None) -> bool:
+        """May the person do ``action`` (at the school of ``org_id``)? For pages deciding which buttons to draw; the
+        use-cases check again themselves."""
+        return self._access.may(action, org_id)
+
+    # --- who may: every use-case goes through these -------------------------------------------------------------
+    def _visible(self, row: Integration) -> bool:
+        return self._access.sees(row.organization_id)
+
+    def _row(self, integration_id: str | None, action: str = "view", *, actor: str | None = None) -> Integration:
+        """The number ``integration_id`` if the person may do ``action`` to it. A number of another school is
+        :class:`IntegrationNotFound`, exactly like an unknown one; a role too low is :class:`NotAllowed` (in the
+        diary too). Nothing is changed either way."""
+        if not integration_id:
+            raise IntegrationNotFound()
+        row = self.store.get(integration_id)
+        if not self._visible(row):
+            raise IntegrationNotFound()
+        self._permit(action, row.organization_id, row=row, actor=actor)
+        return row
+
+    def _permit(self, action: str, org_id: str | None, *, row: Integration | None = None,
+                actor: str | None = None) -> None:
+        """Raise :class:`NotAllowed` (and write the refusal to the diary) unless the person may ``action``."""
+        try:
+            self._access.check(action, org_id)
+        except NotAllowed as err:
+            self._log("refused", actor or self._actor or "", row, False,
+                      N_("Refused: {what}", what=err.message_text), organization_id=org_id if row is None else None)
+            raise
 
     @property
     def tz(self) -> dt.tzinfo:
@@ -144,7 +191,7 @@ class ServiceCore:
             self.store.log_activity(ActivityEntry(
                 action=action,
                 outcome="ok" if ok else "error",
-                actor=actor or "unknown",
+                actor=actor or self._actor or "unknown",
                 integration_id=row.id if row else None,
                 organization_id=(row.organization_id if row else organization_id),
                 detail=message.english if isinstance(message, Text) else str(message),
@@ -170,12 +217,15 @@ class ServiceCore:
             self._caches.pop("orgs", None)
 
     def organizations(self) -> list[Organization]:
-        """Every organisation staff may pick, by name."""
-        return list(self._orgs(fresh=True).values())
+        """The schools this person may see, by name (every school for someone with all of them)."""
+        return [o for o in self._orgs(fresh=True).values() if self._access.sees(o.id)]
 
     @property
     def can_add_organizations(self) -> bool:
-        """Staff name new organisations only where the school platform has no table of them."""
+        """Staff name new organisations only where the school platform has no table of them, and only someone with
+        every school (a new school would be outside anybody else's schools)."""
+        if not (self._access.all_schools and self._access.may("add_school")):
+            return False
         try:
             return not any(o.source == "platform" for o in self._orgs().values())
         except WppError:
@@ -275,25 +325,28 @@ class ServiceCore:
         return views
 
     def numbers(self, *, removed: bool = False) -> list[NumberView]:
-        """Active numbers (or the removed ones), those needing attention first, then by school and name."""
+        """Active numbers (or the removed ones) of this person's schools, those needing attention first, then by
+        school and name."""
         rows = self.store.list_integrations(include_inactive=removed)
-        rows = [r for r in rows if (not r.is_active) == removed]
+        rows = [r for r in rows if (not r.is_active) == removed and self._visible(r)]
         views = self._views(rows)
         views.sort(key=lambda v: (not v.status.needs_attention, v.org_name.casefold(), v.name.casefold()))
         return views
 
     def number(self, integration_id: str) -> NumberView:
-        row = self.store.get(integration_id)
+        """One number as staff see it; a number of another school is "not in the list" (IntegrationNotFound)."""
+        row = self._row(integration_id)
         siblings = self.store.list_integrations(row.organization_id, include_inactive=True)
         views = self._views(siblings if any(s.id == row.id for s in siblings) else [*siblings, row])
         return next(v for v in views if v.id == row.id)
 
     def get(self, integration_id: str) -> Integration:
-        return self.store.get(integration_id)
+        return self._row(integration_id)
 
     def list_numbers(self, organization_id: str | None = None, *, include_inactive: bool = False) -> list[Integration]:
-        """The raw rows (benchmarks, scripts); pages use :meth:`numbers`."""
-        return self.store.list_integrations(organization_id, include_inactive=include_inactive)
+        """The raw rows of this person's schools (benchmarks, scripts); pages use :meth:`numbers`."""
+        return [r for r in self.store.list_integrations(organization_id, include_inactive=include_inactive)
+                if self._visible(r)]
 
     #: the sidebar of every open tab asks for :meth:`attention_count`; one count serves them all for this long
     #: (seconds) while the board does not change
@@ -304,18 +357,22 @@ class ServiceCore:
         no names or labels — and counted once per board version and :attr:`attention_reuse_s` for every tab."""
         version = self.engine.version if self.engine is not None else None
         now = time.monotonic()
+        scope = self._access.cache_key()  # people with the same schools share one count
         with self._caches_lock:
-            seen = self._caches.get("attention")
+            seen = self._caches.get("attention", {}).get(scope)
         if seen is not None and seen[0] == version and now - seen[1] < self.attention_reuse_s:
             return seen[2]
         n = self._count_attention()
         with self._caches_lock:
-            self._caches["attention"] = (version, now, n)
+            counts = self._caches.setdefault("attention", {})
+            if len(counts) > 1000:
+                counts.clear()
+            counts[scope] = (version, now, n)
         return n
 
     def _count_attention(self) -> int:
         try:
-            rows = self.store.list_integrations()
+            rows = [r for r in self.store.list_integrations() if self._visible(r)]
             unusual = [r for r in rows if not (r.api_key and r.session) or r.settings.get(keys.PRELINKED)]
             odd = {r.id for r in unusual}
             ready = [r.id for r in rows if r.id not in odd]
@@ -325,9 +382,7 @@ class ServiceCore:
             return 0
 
     def require(self, integration_id: str | None) -> Integration:
-        if not integration_id:
-            raise IntegrationNotFound()
-        return self.store.get(integration_id)
+        return self._row(integration_id)
 
     # --- the status engine's check ------------------------------------------------------------------------
     def now_dt(self) -> dt.datetime:

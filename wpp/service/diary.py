@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .. import phone as _phone
 from .. import validation
-from ..access.identity import DEMO_NAME
+from ..access.identity import DEMO_NAMES
 from ..errors import WppError
 from ..i18n import N_, Text, _
 from ..models import ActivityEntry
@@ -16,13 +16,21 @@ SIGN_IN_EVENTS = {
     "failure": ("sign_in_failed", N_("A sign-in failed: wrong name or password"), False),
     "throttled": ("sign_in_throttled", N_("Sign-in attempts were paused after several wrong passwords"), False),
     "sign_out": ("sign_out", N_("Signed out"), True),
+    "refused": ("sign_in_refused", N_("A sign-in was refused: nobody has given this account a role in the console"),
+                False),
+    "withdrawn": ("sign_in_withdrawn", N_("Signed out: this account's role in the console was taken away"), False),
 }
+
+
+#: diary lines only administrators read (the rest is what happened to the numbers)
+ADMIN_ONLY_LINES = frozenset({"refused", "reveal", "sign_in", "sign_in_failed", "sign_in_throttled", "sign_out",
+                              "sign_in_refused", "sign_in_withdrawn"})
 
 
 def _who(actor: str | None) -> str:
     """Who did it, as the diary shows it (the demo's staff member in the reader's language)."""
-    if actor == DEMO_NAME:
-        return _("Demo user")
+    if actor in DEMO_NAMES:
+        return str(DEMO_NAMES[actor])
     return actor or "—"
 
 
@@ -36,7 +44,7 @@ class DiaryMixin:
         digits = _phone.normalize_phone(to)
         shown = _phone.describe_phone(digits)
         text = validation.validate_message_text(text)
-        row = self.store.get(integration_id)
+        row = self._row(integration_id, "send", actor=actor)
         try:
             res = self.client.send_text(digits, text, self._auth(row))
         except WppError as err:
@@ -50,13 +58,18 @@ class DiaryMixin:
 
     # --- the diary ----------------------------------------------------------------------------------------
     def activity(self, limit: int = 500) -> list[ActivityLine]:
-        """Who did what, to which school's number, with what outcome: one line per action, newest first."""
+        """Who did what, to which school's number, with what outcome: one line per action, newest first.
+
+        Only lines about this person's schools; lines about no school (sign-ins, refusals, …) only for an
+        administrator of every school. Viewers and operators see what happened to numbers, not refusals."""
         entries = self.store.list_activity(limit=limit)
         rows = {r.id: r for r in self.store.list_integrations(include_inactive=True)}
         out = []
         for e in entries:
             row = rows.get(e.integration_id) if e.integration_id else None
             org = (row.organization_id if row else None) or e.organization_id
+            if not self._sees_line(e, org):
+                continue
             school = self.organization_name(org) if org else ""
             number = (row.name or _("Unnamed number")) if row else ("" if not e.integration_id else _("(deleted number)"))
             what = e.text()
@@ -64,6 +77,13 @@ class DiaryMixin:
                                     str(what) if isinstance(what, Text) else (what or e.action), e.outcome == "ok",
                                     e.action))
         return out
+
+    def _sees_line(self, entry: ActivityEntry, org: str | None) -> bool:
+        if not org:
+            return self._access.all_schools and self._access.may("diary_all")
+        if not self._access.sees(org):
+            return False
+        return entry.action not in ADMIN_ONLY_LINES or self._access.may("diary_all", org)
 
     def log_sign_in(self, event: str, *, username: str, client: str | None = None, method: str = "staff") -> None:
         """Sign-in events into the diary (every failure and throttle, as the gate issue asks)."""
@@ -77,6 +97,7 @@ class DiaryMixin:
 
     # --- settings -----------------------------------------------------------------------------------------
     def settings_rows(self) -> list[tuple[str, str]]:
+        self._permit("settings", None)
         rows: list[tuple[str, str]] = []
         if self._settings_rows is not None:
             rows.extend((str(label), str(value)) for label, value in self._settings_rows())

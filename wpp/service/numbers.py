@@ -51,7 +51,14 @@ def _clean_name(name: str | None, *, required: bool = False) -> str | None:
 class NumbersMixin:
     # --- organisations ----------------------------------------------------------------------------------
     def add_organization(self, name: str, organization_id: str | None = None, *, actor: str) -> Organization:
-        """Name a school once, when its first number is added (only where the school platform has no table)."""
+        """Name a school once, when its first number is added (only where the school platform has no table).
+        Only someone with every school may (a new school would be outside anyone else's schools)."""
+        self._permit("add_school", None, actor=actor)
+        if not self._access.all_schools:
+            self._log("refused", actor, None, False, N_("Refused: adding a school (only for people with every school)"))
+            raise InvalidInput(N_("Only someone with access to every school can add a new school."),
+                               action=N_("Pick one of your schools. If yours is missing, ask an administrator to add "
+                                         "it and give you access to it."))
         clean = _words(name)
         if not clean:
             raise InvalidInput(N_("The school's name is empty."), action=N_("Type the school's name."))
@@ -75,7 +82,7 @@ class NumbersMixin:
 
     def default_number_name(self, org_id: str | None) -> str:
         """"Main number" for a school's first number, "Number 2", "Number 3"… after it."""
-        if not org_id:
+        if not org_id or not self._access.sees(org_id):
             return _("Main number")
         try:
             count = len(self.store.list_integrations(org_id))
@@ -89,7 +96,7 @@ class NumbersMixin:
         if not request_id:
             return None
         for row in self.store.list_integrations(include_inactive=True):
-            if row.settings.get(keys.CREATE_REQUEST) == request_id:
+            if row.settings.get(keys.CREATE_REQUEST) == request_id and self._visible(row):
                 return self.number(row.id)
         return None
 
@@ -102,6 +109,10 @@ class NumbersMixin:
         org = validation.validate_org_id(organization_id)
         if "__wpp__" in org:
             raise InvalidInput(N_("Pick the school, not the id of one of its numbers."))
+        if not self._access.sees(org):
+            raise InvalidInput(N_("This school is not one of yours."),
+                               action=N_("Pick one of your schools. If yours is missing, ask an administrator."))
+        self._permit("create", org, actor=actor)
         name = _clean_name(name)
         with self._org_lock(org):
             existing = self.store.list_integrations(org, include_inactive=True)
@@ -129,7 +140,7 @@ class NumbersMixin:
 
     def resume(self, integration_id: str, *, actor: str, user_jwt: str | None = None) -> CreateOutcome:
         """Finish a half-done create: create on the platform and/or mint the first access key."""
-        row = self.store.get(integration_id)
+        row = self._row(integration_id, "create", actor=actor)
         with self._org_lock(row.organization_id):
             return self._finish(self.store.get(integration_id), actor=actor, user_jwt=user_jwt, resumed=True)
 
@@ -207,6 +218,7 @@ class NumbersMixin:
 
     def take_over(self, integration_id: str, *, actor: str) -> NumberView:
         """Keep an already-linked number as it is (the staff member knows the phone)."""
+        self._row(integration_id, "take_over", actor=actor)
         row = self.store.merge_settings(integration_id, {keys.PRELINKED: None})
         self._log("take_over", actor, row, True, N_("Took over the number that was already linked on the platform"))
         if self.engine is not None:
@@ -215,7 +227,8 @@ class NumbersMixin:
 
     def make_new_instead(self, integration_id: str, *, actor: str, user_jwt: str | None = None) -> CreateOutcome:
         """The already-linked number is not theirs: put it aside (undoable) and make a fresh number instead."""
-        row = self.store.get(integration_id)
+        row = self._row(integration_id, "take_over", actor=actor)
+        self._permit("create", row.organization_id, row=row, actor=actor)
         self.store.merge_settings(row.id, {keys.PRELINKED: None})
         self.store.deactivate(row.id)
         self._log("remove", actor, row, True, N_("Put aside the number that was already linked on the platform "
@@ -224,8 +237,8 @@ class NumbersMixin:
 
     # --- rename / remove / restore ---------------------------------------------------------------------------
     def rename(self, integration_id: str, name: str, *, actor: str) -> NumberView:
+        before = self._row(integration_id, "rename", actor=actor)
         clean = _clean_name(name, required=True)
-        before = self.store.get(integration_id)
         row = self.store.update(integration_id, name=clean)
         self._log("rename", actor, row, True, N_("Renamed \u201c{old}\u201d to \u201c{new}\u201d",
                                                  old=before.name or "", new=clean))
@@ -234,7 +247,9 @@ class NumbersMixin:
     def remove(self, integration_id: str, *, actor: str, disconnect: bool = False) -> NumberView:
         """Hide the number from the list (its key and settings stay; it can be restored). With ``disconnect``
         the phone is unlinked on the platform first — otherwise it stays linked there."""
-        row = self.store.get(integration_id)
+        row = self._row(integration_id, "remove", actor=actor)
+        if disconnect:
+            self._permit("disconnect", row.organization_id, row=row, actor=actor)
         if disconnect and row.api_key and row.session:
             self.stop(row.id, actor=actor)
         row = self.store.deactivate(row.id)
@@ -244,6 +259,7 @@ class NumbersMixin:
         return self.number(row.id)
 
     def restore(self, integration_id: str, *, actor: str) -> NumberView:
+        self._row(integration_id, "restore", actor=actor)
         row = self.store.reactivate(integration_id)
         self._log("restore", actor, row, True, N_("Restored the number to the list"))
         if self.engine is not None:
@@ -252,7 +268,7 @@ class NumbersMixin:
 
     def stop(self, integration_id: str, *, actor: str) -> None:
         """Unlink the phone (the platform stops the session)."""
-        row = self.store.get(integration_id)
+        row = self._row(integration_id, "disconnect", actor=actor)
         try:
             self.client.stop_session(self._session_id(row), self._auth(row))
         except WppError as err:

@@ -1,7 +1,9 @@
 """Linking the phone: the platform's QR code, its rotation, and "why is there no QR code?".
 
 The pairing panel asks every couple of seconds while someone looks at it (its own loop); what it learns goes to
-the shared status board, so the poller need not ask about that number meanwhile.
+the shared status board, so the poller need not ask about that number meanwhile. Its heartbeat
+(:meth:`PairingMixin.pairing_heartbeat`) tells the poller, in whichever replica, that someone has the QR code on
+screen: only then is a number waiting for a scan asked fast.
 """
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ NO_QR_EXPLAIN_AFTER_S = 6.0
 class PairingMixin:
     def start_pairing(self, integration_id: str, *, actor: str) -> PairingView:
         """Ask the platform to start the number's session, so it offers QR codes."""
-        row = self.store.get(integration_id)
+        row = self._row(integration_id, "pair", actor=actor)
         try:
             res = self.client.start_account(self._session_id(row), self._auth(row))
         except WppError as err:
@@ -45,8 +47,9 @@ class PairingMixin:
         return self.pairing_state(integration_id, start_result=res)
 
     def pairing_state(self, integration_id: str, *, start_result=None) -> PairingView:
-        """Status and, while waiting for a scan, the current QR code as a PNG. Errors are returned, not raised."""
-        row = self.store.get(integration_id)
+        """Status and, while waiting for a scan, the current QR code as a PNG. Errors are returned, not raised —
+        except that a person who may not link phones (a viewer) is refused: a QR code links a phone to the number."""
+        row = self._row(integration_id, "pair")
         prelinked = bool(row.settings.get(keys.PRELINKED))
         now = self.clock.time()
         try:
@@ -109,10 +112,26 @@ class PairingMixin:
     def engine_record(self, integration_id: str, status, err) -> None:  # overridden in the status glue
         return None
 
+    def pairing_heartbeat(self, integration_id: str) -> None:
+        """The pairing panel shows this number (called on each of its runs): while it starts or waits for a scan the
+        status poller asks about it at the pairing interval, in any replica, and slowly once no panel shows it.
+        Cheap (written at most every ``PollPolicy.watch_beat_s`` per number and process). Never raises: a heartbeat
+        that could not be written is logged, and the panel goes on."""
+        engine = self.engine
+        if engine is None:
+            return
+        try:
+            row = self.store.get(integration_id)
+            if not (self._visible(row) and self._access.may("pair", row.organization_id)):
+                return  # only someone who may link a phone makes it polled fast (a viewer sees no QR code)
+            engine.pairing_heartbeat(integration_id)
+        except Exception:  # noqa: BLE001 - polling speed is a convenience; the panel already has its answer
+            log.exception("could not note that a pairing panel shows a number")
+
     # --- why is there no QR code? -----------------------------------------------------------------------
     def pairing_checklist(self, integration_id: str) -> list[Check]:
         """Each step a QR code needs, checked in order, with a tick or the one thing to do (and its button)."""
-        row = self.store.get(integration_id)
+        row = self._row(integration_id, "pair")
         checks: list[Check] = []
 
         def skipped(code: str, title) -> Check:
@@ -193,6 +212,7 @@ class PairingMixin:
 
     def run_check_action(self, integration_id: str, action: str, *, actor: str):
         """The button of a failed check."""
+        self._row(integration_id, "pair", actor=actor)
         if action == "start":
             return self.start_pairing(integration_id, actor=actor)
         if action == "refresh_token":

@@ -5,8 +5,14 @@
   within ``policy.lease_retry_s``; a crashed holder's lease runs out after ``policy.lease_ttl_s``. With SQLite the
   mechanism is the same: one process polls.
 * **Adaptive.** Each number is asked again when its ``next_check_at`` (stored on the board) has come:
-  2 s while starting or waiting for a scan, 60 s connected, 30 s offline, fast again for a while after a change,
-  failed checks sooner but bounded (see :class:`PollPolicy`), all jittered; at most ``concurrency`` at once.
+  2 s while starting or waiting for a scan *and* someone has its QR code on screen, else 60 s; 60 s connected,
+  30 s offline, fast again for a while after a change, failed checks sooner but bounded (all said by
+  :class:`PollPolicy`), all jittered; at most ``concurrency`` at once.
+* **Watched numbers.** A pairing panel sends :meth:`StatusEngine.pairing_heartbeat` on each run: the number's
+  board entry is *watched* until ``policy.watch_s`` later (``watched_until``, in the store, so the poller sees it
+  whichever replica the panel runs in), written at most every ``policy.watch_beat_s`` per number and process. When
+  a watch begins on a number asked slowly, its next check is brought forward to now (like "check now"). A closed
+  tab stops beating, and the watch runs out by itself.
 * **Shared board.** Viewers read :meth:`StatusEngine.board`: the store is read at most once per
   ``policy.board_ttl_s`` per process however many viewers ask (concurrent callers share one read), and a viewer
   never causes a platform call. What this process writes shows at once.
@@ -82,6 +88,11 @@ def _pollable(row: Integration) -> bool:
     return bool(row.is_active and row.api_key and row.session)
 
 
+def _watched(rec: StatusRecord | None, now: float) -> bool:
+    """Whether a pairing panel shows the number at ``now`` (its heartbeat, on the board, has not run out)."""
+    return rec is not None and rec.watched_until is not None and rec.watched_until > now
+
+
 class StatusEngine:
     """See the module's docstring. Thread-safe; one per process (the service owns it)."""
 
@@ -120,6 +131,7 @@ class StatusEngine:
         self._inflight: set[str] = set()
         self._fast_until: dict[str, float] = {}
         self._hold_until: dict[str, float] = {}  # the pairing panel's quiet time, per number (this process)
+        self._beats: dict[str, float] = {}  # when this process last wrote a panel's heartbeat, per number
         self._id_locks: dict[str, threading.Lock] = {}
         self._lease_until: float | None = None
         self._lease_renewed: float | None = None
@@ -131,7 +143,8 @@ class StatusEngine:
         self._wake = threading.Event()
         self._stopped = False
         # counters (tests, benches, the Settings page)
-        self._counts = {"checks": 0, "recorded": 0, "board_reads": 0, "list_reads": 0, "lease_attempts": 0}
+        self._counts = {"checks": 0, "recorded": 0, "board_reads": 0, "list_reads": 0, "lease_attempts": 0,
+                        "heartbeats": 0}
 
     def __repr__(self) -> str:
         return (f"StatusEngine(holder={self.holder!r}, leader={self.is_leader}, "
@@ -338,7 +351,7 @@ class StatusEngine:
                 # (a hold still running: the pairing panel reported while this check was under way, or "check now"
                 # asked during the panel's quiet time; the next check still waits for its end)
                 step = advance(prev, result, integration_id=row.id, now=at, policy=self.policy, rand=self._rand,
-                               fast_until=fast, not_before=hold)
+                               fast_until=fast, not_before=hold, watched=_watched(prev, at))
                 self._commit(step, at)
         finally:
             with self._guard:
@@ -389,11 +402,78 @@ class StatusEngine:
             with self._guard:
                 self._hold_until[integration_id] = hold
             step = advance(prev, result, integration_id=integration_id, now=now, policy=self.policy,
-                           rand=self._rand, fast_until=fast, not_before=hold)
+                           rand=self._rand, fast_until=fast, not_before=hold, watched=_watched(prev, now))
             entry = self._commit(step, now)
         with self._guard:
             self._counts["recorded"] += 1
         return entry
+
+    def pairing_heartbeat(self, integration_id: str) -> bool:
+        """A pairing panel shows this number (called on each of the panel's runs, in whichever process it runs).
+
+        The number's board entry is watched until ``policy.watch_s`` from now, in the store: while it starts or
+        waits for a scan, the poller asks about it at the pairing interval (:meth:`PollPolicy.interval`). When the
+        watch begins on a number asked slowly, its next check is brought forward to now (or to the end of this
+        process's pairing hold, or the pairing interval after its last check, whichever is later). Written at most
+        every ``policy.watch_beat_s`` per number by this process. Returns whether it wrote; store errors are
+        logged, never raised. A number without a board entry yet (never checked) is asked at once anyway."""
+        iid = integration_id
+        p = self.policy
+        now = self.clock.time()
+        with self._guard:
+            last = self._beats.get(iid)
+            if last is not None and 0 <= now - last < p.watch_beat_s:
+                return False
+            self._beats[iid] = now  # also after a failed write: a broken store is not asked every run
+        try:
+            self._refresh(now)
+        except WppError:
+            pass  # logged; the heartbeat is written all the same
+        until = now + p.watch_s
+        with self._id_lock(iid):
+            with self._guard:
+                check_by = self._check_by(self._records.get(iid), now)
+            try:
+                marked = bool(self.store.watch_status(iid, until=until, check_by=check_by))
+            except WppError as err:
+                log.warning("could not note that a pairing panel shows %s: %s", iid, err.english)
+                return False
+            with self._guard:
+                self._counts["heartbeats"] += 1
+                if not marked:  # no board entry yet: beat again on the panel's next run (it reports first)
+                    self._beats.pop(iid, None)
+                rec = self._records.get(iid)
+                if marked and rec is not None:
+                    nxt = rec.next_check_at
+                    if check_by is not None and nxt is not None and nxt > check_by:
+                        nxt = check_by
+                    self._records[iid] = replace(rec, watched_until=max(until, rec.watched_until or until),
+                                                 next_check_at=nxt)
+                    self._seq += 1
+                    self._written[iid] = self._seq  # newer than a board read under way
+        if marked and check_by is not None:
+            self._wake.set()
+        return marked
+
+    def _check_by(self, rec: StatusRecord | None, now: float) -> float | None:
+        """When a watch beginning now wants the next check of ``rec``, if sooner than planned (else None)."""
+        p = self.policy
+        if rec is None or _watched(rec, now) or not p.pairing(rec.state) or rec.next_check_at is None:
+            return None
+        since = rec.since if rec.since is not None else now
+        target = max(now, (rec.checked_at if rec.checked_at is not None else now)
+                     + p.interval(rec.state, now - since, watched=True))
+        hold = self._hold_until.get(rec.integration_id)
+        if hold is not None and hold > target:
+            target = hold
+        return target if rec.next_check_at > target else None
+
+    def watched(self, integration_id: str) -> bool:
+        """Whether a pairing panel shows this number now, in any process (as of this process's board copy)."""
+        now = self.clock.time()
+        self._refresh(now)
+        with self._guard:
+            return _watched(self._records.get(integration_id), now)
 
     def check_now(self, ids: Iterable[str] | None = None) -> int:
         """Ask about these numbers (all pollable numbers when None) on the poller's next pass, whichever process
@@ -459,7 +539,7 @@ class StatusEngine:
                     old = self._records.get(iid)
                     if old != rec:
                         self._records[iid] = rec
-                        self._note_foreign_change(old, rec)
+                        self._note_foreign_change(old, rec, now)
                         changed.add(iid)
                 for iid in [i for i in self._records if i not in fresh and self._written.get(i, 0) <= seq0]:
                     del self._records[iid]
@@ -469,10 +549,11 @@ class StatusEngine:
                 self._loaded_at = now
                 self._rebuild(now, changed)
 
-    def _note_foreign_change(self, old: StatusRecord | None, new: StatusRecord) -> None:
-        """Another process saw the platform's state change (the pairing panel there): be fast here too."""
-        if old is not None and old.state is not None and new.state is not None and old.state != new.state \
-                and new.ok_at is not None:
+    def _note_foreign_change(self, old: StatusRecord | None, new: StatusRecord, now: float) -> None:
+        """Another process saw the platform's state change (the pairing panel there): be fast here too (when the
+        policy says such a change deserves it)."""
+        if old is not None and new.ok_at is not None \
+                and self.policy.opens_fast_window(old.state, new.state, watched=_watched(new, now)):
             self._fast_until[new.integration_id] = new.ok_at + self.policy.fast_window_s
 
     def _rebuild(self, now: float, changed: set[str]) -> None:
@@ -527,7 +608,8 @@ class StatusEngine:
         return self.store.status_history(integration_id, limit=limit)
 
     def stats(self) -> dict:
-        """Counters: checks made, reports recorded, store reads of the board and of the list, lease attempts."""
+        """Counters: checks made, reports recorded, store reads of the board and of the list, lease attempts,
+        heartbeats written."""
         with self._guard:
             return dict(self._counts, leader=self._lease_until is not None, inflight=len(self._inflight))
 

@@ -2,6 +2,12 @@
 
 Times are seconds of the engine's clock (``wpp.clock``), except ``tick_s``, the longest real pause of the
 background loop between two passes.
+
+A number starting or waiting for a scan is asked fast (``starting_s`` / ``qr_s``) only while someone has its QR
+code on screen: a pairing panel open on it in any replica (its heartbeat, kept on the shared board, makes the number
+*watched* for ``watch_s``). Nobody can scan a QR code nobody looks at, so otherwise it is asked every
+``unwatched_s``, and no change of state makes it fast again (:meth:`PollPolicy.interval`,
+:meth:`PollPolicy.opens_fast_window`).
 """
 from __future__ import annotations
 
@@ -13,8 +19,9 @@ from ..models import ConnState
 @dataclass(frozen=True)
 class PollPolicy:
     # --- how often, by state -------------------------------------------------------------------------------
-    starting_s: float = 2.0  # the platform is starting the session
-    qr_s: float = 2.0  # waiting for the QR scan
+    starting_s: float = 2.0  # the platform is starting the session (while a pairing panel shows the number)
+    qr_s: float = 2.0  # waiting for the QR scan (while a pairing panel shows the number)
+    unwatched_s: float = 60.0  # starting / waiting for a scan while no panel shows it: as quiet as a connected number
     connected_s: float = 60.0  # connected and stable
     offline_s: float = 30.0
     unknown_s: float = 30.0  # a word the console does not know
@@ -29,6 +36,8 @@ class PollPolicy:
     jitter: float = 0.1  # every delay is multiplied by a random factor in [1 - jitter, 1 + jitter]
     # --- the pairing panel -------------------------------------------------------------------------------
     pairing_hold_s: float = 10.0  # after the panel reported a status, the poller leaves the number alone this long
+    watch_s: float = 30.0  # a panel's heartbeat keeps its number watched this long (a closed tab stops beating)
+    watch_beat_s: float = 10.0  # a panel's heartbeat is written at most this often per number and process
     # --- triage ------------------------------------------------------------------------------------------
     # WhatsApp shows a first QR for ~60 s, then one every 20 s, about 6 in all: the sequence is over after ~3 min
     scan_overdue_s: float = 180.0
@@ -54,23 +63,50 @@ class PollPolicy:
                 raise ValueError(f"{f.name} must be positive")
         if self.lease_renew_s >= self.lease_ttl_s:
             raise ValueError("lease_renew_s must be shorter than lease_ttl_s")
+        if self.watch_beat_s >= self.watch_s:
+            raise ValueError("watch_beat_s must be shorter than watch_s")
 
-    def interval(self, state: str | None, in_state_s: float | None) -> float:
-        """The pause after a good answer in ``state`` that began ``in_state_s`` seconds ago (no jitter)."""
+    @staticmethod
+    def pairing(state: str | None) -> bool:
+        """Whether ``state`` is one of pairing's: starting, or waiting for the QR scan."""
+        return state in _PAIRING_STATES
+
+    def interval(self, state: str | None, in_state_s: float | None, *, watched: bool = False,
+                 fast: bool = False) -> float:
+        """The pause after a good answer in ``state`` that began ``in_state_s`` seconds ago (no jitter).
+
+        ``watched``: a pairing panel shows the number (in any replica); only then is a number starting or waiting
+        for a scan asked fast, else every ``unwatched_s`` whatever else holds. ``fast``: the number is in its
+        "after a change" window (:meth:`opens_fast_window`): at most ``fast_s`` then."""
+        if self.pairing(state) and not watched:
+            return self.unwatched_s
         if state == ConnState.CONNECTED.value:
-            return self.connected_s
-        if state == ConnState.OFFLINE.value:
-            return self.offline_s
-        if state == ConnState.QR_REQUIRED.value:
-            return self.stuck_s if (in_state_s or 0.0) > self.scan_overdue_s else self.qr_s
-        if state == ConnState.STARTING.value:
-            return self.stuck_s if (in_state_s or 0.0) > self.starting_overdue_s else self.starting_s
-        return self.unknown_s
+            delay = self.connected_s
+        elif state == ConnState.OFFLINE.value:
+            delay = self.offline_s
+        elif state == ConnState.QR_REQUIRED.value:
+            delay = self.stuck_s if (in_state_s or 0.0) > self.scan_overdue_s else self.qr_s
+        elif state == ConnState.STARTING.value:
+            delay = self.stuck_s if (in_state_s or 0.0) > self.starting_overdue_s else self.starting_s
+        else:
+            delay = self.unknown_s
+        return min(delay, self.fast_s) if fast else delay
+
+    def opens_fast_window(self, before: str | None, after: str | None, *, watched: bool) -> bool:
+        """Whether the platform's state changing from ``before`` to ``after`` makes checks fast for
+        ``fast_window_s``: any real change (not the first answer), except one into or out of pairing's states while
+        no panel shows the number (a session starting, its QR codes running out, a phone unlinked: nobody is there
+        to scan, so nothing more is coming soon)."""
+        if before is None or after is None or before == after:
+            return False
+        return watched or not (self.pairing(before) or self.pairing(after))
 
     def retry(self, failures: int) -> float:
         """The pause after ``failures`` consecutive failed checks (no jitter): sooner than a stable number, bounded."""
         return min(self.retry_max_s, self.retry_first_s * 2 ** max(0, int(failures) - 1))
 
+
+_PAIRING_STATES = frozenset({ConnState.QR_REQUIRED.value, ConnState.STARTING.value})
 
 DEFAULT_POLICY = PollPolicy()
 

@@ -134,11 +134,14 @@ def advance(
     rand: Callable[[], float] = random.random,
     fast_until: float | None = None,
     not_before: float | None = None,
+    watched: bool = False,
 ) -> Step:
     """Apply one check made at ``now``.
 
     ``fast_until``: the number is in its "after a change" window until then (kept by the caller).
     ``not_before``: the next check is not earlier than this (the pairing panel's hold-off).
+    ``watched``: a pairing panel shows the number (in any replica): see :meth:`PollPolicy.interval`. The record
+    keeps ``prev.watched_until`` (the heartbeat is the store's to keep, never the check's).
     """
     before = shown_state(prev, policy)
     if result.status is not None:
@@ -150,8 +153,8 @@ def advance(
             phone=st.phone or (prev.phone if prev else None),
         )
         # a different state than the platform said before: fast again for a while (not the first answer, nor
-        # the same state again after a spell of failed checks)
-        if prev is not None and prev.state is not None and prev.state != state:
+        # the same state again after a spell of failed checks, nor pairing's steps while nobody watches)
+        if prev is not None and policy.opens_fast_window(prev.state, state, watched=watched):
             fast_until = now + policy.fast_window_s
     else:
         err = result.error if result.error is not None else _errors.BadResponse()
@@ -190,15 +193,15 @@ def advance(
     if new.failures:
         delay = policy.retry(new.failures)
     else:
-        delay = policy.interval(new.state, (now - since) if since is not None else None)
-        if fast_until is not None:
-            delay = min(delay, policy.fast_s)
+        delay = policy.interval(new.state, (now - since) if since is not None else None, watched=watched,
+                                fast=fast_until is not None)
     next_at = now + _jittered(delay, policy, rand)
     if not_before is not None:
         next_at = max(next_at, not_before)
     record = StatusRecord(
         integration_id=integration_id, state=new.state, raw=new.raw, since=since, checked_at=new.checked_at,
         ok_at=new.ok_at, failures=new.failures, error=new.error, next_check_at=next_at, phone=new.phone,
+        watched_until=prev.watched_until if prev is not None else None,
     )
     return Step(record, change, fast_until)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .base import IntegrationStore, OrgTable
+from .base import IntegrationStore, MemberTable, OrgTable
 
 if TYPE_CHECKING:  # pragma: no cover
     from .postgres import PostgresStore
@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "IntegrationStore",
+    "MemberTable",
     "OrgTable",
     "SqliteStore",
     "SupabaseStore",
@@ -52,20 +53,23 @@ def open_store(
     database_url: str | None = None,
     sqlite_path: str | Path | None = None,
     org_table: OrgTable | None = OrgTable(),
+    member_table: MemberTable | None = None,
 ) -> IntegrationStore:
     """Supabase if ``supabase_url`` and ``supabase_key``; else PostgreSQL if ``database_url``; else the SQLite
     file ``sqlite_path`` (default: ``wpp-console.db`` in ``default_data_dir()``).
 
     ``org_table``: where the school platform keeps its organisations' names (None: nowhere; only the console's
-    own table of names is used)."""
+    own table of names is used). ``member_table``: where it keeps who belongs to which school with which role
+    (None: nowhere; :meth:`IntegrationStore.list_memberships` gives ``[]``)."""
     if supabase_url and supabase_key:
         from .supabase import SupabaseStore
 
-        return SupabaseStore(supabase_url, supabase_key, org_table=org_table)
+        return SupabaseStore(supabase_url, supabase_key, org_table=org_table, member_table=member_table)
     if database_url:
         from .postgres import PostgresStore
 
-        return PostgresStore(database_url, org_table=org_table)
+        return PostgresStore(database_url, org_table=org_table, member_table=member_table)
     from .sqlite import DEFAULT_FILENAME, SqliteStore, default_data_dir
 
-    return SqliteStore(sqlite_path if sqlite_path else default_data_dir() / DEFAULT_FILENAME, org_table=org_table)
+    return SqliteStore(sqlite_path if sqlite_path else default_data_dir() / DEFAULT_FILENAME, org_table=org_table,
+                       member_table=member_table)

@@ -22,7 +22,7 @@ from ..errors import IntegrationNotFound, StoreError
 from ..i18n import N_, Text
 from ..masking import mask, scrub
 from ..models import ActivityEntry, Integration, Organization, SignInSession, StatusChange, StatusRecord
-from .base import OrgTable
+from .base import MemberTable, OrgTable
 
 log = logging.getLogger("wpp.store")
 
@@ -393,6 +393,26 @@ class OrgSource:
         return f"{self.schema}.{self.table}" if self.schema else self.table
 
 
+def _checked_names(table: Any, columns: list[tuple[str, Any]], table_setting: str,
+                   example: str) -> tuple[str | None, str, list[str]]:
+    """``(schema, table, columns)`` when every name is a plain SQL identifier (``[A-Za-z_][A-Za-z0-9_]*``, at most 63
+    characters; the table optionally ``schema.table``); else a StoreError naming the setting and the value."""
+    text = str(table or "").strip()
+    parts = text.split(".")
+    checks = [(table_setting, p) for p in parts] + [(setting, str(value or "").strip()) for setting, value in columns]
+    bad = next(((setting, value) for setting, value in checks if not _IDENT_RE.match(value)), None)
+    if len(parts) > 2 or bad is not None:
+        setting, value = bad or (table_setting, text)
+        raise StoreError(
+            N_("The setting {setting} must name a database table or column, not “{value}”.",
+               setting=setting, value=value[:80]),
+            action=N_("Use letters, digits and _ only (a table may be given as schema.table), e.g. {example}.",
+                      example=example),
+        )
+    schema, name = (parts[0], parts[1]) if len(parts) == 2 else (None, parts[0])
+    return schema, name, [str(value).strip() for _setting, value in columns]
+
+
 def check_org_table(org_table: OrgTable | None) -> OrgSource | None:
     """``OrgTable`` -> ``OrgSource`` (None: no platform table configured). Names that are not plain SQL identifiers
     (``[A-Za-z_][A-Za-z0-9_]*``, at most 63 characters; the table optionally ``schema.table``) are refused."""
@@ -401,21 +421,81 @@ def check_org_table(org_table: OrgTable | None) -> OrgSource | None:
     if not isinstance(org_table, OrgTable):
         raise StoreError(N_("The organisations table setting cannot be used."), action=_BUG,
                          detail=f"org_table is a {type(org_table).__name__}")
-    table = str(org_table.table or "").strip()
-    parts = table.split(".")
-    checks = [("WPP_ORG_TABLE", p) for p in parts] + [("WPP_ORG_ID_COLUMN", str(org_table.id_column or "").strip()),
-                                                      ("WPP_ORG_NAME_COLUMN", str(org_table.name_column or "").strip())]
-    bad = next(((setting, value) for setting, value in checks if not _IDENT_RE.match(value)), None)
-    if len(parts) > 2 or bad is not None:
-        setting, value = bad or ("WPP_ORG_TABLE", table)
-        raise StoreError(
-            N_("The setting {setting} must name a database table or column, not “{value}”.",
-               setting=setting, value=value[:80]),
-            action=N_("Use letters, digits and _ only (a table may be given as schema.table), e.g. {example}.",
-                      example="organizations"),
-        )
-    schema, name = (parts[0], parts[1]) if len(parts) == 2 else (None, parts[0])
-    return OrgSource(schema, name, org_table.id_column.strip(), org_table.name_column.strip())
+    schema, name, (id_column, name_column) = _checked_names(
+        org_table.table, [("WPP_ORG_ID_COLUMN", org_table.id_column), ("WPP_ORG_NAME_COLUMN", org_table.name_column)],
+        "WPP_ORG_TABLE", "organizations")
+    return OrgSource(schema, name, id_column, name_column)
+
+
+# --- memberships (who belongs to which school, with which role) ---------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class MemberSource:
+    """A checked :class:`MemberTable`: every part a plain SQL identifier, safe to quote."""
+
+    schema: str | None
+    table: str
+    user_column: str
+    org_column: str
+    role_column: str
+
+    @property
+    def display(self) -> str:
+        return f"{self.schema}.{self.table}" if self.schema else self.table
+
+
+#: longest user id looked up (a Supabase user id is a 36-character uuid); a longer one matches nobody
+MEMBER_USER_ID_MAX = 200
+
+
+def check_member_table(member_table: MemberTable | None) -> MemberSource | None:
+    """``MemberTable`` -> ``MemberSource`` (None: no membership table configured); names checked like the
+    organisations table's (StoreError naming the WPP_MEMBER_* setting)."""
+    if member_table is None:
+        return None
+    if not isinstance(member_table, MemberTable):
+        raise StoreError(N_("The memberships table setting cannot be used."), action=_BUG,
+                         detail=f"member_table is a {type(member_table).__name__}")
+    schema, name, (user, org, role) = _checked_names(
+        member_table.table, [("WPP_MEMBER_USER_COLUMN", member_table.user_column),
+                             ("WPP_MEMBER_ORG_COLUMN", member_table.org_column),
+                             ("WPP_MEMBER_ROLE_COLUMN", member_table.role_column)],
+        "WPP_MEMBER_TABLE", "organization_members")
+    return MemberSource(schema, name, user, org, role)
+
+
+def member_user_id(user_id: Any) -> str | None:
+    """The user id as it is compared (text; a UUID in canonical lower-case form); None when nobody can match it
+    (empty, not text, too long)."""
+    if not isinstance(user_id, str):
+        return None
+    text = user_id.strip()
+    if not text or len(text) > MEMBER_USER_ID_MAX:
+        return None
+    return canonical_uuid(text) or text
+
+
+def membership_rows(rows: Iterable[tuple[Any, Any]]) -> list[tuple[str, str]]:
+    """``(organisation id, role text)`` pairs as the protocol gives them: ids through :func:`ref_id` (rows without
+    one dropped), a NULL role as ``""``, each pair once, sorted."""
+    out: set[tuple[str, str]] = set()
+    for org, role in rows:
+        key = ref_id(None if org is None or str(org).strip() == "" else str(org).strip())
+        if key is None:
+            continue
+        out.add((key, "" if role is None else str(role)))
+    return sorted(out)
+
+
+def unreadable_member_table(table: str, detail: str = "", secrets: Iterable[str | None] = ()) -> StoreError:
+    """The membership table is configured but missing or unreadable: callers fail closed on this."""
+    return StoreError(
+        N_("The school platform's table of memberships ({table}) cannot be read.", table=table),
+        action=N_("Check WPP_MEMBER_TABLE, WPP_MEMBER_USER_COLUMN, WPP_MEMBER_ORG_COLUMN and WPP_MEMBER_ROLE_COLUMN "
+                  "in Settings, and that the database user may read that table. Until then nobody can sign in "
+                  "through it."),
+        detail=detail,
+        secrets=[s for s in secrets if s],
+    )
 
 
 def org_name(name: Any) -> str:
@@ -582,6 +662,20 @@ def status_values(record: StatusRecord, secrets: Iterable[str | None] = ()) -> d
     }
 
 
+def watch_args(integration_id: Any, until: Any, check_by: Any) -> tuple[str, float, float | None]:
+    """``watch_status``' arguments checked: (canonical id, until, check_by or None)."""
+    iid = ref_id(integration_id) if isinstance(integration_id, str) else None
+    try:
+        until_f = float(until)
+        check_f = None if check_by is None else float(check_by)
+    except (TypeError, ValueError):
+        until_f = check_f = float("nan")
+    if not iid or until_f != until_f or (check_f is not None and check_f != check_f):
+        raise StoreError(N_("A number's status could not be saved."), action=_BUG,
+                         detail="watch_status needs an integration id and times in Unix seconds")
+    return iid, until_f, check_f
+
+
 def change_values(change: StatusChange, secrets: Iterable[str | None] = ()) -> dict:
     if not isinstance(change, StatusChange):
         raise StoreError(N_("A number's status could not be saved."), action=_BUG, detail=f"got {type(change).__name__}")
@@ -615,6 +709,7 @@ def status_from_row(row: Mapping) -> StatusRecord:
         error=error if isinstance(error, dict) else None,
         next_check_at=_float(row.get("next_check_at")),
         phone=_text(row.get("phone")),
+        watched_until=_float(row.get("watched_until")),
     )
 
 

@@ -11,9 +11,12 @@ Besides the school platform's ``messenger_integrations`` rows (one per number), 
 * ``wpp_console_organizations``: organisation names staff gave, where the school platform has no table of them;
 * ``wpp_console_sessions``: lasting sign-ins (hash of the browser's opaque id -> who);
 * ``wpp_console_secrets``: random secrets every replica shares (the sign-in cookie's signing key);
-* ``wpp_console_status`` and ``wpp_console_status_history``: the shared status board and every change;
+* ``wpp_console_status`` and ``wpp_console_status_history``: the shared status board (with the pairing panels'
+  heartbeats, ``watched_until``) and every change;
 * ``wpp_console_leases``: named leases with an expiry (which replica polls; token mints where no advisory lock
-  exists).
+  exists);
+* ``wpp_console_incidents`` and ``wpp_console_alerts``: numbers that dropped, and the alerts about them, one per
+  incident, event and recipient (``wpp.alerts``; methods in ``wpp/store/alerts.py``).
 """
 from __future__ import annotations
 
@@ -22,7 +25,8 @@ from dataclasses import dataclass
 from typing import Iterable, Protocol, runtime_checkable
 
 from ..i18n import Text
-from ..models import ActivityEntry, Integration, Organization, SignInSession, StatusChange, StatusRecord
+from ..models import (ActivityEntry, AlertRecord, Incident, Integration, Organization, SignInSession,
+                      StatusChange, StatusRecord)
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,22 @@ class OrgTable:
     table: str = "organizations"
     id_column: str = "id"
     name_column: str = "name"
+
+
+@dataclass(frozen=True)
+class MemberTable:
+    """Where the school platform keeps who belongs to which organisation, with which role (same database).
+
+    Configured with ``WPP_MEMBER_TABLE`` / ``WPP_MEMBER_USER_COLUMN`` / ``WPP_MEMBER_ORG_COLUMN`` /
+    ``WPP_MEMBER_ROLE_COLUMN``; names are SQL identifiers checked before use, like :class:`OrgTable`'s. One row per
+    (user, organisation): the user's id (a Supabase auth user's uuid), the organisation's id and the platform's own
+    role text (mapped to the console's roles by ``WPP_MEMBER_ROLES``).
+    """
+
+    table: str
+    user_column: str = "user_id"
+    org_column: str = "organization_id"
+    role_column: str = "role"
 
 
 @runtime_checkable
@@ -118,6 +138,15 @@ class IntegrationStore(Protocol):
         own table (``source="console"``). A platform table that exists but cannot be read raises StoreError.
         """
 
+    def list_memberships(self, user_id: str) -> list[tuple[str, str]]:
+        """The ``(organisation id, role text)`` rows of the school platform's membership table
+        (:class:`MemberTable`, given to the store) for ``user_id``, compared as text; a NULL role comes back as
+        ``""``, organisation ids as :func:`~wpp.store._common.ref_id` gives them (UUIDs canonical).
+
+        No table configured: ``[]``. A table that is configured but missing or unreadable (a wrong column, no
+        permission) raises StoreError ("The school platform's table of memberships (...) cannot be read."):
+        callers must then let nobody in through it (fail closed)."""
+
     def add_organization(self, name: str, organization_id: str | None = None) -> Organization:
         """Name an organisation in the console's own table: ``organization_id`` (a UUID) when given, else a new
         uuid4. An id that is already named keeps its row and gets the new name (idempotent). Names are 1-200
@@ -162,6 +191,12 @@ class IntegrationStore(Protocol):
     def status_history(self, integration_id: str, *, limit: int = 50) -> list[StatusChange]:
         """A number's changes, newest first, at most ``limit``."""
 
+    def watch_status(self, integration_id: str, *, until: float, check_by: float | None = None) -> bool:
+        """A pairing panel shows the number (its heartbeat): its board entry's ``watched_until`` becomes ``until``
+        unless it is later already; with ``check_by``, its ``next_check_at`` too is brought forward to it (never
+        put later; a missing one, "due now", stays). One atomic update of the entry; nothing else of it changes.
+        False (and nothing written) when the number has no board entry yet."""
+
     # --- leases and the token-mint lock ------------------------------------------------------------------------
     def try_lease(self, name: str, holder: str, *, ttl_s: float, now: float) -> bool:
         """Take or renew lease ``name`` for ``holder`` until ``now + ttl_s``, when it is free, expired, or already
@@ -179,5 +214,27 @@ class IntegrationStore(Protocol):
         lock keyed by the number; elsewhere a lease row (``mint:<id>``) with an expiry, so a crashed holder frees it.
         Waits at most ``timeout_s``, then raises StoreError."""
 
+    # --- alerts when a number drops (wpp.alerts; see wpp/store/alerts.py) ---------------------------------------
+    def save_incident(self, incident: Incident) -> None:
+        """Insert or replace an incident by its id."""
 
-__all__ = ["IntegrationStore", "OrgTable"]
+    def load_incidents(self, *, open_only: bool = True) -> list[Incident]:
+        """Incidents (only those not closed, unless ``open_only`` is False), oldest first."""
+
+    def queue_alerts(self, alerts: Iterable[AlertRecord]) -> int:
+        """Add alerts; one that exists for its (incident, event, recipient) stays as it is. Returns how many were
+        added."""
+
+    def due_alerts(self, *, now: float, limit: int = 100) -> list[AlertRecord]:
+        """Pending or retrying alerts whose ``next_try_at`` has come, earliest first."""
+
+    def finish_alert(self, alert_id: int, *, status: str, attempts: int, next_try_at: float,
+                     sent_at: float | None = None, error: str | None = None) -> None:
+        """What a try of alert ``alert_id`` gave (``error`` is scrubbed before it is stored)."""
+
+    def list_alerts(self, *, limit: int = 200, organization_id: str | None = None,
+                    integration_id: str | None = None) -> list[AlertRecord]:
+        """Alerts, newest first (the outbox page, the Settings page's recipients)."""
+
+
+__all__ = ["IntegrationStore", "MemberTable", "OrgTable"]

@@ -2,7 +2,7 @@
 
 It calls the very SQL functions the Supabase migrations ship (``wpp_merge_settings``, ``wpp_create_integration``,
 ``wpp_deactivate_integration``, ``wpp_reactivate_integration``, ``wpp_redeem_sign_in_ticket``,
-``wpp_console_secret``, ``wpp_save_status``, ``wpp_try_lease``), so the tests that run it against a real
+``wpp_console_secret``, ``wpp_save_status``, ``wpp_watch_status``, ``wpp_try_lease``), so the tests that run it against a real
 PostgreSQL prove the SQL that production runs behind PostgREST. It is also a real third backend for an
 installation that has a PostgreSQL but no Supabase.
 
@@ -30,7 +30,8 @@ from typing import Any, Callable, Iterable, Iterator, TypeVar
 from ..errors import IntegrationNotFound, StoreError
 from ..i18n import N_
 from ..models import ActivityEntry, Integration, Organization, SignInSession, StatusChange, StatusRecord
-from .base import OrgTable
+from .alerts import PostgresAlerts
+from .base import MemberTable, OrgTable
 from ._common import (
     MINT_POLL_S,
     SESSION_COLUMNS,
@@ -43,6 +44,7 @@ from ._common import (
     check_hash,
     check_lease,
     check_limit,
+    check_member_table,
     check_org_table,
     check_patch,
     check_secret_value,
@@ -52,6 +54,8 @@ from ._common import (
     initial_settings,
     integration_uuid,
     learn_secrets,
+    member_user_id,
+    membership_rows,
     merge_organizations,
     mint_timeout,
     one_lookup,
@@ -67,8 +71,10 @@ from ._common import (
     status_from_row,
     status_ids,
     status_values,
+    watch_args,
     stored_message,
     to_utc_iso,
+    unreadable_member_table,
 )
 
 T = TypeVar("T")
@@ -137,13 +143,15 @@ def _unlock_all(conn) -> None:
     conn.execute("select pg_advisory_unlock_all()")
 
 
-class PostgresStore:
+class PostgresStore(PostgresAlerts):
     """``IntegrationStore`` on a PostgreSQL database that has the WPP Console migrations applied."""
 
     def __init__(self, dsn: str, *, pool_size: int = 10, connect_timeout_s: int = 10, migrate: bool = False,
-                 wait_s: float = 30.0, org_table: OrgTable | None = OrgTable()):
+                 wait_s: float = 30.0, org_table: OrgTable | None = OrgTable(),
+                 member_table: MemberTable | None = None):
         psycopg = _psycopg()
         self._org_source = check_org_table(org_table)
+        self._member_source = check_member_table(member_table)
         try:
             params = psycopg.conninfo.conninfo_to_dict(dsn)
         except psycopg.Error:
@@ -467,6 +475,39 @@ class PostgresStore:
         platform, console = self._run(read)
         return merge_organizations(platform, console)
 
+    # --- memberships ------------------------------------------------------------------------
+    @_guard
+    def list_memberships(self, user_id: str) -> list[tuple[str, str]]:
+        src = self._member_source
+        if src is None:
+            return []
+        uid = member_user_id(user_id)
+        psycopg = _psycopg()
+        sql = psycopg.sql
+        table = sql.Identifier(src.schema, src.table) if src.schema else sql.Identifier(src.table)
+
+        def read(c):
+            if not c.execute("select to_regclass(%s) is not null as found", (table.as_string(c),)).fetchone()["found"]:
+                raise unreadable_member_table(src.display, f"no table {src.display} in this database")
+            query = sql.SQL("select {org}::text as org, {role}::text as role from {table}"
+                            " where {user}::text = %s order by 1, 2").format(
+                org=sql.Identifier(src.org_column), role=sql.Identifier(src.role_column),
+                user=sql.Identifier(src.user_column), table=table)
+            # uid None (nobody can match it): "= null" is never true, and the table and columns are still proven
+            return c.execute(query, (uid,)).fetchall()
+
+        try:
+            rows = self._run(read)
+        except StoreError:
+            raise
+        except psycopg.Error as e:
+            state = getattr(e, "sqlstate", None) or ""
+            if state and not state.startswith(("08", "57", "53", "28", "3D")):  # the table, not the connection
+                raise unreadable_member_table(
+                    src.display, f"{type(e).__name__} [{state}]: {str(e).strip()}", self._known_secrets()) from None
+            raise
+        return membership_rows((r["org"], r["role"]) for r in rows)
+
     @_guard
     def add_organization(self, name: str, organization_id: str | None = None) -> Organization:
         text, oid = org_name(name), org_id_for_add(organization_id)
@@ -561,6 +602,13 @@ class PostgresStore:
             "select * from public.wpp_console_status_history where integration_id = %s"
             " order by at desc, id desc limit %s", (ref_id(integration_id), check_limit(limit))).fetchall())
         return [change_from_row(r) for r in rows]
+
+    @_guard
+    def watch_status(self, integration_id: str, *, until: float, check_by: float | None = None) -> bool:
+        iid, until, check_by = watch_args(integration_id, until, check_by)
+        row = self._run(lambda c: c.execute("select public.wpp_watch_status(%s, %s, %s) as ok",
+                                            (iid, until, check_by)).fetchone())
+        return bool(row and row["ok"])
 
     # --- leases and the token-mint lock --------------------------------------------------------
     @_guard

@@ -11,7 +11,8 @@
 - Created with the directory 0700 and the file 0600 (SQLite gives its -wal/-shm files the file's mode).
 - Schema versioned with ``PRAGMA user_version``; a file of an older version is upgraded in place (its data kept).
   Version 2 added the activity line's ``message`` and the console's own tables (organisations, sign-ins,
-  secrets, the status board and its history, leases).
+  secrets, the status board and its history, leases); version 3 the board's ``watched_until`` (the pairing
+  panels' heartbeats).
 - The token-mint lock is a lease row (``mint:<id>``): several processes on one file mint one at a time.
 """
 from __future__ import annotations
@@ -30,7 +31,8 @@ from typing import Iterable, Iterator
 from ..errors import IntegrationNotFound, StoreError
 from ..i18n import N_
 from ..models import ActivityEntry, Integration, Organization, SignInSession, StatusChange, StatusRecord
-from .base import OrgTable
+from .alerts import SqliteAlerts
+from .base import MemberTable, OrgTable
 from ._common import (
     HISTORY_COLUMNS,
     MESSENGER_TYPE,
@@ -45,6 +47,7 @@ from ._common import (
     check_hash,
     check_lease,
     check_limit,
+    check_member_table,
     check_org_table,
     check_patch,
     clean_name,
@@ -55,6 +58,8 @@ from ._common import (
     learn_secrets,
     lease_mint_lock,
     load_settings,
+    member_user_id,
+    membership_rows,
     merge_dict,
     merge_organizations,
     now_iso,
@@ -70,11 +75,13 @@ from ._common import (
     status_from_row,
     status_ids,
     status_values,
+    watch_args,
     stored_message,
     to_utc_iso,
+    unreadable_member_table,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DEFAULT_FILENAME = "wpp-console.db"
 BUSY_TIMEOUT_S = 30.0
 _IN_CHUNK = 500  # ids per "IN (...)" (SQLite allows 32766 variables; smaller keeps statements short)
@@ -216,11 +223,13 @@ def _q(identifier: str) -> str:
 _guard = guard(lambda: sqlite3.Error)  # every sqlite3 error becomes a StoreError in words
 
 
-class SqliteStore:
+class SqliteStore(SqliteAlerts):
     """``IntegrationStore`` in one SQLite file (see the module docstring)."""
 
-    def __init__(self, path: str | os.PathLike[str], *, org_table: OrgTable | None = OrgTable()):
+    def __init__(self, path: str | os.PathLike[str], *, org_table: OrgTable | None = OrgTable(),
+                 member_table: MemberTable | None = None):
         self._org_source = check_org_table(org_table)
+        self._member_source = check_member_table(member_table)
         self.path = _prepare_path(Path(path))
         self.description = f"SQLite file {self.path}"
         self.described_as = N_("a file on this computer (SQLite): {where}", where=str(self.path))
@@ -289,6 +298,8 @@ class SqliteStore:
                         c.execute(stmt)
                 if version < 2:
                     self._upgrade_v2(c)
+                if version < 3:
+                    self._upgrade_v3(c)
                 c.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except StoreError:
             raise
@@ -303,6 +314,12 @@ class SqliteStore:
                       " CHECK (message IS NULL OR json_valid(message))")
         for stmt in _SCHEMA_V2:
             c.execute(stmt)
+
+    @staticmethod
+    def _upgrade_v3(c: sqlite3.Connection) -> None:
+        columns = {r[1] for r in c.execute("PRAGMA table_info(wpp_console_status)")}
+        if "watched_until" not in columns:
+            c.execute("ALTER TABLE wpp_console_status ADD COLUMN watched_until REAL")
 
     def _check_version(self, version: int) -> None:
         if version > SCHEMA_VERSION:
@@ -533,6 +550,42 @@ class SqliteStore:
                 c.execute("COMMIT")
         return merge_organizations(platform, console)
 
+    # --- memberships ------------------------------------------------------------------------
+    @_guard
+    def list_memberships(self, user_id: str) -> list[tuple[str, str]]:
+        """The membership table's rows for ``user_id`` when it is in this file (tests, a copy of the platform's
+        table); a configured table that is not here, or lacks a column, is a StoreError (fail closed)."""
+        src = self._member_source
+        if src is None:
+            return []
+        uid = member_user_id(user_id)
+        c = self._conn()
+        schema = src.schema if src.schema and src.schema.lower() != "main" else None
+        master = f"{_q(schema)}.sqlite_master" if schema else "sqlite_master"
+        try:
+            found = c.execute(f"SELECT 1 FROM {master} WHERE type IN ('table', 'view') AND name = ? COLLATE NOCASE",
+                              (src.table,)).fetchone()
+        except sqlite3.OperationalError as e:  # "unknown database <schema>": nothing attached under that name
+            raise unreadable_member_table(src.display, f"{type(e).__name__}: {e}") from None
+        if found is None:
+            raise unreadable_member_table(src.display, f"no table {src.display} in {self.path}")
+        table = f"{_q(schema)}.{_q(src.table)}" if schema else _q(src.table)
+        # SQLite reads a double-quoted name that is no column as a text literal: check the columns first
+        pragma = f"PRAGMA {_q(schema)}.table_info({_q(src.table)})" if schema else f"PRAGMA table_info({_q(src.table)})"
+        columns = {str(r[1]).lower() for r in c.execute(pragma)}
+        missing = [col for col in (src.user_column, src.org_column, src.role_column) if col.lower() not in columns]
+        if missing:
+            raise unreadable_member_table(src.display, f"no column {', '.join(missing)} in {src.display}")
+        if uid is None:
+            return []
+        try:
+            rows = c.execute(
+                f"SELECT CAST({_q(src.org_column)} AS TEXT), CAST({_q(src.role_column)} AS TEXT) FROM {table}"
+                f" WHERE CAST({_q(src.user_column)} AS TEXT) = ?", (uid,)).fetchall()
+        except sqlite3.Error as e:
+            raise unreadable_member_table(src.display, f"{type(e).__name__}: {e}") from None
+        return membership_rows((r[0], r[1]) for r in rows)
+
     @_guard
     def add_organization(self, name: str, organization_id: str | None = None) -> Organization:
         text, oid, now = org_name(name), org_id_for_add(organization_id), now_iso()
@@ -651,6 +704,18 @@ class SqliteStore:
             (ref_id(integration_id), check_limit(limit)),
         ).fetchall()
         return [change_from_row(dict(r)) for r in rows]
+
+    @_guard
+    def watch_status(self, integration_id: str, *, until: float, check_by: float | None = None) -> bool:
+        iid, until, check_by = watch_args(integration_id, until, check_by)
+        with self._write() as c:
+            cur = c.execute(
+                "UPDATE wpp_console_status SET watched_until = max(coalesce(watched_until, ?1), ?1),"
+                " next_check_at = CASE WHEN ?2 IS NULL OR next_check_at IS NULL THEN next_check_at"
+                " ELSE min(next_check_at, ?2) END WHERE integration_id = ?3",
+                (until, check_by, iid),
+            )
+            return cur.rowcount > 0
 
     # --- leases and the token-mint lock --------------------------------------------------------
     @_guard

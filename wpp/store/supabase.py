@@ -10,6 +10,7 @@ called with ``.rpc()``:
 - ``wpp_redeem_sign_in_ticket``: a sign-in's ticket is used once,
 - ``wpp_console_secret``: a shared secret made once, whoever asks first,
 - ``wpp_save_status``: a board entry and its history line in one transaction,
+- ``wpp_watch_status``: a pairing panel's heartbeat on a board entry (and its next check brought forward),
 - ``wpp_try_lease``: a lease taken by exactly one holder (also the token-mint lock, as a lease ``mint:<id>``).
 
 Installations name the on/off column ``is_active``, ``is_enabled`` or have both: reads detect it from the
@@ -18,6 +19,10 @@ row's keys (``flag_columns`` after the first read), the SQL functions write whic
 Organisation names: the school platform's table (:class:`OrgTable`) is read through PostgREST; when PostgREST says
 there is no such table (``PGRST205`` / ``42P01``) the console's own table is used, and that answer is remembered
 for a few minutes.
+
+Memberships: the school platform's table of who belongs to which school with which role (:class:`MemberTable`) is
+read through PostgREST for one user at a time; a configured table PostgREST cannot read (no such table or column,
+no permission) is a StoreError, so sign-ins through it fail closed.
 
 Every supabase / postgrest / httpx failure becomes a ``StoreError`` in words; the key is never in it.
 """
@@ -35,7 +40,8 @@ from ..errors import IntegrationNotFound, StoreError
 from ..i18n import N_, Text
 from ..masking import mask
 from ..models import ActivityEntry, Integration, Organization, SignInSession, StatusChange, StatusRecord
-from .base import OrgTable
+from .alerts import SupabaseAlerts
+from .base import MemberTable, OrgTable
 from ._common import (
     MESSENGER_TYPE,
     PROVIDER,
@@ -47,6 +53,7 @@ from ._common import (
     check_hash,
     check_lease,
     check_limit,
+    check_member_table,
     check_org_table,
     check_patch,
     check_secret_value,
@@ -58,6 +65,8 @@ from ._common import (
     integration_uuid,
     learn_secrets,
     lease_mint_lock,
+    member_user_id,
+    membership_rows,
     merge_organizations,
     now_iso,
     one_lookup,
@@ -73,8 +82,10 @@ from ._common import (
     status_from_row,
     status_ids,
     status_values,
+    watch_args,
     stored_message,
     to_utc_iso,
+    unreadable_member_table,
 )
 
 log = logging.getLogger("wpp.store.supabase")
@@ -105,6 +116,10 @@ _MISSING_FUNCTION = {"PGRST202", "42883"}
 _MISSING_TABLE = {"PGRST205", "PGRST204", "42P01", "42703"}
 #: answers to a read of the platform's organisations table that mean "there is no such table here"
 _NO_ORG_TABLE = {"PGRST205", "42P01", "PGRST106"}
+#: answers to a read of the platform's membership table that mean "this table cannot be read as configured"
+_UNREADABLE_MEMBER_TABLE = _NO_ORG_TABLE | {"42703", "PGRST204", "PGRST200", "PGRST100", "42501"}
+#: "invalid input syntax" for the user column's type (e.g. a uuid column and a user id that is no uuid): no row
+_BAD_VALUE = {"22P02"}
 _TAG_RE = re.compile(r"<[^>]+>")
 
 
@@ -144,16 +159,18 @@ def _api_code(e: Exception) -> str:
     return str(getattr(e, "code", "") or "").upper()
 
 
-class SupabaseStore:
+class SupabaseStore(SupabaseAlerts):
     """``IntegrationStore`` on Supabase (see the module docstring)."""
 
-    def __init__(self, url: str, key: str, *, client: Any = None, org_table: OrgTable | None = OrgTable()):
+    def __init__(self, url: str, key: str, *, client: Any = None, org_table: OrgTable | None = OrgTable(),
+                 member_table: MemberTable | None = None):
         url = (url or "").strip().rstrip("/")
         key = (key or "").strip()
         if not url or not key:
             raise StoreError(N_("Supabase needs both a URL and a key."),
                              action=N_("Fill in SUPABASE_URL and SUPABASE_KEY."))
         self._org_source = check_org_table(org_table)
+        self._member_source = check_member_table(member_table)
         self._url = url
         self._key = key
         place = f"{_host(url)} (key {mask(key)})"
@@ -428,6 +445,34 @@ class SupabaseStore:
         console = self._all_pages(lambda: self._client.table(ORG_TABLE).select("id,name").order("id"))
         return merge_organizations(platform, [(r.get("id"), r.get("name")) for r in console])
 
+    # --- memberships --------------------------------------------------------------------------------
+    @_guard(N_("Reading the school platform's memberships"))
+    def list_memberships(self, user_id: str) -> list[tuple[str, str]]:
+        from postgrest.exceptions import APIError
+
+        src = self._member_source
+        if src is None:
+            return []
+        uid = member_user_id(user_id)
+        if uid is None:
+            return []
+        api = self._client.schema(src.schema) if src.schema else self._client
+        columns = f"org:{src.org_column},role:{src.role_column}"
+        try:
+            rows = self._all_pages(lambda: api.from_(src.table).select(columns).eq(src.user_column, uid)
+                                   .order(src.org_column))
+        except APIError as e:
+            code = _api_code(e)
+            if code in _BAD_VALUE:
+                return []
+            if code in _UNREADABLE_MEMBER_TABLE:
+                raise unreadable_member_table(
+                    src.display,
+                    " | ".join(p for p in (f"code {code}", (e.message or "").strip(), _squash(e.details)) if p),
+                    self._known_secrets()) from None
+            raise
+        return membership_rows((r.get("org"), r.get("role")) for r in rows if isinstance(r, dict))
+
     @_guard(N_("Saving an organisation"))
     def add_organization(self, name: str, organization_id: str | None = None) -> Organization:
         text, oid = org_name(name), org_id_for_add(organization_id)
@@ -533,6 +578,14 @@ class SupabaseStore:
         data = (self._client.table(HISTORY_TABLE).select("*").eq("integration_id", ref_id(integration_id))
                 .order("at", desc=True).order("id", desc=True).limit(n).execute().data or [])
         return [change_from_row(r) for r in data]
+
+    @_guard(N_("Saving a number's status"))
+    def watch_status(self, integration_id: str, *, until: float, check_by: float | None = None) -> bool:
+        iid, until, check_by = watch_args(integration_id, until, check_by)
+        res = self._client.rpc("wpp_watch_status", {"p_id": iid, "p_until": until, "p_check_by": check_by}).execute()
+        if not isinstance(res.data, bool):  # -> "... sent an answer that could not be read"
+            raise ValueError(f"wpp_watch_status answered {str(res.data)[:80]!r}")
+        return res.data
 
     # --- leases and the token-mint lock ----------------------------------------------------------
     @_guard(N_("Taking a lease"))

@@ -1,0 +1,148 @@
+"""How an alert leaves the console: e-mail through SMTP (standard library), a JSON POST to a webhook (httpx), or, in
+demo mode, the outbox kept in the store (nothing leaves the computer).
+
+A channel's ``send(alert, recipient)`` returns when the alert was accepted, or raises :class:`DeliveryFailed` with a
+sentence (English in logs and the store, the reader's language in the diary) and never the password, the webhook's
+address or what the server answered beyond its status code.
+"""
+from __future__ import annotations
+
+import smtplib
+import socket
+import ssl
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+import httpx
+
+from ..i18n import N_, Text
+from ..masking import Secret
+from ..models import AlertRecord
+from .message import html_part
+from .recipients import Recipient
+
+#: WPP_SMTP_TLS values
+TLS_MODES = ("starttls", "ssl", "none")
+
+
+class DeliveryFailed(Exception):
+    """An alert was not accepted: ``problem`` is a sentence (lazy Text) without any secret."""
+
+    def __init__(self, problem: Text):
+        super().__init__(problem.english)
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    """The mail server (``WPP_SMTP_*``). The password is a Secret: it never prints."""
+
+    host: str
+    sender: str
+    port: int = 587
+    user: str | None = None
+    password: Secret | None = field(default=None, repr=False)
+    tls: str = "starttls"
+    timeout_s: float = 20.0
+
+    def __repr__(self) -> str:
+        return (f"SmtpConfig(host={self.host!r}, port={self.port}, tls={self.tls!r}, user={self.user!r}, "
+                f"password={'set' if self.password else 'not set'}, sender={self.sender!r})")
+
+
+class EmailChannel:
+    """E-mail: a plain-text part and an escaped HTML part, one message per recipient."""
+
+    name = "email"
+
+    def __init__(self, config: SmtpConfig):
+        self.config = config
+
+    def __repr__(self) -> str:
+        return f"EmailChannel({self.config!r})"
+
+    def message(self, alert: AlertRecord, recipient: Recipient) -> EmailMessage:
+        msg = EmailMessage()
+        msg["Subject"] = " ".join(alert.subject.split())
+        msg["From"] = self.config.sender
+        msg["To"] = recipient.address
+        msg["Date"] = formatdate(usegmt=True)
+        msg["Message-ID"] = make_msgid(domain=(self.config.sender.rsplit("@", 1)[-1] or None))
+        msg["Auto-Submitted"] = "auto-generated"
+        msg.set_content(alert.body)
+        msg.add_alternative(html_part(alert.body), subtype="html")
+        return msg
+
+    def send(self, alert: AlertRecord, recipient: Recipient) -> None:
+        cfg = self.config
+        try:
+            msg = self.message(alert, recipient)
+        except (ValueError, TypeError):
+            raise DeliveryFailed(N_("the message could not be written as an e-mail")) from None
+        try:
+            if cfg.tls == "ssl":
+                server = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=cfg.timeout_s,
+                                          context=ssl.create_default_context())
+            else:
+                server = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout_s)
+            with server:
+                if cfg.tls == "starttls":
+                    server.starttls(context=ssl.create_default_context())
+                if cfg.user:
+                    server.login(cfg.user, cfg.password.reveal() if cfg.password else "")
+                server.send_message(msg)
+        except smtplib.SMTPAuthenticationError as e:
+            raise DeliveryFailed(N_("the mail server did not accept the user name or password (code {code})",
+                                    code=e.smtp_code)) from None
+        except smtplib.SMTPRecipientsRefused:
+            raise DeliveryFailed(N_("the mail server refused the address")) from None
+        except smtplib.SMTPNotSupportedError:
+            raise DeliveryFailed(N_("the mail server does not offer what WPP_SMTP_TLS asks for (STARTTLS) or a "
+                                    "sign-in")) from None
+        except smtplib.SMTPResponseException as e:
+            raise DeliveryFailed(N_("the mail server refused the message (code {code})", code=e.smtp_code)) from None
+        except (socket.timeout, TimeoutError):
+            raise DeliveryFailed(N_("the mail server did not answer in time")) from None
+        except ssl.SSLError:
+            raise DeliveryFailed(N_("a secure connection to the mail server could not be made")) from None
+        except (OSError, smtplib.SMTPException):
+            raise DeliveryFailed(N_("the mail server cannot be reached")) from None
+
+
+class WebhookChannel:
+    """A JSON POST to the recipient's address; any 2xx answer is success. No retries here: the desk retries on later
+    passes, with a growing delay."""
+
+    name = "webhook"
+
+    def __init__(self, timeout_s: float = 10.0, *, transport: httpx.BaseTransport | None = None):
+        self.timeout_s = float(timeout_s)
+        self.transport = transport
+
+    def __repr__(self) -> str:
+        return f"WebhookChannel(timeout_s={self.timeout_s})"
+
+    def send(self, alert: AlertRecord, recipient: Recipient) -> None:
+        try:
+            with httpx.Client(timeout=self.timeout_s, follow_redirects=False, transport=self.transport,
+                              headers={"User-Agent": "wpp-console-alerts"}) as client:
+                res = client.post(recipient.address, json=alert.payload or {"text": alert.body})
+        except httpx.TimeoutException:
+            raise DeliveryFailed(N_("the webhook did not answer in time")) from None
+        except (httpx.HTTPError, ValueError, OSError):
+            raise DeliveryFailed(N_("the webhook cannot be reached")) from None
+        if not 200 <= res.status_code < 300:
+            raise DeliveryFailed(N_("the webhook answered HTTP {status}", status=res.status_code))
+
+
+class OutboxChannel:
+    """Demo mode: the alert stays in the store's outbox (the Alerts page shows it); nothing leaves the computer."""
+
+    name = "outbox"
+
+    def send(self, alert: AlertRecord, recipient: Recipient) -> None:
+        return None
+
+
+__all__ = ["DeliveryFailed", "EmailChannel", "OutboxChannel", "SmtpConfig", "TLS_MODES", "WebhookChannel"]

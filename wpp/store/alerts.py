@@ -1,0 +1,435 @@
+"""The alert desk's records in each backend: incidents (``wpp_console_incidents``) and alerts, one per incident,
+event and recipient (``wpp_console_alerts``; in demo mode also the outbox).
+
+Mixed into :class:`~wpp.store.sqlite.SqliteStore`, :class:`~wpp.store.postgres.PostgresStore` and
+:class:`~wpp.store.supabase.SupabaseStore`. SQLite creates its tables itself on first use; PostgreSQL and Supabase get
+them from ``supabase/migrations/20261126000000_wpp_console_alerts.sql``.
+
+Methods (the same in every backend; every failure is a StoreError in words):
+
+* ``save_incident(incident)``: insert or replace an incident by its id;
+* ``load_incidents(*, open_only=True)``: incidents (open ones: ``closed_at`` is null), oldest first;
+* ``queue_alerts(alerts)``: add alerts; one that exists already for its (incident, event, recipient) is left as
+  it is (so two replicas, or a restart, never queue one twice). Returns how many were added;
+* ``due_alerts(*, now, limit=100)``: pending or retrying alerts whose ``next_try_at`` has come, earliest first;
+* ``finish_alert(alert_id, *, status, attempts, next_try_at, sent_at=None, error=None)``: what a try gave;
+* ``list_alerts(*, limit=200, organization_id=None, integration_id=None)``: newest first (the outbox page).
+
+The error texts stored are scrubbed of the secrets the store knows (defence in depth: the desk scrubs first).
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable, Mapping
+
+from ..errors import StoreError
+from ..i18n import N_
+from ..models import AlertRecord, Incident
+from ._common import check_limit, guard, ref_id, scrub_stored
+
+INCIDENTS_TABLE = "wpp_console_incidents"
+ALERTS_TABLE = "wpp_console_alerts"
+INCIDENT_COLUMNS = ("id", "integration_id", "organization_id", "kind", "started_at", "notified_at", "recovered_at",
+                    "closed_at")
+ALERT_COLUMNS = ("incident_id", "event", "recipient", "channel", "shown_to", "lang", "subject", "body", "payload",
+                 "status", "attempts", "created_at", "next_try_at", "sent_at", "error", "integration_id",
+                 "organization_id")
+ALERT_STATUSES = ("pending", "retry", "sent", "failed")
+#: statuses of an alert still to be tried
+WAITING = ("pending", "retry")
+_TEXT_MAX = 20_000
+
+
+# --- values and rows -----------------------------------------------------------------------------------------
+def _float(v: Any) -> float | None:
+    return None if v is None else float(v)
+
+
+def incident_values(incident: Incident) -> dict:
+    if not isinstance(incident, Incident) or not incident.id or not incident.integration_id:
+        raise StoreError(N_("An incident without an id cannot be saved."))
+    return {
+        "id": str(incident.id)[:200],
+        "integration_id": ref_id(incident.integration_id),
+        "organization_id": ref_id(incident.organization_id),
+        "kind": str(incident.kind)[:40],
+        "started_at": float(incident.started_at),
+        "notified_at": _float(incident.notified_at),
+        "recovered_at": _float(incident.recovered_at),
+        "closed_at": _float(incident.closed_at),
+    }
+
+
+def incident_from_row(row: Mapping) -> Incident:
+    return Incident(
+        id=str(row["id"]),
+        integration_id=str(row["integration_id"]),
+        organization_id=None if row.get("organization_id") is None else str(row["organization_id"]),
+        kind=str(row.get("kind") or ""),
+        started_at=float(row["started_at"]),
+        notified_at=_float(row.get("notified_at")),
+        recovered_at=_float(row.get("recovered_at")),
+        closed_at=_float(row.get("closed_at")),
+    )
+
+
+def alert_values(alert: AlertRecord, secrets: Iterable[str | None] = ()) -> dict:
+    if alert.status not in ALERT_STATUSES:
+        raise StoreError(N_("An alert's status must be one of {statuses}.", statuses=", ".join(ALERT_STATUSES)))
+    return {
+        "incident_id": str(alert.incident_id)[:200],
+        "event": str(alert.event)[:40],
+        "recipient": str(alert.recipient)[:300],
+        "channel": str(alert.channel)[:20],
+        "shown_to": str(alert.shown_to)[:300],
+        "lang": str(alert.lang)[:10],
+        "subject": str(alert.subject)[:1000],
+        "body": str(alert.body)[:_TEXT_MAX],
+        "payload": alert.payload if alert.payload is not None else None,
+        "status": alert.status,
+        "attempts": int(alert.attempts),
+        "created_at": float(alert.created_at),
+        "next_try_at": float(alert.next_try_at),
+        "sent_at": _float(alert.sent_at),
+        "error": scrub_stored(alert.error, secrets) if alert.error else None,
+        "integration_id": ref_id(alert.integration_id),
+        "organization_id": ref_id(alert.organization_id),
+    }
+
+
+def alert_from_row(row: Mapping) -> AlertRecord:
+    payload = row.get("payload")
+    if isinstance(payload, str):
+        try:
+            payload = json.loads(payload)
+        except ValueError:
+            payload = None
+    return AlertRecord(
+        incident_id=str(row["incident_id"]),
+        event=str(row["event"]),
+        recipient=str(row["recipient"]),
+        channel=str(row["channel"]),
+        shown_to=str(row.get("shown_to") or ""),
+        lang=str(row.get("lang") or ""),
+        subject=str(row.get("subject") or ""),
+        body=str(row.get("body") or ""),
+        created_at=float(row["created_at"]),
+        next_try_at=float(row["next_try_at"]),
+        integration_id=None if row.get("integration_id") is None else str(row["integration_id"]),
+        organization_id=None if row.get("organization_id") is None else str(row["organization_id"]),
+        payload=payload if isinstance(payload, dict) else None,
+        status=str(row.get("status") or "pending"),
+        attempts=int(row.get("attempts") or 0),
+        sent_at=_float(row.get("sent_at")),
+        error=None if row.get("error") is None else str(row["error"]),
+        id=None if row.get("id") is None else int(row["id"]),
+    )
+
+
+def outcome_values(status: str, attempts: int, next_try_at: float, sent_at: float | None, error: str | None,
+                   secrets: Iterable[str | None] = ()) -> dict:
+    if status not in ALERT_STATUSES:
+        raise StoreError(N_("An alert's status must be one of {statuses}.", statuses=", ".join(ALERT_STATUSES)))
+    return {"status": status, "attempts": int(attempts), "next_try_at": float(next_try_at),
+            "sent_at": _float(sent_at), "error": scrub_stored(error, secrets) if error else None}
+
+
+# =================================================================================================================
+# SQLite
+# =================================================================================================================
+_SQLITE_SCHEMA = (
+    f"""
+    CREATE TABLE IF NOT EXISTS {INCIDENTS_TABLE} (
+        id              TEXT PRIMARY KEY NOT NULL,
+        integration_id  TEXT NOT NULL,
+        organization_id TEXT,
+        kind            TEXT NOT NULL,
+        started_at      REAL NOT NULL,
+        notified_at     REAL,
+        recovered_at    REAL,
+        closed_at       REAL
+    )
+    """,
+    f"CREATE INDEX IF NOT EXISTS {INCIDENTS_TABLE}_open ON {INCIDENTS_TABLE} (closed_at, started_at)",
+    f"""
+    CREATE TABLE IF NOT EXISTS {ALERTS_TABLE} (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        incident_id     TEXT NOT NULL,
+        event           TEXT NOT NULL,
+        recipient       TEXT NOT NULL,
+        channel         TEXT NOT NULL,
+        shown_to        TEXT NOT NULL,
+        lang            TEXT NOT NULL,
+        subject         TEXT NOT NULL,
+        body            TEXT NOT NULL,
+        payload         TEXT CHECK (payload IS NULL OR json_valid(payload)),
+        status          TEXT NOT NULL,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        created_at      REAL NOT NULL,
+        next_try_at     REAL NOT NULL,
+        sent_at         REAL,
+        error           TEXT,
+        integration_id  TEXT,
+        organization_id TEXT,
+        UNIQUE (incident_id, event, recipient)
+    )
+    """,
+    f"CREATE INDEX IF NOT EXISTS {ALERTS_TABLE}_due ON {ALERTS_TABLE} (status, next_try_at)",
+    f"CREATE INDEX IF NOT EXISTS {ALERTS_TABLE}_created ON {ALERTS_TABLE} (created_at, id)",
+)
+
+
+def _sqlite_errors():
+    import sqlite3
+
+    return sqlite3.Error
+
+
+_sqlite_guard = guard(_sqlite_errors)
+
+
+class SqliteAlerts:
+    """The alert desk's records in the SQLite file (tables made on first use, see the module docstring)."""
+
+    _alert_tables_ready = False
+
+    def _alert_tables(self) -> None:
+        if self._alert_tables_ready:
+            return
+        with self._write() as c:  # type: ignore[attr-defined]
+            for stmt in _SQLITE_SCHEMA:
+                c.execute(stmt)
+        self._alert_tables_ready = True
+
+    @_sqlite_guard
+    def save_incident(self, incident: Incident) -> None:
+        values = incident_values(incident)
+        self._alert_tables()
+        updates = ", ".join(f"{k} = excluded.{k}" for k in INCIDENT_COLUMNS if k != "id")
+        with self._write() as c:  # type: ignore[attr-defined]
+            c.execute(f"INSERT INTO {INCIDENTS_TABLE} ({', '.join(INCIDENT_COLUMNS)})"
+                      f" VALUES ({', '.join('?' * len(INCIDENT_COLUMNS))}) ON CONFLICT (id) DO UPDATE SET {updates}",
+                      [values[k] for k in INCIDENT_COLUMNS])
+
+    @_sqlite_guard
+    def load_incidents(self, *, open_only: bool = True) -> list[Incident]:
+        self._alert_tables()
+        sql = f"SELECT * FROM {INCIDENTS_TABLE}"
+        if open_only:
+            sql += " WHERE closed_at IS NULL"
+        rows = self._conn().execute(sql + " ORDER BY started_at, id").fetchall()  # type: ignore[attr-defined]
+        return [incident_from_row(dict(r)) for r in rows]
+
+    @_sqlite_guard
+    def queue_alerts(self, alerts: Iterable[AlertRecord]) -> int:
+        known = self._secrets.all()  # type: ignore[attr-defined]
+        rows = [alert_values(a, known) for a in alerts]
+        if not rows:
+            return 0
+        self._alert_tables()
+        added = 0
+        with self._write() as c:  # type: ignore[attr-defined]
+            for v in rows:
+                v["payload"] = None if v["payload"] is None else json.dumps(v["payload"], ensure_ascii=False)
+                cur = c.execute(f"INSERT OR IGNORE INTO {ALERTS_TABLE} ({', '.join(ALERT_COLUMNS)})"
+                                f" VALUES ({', '.join('?' * len(ALERT_COLUMNS))})", [v[k] for k in ALERT_COLUMNS])
+                added += max(0, cur.rowcount)
+        return added
+
+    @_sqlite_guard
+    def due_alerts(self, *, now: float, limit: int = 100) -> list[AlertRecord]:
+        self._alert_tables()
+        rows = self._conn().execute(  # type: ignore[attr-defined]
+            f"SELECT * FROM {ALERTS_TABLE} WHERE status IN ('pending', 'retry') AND next_try_at <= ?"
+            " ORDER BY next_try_at, id LIMIT ?", (float(now), check_limit(limit))).fetchall()
+        return [alert_from_row(dict(r)) for r in rows]
+
+    @_sqlite_guard
+    def finish_alert(self, alert_id: int, *, status: str, attempts: int, next_try_at: float,
+                     sent_at: float | None = None, error: str | None = None) -> None:
+        v = outcome_values(status, attempts, next_try_at, sent_at, error, self._secrets.all())  # type: ignore[attr-defined]
+        self._alert_tables()
+        with self._write() as c:  # type: ignore[attr-defined]
+            c.execute(f"UPDATE {ALERTS_TABLE} SET status = ?, attempts = ?, next_try_at = ?, sent_at = ?, error = ?"
+                      " WHERE id = ?", (v["status"], v["attempts"], v["next_try_at"], v["sent_at"], v["error"],
+                                        int(alert_id)))
+
+    @_sqlite_guard
+    def list_alerts(self, *, limit: int = 200, organization_id: str | None = None,
+                    integration_id: str | None = None) -> list[AlertRecord]:
+        self._alert_tables()
+        where, args = [], []
+        if organization_id is not None:
+            where.append("organization_id = ?")
+            args.append(ref_id(organization_id))
+        if integration_id is not None:
+            where.append("integration_id = ?")
+            args.append(ref_id(integration_id))
+        sql = f"SELECT * FROM {ALERTS_TABLE}" + (" WHERE " + " AND ".join(where) if where else "")
+        rows = self._conn().execute(sql + " ORDER BY created_at DESC, id DESC LIMIT ?",  # type: ignore[attr-defined]
+                                    (*args, check_limit(limit))).fetchall()
+        return [alert_from_row(dict(r)) for r in rows]
+
+
+# =================================================================================================================
+# PostgreSQL (psycopg): the tables of the migration
+# =================================================================================================================
+def _pg_errors():
+    import psycopg
+
+    return psycopg.Error
+
+
+_pg_guard = guard(_pg_errors)
+
+
+class PostgresAlerts:
+    """The alert desk's records on PostgreSQL (see the module docstring)."""
+
+    @_pg_guard
+    def save_incident(self, incident: Incident) -> None:
+        v = incident_values(incident)
+        updates = ", ".join(f"{k} = excluded.{k}" for k in INCIDENT_COLUMNS if k != "id")
+        self._run(lambda c: c.execute(  # type: ignore[attr-defined]
+            f"insert into public.{INCIDENTS_TABLE} ({', '.join(INCIDENT_COLUMNS)})"
+            f" values ({', '.join(['%s'] * len(INCIDENT_COLUMNS))}) on conflict (id) do update set {updates},"
+            " updated_at = now()", [v[k] for k in INCIDENT_COLUMNS]))
+
+    @_pg_guard
+    def load_incidents(self, *, open_only: bool = True) -> list[Incident]:
+        sql = f"select * from public.{INCIDENTS_TABLE}" + (" where closed_at is null" if open_only else "")
+        rows = self._run(lambda c: c.execute(sql + " order by started_at, id").fetchall())  # type: ignore[attr-defined]
+        return [incident_from_row(r) for r in rows]
+
+    @_pg_guard
+    def queue_alerts(self, alerts: Iterable[AlertRecord]) -> int:
+        known = self._known_secrets()  # type: ignore[attr-defined]
+        rows = [alert_values(a, known) for a in alerts]
+        if not rows:
+            return 0
+        sql = (f"insert into public.{ALERTS_TABLE} ({', '.join(ALERT_COLUMNS)})"
+               f" values ({', '.join(['%s'] * len(ALERT_COLUMNS))})"
+               " on conflict (incident_id, event, recipient) do nothing")
+
+        def insert(c) -> int:
+            added = 0
+            for v in rows:
+                v["payload"] = None if v["payload"] is None else self._jsonb(v["payload"])  # type: ignore[attr-defined]
+                added += max(0, c.execute(sql, [v[k] for k in ALERT_COLUMNS]).rowcount)
+            return added
+
+        return self._run(insert)  # type: ignore[attr-defined]
+
+    @_pg_guard
+    def due_alerts(self, *, now: float, limit: int = 100) -> list[AlertRecord]:
+        rows = self._run(lambda c: c.execute(  # type: ignore[attr-defined]
+            f"select * from public.{ALERTS_TABLE} where status in ('pending', 'retry') and next_try_at <= %s"
+            " order by next_try_at, id limit %s", (float(now), check_limit(limit))).fetchall())
+        return [alert_from_row(r) for r in rows]
+
+    @_pg_guard
+    def finish_alert(self, alert_id: int, *, status: str, attempts: int, next_try_at: float,
+                     sent_at: float | None = None, error: str | None = None) -> None:
+        v = outcome_values(status, attempts, next_try_at, sent_at, error, self._known_secrets())  # type: ignore[attr-defined]
+        self._run(lambda c: c.execute(  # type: ignore[attr-defined]
+            f"update public.{ALERTS_TABLE} set status = %s, attempts = %s, next_try_at = %s, sent_at = %s,"
+            " error = %s where id = %s",
+            (v["status"], v["attempts"], v["next_try_at"], v["sent_at"], v["error"], int(alert_id))))
+
+    @_pg_guard
+    def list_alerts(self, *, limit: int = 200, organization_id: str | None = None,
+                    integration_id: str | None = None) -> list[AlertRecord]:
+        where, args = [], []
+        if organization_id is not None:
+            where.append("organization_id = %s")
+            args.append(ref_id(organization_id))
+        if integration_id is not None:
+            where.append("integration_id = %s")
+            args.append(ref_id(integration_id))
+        sql = f"select * from public.{ALERTS_TABLE}" + (" where " + " and ".join(where) if where else "")
+        rows = self._run(lambda c: c.execute(sql + " order by created_at desc, id desc limit %s",  # type: ignore[attr-defined]
+                                             (*args, check_limit(limit))).fetchall())
+        return [alert_from_row(r) for r in rows]
+
+
+# =================================================================================================================
+# Supabase (PostgREST): the same tables, through the API
+# =================================================================================================================
+def _sb_guard(what):
+    return guard(lambda: Exception, what)
+
+
+def _num(value: float) -> str:
+    return repr(float(value))
+
+
+class SupabaseAlerts:
+    """The alert desk's records on Supabase (see the module docstring)."""
+
+    @_sb_guard(N_("Saving an incident"))
+    def save_incident(self, incident: Incident) -> None:
+        v = incident_values(incident)
+        self._client.table(INCIDENTS_TABLE).upsert(v, on_conflict="id").execute()  # type: ignore[attr-defined]
+
+    @_sb_guard(N_("Reading the incidents"))
+    def load_incidents(self, *, open_only: bool = True) -> list[Incident]:
+        def query():
+            q = self._client.table(INCIDENTS_TABLE).select("*")  # type: ignore[attr-defined]
+            if open_only:
+                q = q.is_("closed_at", "null")
+            return q.order("started_at").order("id")
+
+        return [incident_from_row(r) for r in self._all_pages(query)]  # type: ignore[attr-defined]
+
+    @_sb_guard(N_("Queueing alerts"))
+    def queue_alerts(self, alerts: Iterable[AlertRecord]) -> int:
+        known = self._known_secrets()  # type: ignore[attr-defined]
+        rows = [alert_values(a, known) for a in alerts]
+        if not rows:
+            return 0
+        res = (self._client.table(ALERTS_TABLE)  # type: ignore[attr-defined]
+               .upsert(rows, on_conflict="incident_id,event,recipient", ignore_duplicates=True).execute())
+        return len(res.data or [])
+
+    @_sb_guard(N_("Reading the alerts"))
+    def due_alerts(self, *, now: float, limit: int = 100) -> list[AlertRecord]:
+        n = check_limit(limit)
+        if n == 0:
+            return []
+        data = (self._client.table(ALERTS_TABLE).select("*")  # type: ignore[attr-defined]
+                .in_("status", list(WAITING)).lte("next_try_at", _num(now))
+                .order("next_try_at").order("id").limit(n).execute().data or [])
+        return [alert_from_row(r) for r in data]
+
+    @_sb_guard(N_("Saving an alert"))
+    def finish_alert(self, alert_id: int, *, status: str, attempts: int, next_try_at: float,
+                     sent_at: float | None = None, error: str | None = None) -> None:
+        from postgrest.types import ReturnMethod
+
+        v = outcome_values(status, attempts, next_try_at, sent_at, error, self._known_secrets())  # type: ignore[attr-defined]
+        (self._client.table(ALERTS_TABLE).update(v, returning=ReturnMethod.minimal)  # type: ignore[attr-defined]
+         .eq("id", int(alert_id)).execute())
+
+    @_sb_guard(N_("Reading the alerts"))
+    def list_alerts(self, *, limit: int = 200, organization_id: str | None = None,
+                    integration_id: str | None = None) -> list[AlertRecord]:
+        n = check_limit(limit)
+        if n == 0:
+            return []
+        q = self._client.table(ALERTS_TABLE).select("*")  # type: ignore[attr-defined]
+        if organization_id is not None:
+            q = q.eq("organization_id", ref_id(organization_id))
+        if integration_id is not None:
+            q = q.eq("integration_id", ref_id(integration_id))
+        data = q.order("created_at", desc=True).order("id", desc=True).limit(n).execute().data or []
+        return [alert_from_row(r) for r in data]
+
+
+__all__ = [
+    "ALERTS_TABLE",
+    "ALERT_STATUSES",
+    "INCIDENTS_TABLE",
+    "PostgresAlerts",
+    "SqliteAlerts",
+    "SupabaseAlerts",
+]
