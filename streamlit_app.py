@@ -32,7 +32,7 @@ else:
 
     #: pages whose menu entry is only for people who may do what they are for (the page itself refuses others
     #: too, and the service refuses them whatever asks)
-    FOR = {"connect": "create", "send": "send", "settings": "settings"}
+    FOR = {"connect": "create", "send": "send", "settings": "settings", "outbox": "settings"}
 
     def make_pages(may=lambda action: True) -> dict:
         def page(name: str, path: str, **kw):
@@ -48,6 +48,7 @@ else:
             "access": page("access", "pages/access.py", title=_("Access"), icon="🔑"),
             "send": page("send", "pages/send.py", title=_("Send a test message"), icon="✉️"),
             "activity": page("activity", "pages/activity.py", title=_("Activity"), icon="🕘"),
+            "outbox": page("outbox", "pages/outbox.py", title=_("Alerts"), icon="🔔"),
             "settings": page("settings", "pages/settings.py", title=_("Settings"), icon="⚙️"),
         }
 

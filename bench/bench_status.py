@@ -364,6 +364,142 @@ def issue20_figures() -> list[Figure]:
     ]
 
 
+# --- issue 20: status pushed by the platform (webhooks) ----------------------------------------------------------
+HOOK_N = 100
+HOOK_MINUTES = 30.0
+HOOK_EVENT_EVERY_S = 300.0  # simulated seconds between two events of one number (an incoming message)
+HOOK_STEADY_FROM_S = 660.0  # the steady state: after every number's first sanity pause
+HOOK_GOAL = 0.2
+
+
+def webhooks_case() -> dict:
+    """100 connected numbers whose webhooks are registered (the console's own registration, one secret address per
+    number) with an in-process simulator on the engines' fast clock; the pushes go through the console's real route
+    (``wppui.routes``, served by uvicorn on loopback) to its inbox. Every number gets an event (an incoming message)
+    every 5 simulated minutes, the first one at the start; the engine (default policy: a sanity check every 10
+    minutes while events arrive) checks through one status request with the stored token."""
+    import random
+
+    import uvicorn
+    from starlette.applications import Starlette
+
+    from wpp.client import WppClient
+    from wpp.errors import WppError
+    from wpp.service import WppService
+    from wpp.service import webhooks as hooks_module
+    from wpp.simulator import SimKnobs, Simulator
+    from wpp.status import CheckResult, PollPolicy, StatusEngine, WebhookInbox
+    from wpp.store.sqlite import SqliteStore
+    from wppui.routes import routes
+
+    hooks_module.SETTLE_S = 0.0  # one process: the inbox learns each new secret at once (no other replica to wait for)
+    clock = FastClock(RATE, time.time(), time.time())
+    sim = Simulator(SimKnobs(token_lifetime_s=10 * 86400, push_tick_s=0.01), clock=clock).start()
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="wpp-bench-hooks-") as tmp:
+        store = SqliteStore(Path(tmp) / "wpp-console.db")
+        client = WppClient(sim.base_url, timeout=10.0)
+        holder: dict = {}
+        server = uvicorn.Server(uvicorn.Config(Starlette(routes=routes(inbox_of=lambda: holder.get("inbox"))),
+                                               host="127.0.0.1", port=port, log_level="warning", access_log=False))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        try:
+            while not server.started:
+                time.sleep(0.02)
+            seed(store, sim.base_url, HOOK_N)
+
+            def check(row) -> CheckResult:
+                try:
+                    return CheckResult(status=client.get_status(row.session, row.jwt))
+                except WppError as err:
+                    return CheckResult(error=err)
+
+            engine = StatusEngine(store, check, clock=clock, policy=PollPolicy(tick_s=1.0 / RATE), holder="bench-hooks",
+                                  concurrency=16)
+            svc = WppService(client, store, clock=clock)
+            svc.engine = engine
+            inbox = holder["inbox"] = WebhookInbox(store, engine, clock=clock)
+            svc.configure_webhooks(f"http://127.0.0.1:{port}", inbox=inbox)
+            rows = store.list_integrations()
+            t_reg = time.perf_counter()
+            registered = sum(1 for r in rows if svc._register_hook(r.id))
+            reg_s = time.perf_counter() - t_reg
+            sessions = [r.session for r in rows]
+            sim.reset_counters()
+            start = clock.time()
+            counts: list[tuple[float, int]] = []
+            stop = threading.Event()
+            rng = random.Random(20)
+            phase = {s: rng.uniform(0, 20) for s in sessions}  # the first event within the first 20 s
+            sent_events = [0]
+
+            def events() -> None:
+                done: dict[str, int] = {s: 0 for s in sessions}
+                while not stop.is_set():
+                    now = clock.time() - start
+                    for s in sessions:
+                        if now >= phase[s] + done[s] * HOOK_EVENT_EVERY_S:
+                            done[s] += 1
+                            sim.incoming(s, "79001234567", "Добрый день")
+                            sent_events[0] += 1
+                    stop.wait(0.5 / RATE)
+
+            driver = threading.Thread(target=events, daemon=True)
+            cpu0 = time.process_time()
+            engine.start()
+            driver.start()
+            end = start + HOOK_MINUTES * 60
+            while clock.time() < end:
+                counts.append((clock.time() - start, sim.count(STATUS)))
+                time.sleep(1.0 / RATE * 10)
+            stop.set()
+            engine.stop()
+            driver.join(5)
+            counts.append((clock.time() - start, sim.count(STATUS)))
+            sim_s = clock.time() - start
+            cpu = time.process_time() - cpu0
+            steady = [(t, n) for t, n in counts if t >= HOOK_STEADY_FROM_S]
+            pushes = sim.push_stats()
+            inbox_stats = inbox.stats()
+            pushed_now = sum(1 for r in rows if engine.pushed(r.id))
+            shown = {e.state for e in engine.board().values()}
+        finally:
+            server.should_exit = True
+            thread.join(10)
+            sim.stop()
+            client.close()
+            store.close()
+    return {"registered": registered, "register_s": reg_s, "sim_s": sim_s, "total": counts[-1][1],
+            "steady": (steady[-1][1] - steady[0][1], steady[-1][0] - steady[0][0]) if len(steady) > 1 else (0, 1.0),
+            "pushes": pushes, "events": sent_events[0], "inbox": inbox_stats, "pushed_now": pushed_now,
+            "shown": sorted(str(x) for x in shown), "cpu_s": cpu}
+
+
+def webhooks_figures() -> list[Figure]:
+    log(f"status pushed by the platform: {HOOK_N} connected numbers with webhooks, an event per number every "
+        f"{HOOK_EVENT_EVERY_S / 60:g} simulated minutes, {HOOK_MINUTES:g} simulated minutes at {RATE:g}x")
+    r = webhooks_case()
+    minutes = r["sim_s"] / 60.0
+    whole = r["total"] / HOOK_N / minutes
+    steady_n, steady_s = r["steady"]
+    steady = steady_n / HOOK_N / (steady_s / 60.0)
+    pushes_pm = r["pushes"].get("total", 0) / HOOK_N / minutes
+    note = (f"{r['registered']} of {HOOK_N} webhooks registered by the console in {r['register_s']:.1f} s (one secret "
+            f"address each); {r['total']} status requests in {minutes:.1f} simulated minutes ({whole:.3f} per number "
+            f"per minute with the first minute's checks, before the first events arrived); the steady state (from "
+            f"minute {HOOK_STEADY_FROM_S / 60:g}): {steady_n} requests in {steady_s / 60:.1f} minutes; pushes posted: "
+            f"{r['pushes']} for {r['events']} events; the inbox's outcomes: {r['inbox']}; numbers counted as pushed at "
+            f"the end: {r['pushed_now']}; shown as {', '.join(r['shown'])}; this process's CPU {r['cpu_s']:.1f} s "
+            f"(console, simulator and uvicorn together); without webhooks: 1.0 (one check a minute, the figures above)")
+    return [
+        Figure("status", f"status requests per connected number per minute, webhooks on ({HOOK_N} numbers, steady "
+               "state)", f"{steady:.3f}", f"<= {HOOK_GOAL:g}", steady <= HOOK_GOAL, [note]),
+        Figure("status", "pushes received per number per minute (webhooks on, an event every 5 minutes)",
+               f"{pushes_pm:.3f}", "—", None, []),
+    ]
+
+
 # --- the figures -----------------------------------------------------------------------------------------------
 def _per_minute(requests: int, sim_s: float) -> float:
     return requests / N / (sim_s / 60.0)
@@ -410,6 +546,7 @@ def run() -> list[Figure]:
              + ", ".join(f"{x['holder']} {x['board_reads']}" for x in reps)
              + f"; {clock_note}; cores {CORES}"]))
     figs += issue20_figures()
+    figs += webhooks_figures()
     return figs
 
 
@@ -423,13 +560,16 @@ def main(argv=None) -> int:
     ap.add_argument("--seconds", type=float, default=MINUTES * 60, help=argparse.SUPPRESS)
     ap.add_argument("--origin-real", type=float, help=argparse.SUPPRESS)
     ap.add_argument("--origin", type=float, help=argparse.SUPPRESS)
-    ap.add_argument("--case", choices=("all", "issue20"), default="all",
-                    help="issue20: only the scenario of issue 20 (60 numbers, 6 never scanned, nobody pairing)")
+    ap.add_argument("--case", choices=("all", "issue20", "webhooks"), default="all",
+                    help="issue20: only the scenario of issue 20 (60 numbers, 6 never scanned, nobody pairing); "
+                         "webhooks: only status pushed by the platform (100 numbers with webhooks)")
     args = ap.parse_args(argv)
     if args.replica:
         return replica_main(args)
     if args.case == "issue20":
         return standalone("Status polling (issue 20)", issue20_figures)
+    if args.case == "webhooks":
+        return standalone("Status polling (status pushed by the platform)", webhooks_figures)
     return standalone("Status polling", run)
 
 

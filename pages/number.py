@@ -150,6 +150,16 @@ if not view.removed:
         st.session_state[REMOVING] = view.id
     if st.session_state.get(REMOVING) == view.id:
         confirm_remove(view.id, view.label)
+    # the demo: what a drop at night looks like, so its alert can be seen on the Alerts page
+    if (getattr(s, "is_demo", False) and s.may("check", org) and view.status.state is not None
+            and view.status.state.value == "connected" and pagekit.demo_phone() is not None):
+        if st.button(_("Simulate the phone going offline"), icon="📴", key="number_demo_offline",
+                     help=_("Demo: the phone loses its connection. About a minute later its alert appears on the "
+                            "Alerts page.")):
+            with guarded(_("The phone could not be made to go offline")):
+                s.simulate_phone_offline(view.id, pagekit.demo_phone(), actor=pagekit.actor())
+                tables.changed()
+                st.toast(_("The phone is offline now. The alert follows in about a minute."), icon="📴")
 
 # the state itself is in the pairing panel above (it refreshes itself); this line only says what does not change
 st.caption(esc(_("Added {time}. Every change of its state is in the connection history below.",
@@ -174,6 +184,25 @@ with st.expander(_("Connection history")):
             hide_index=True,
             column_config={_("When"): datetime_column(_("When"))},
         )
+
+# the last test messages and how far each got (the platform's pushed delivery updates)
+try:
+    tests = s.recent_tests(view.id, limit=5)
+except WppError as err:
+    tests = []
+    show_error(err, what=_("The test messages could not be read"))
+if tests:
+    with st.expander(_("Test messages")):
+        st.dataframe(
+            pd.DataFrame({
+                _("Sent"): tables.datetimes([t.sent_at for t in tests]),
+                _("To"): [t.to for t in tests],
+                _("Did it arrive?"): [f"{t.ticks} {t.words}" for t in tests],
+            }),
+            hide_index=True,
+            column_config={_("Sent"): datetime_column(_("Sent"))},
+        )
+        st.caption(esc(s.delivery_note()))
 
 with st.expander(_("Details for support")):
     row = view.integration

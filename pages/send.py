@@ -5,11 +5,39 @@ import streamlit as st
 
 from wpp.errors import WppError
 from wpp.i18n import _
-from wppui import pagekit
-from wppui.components import show_error
+from wppui import gate, pagekit
+from wppui.components import show_error, when
 from wppui.text import esc
 
 s = pagekit.begin(needs="send")
+
+#: the last test message this tab sent: (number id, the platform's message id, whether its ticks are final)
+LAST = "_send_last"
+
+
+def follow_delivery(number_id: str, message_id: str) -> None:
+    """The ticks of the last test message, refreshing themselves until it is read or failed (then once more as a
+    still line, so nothing refreshes for nothing)."""
+    final = bool(st.session_state.get(LAST, (None, None, False))[2])
+
+    @gate.fragment(run_every=None if final else 2)
+    def _ticks() -> None:
+        view_s = pagekit.service()
+        try:
+            d = view_s.delivery(number_id, message_id)
+        except WppError as err:
+            show_error(err, what=_("Whether the message arrived cannot be shown"))
+            return
+        if d is None:
+            return
+        line = f"{d.ticks} **{esc(d.words)}** · " + esc(_("to {phone}, sent {time}", phone=d.to, time=when(d.sent_at)))
+        (st.error if d.failed else st.info)(line, icon="📬")
+        st.caption(esc(view_s.delivery_note()))
+        if d.done and not final:
+            st.session_state[LAST] = (number_id, message_id, True)
+            st.rerun()
+
+    _ticks()
 
 st.title("✉️ " + _("Send a test message"))
 pagekit.show_flashes(key="_send_flash")
@@ -58,3 +86,11 @@ if st.button(_("Send"), type="primary", icon="📤", key="send_button"):
         if out.task_id:
             with st.expander(_("Details for support")):
                 st.text(_("Task id: {task}", task=out.task_id) + " · " + _("Status: {status}", status=out.status_label))
+            st.session_state[LAST] = (view.id, out.task_id, False)
+        if not s.webhooks_on:
+            st.caption("ℹ️ " + esc(s.delivery_note()))
+
+# did it arrive? (the platform's delivery updates, when it pushes them to the console)
+last = st.session_state.get(LAST)
+if last and last[0] == view.id and s.webhooks_on:
+    follow_delivery(last[0], last[1])

@@ -6,8 +6,8 @@ import streamlit as st
 
 from wpp.errors import WppError
 from wpp.i18n import _
-from wppui import pagekit, state
-from wppui.components import show_error
+from wppui import pagekit, state, tables
+from wppui.components import datetime_column, show_error
 from wppui.text import esc
 
 s = pagekit.begin(needs="settings")
@@ -31,3 +31,41 @@ st.dataframe(pd.DataFrame(rows, columns=[_("Setting"), _("Value")]), hide_index=
              column_config={_("Value"): st.column_config.TextColumn(_("Value"), width="large")})
 st.caption(_("Secrets are shown masked. To change a setting, edit .streamlit/secrets.toml or the environment and "
              "restart the console (see secrets.toml.example)."))
+
+# --- alerts: who is told when a number drops, and whether the last alert went out ----------------------------------
+try:
+    recipients = s.alert_recipients()
+except WppError as err:
+    show_error(err, what=_("The alerts' recipients could not be read"))
+    recipients = []
+if recipients:
+    st.subheader(_("Alerts when a number drops"))
+    st.dataframe(pd.DataFrame({
+        _("Recipient"): [r.to for r in recipients],
+        _("How"): [r.channel for r in recipients],
+        _("For"): [r.scope for r in recipients],
+        _("Last alert"): tables.datetimes([r.last_at for r in recipients]),
+        _("Did it go out?"): [("✅ " if r.ok else "❌ " if r.ok is False else "") + r.outcome for r in recipients],
+    }), hide_index=True, column_config={_("Last alert"): datetime_column(_("Last alert"))})
+    st.caption(_("Every alert, with its text, is on the Alerts page."))
+
+# --- status pushed by the platform: is each number's webhook registered, do its events arrive ---------------------
+st.subheader(_("Status pushed by the platform"))
+try:
+    hooks = s.webhook_overview()
+except WppError as err:
+    show_error(err, what=_("The webhooks' state could not be read"))
+else:
+    st.caption(esc(hooks.summary))
+    if hooks.lines:
+        st.dataframe(pd.DataFrame({
+            _("Number"): [h.label for h in hooks.lines],
+            _("Webhook registered"): [h.registered for h in hooks.lines],
+            _("Events arriving"): [h.arriving for h in hooks.lines],
+            _("Last event"): tables.datetimes([h.last_event for h in hooks.lines]),
+            _("Accepted"): [h.accepted for h in hooks.lines],
+            _("Refused"): [h.refused for h in hooks.lines],
+            _("Why refused"): [h.refused_detail for h in hooks.lines],
+        }), hide_index=True, column_config={_("Last event"): datetime_column(_("Last event"))})
+    st.caption(esc(_("All pushes together: {accepted} accepted, {refused} refused.", accepted=hooks.accepted,
+                     refused=hooks.refused) + (f" ({hooks.refused_detail})" if hooks.refused_detail else "")))

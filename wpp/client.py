@@ -449,10 +449,13 @@ class WppClient:
         self._call("POST", f"/internal/session/{self._seg(s)}/stop", auth=_as_auth(auth), allow_empty=True)
 
     def register_webhook(self, session: str, url: str, auth: Any) -> None:
+        """``POST /internal/session/{session}/webhook``. The address may hold a secret (the console's own webhooks
+        do): it is scrubbed from every error, and no log line carries it (they name the path only)."""
         s = validation.validate_session(session)
         u = validation.validate_url(url, what="webhook address")
+        last = u.rstrip("/").rsplit("/", 1)[-1]
         self._call("POST", f"/internal/session/{self._seg(s)}/webhook", json_body={"url": u},
-                   auth=_as_auth(auth), allow_empty=True)
+                   auth=_as_auth(auth), allow_empty=True, secrets=(u, last if len(last) >= 16 else None))
 
     # --- messages ------------------------------------------------------------------------------
     def _send_message(self, kind: str, body: dict, auth: Any) -> SendResult:

@@ -276,6 +276,55 @@ def _folder(value: Any) -> str:
     return str(path)
 
 
+# --- alerts (wpp.alerts) -----------------------------------------------------------------------------------------
+def _alert_recipients(value: Any) -> Any:
+    from .alerts.recipients import check_recipients
+
+    return check_recipients(value)
+
+
+def _alert_language(value: Any) -> str:
+    from .i18n import LANGUAGES
+
+    code = re.split(r"[-_]", _text(value).lower(), maxsplit=1)[0]
+    if code not in LANGUAGES:
+        raise ValueError("no such language")
+    return code
+
+
+def _time_zone(value: Any) -> str:
+    from .alerts.schedule import check_timezone
+
+    return check_timezone(value)
+
+
+def _quiet_hours(value: Any) -> str:
+    from .alerts.schedule import quiet_text
+
+    return quiet_text(_text(value))
+
+
+def _host(value: Any) -> str:
+    text = _text(value)
+    if not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]", text):
+        raise ValueError("not a host name")
+    return text
+
+
+def _email_address(value: Any) -> str:
+    text = _text(value)
+    if not re.fullmatch(r"[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;.]+", text) or len(text) > 254:
+        raise ValueError("not an e-mail address")
+    return text
+
+
+def _smtp_tls(value: Any) -> str:
+    text = _text(value).lower()
+    if text not in ("starttls", "ssl", "none"):
+        raise ValueError("not a TLS mode")
+    return text
+
+
 # =================================================================================================================
 # The declared settings
 # =================================================================================================================
@@ -341,6 +390,10 @@ class Settings(BaseSettings):
     poll_pairing_seconds: Annotated[float, _check(_number(ge=1))] = _setting(
         2.0, "WPP_POLL_PAIRING_SECONDS", N_("How often a number waiting for the QR scan is checked"),
         _SECONDS_AT_LEAST_1, unit="s")
+    webhook_sanity_minutes: Annotated[float, _check(_number(gt=0, le=1440))] = _setting(
+        10.0, "WPP_WEBHOOK_SANITY_MINUTES",
+        N_("How often a number whose status the platform pushes is still checked"),
+        N_("a number of minutes greater than 0, at most {high}", high=1440), unit="min")
 
     # --- where numbers are kept ---------------------------------------------------------------------------------
     supabase_url: Annotated[str | None, _check(_url)] = _setting(
@@ -398,6 +451,44 @@ class Settings(BaseSettings):
     demo_sign_in: Annotated[bool, _check(_bool)] = _setting(
         False, "WPP_DEMO_SIGN_IN", N_("Ask for a sign-in in demo mode"), N_("one of true, false, yes, no, 1 or 0"),
         group="demo")
+
+    # --- alerts when a number drops (wpp.alerts) ----------------------------------------------------------------
+    public_url: Annotated[str | None, _check(_url)] = _setting(
+        None, "WPP_PUBLIC_URL", N_("The console's address as people open it (links in alerts)"),
+        _web_address("https://console.school.example"), group="alerts")
+    alert_recipients: Annotated[Any | None, _check(_alert_recipients)] = _setting(
+        None, "WPP_ALERT_RECIPIENTS", N_("Who is told when a number drops"),
+        N_("a table of school ids (or \"*\" for every school), each with a list of e-mail addresses and https:// "
+           "webhook addresses (see .streamlit/secrets.toml.example)"), secret=True, group="alerts")
+    alert_after_minutes: Annotated[float, _check(_number(gt=0, le=1440))] = _setting(
+        10.0, "WPP_ALERT_AFTER_MINUTES", N_("How long a number may be down before people are told"),
+        N_("a number of minutes greater than 0, at most {high}", high=1440), group="alerts", unit="min")
+    alert_language: Annotated[str, _check(_alert_language)] = _setting(
+        "ru", "WPP_ALERT_LANGUAGE", N_("Language of the alerts"), N_("one of {choices}", choices="ru, en"),
+        group="alerts")
+    alert_timezone: Annotated[str, _check(_time_zone)] = _setting(
+        "Europe/Moscow", "WPP_ALERT_TIMEZONE", N_("Time zone of the alerts and the quiet hours"),
+        N_("a time zone name such as {example}", example="Europe/Moscow"), group="alerts")
+    alert_quiet_hours: Annotated[str | None, _check(_quiet_hours)] = _setting(
+        None, "WPP_ALERT_QUIET_HOURS", N_("Quiet hours (no alerts are sent)"),
+        N_("two different times of day, from-to, such as {example}", example="22:00-07:00"), group="alerts")
+    smtp_host: Annotated[str | None, _check(_host)] = _setting(
+        None, "WPP_SMTP_HOST", N_("Mail server (SMTP) for alerts"),
+        N_("a host name such as {example}", example="smtp.example.org"), group="alerts")
+    smtp_port: Annotated[int, _check(_number(integer=True, ge=1, le=65535))] = _setting(
+        587, "WPP_SMTP_PORT", N_("Mail server's port"), N_("a whole number from {low} to {high}", low=1, high=65535),
+        group="alerts")
+    smtp_user: Annotated[str | None, _check(_text)] = _setting(
+        None, "WPP_SMTP_USER", N_("User name at the mail server"), N_("text (the user name)"), group="alerts")
+    smtp_password: Annotated[Secret | None, _check(_secret)] = _setting(
+        None, "WPP_SMTP_PASSWORD", N_("Password at the mail server"), N_("text (the password)"), secret=True,
+        group="alerts")
+    smtp_from: Annotated[str | None, _check(_email_address)] = _setting(
+        None, "WPP_SMTP_FROM", N_("Address the alerts are sent from"),
+        N_("an e-mail address such as {example}", example="console@school.example"), group="alerts")
+    smtp_tls: Annotated[str, _check(_smtp_tls)] = _setting(
+        "starttls", "WPP_SMTP_TLS", N_("How the connection to the mail server is protected"),
+        N_("one of {choices}", choices="starttls, ssl, none"), group="alerts")
 
     # --- the simulated platform (demo) --------------------------------------------------------------------------
     sim_port: Annotated[int | None, _check(_number(integer=True, ge=1, le=65535))] = _setting(
@@ -518,6 +609,25 @@ class Settings(BaseSettings):
         return self.session_hours * 3600.0
 
     @property
+    def alert_after_s(self) -> float:
+        """How long a number may be down before people are told: ``WPP_ALERT_AFTER_MINUTES``; in demo mode, unless
+        it is set, one minute (so the demo's outbox shows it soon)."""
+        if self.demo and "alert_after_minutes" not in self.model_fields_set:
+            return 60.0
+        return float(self.alert_after_minutes) * 60.0
+
+    @property
+    def smtp_sender(self) -> str | None:
+        """The alerts' From address: ``WPP_SMTP_FROM``, else the user name when it is an e-mail address."""
+        if self.smtp_from:
+            return self.smtp_from
+        user = self.smtp_user or ""
+        try:
+            return _email_address(user) if user else None
+        except ValueError:
+            return None
+
+    @property
     def org_table_spec(self):
         """The :class:`wpp.store.base.OrgTable` to give the store."""
         from .store.base import OrgTable
@@ -557,6 +667,13 @@ class Settings(BaseSettings):
             if name == "allowed_emails" and self.allowed_emails and self.allowed_email_grants:
                 rows.append((extra["label"], "; ".join(f"{entry}: {_grant_text(g)}"
                                                        for entry, g in self.allowed_email_grants.items())))
+                continue
+            if name == "alert_after_minutes":
+                minutes = self.alert_after_s / 60.0
+                shown = _n("{n} minute", "{n} minutes", int(minutes), n=_num(minutes))
+                rows.append((extra["label"], shown if not (self.demo and "alert_after_minutes" not in
+                                                            self.model_fields_set)
+                             else _("{value} (demo)", value=shown)))
                 continue
             if name == "member_roles":
                 shown = ", ".join(f"{k} → {r.label}" for k, r in self.member_role_map.items())
@@ -599,6 +716,8 @@ def _show(value: Any, extra: dict) -> str:
         return _("yes") if value else _("no")
     if extra.get("unit") == "s":
         return _n("{n} second", "{n} seconds", int(value), n=_num(value))
+    if extra.get("unit") == "min":
+        return _n("{n} minute", "{n} minutes", int(value), n=_num(value))
     if extra.get("unit") == "h":
         return _n("{n} hour", "{n} hours", int(value), n=_num(value))
     return str(value)
@@ -856,6 +975,18 @@ def load_settings(
     if auth_value is not None:
         providers = _check_auth(auth_value, _where(auth_where), problems, warnings)
 
+    # WPP_ALERT_RECIPIENTS: one problem per bad entry, naming it (then the setting's own line is left out)
+    recipient_problems: list[Text] = []
+    if raw.get("WPP_ALERT_RECIPIENTS") is not None:
+        from .alerts.recipients import parse_recipients
+
+        try:
+            _recipients, recipient_problems = parse_recipients(
+                raw["WPP_ALERT_RECIPIENTS"], _where(provenance.get("WPP_ALERT_RECIPIENTS", _ARGUMENTS)))
+        except ValueError:
+            pass  # not readable at all: the setting's own check below says so
+        problems.extend(recipient_problems)
+
     # --- 4. single values, checked by the declared model ---------------------------------------------------------
     settings: Settings | None = None
     extra = dict(staff=staff, staff_access=staff_access, allowed_email_grants=email_grants,
@@ -871,6 +1002,8 @@ def load_settings(
             field = ALIASES.get(loc.upper(), loc)
             if field in field_problems or field not in ALIASES.values():
                 continue  # one line per setting (the loader's own fields are built right)
+            if field == "alert_recipients" and recipient_problems:
+                continue  # each bad entry is named above
             info = Settings.model_fields[field]
             alias = info.alias or field
             value = raw.get(alias, err.get("input"))
@@ -930,6 +1063,8 @@ def load_settings(
             "WPP_ALLOWED_EMAILS gives no roles. Set WPP_MEMBER_TABLE to the school platform's table of who belongs "
             "to which school with which role (and WPP_MEMBER_ROLES to what its roles mean here), or write "
             "WPP_ALLOWED_EMAILS as a table of email addresses and @domain entries with their roles."))
+    if settings is not None:
+        _check_alerts(settings, problems, warnings)
     if settings is not None and settings.demo and not real:
         folder = settings.data_folder if settings.data_dir else default_data_dir(env)
         if (folder / REAL_DB).exists():
@@ -946,6 +1081,31 @@ def load_settings(
         settings.data_dir = str(default_data_dir(env))
     settings.warnings = warnings
     return settings
+
+
+def _check_alerts(settings: Settings, problems: list[Text], warnings: list[Text]) -> None:
+    """Alert settings that only make sense together (``WPP_ALERT_RECIPIENTS`` and ``WPP_SMTP_*``)."""
+    recipients = settings.alert_recipients
+    if settings.demo:
+        if recipients or settings.smtp_host:
+            warnings.append(N_("In demo mode alerts go to the demo outbox only (the Alerts page): nothing is sent to "
+                               "WPP_ALERT_RECIPIENTS or through WPP_SMTP_HOST."))
+        return
+    if recipients is not None and recipients.has_email and not settings.smtp_host:
+        problems.append(N_("WPP_ALERT_RECIPIENTS lists e-mail addresses, but no mail server is set: set WPP_SMTP_HOST "
+                           "and WPP_SMTP_FROM (or leave the e-mail addresses out)."))
+    if settings.smtp_host and not settings.smtp_sender:
+        problems.append(N_("WPP_SMTP_HOST is set, but WPP_SMTP_FROM is missing: set the address the alerts are sent "
+                           "from."))
+    if bool(settings.smtp_user) != bool(settings.smtp_password):
+        have, lack = (("WPP_SMTP_USER", "WPP_SMTP_PASSWORD") if settings.smtp_user
+                      else ("WPP_SMTP_PASSWORD", "WPP_SMTP_USER"))
+        problems.append(N_("{have} is set but {lack} is missing; the mail server needs both to sign in.",
+                           have=have, lack=lack))
+    if (settings.smtp_host and settings.smtp_tls == "none" and settings.smtp_password
+            and settings.smtp_host not in ("localhost", "127.0.0.1", "::1")):
+        warnings.append(N_("WPP_SMTP_TLS is none: the mail server's password and the alerts travel unencrypted. Use "
+                           "starttls or ssl."))
 
 
 def _present(value: Any) -> bool:

@@ -56,5 +56,13 @@ class DemoPhone:
         text = self.simulator.current_qr(row.session)
         return bool(text) and self.simulator.scan(row.session, text)
 
+    def go_offline(self, integration_id: str) -> None:
+        """The phone loses its connection (the simulated platform reports the number offline from now on): what a
+        drop at night looks like, for the alerts."""
+        row = self.store.get(integration_id)
+        if not row.session:
+            raise InvalidInput(N_("This number is not linked to a phone yet."))
+        self.simulator.set_status(row.session, "offline")
+
 
 __all__ = ["DEMO_SCHOOLS", "DemoPhone", "demo_people", "seed_schools"]

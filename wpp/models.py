@@ -272,7 +272,9 @@ class StatusRecord:
     (message/action as ``Text.to_json()`` or plain English), None after a good answer; ``next_check_at`` is when
     the poller asks again; ``phone`` the phone's own number when the platform reported it; ``watched_until``: a
     pairing panel shows the number until then (its heartbeat, written by ``watch_status`` only: ``save_status``
-    leaves it as it is). Times: Unix seconds.
+    leaves it as it is); ``last_event_at``: when the platform last pushed an event about the number to the
+    console's webhook (written by ``note_status_event`` only: ``save_status`` leaves it as it is too). Times: Unix
+    seconds.
     """
 
     integration_id: str
@@ -286,6 +288,7 @@ class StatusRecord:
     next_check_at: float | None = None
     phone: str | None = None
     watched_until: float | None = None
+    last_event_at: float | None = None
 
     @property
     def conn_state(self) -> ConnState | None:
@@ -358,3 +361,40 @@ class AlertRecord:
     sent_at: float | None = None
     error: str | None = None
     id: int | None = None
+
+
+#: what became of a test message, in the order it can only move forward (``failed`` ends it)
+DELIVERY_STEPS: tuple[str, ...] = ("accepted", "sent", "delivered", "read", "failed")
+
+
+@dataclass(frozen=True)
+class DeliveryRecord:
+    """A test message sent from a number (table ``wpp_console_test_messages``) and what the platform's pushes said
+    became of it.
+
+    ``message_id``: the platform's id of the message (the send answer's ``taskId``/``id``); ``to``: the recipient as
+    staff saw it (``+7 900 123-45-67``); ``status``: one of :data:`DELIVERY_STEPS` (``accepted`` by the platform,
+    ``sent`` from the phone, ``delivered`` to the recipient's phone, ``read``, or ``failed`` with ``detail``, the
+    platform's own words, scrubbed); it only moves forward. ``actor``: who sent it. Times: Unix seconds."""
+
+    integration_id: str
+    message_id: str
+    sent_at: float
+    to: str = ""
+    status: str = "accepted"
+    status_at: float | None = None
+    detail: str | None = None
+    actor: str | None = None
+
+
+@dataclass(frozen=True)
+class WebhookCount:
+    """How many pushes to the console's webhook ended how (table ``wpp_console_webhook_counts``): ``scope`` is a
+    number's integration id, or ``"*"`` for all of them together (pushes with an unknown address only count there);
+    ``kind`` is accepted | duplicate | ignored | unknown | too_big | malformed | mismatch | error; ``last_at`` the
+    latest of them (Unix seconds)."""
+
+    scope: str
+    kind: str
+    n: int
+    last_at: float | None = None

@@ -285,9 +285,9 @@ def _demo_switch(ident) -> None:
     from wpp.access.identity import DEMO_PEOPLE, DEMO_NAMES, demo_identity
 
     labels = {
-        "demo": _("Demo user — administrator of every school"),
-        "demo-operator": _("Receptionist of {school} — operator", school=_demo_school(0)),
-        "demo-viewer": _("Viewer of two schools"),
+        "demo": _("Administrator: every school"),
+        "demo-operator": _("Operator: {school}", school=_demo_school(0)),
+        "demo-viewer": _("Viewer: two schools"),
     }
     people = list(DEMO_PEOPLE)
     current = demo_person()

@@ -11,11 +11,20 @@
 Both accept only same-origin JSON posts (the Origin, or Sec-Fetch-Site, must be this site), so another site can
 neither sign a browser in to its own account nor sign it out. Nothing lasting ever crosses the websocket: the ticket
 is single-use and short-lived.
+
+* ``POST /_wpp/hook/{secret}``: the WPP Platform pushes a number's events here (its webhook; the platform signs
+  nothing, so the secret in the address is the proof). Thin: at most the inbox's limit (+1 byte) of the body is read
+  and handed, with the secret, to the domain's :class:`wpp.status.webhooks.WebhookInbox`, whose answer (a status
+  code and one word) goes back. Never a 500. The secret is in the path, so every log line that could print a path
+  (uvicorn's access log, httpx's request lines) goes through :func:`install_log_redaction` first: it prints
+  ``/_wpp/hook/…`` instead. (Streamlit's own server keeps uvicorn's access log off and logs no request paths.)
 """
 from __future__ import annotations
 
 import json
 import logging
+import re
+from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from starlette.concurrency import run_in_threadpool
@@ -27,6 +36,7 @@ log = logging.getLogger("wppui.routes")
 
 SESSION_PATH = "/_wpp/session"
 END_PATH = "/_wpp/session/end"
+HOOK_PATH = "/_wpp/hook/{secret}"
 _MAX_BODY = 4096
 
 
@@ -133,9 +143,89 @@ async def end_session(request: Request) -> JSONResponse:
     return response
 
 
-def routes() -> list[Route]:
-    """The routes for ``st.App(..., routes=routes())``."""
+# --- the platform's pushes ----------------------------------------------------------------------------------------
+_HOOK_RE = re.compile(r"(/_wpp/hook/)[^/\s\"'?#]+")
+
+
+def redact(text: str) -> str:
+    """``…/_wpp/hook/<secret>…`` -> ``…/_wpp/hook/…``."""
+    return _HOOK_RE.sub(r"\1…", text)
+
+
+class RedactHookPaths(logging.Filter):
+    """Rewrites a log record whose text holds a webhook's secret address (never drops a record)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a record that cannot be formatted is left to logging
+            return True
+        if "/_wpp/hook/" in message:
+            record.msg, record.args = redact(message), ()
+        return True
+
+
+_REDACTION = RedactHookPaths()
+#: the loggers that print request paths or URLs (the filter applies to what they log themselves)
+REDACTED_LOGGERS = ("uvicorn.access", "uvicorn.error", "uvicorn", "httpx", "httpcore", "starlette", "wppui.routes")
+
+
+def install_log_redaction() -> None:
+    """Put :class:`RedactHookPaths` on every logger that prints paths and on the handlers of the root and Streamlit
+    loggers (records of any logger pass through those). Idempotent."""
+    targets: list[Any] = [logging.getLogger(name) for name in REDACTED_LOGGERS]
+    for name in ("", "streamlit"):
+        targets.extend(logging.getLogger(name).handlers)
+    for target in targets:
+        if _REDACTION not in target.filters:
+            target.addFilter(_REDACTION)
+
+
+def _default_inbox():
+    from . import state
+
+    return state.service().inbox
+
+
+async def _read_at_most(request: Request, limit: int) -> bytes:
+    """The body, but never more than ``limit`` bytes of it (a bigger one comes back cut at ``limit``)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return b"\0" * limit  # not read at all: refused for its size
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= limit:
+            break
+    return b"".join(chunks)[:limit]
+
+
+def hook_endpoint(inbox_of: Callable[[], Any] = _default_inbox):
+    """The ``POST /_wpp/hook/{secret}`` endpoint; ``inbox_of()`` gives the process's WebhookInbox."""
+
+    async def receive_hook(request: Request) -> JSONResponse:
+        headers = {"Cache-Control": "no-store"}
+        try:
+            inbox = await run_in_threadpool(inbox_of)
+            if inbox is None:
+                return JSONResponse({"ok": False, "outcome": "unknown"}, status_code=404, headers=headers)
+            body = await _read_at_most(request, int(inbox.max_body) + 1)
+            answer = await run_in_threadpool(inbox.receive, request.path_params.get("secret"), body)
+            return JSONResponse(answer.body(), status_code=answer.status, headers=headers)
+        except Exception as exc:  # noqa: BLE001 - never a 500, never a traceback (it could quote the path)
+            log.warning("a push to the webhook could not be handled (%s)", type(exc).__name__)
+            return JSONResponse({"ok": False, "outcome": "ignored"}, status_code=202, headers=headers)
+
+    return receive_hook
+
+
+def routes(*, inbox_of: Callable[[], Any] | None = None) -> list[Route]:
+    """The routes for ``st.App(..., routes=routes())`` (``inbox_of``: where the webhook's pushes go; default the
+    process's service)."""
+    install_log_redaction()
     return [
         Route(url(SESSION_PATH), open_session, methods=["POST"]),
         Route(url(END_PATH), end_session, methods=["POST"]),
+        Route(url(HOOK_PATH), hook_endpoint(inbox_of or _default_inbox), methods=["POST"]),
     ]

@@ -78,12 +78,25 @@ def simulator():
     return sim
 
 
+def own_address() -> str:
+    """The console's own address on this machine (``http://127.0.0.1:<port>`` and Streamlit's base path): where the
+    demo's embedded simulator posts its pushes."""
+    from .routes import url
+
+    try:
+        port = int(st.get_option("server.port"))
+    except Exception:  # noqa: BLE001
+        port = 8501
+    return f"http://127.0.0.1:{port}" + url("")
+
+
 @st.cache_resource(show_spinner=False)
 def service():
     from wpp.service import build_service
 
     sim = simulator()
-    svc = build_service(settings(), simulator=sim)
+    # status pushed by the platform: to WPP_PUBLIC_URL; in the demo, the simulator posts to this console's own address
+    svc = build_service(settings(), simulator=sim, hook_base=own_address() if sim is not None else None)
     if sim is not None:
         from wpp.demo import seed_schools
 

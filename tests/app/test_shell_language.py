@@ -6,9 +6,9 @@ import pytest
 from .conftest import sidebar_text, sign_in_form_shown, texts
 
 NAV_RU = {"numbers": "Номера", "connect": "Подключить номер", "number": "Номер", "access": "Доступ",
-          "send": "Отправить тестовое сообщение", "activity": "Журнал", "settings": "Настройки"}
+          "send": "Отправить тестовое сообщение", "activity": "Журнал", "outbox": "Оповещения", "settings": "Настройки"}
 NAV_EN = {"numbers": "Numbers", "connect": "Connect a number", "number": "Number", "access": "Access",
-          "send": "Send a test message", "activity": "Activity", "settings": "Settings"}
+          "send": "Send a test message", "activity": "Activity", "outbox": "Alerts", "settings": "Settings"}
 
 
 def nav_titles(at) -> dict[str, str]:

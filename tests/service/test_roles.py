@@ -108,3 +108,19 @@ def test_settings_and_the_whole_diary_are_for_administrators(svc, two_schools):
     assert any(line.action == "sign_in" for line in admin_all.activity())
     assert not any(line.action == "sign_in" for line in admin_a.activity()), "sign-ins belong to no school"
     assert not any(line.action == "sign_in" for line in op_a.activity())
+
+
+def test_the_alerts_page_shows_an_administrator_of_one_school_only_that_schools_alerts(svc, store, two_schools):
+    from wpp.models import AlertRecord
+
+    for org, subject in ((ORG, "A is offline"), (ORG2, "B is offline")):
+        store.queue_alerts([AlertRecord(incident_id=f"{two_schools[org]}@1", event="down", recipient="outbox",
+                                        channel="outbox", shown_to="outbox", lang="en", subject=subject, body=subject,
+                                        created_at=1.0, next_try_at=1.0, integration_id=two_schools[org],
+                                        organization_id=org)])
+    admin_a = svc.for_session({}, access=person("administrator", ORG))
+    assert [line.subject for line in admin_a.outbox()] == ["A is offline"]
+    assert {line.subject for line in svc.for_session({}, access=Access.full()).outbox()} == {"A is offline",
+                                                                                             "B is offline"}
+    with pytest.raises(NotAllowed):
+        svc.for_session({}, access=person("operator", ORG)).outbox()

@@ -7,12 +7,19 @@ address or what the server answered beyond its status code.
 """
 from __future__ import annotations
 
+import email.policy
+import io
+import logging
 import smtplib
 import socket
 import ssl
+import threading
 from dataclasses import dataclass, field
+from email.generator import BytesGenerator
+from email.header import Header
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -20,10 +27,49 @@ from ..i18n import N_, Text
 from ..masking import Secret
 from ..models import AlertRecord
 from .message import html_part
-from .recipients import Recipient
+from .recipients import Recipient, mask_url
 
 #: WPP_SMTP_TLS values
 TLS_MODES = ("starttls", "ssl", "none")
+
+
+class _HideWebhookAddresses(logging.Filter):
+    """httpx logs every request's full address at INFO ("HTTP Request: POST https://chat.example/hook/<token>"):
+    on its logger, a webhook's address is replaced by its masked form before any handler sees the line."""
+
+    def __init__(self):
+        super().__init__("wpp.alerts.webhooks")
+        self._urls: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def add(self, url: str) -> None:
+        with self._lock:
+            if url not in self._urls:
+                self._urls[url] = mask_url(url)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        with self._lock:
+            urls = dict(self._urls)
+        if not urls:
+            return True
+        try:
+            text = record.getMessage()
+        except Exception:  # noqa: BLE001 - a record that cannot be formatted is left alone
+            return True
+        hidden = text
+        for url in sorted(urls, key=len, reverse=True):
+            hidden = hidden.replace(url, urls[url])
+            parts = urlsplit(url)
+            if parts.path and len(parts.path) > 1:
+                hidden = hidden.replace(parts.path, "/…")
+        if hidden != text:
+            record.msg, record.args = hidden, ()
+        return True
+
+
+_HIDE = _HideWebhookAddresses()
+for _name in ("httpx", "httpcore"):
+    logging.getLogger(_name).addFilter(_HIDE)
 
 
 class DeliveryFailed(Exception):
@@ -74,11 +120,21 @@ class EmailChannel:
         msg.add_alternative(html_part(alert.body), subtype="html")
         return msg
 
+    def data(self, alert: AlertRecord, recipient: Recipient) -> bytes:
+        """The message as sent. The subject is encoded here (RFC 2047, by ``email.header.Header``): the ``email``
+        package's own folding of a long non-ASCII subject can drop the space at a fold ("не на" -> "нена")."""
+        msg = self.message(alert, recipient)
+        subject = Header(msg["Subject"], "utf-8", header_name="Subject").encode(linesep="\r\n")
+        del msg["Subject"]
+        buf = io.BytesIO()
+        BytesGenerator(buf, policy=email.policy.SMTP).flatten(msg)
+        return b"Subject: " + subject.encode("ascii") + b"\r\n" + buf.getvalue()
+
     def send(self, alert: AlertRecord, recipient: Recipient) -> None:
         cfg = self.config
         try:
-            msg = self.message(alert, recipient)
-        except (ValueError, TypeError):
+            data = self.data(alert, recipient)
+        except (ValueError, TypeError, UnicodeError):
             raise DeliveryFailed(N_("the message could not be written as an e-mail")) from None
         try:
             if cfg.tls == "ssl":
@@ -91,7 +147,7 @@ class EmailChannel:
                     server.starttls(context=ssl.create_default_context())
                 if cfg.user:
                     server.login(cfg.user, cfg.password.reveal() if cfg.password else "")
-                server.send_message(msg)
+                server.sendmail(cfg.sender, [recipient.address], data)
         except smtplib.SMTPAuthenticationError as e:
             raise DeliveryFailed(N_("the mail server did not accept the user name or password (code {code})",
                                     code=e.smtp_code)) from None
@@ -104,6 +160,10 @@ class EmailChannel:
             raise DeliveryFailed(N_("the mail server refused the message (code {code})", code=e.smtp_code)) from None
         except (socket.timeout, TimeoutError):
             raise DeliveryFailed(N_("the mail server did not answer in time")) from None
+        except smtplib.SMTPServerDisconnected as e:  # smtplib turns a read timeout into this
+            if "timed out" in str(e).lower():
+                raise DeliveryFailed(N_("the mail server did not answer in time")) from None
+            raise DeliveryFailed(N_("the mail server cannot be reached")) from None
         except ssl.SSLError:
             raise DeliveryFailed(N_("a secure connection to the mail server could not be made")) from None
         except (OSError, smtplib.SMTPException):
@@ -124,6 +184,7 @@ class WebhookChannel:
         return f"WebhookChannel(timeout_s={self.timeout_s})"
 
     def send(self, alert: AlertRecord, recipient: Recipient) -> None:
+        _HIDE.add(recipient.address)
         try:
             with httpx.Client(timeout=self.timeout_s, follow_redirects=False, transport=self.transport,
                               headers={"User-Agent": "wpp-console-alerts"}) as client:

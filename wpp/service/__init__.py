@@ -20,10 +20,12 @@ from ..i18n import N_, _
 from ..masking import reveal
 from ..models import ConnState, Integration
 from .access_report import AccessMixin
+from .alerts import AlertsMixin, OutboxLine, RecipientLine
 from .core import ServiceCore, from_epoch
 from .diary import DiaryMixin
 from .numbers import NumbersMixin
 from .pairing import PairingMixin
+from .webhooks import DeliveryView, WebhookLine, WebhookOverview, WebhooksMixin
 from .views import (
     AccessReport,
     AccessTest,
@@ -41,7 +43,7 @@ from .views import (
 log = logging.getLogger("wpp.service")
 
 
-class WppService(NumbersMixin, PairingMixin, AccessMixin, DiaryMixin, ServiceCore):
+class WppService(NumbersMixin, PairingMixin, AccessMixin, DiaryMixin, AlertsMixin, WebhooksMixin, ServiceCore):
     """See the module docstring; ``for_session()`` gives the per-browser-session view pages use."""
 
     # --- the status engine's side -------------------------------------------------------------------------
@@ -130,6 +132,15 @@ class WppService(NumbersMixin, PairingMixin, AccessMixin, DiaryMixin, ServiceCor
         return _("Cannot be checked") if problem else _("Not checked yet")
 
     def close(self) -> None:
+        try:
+            self.close_webhooks()
+        except Exception:  # noqa: BLE001
+            log.exception("stopping the webhook registrations failed")
+        if self.alerts is not None:
+            try:
+                self.alerts.stop()
+            except Exception:  # noqa: BLE001
+                log.exception("stopping the alert desk failed")
         if self.engine is not None:
             try:
                 self.engine.stop()
@@ -137,8 +148,12 @@ class WppService(NumbersMixin, PairingMixin, AccessMixin, DiaryMixin, ServiceCor
                 log.exception("stopping the status engine failed")
 
 
-def build_service(settings, *, store=None, simulator=None, clock=SYSTEM_CLOCK, start_engine: bool = True) -> WppService:
-    """Wire client, store, token manager and status engine from Settings (used by the app, the CLI, benches)."""
+def build_service(settings, *, store=None, simulator=None, clock=SYSTEM_CLOCK, start_engine: bool = True,
+                  hook_base: str | None = None) -> WppService:
+    """Wire client, store, token manager and status engine from Settings (used by the app, the CLI, benches).
+
+    ``hook_base``: the console's address as the platform reaches it, for the numbers' webhooks (the demo's own
+    loopback address); default ``WPP_PUBLIC_URL`` outside the demo. None and no ``WPP_PUBLIC_URL``: no webhooks."""
     from ..client import WppClient
     from ..status import PollPolicy, StatusEngine
     from ..store import open_store
@@ -180,12 +195,42 @@ def build_service(settings, *, store=None, simulator=None, clock=SYSTEM_CLOCK, s
         qr_s=settings.poll_pairing_seconds,
         connected_s=settings.poll_connected_seconds,
         offline_s=settings.poll_offline_seconds,
+        sanity_s=float(getattr(settings, "webhook_sanity_minutes", 10.0)) * 60.0,
+        push_fresh_s=max(900.0, 1.5 * float(getattr(settings, "webhook_sanity_minutes", 10.0)) * 60.0),
     )
     svc.engine = StatusEngine(store, svc.poll_check, clock=clock, policy=policy,
                               concurrency=settings.fleet_concurrency)
+    # status pushed by the platform (wpp.service.webhooks): the inbox behind /_wpp/hook/<secret>, and the poller's
+    # leaseholder registers the webhooks still missing; every replica saves its counts of pushes
+    _configure_webhooks(svc, settings, hook_base=hook_base, demo=simulator is not None)
     if start_engine:
         svc.engine.start()
+    # alerts when a number drops (wpp.alerts): one sender per deployment (the "alert-sender" lease), every ~30 s
+    from ..alerts import AlertConfig, AlertDesk
+
+    alert_config = AlertConfig.from_settings(settings) if hasattr(settings, "alert_after_s") else None
+    if alert_config is not None and alert_config.enabled:
+        svc.alerts = AlertDesk(store, alert_config, clock=clock, policy=policy)
+        if start_engine:
+            svc.alerts.start()
     return svc
+
+
+def _configure_webhooks(svc: WppService, settings, *, hook_base: str | None, demo: bool) -> None:
+    from ..status.webhooks import WebhookInbox
+    from .webhooks import PASS_EVERY_S
+
+    public = getattr(settings, "public_url", None)
+    base = hook_base or (None if demo else public)
+    reason = None
+    if not base:
+        reason = (N_("Status is not pushed in this demo (the console's own address is not known), so every number is "
+                     "checked by polling.") if demo else None)
+    inbox = WebhookInbox(svc.store, svc.engine, clock=svc.clock)
+    svc.configure_webhooks(base, inbox=inbox, reason=reason)
+    svc.engine.every("webhook-counts", 10.0, lambda: inbox.flush(force=True), leader_only=False)
+    if base:
+        svc.engine.every("webhooks", PASS_EVERY_S, svc.webhook_pass)
 
 
 __all__ = [
@@ -195,11 +240,16 @@ __all__ = [
     "BoardView",
     "Check",
     "CreateOutcome",
+    "DeliveryView",
     "HistoryLine",
     "NumberView",
+    "OutboxLine",
     "PairingView",
     "Problem",
+    "RecipientLine",
     "SendOutcome",
+    "WebhookLine",
+    "WebhookOverview",
     "WppService",
     "build_service",
 ]

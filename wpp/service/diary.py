@@ -53,6 +53,7 @@ class DiaryMixin:
                                                     problem=err.message_text))
             raise
         self._log("send", actor, row, True, N_("Sent a test message to {phone}: the platform accepted it", phone=shown))
+        self._keep_test_message(row, res.task_id, shown, actor)  # its delivery updates, when the platform pushes them
         return SendOutcome(N_("The platform accepted the message for {phone}.", phone=shown), shown, res.task_id,
                            res.status)
 
@@ -103,6 +104,9 @@ class DiaryMixin:
             rows.extend((str(label), str(value)) for label, value in self._settings_rows())
         rows.append((_("Where the numbers are kept"), str(getattr(self.store, "described_as", None) or self.store.description)))
         rows.append((_("Platform"), _("simulated (demo)") if self.is_demo else self.client.base_url))
+        if hasattr(self, "webhooks_on"):
+            rows.append((_("Status pushed by the platform"),
+                         _("on") if self.webhooks_on else self.webhooks_off_reason()))
         return rows
 
 

@@ -193,6 +193,7 @@ class NumbersMixin:
         row = self.store.update(row.id, clear_error=True)
         if created:
             row = self._detect_prelinked(row, actor=actor)
+        self._register_soon(row.id)  # its status pushed to the console (in the background; never delays this)
         return self._outcome(row, created, True)
 
     def _detect_prelinked(self, row: Integration, *, actor: str) -> Integration:

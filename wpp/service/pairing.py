@@ -44,6 +44,7 @@ class PairingMixin:
             raise
         self._waiting.pop(row.id, None)
         self._log("pair", actor, row, True, N_("Started linking the phone (QR code shown)"))
+        self._register_soon(row.id)  # the scan is pushed to the console (in the background; never delays this)
         return self.pairing_state(integration_id, start_result=res)
 
     def pairing_state(self, integration_id: str, *, start_result=None) -> PairingView:

@@ -6,7 +6,7 @@
 
 Used by the tests, the benchmarks and the app's zero-config demo mode.
 """
-from .knobs import FAULT_KINDS, QR_FIELDS, QR_FORMS, STATUS_SPELLINGS, Fault, SimKnobs
+from .knobs import FAULT_KINDS, PUSH_SHAPES, QR_FIELDS, QR_FORMS, STATUS_SPELLINGS, Fault, SimKnobs
 from .server import Simulator
 
-__all__ = ["Simulator", "SimKnobs", "Fault", "FAULT_KINDS", "QR_FORMS", "QR_FIELDS", "STATUS_SPELLINGS"]
+__all__ = ["Simulator", "SimKnobs", "Fault", "FAULT_KINDS", "QR_FORMS", "QR_FIELDS", "STATUS_SPELLINGS", "PUSH_SHAPES"]

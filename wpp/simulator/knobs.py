@@ -8,6 +8,10 @@ FAULT_KINDS = ("500", "html502", "timeout", "malformed", "empty", "invalid_token
 QR_FORMS = ("raw", "base64", "dataurl")
 QR_FIELDS = ("qr", "qrCode", "qrcode", "data.qr")
 STATUS_SPELLINGS = ("lower", "upper", "alt")
+#: how pushed events are shaped: "envelope" ({id, type, created, data}) where the platform has an envelope type for
+#: them, "flat" (flat delivery updates and message bodies) where it has a flat shape, "mixed" as seen in practice
+#: (states and message.sent/message.dead as envelopes, delivered/read and incoming messages flat)
+PUSH_SHAPES = ("mixed", "envelope", "flat")
 
 
 @dataclass
@@ -63,6 +67,17 @@ class SimKnobs:
     #: knob a connected account's status answer also carries ``"phone": "<digits>"`` (some platforms report it)
     report_phone: bool = False
     timeout_hold_s: float = 15.0
+    # --- pushes to a registered webhook (POST /internal/session/{session}/webhook) -------------------------
+    push_events: bool = True  # push connected/offline/qr on state changes and delivery updates after a send
+    push_shape: str = "mixed"  # one of PUSH_SHAPES
+    push_sent_s: float = 0.5  # after a send: "sent" this many seconds later (the simulator's clock) ...
+    push_delivered_s: float = 1.5  # ... "delivered" ...
+    push_read_s: float = 3.0  # ... and "read"
+    push_read: bool = True  # False: messages are delivered but never read
+    messages_fail: bool = False  # True: every sent message dies after push_sent_s (message.dead / status error)
+    push_replays: int = 0  # every push is sent this many more times (replays)
+    push_garbage: bool = False  # before every push, also post garbage: not JSON, and an event of another account
+    push_tick_s: float = 0.05  # real seconds between two looks for something to push
     faults: list[Fault] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -75,6 +90,10 @@ class SimKnobs:
             raise ValueError(f"qr_field must be one of {QR_FIELDS}, not {self.qr_field!r}")
         if self.status_spelling not in STATUS_SPELLINGS:
             raise ValueError(f"status_spelling must be one of {STATUS_SPELLINGS}, not {self.status_spelling!r}")
+        if self.push_shape not in PUSH_SHAPES:
+            raise ValueError(f"push_shape must be one of {PUSH_SHAPES}, not {self.push_shape!r}")
+        if int(self.push_replays) < 0:
+            raise ValueError("push_replays must be >= 0")
         self.faults = [f if isinstance(f, Fault) else Fault(**f) for f in self.faults]
 
     def to_dict(self) -> dict:
@@ -97,12 +116,17 @@ class SimKnobs:
                 new[name] = [v if isinstance(v, Fault) else Fault(**v) for v in value]
             elif name == "qr_max_codes":
                 new[name] = None if value is None else int(value)
-            elif name in ("include_expires_in", "include_exp_claim", "start_returns_qr", "report_phone"):
+            elif name in ("include_expires_in", "include_exp_claim", "start_returns_qr", "report_phone",
+                          "push_events", "push_read", "messages_fail", "push_garbage"):
                 if not isinstance(value, bool):
                     raise ValueError(f"{name} must be true or false")
                 new[name] = value
-            elif name in ("qr_form", "qr_field", "status_spelling"):
+            elif name in ("qr_form", "qr_field", "status_spelling", "push_shape"):
                 new[name] = str(value)
+            elif name == "push_replays":
+                if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                    raise ValueError("push_replays must be a whole number >= 0")
+                new[name] = value
             else:
                 if isinstance(value, bool) or not isinstance(value, (int, float)):
                     raise ValueError(f"{name} must be a number")

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import heapq
 import hmac
 import io
+import itertools
 import json
 import re
 import secrets
@@ -106,6 +108,8 @@ class Account:
     codes_expired: int = 0
     webhook: str | None = None
     phone: str | None = None  # the linked phone's own number (digits), once a phone is linked
+    pushed_phase: str | None = None  # the phase the last state push told the webhook about
+    pushed_qr: str | None = None  # the QR code the last "qr" push carried
 
 
 def phone_for(session: str) -> str:
@@ -182,7 +186,121 @@ def _nonempty_str(body: dict, name: str) -> str:
     return value
 
 
-class Platform:
+# --- pushes to webhooks ------------------------------------------------------------------------------------------
+_STATE_EVENT = {"connected": "connected", "offline": "offline", "qr": "qr"}
+
+
+def _envelope(kind: str, session: str, now: float, **data: Any) -> dict:
+    return {"id": "evt_" + uuid.uuid4().hex, "type": kind, "created": int(now * 1000),
+            "data": {"account": session, **data}}
+
+
+def _delivery(session: str, task_id: str, status: str, **extra: Any) -> dict:
+    return {"type": "delivery", "account": session, "messageId": task_id, "status": status, **extra}
+
+
+class _Pushes:
+    """The push side of :class:`Platform` (mixed in below): what is due to which webhook, shaped as the knobs say."""
+
+    def _state_phase(self, acct: Account) -> str:
+        self._advance(acct)
+        return acct.phase
+
+    def _queue_push(self, session: str, due: float, body: dict) -> None:
+        heapq.heappush(self._pushes, (due, next(self._push_seq), session, body))
+
+    def _schedule_delivery(self, acct: Account, task_id: str, record: dict) -> None:
+        k = self.knobs
+        if not (k.push_events and acct.webhook):
+            return
+        now = self.clock.time()
+        if k.messages_fail:
+            at = now + float(k.push_sent_s)
+            if k.push_shape == "flat":
+                body = _delivery(acct.session, task_id, "error", error="Recipient is not on WhatsApp")
+            else:
+                body = _envelope("message.dead", acct.session, at, messageId=task_id,
+                                 error="Recipient is not on WhatsApp")
+            self._queue_push(acct.session, at, body)
+            return
+        at = now + float(k.push_sent_s)
+        if k.push_shape == "flat":
+            self._queue_push(acct.session, at, _delivery(acct.session, task_id, "sent"))
+        else:
+            self._queue_push(acct.session, at, _envelope("message.sent", acct.session, at, messageId=task_id,
+                                                         to=record.get("to")))
+        self._queue_push(acct.session, now + float(k.push_delivered_s), _delivery(acct.session, task_id, "delivered"))
+        if k.push_read:
+            self._queue_push(acct.session, now + float(k.push_read_s), _delivery(acct.session, task_id, "read"))
+
+    def _push_delivery(self, acct: Account, task_id: str, status: str, due: float) -> None:
+        if self.knobs.push_events and acct.webhook:
+            self._queue_push(acct.session, due, _delivery(acct.session, task_id, status))
+
+    def incoming(self, session: str, sender: str = "79001234567", text: str = "Hello") -> str:
+        """Someone writes to the account's phone: the webhook gets ``message.incoming`` (envelope) or the flat
+        ``{account, from, text, type: "chat", messageId, fromMe: false}``. Returns the message id."""
+        with self.lock:
+            acct = self._acct(session)
+            mid = "msg_" + uuid.uuid4().hex[:16]
+            if self.knobs.push_events and acct.webhook:
+                now = self.clock.time()
+                if self.knobs.push_shape == "envelope":
+                    body = _envelope("message.incoming", session, now, messageId=mid, **{"from": sender}, text=text)
+                else:
+                    body = {"account": session, "from": sender, "text": text, "type": "chat", "messageId": mid,
+                            "fromMe": False}
+                self._queue_push(session, now, body)
+            return mid
+
+    def due_pushes(self) -> list[tuple[str, bytes]]:
+        """What is to be posted now, in order: ``(webhook address, JSON body)``. State changes of every account with
+        a webhook (connected, offline, a new QR code), then the delivery updates whose time has come; with the
+        ``push_garbage`` / ``push_replays`` knobs, garbage before and replays after each."""
+        out: list[tuple[str, bytes]] = []
+        with self.lock:
+            k = self.knobs
+            if not k.push_events:
+                self._pushes.clear()
+                return out
+            now = self.clock.time()
+            events: list[tuple[Account, dict]] = []
+            for acct in self._accounts.values():
+                if not acct.webhook:
+                    continue
+                phase = self._state_phase(acct)
+                if phase != acct.pushed_phase:
+                    acct.pushed_phase = phase
+                    if phase in _STATE_EVENT:
+                        data: dict[str, Any] = {}
+                        if phase == "qr":
+                            data["qr"] = self._qr_value(acct.qr_text)
+                            acct.pushed_qr = acct.qr_text
+                        if phase == "connected" and self.knobs.report_phone:
+                            data["phone"] = acct.phone or phone_for(acct.session)
+                        events.append((acct, _envelope(_STATE_EVENT[phase], acct.session, now, **data)))
+                elif phase == "qr" and acct.qr_text != acct.pushed_qr:
+                    acct.pushed_qr = acct.qr_text
+                    events.append((acct, _envelope("qr", acct.session, now, qr=self._qr_value(acct.qr_text))))
+            while self._pushes and self._pushes[0][0] <= now:
+                _due, _seq, session, body = heapq.heappop(self._pushes)
+                acct = self._accounts.get(session)
+                if acct is not None and acct.webhook:
+                    events.append((acct, body))
+            for acct, body in events:
+                raw = json.dumps(body).encode("utf-8")
+                if k.push_garbage:
+                    out.append((acct.webhook, b'{"type": "connected", "data": {"account"'))
+                    other = dict(body, account="9" * 13) if "data" not in body else \
+                        dict(body, id="evt_" + uuid.uuid4().hex, data=dict(body["data"], account="9" * 13))
+                    out.append((acct.webhook, json.dumps(other).encode("utf-8")))
+                out.append((acct.webhook, raw))
+                out.extend((acct.webhook, raw) for _ in range(int(k.push_replays)))
+        return out
+
+
+
+class Platform(_Pushes):
     def __init__(self, knobs: SimKnobs, clock, secret: str, supabase_jwt_secret: str):
         self.knobs = knobs
         self.clock = clock
@@ -205,6 +323,10 @@ class Platform:
         self._revoked: dict[str, int] = {}
         self._messages: list[dict] = []
         self._by_task: dict[str, dict] = {}
+        # pushes to registered webhooks, due at a time of the clock: (due, seq, session, body)
+        self._pushes: list[tuple[float, int, str, dict]] = []
+        self._push_seq = itertools.count()
+        self._push_counts: dict[str, int] = {}
 
     def reset_all(self) -> None:
         with self.lock:
@@ -219,6 +341,7 @@ class Platform:
             self._clients_created = 0
             self._in_flight = getattr(self, "_in_flight", 0)  # requests being answered right now survive a reset
             self._peak_in_flight = self._in_flight
+            self._push_counts = {}
 
     def count_request(self, key: str) -> None:
         """A platform request arrived (its answer is still to come: see :meth:`request_done`)."""
@@ -240,6 +363,17 @@ class Platform:
                 "in_flight": self._in_flight,
                 "peak_in_flight": self._peak_in_flight,
             }
+
+    def push_stats(self) -> dict:
+        """Pushes posted to webhooks by outcome (an HTTP status code as text, or "failed"), and their "total"."""
+        with self.lock:
+            return dict(self._push_counts)
+
+    def count_push(self, outcome: str) -> None:
+        """A push went out: ``outcome`` is its HTTP status code (as text) or "failed" (nobody answered)."""
+        with self.lock:
+            self._push_counts[outcome] = self._push_counts.get(outcome, 0) + 1
+            self._push_counts["total"] = self._push_counts.get("total", 0) + 1
 
     def count(self, endpoint: str) -> int:
         with self.lock:
@@ -508,6 +642,7 @@ class Platform:
             )
             self._messages.append(record)
             self._by_task[task_id] = record
+            self._schedule_delivery(owner, task_id, record)
             return 200, {"taskId": task_id, "status": "queued", "message": "Message queued"}
 
     def delete_message(self, auth: str | None, task_id: str) -> tuple[int, Any]:
@@ -517,6 +652,7 @@ class Platform:
             if record is None or record["session"] != owner.session or record["status"] == "deleted":
                 raise Reply(404, {"error": "Message not found"})
             record["status"] = "deleted"
+            self._push_delivery(owner, task_id, "deleted", self.clock.time())
             return 200, {"status": "deleted"}
 
     def stop_session(self, auth: str | None, session: str) -> tuple[int, Any]:
@@ -529,6 +665,8 @@ class Platform:
         with self.lock:
             acct = self._path_account(session, self._account_from_jwt(auth))
             acct.webhook = _nonempty_str(_obj(body), "url")
+            acct.pushed_phase = self._state_phase(acct)  # from now on, every change of state is pushed
+            acct.pushed_qr = acct.qr_text
             return 200, {"status": "ok"}
 
     # --- test/control helpers ---------------------------------------------------------------------
@@ -625,3 +763,4 @@ class Platform:
             if session is None:
                 raise KeyError(f"no account for organization {organization_id!r}")
             return self._accounts[session].api_key
+

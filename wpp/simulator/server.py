@@ -6,6 +6,8 @@ import json
 import socket
 import threading
 import time
+import urllib.error
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -310,6 +312,9 @@ def _control_routes() -> list:
     def stats(h, p, b):
         return 200, h.server.sim.stats()
 
+    def push_stats(h, p, b):
+        return 200, h.server.sim.push_stats()
+
     def reset(h, p, b):
         if b.get("all"):
             h.server.sim.reset()
@@ -374,8 +379,15 @@ def _control_routes() -> list:
     def accounts(h, p, b):
         return 200, {"accounts": h.server.sim.accounts()}
 
+    def incoming(h, p, b):
+        sender, text = b.get("from", "79001234567"), b.get("text", "Hello")
+        if not isinstance(sender, str) or not isinstance(text, str):
+            raise ValueError("from and text must be texts")
+        return 200, {"ok": True, "messageId": h.server.sim.incoming(p["session"], sender, text)}
+
     return [
         ("GET", "/_sim/stats", stats),
+        ("GET", "/_sim/pushes", push_stats),
         ("POST", "/_sim/reset", reset),
         ("GET", "/_sim/knobs", get_knobs),
         ("POST", "/_sim/knobs", set_knobs),
@@ -389,6 +401,7 @@ def _control_routes() -> list:
         ("POST", "/_sim/outage", outage),
         ("GET", "/_sim/messages", messages),
         ("GET", "/_sim/accounts", accounts),
+        ("POST", "/_sim/accounts/{session}/incoming", incoming),
     ]
 
 
@@ -424,6 +437,7 @@ class Simulator:
         self._reopen_timer: threading.Timer | None = None
         self._stopping = threading.Event()
         self._started = False
+        self._pusher: threading.Thread | None = None
 
     # --- life cycle -----------------------------------------------------------------------------
     @property
@@ -460,6 +474,8 @@ class Simulator:
             self._stopping.clear()
             self._open()
             self._started = True
+            self._pusher = threading.Thread(target=self._push_loop, name=f"wpp-sim-push-{self._port}", daemon=True)
+            self._pusher.start()
         return self
 
     def stop(self) -> None:
@@ -472,6 +488,9 @@ class Simulator:
                 self._reopen_timer.cancel()
                 self._reopen_timer = None
             self._close()
+            pusher, self._pusher = self._pusher, None
+        if pusher is not None and pusher is not threading.current_thread():
+            pusher.join(timeout=10)
 
     def __enter__(self) -> "Simulator":
         return self.start()
@@ -513,6 +532,51 @@ class Simulator:
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=5)
 
+    # --- pushes to registered webhooks -----------------------------------------------------------
+    def _push_loop(self) -> None:
+        """The platform's pushes: every ``push_tick_s`` (real seconds) what is due is posted, in order, one at a
+        time, to the webhook each account registered. Nothing goes out while the simulator is down (an outage)."""
+        while not self._stopping.wait(max(0.005, float(self.knobs.push_tick_s or 0.05))):
+            if self._server is None:
+                continue
+            try:
+                batch = self.platform.due_pushes()
+            except Exception:  # noqa: BLE001 - the simulator's pusher never dies
+                continue
+            for url, body in batch:
+                if self._stopping.is_set():
+                    return
+                self.platform.count_push(self._post(url, body))
+
+    @staticmethod
+    def _post(url: str, body: bytes) -> str:
+        """POST ``body`` as JSON (urllib: no client library logs the address, which holds the webhook's secret)."""
+        req = urllib.request.Request(url, data=body, method="POST",
+                                     headers={"Content-Type": "application/json", "User-Agent": "WPP-Platform-Sim/1.0"})
+        try:
+            with urllib.request.urlopen(req, timeout=5) as resp:  # noqa: S310 - a registered http(s) webhook
+                resp.read()
+                return str(resp.status)
+        except urllib.error.HTTPError as err:
+            return str(err.code)
+        except (urllib.error.URLError, OSError, ValueError):
+            return "failed"
+
+    def incoming(self, session: str, sender: str = "79001234567", text: str = "Hello") -> str:
+        """Someone writes to the account's phone (pushed to its webhook). Returns the message's id."""
+        return self.platform.incoming(session, sender, text)
+
+    def flush_pushes(self, timeout: float = 5.0) -> None:
+        """Wait until nothing is due to be pushed (tests): what is due at the clock's now has been posted."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.platform.lock:
+                due = any(p[0] <= self.clock.time() for p in self.platform._pushes)
+            if not due:
+                time.sleep(max(0.05, 3 * float(self.knobs.push_tick_s or 0.05)))  # a batch in flight finishes
+                return
+            time.sleep(0.02)
+
     # --- outage ---------------------------------------------------------------------------------
     def outage(self, seconds: float) -> None:
         """Close the listening socket (connection refused) for ``seconds`` real seconds, then reopen it
@@ -552,6 +616,10 @@ class Simulator:
     # --- counters -------------------------------------------------------------------------------
     def stats(self) -> dict:
         return self.platform.stats()
+
+    def push_stats(self) -> dict:
+        """Pushes posted to webhooks, by outcome (an HTTP status code as text, or "failed"), and their "total"."""
+        return self.platform.push_stats()
 
     def count(self, endpoint: str) -> int:
         return self.platform.count(endpoint)

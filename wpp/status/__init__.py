@@ -7,6 +7,7 @@
 * :class:`CheckResult` — what the service's ``check(integration)`` returns.
 * :func:`triage` / :func:`sort_key` — which numbers need attention and why, most urgent first.
 * :func:`error_to_dict` / :func:`error_from_dict` — errors as stored on the board, and back.
+* :class:`WebhookInbox` — the platform's pushes to the console's webhook (``wpp.status.webhooks``).
 
 Replaces ``wpp/fleet.py``. Streamlit-free.
 """
@@ -28,6 +29,7 @@ from .triage import (
     sort_key,
     triage,
 )
+from .webhooks import HookAnswer, WebhookInbox
 
 __all__ = [
     "Attention",
@@ -48,6 +50,8 @@ __all__ = [
     "STARTING_TOO_LONG",
     "StatusEngine",
     "Step",
+    "HookAnswer",
+    "WebhookInbox",
     "advance",
     "default_holder",
     "error_from_dict",

@@ -19,6 +19,12 @@
 * **Check now** (:meth:`check_now`) works across processes: it sets ``next_check_at`` to now in the store; the
   poller sees it on its next pass. **The pairing panel** reports what it learned (:meth:`record`): the board shows
   it at once and the poller leaves that number alone for ``policy.pairing_hold_s`` after each report.
+* **Pushed status.** The platform's events arriving at the console's webhook (``wpp.status.webhooks``) go through
+  :meth:`record_event`: a state is recorded as if the poller had seen it (board, history, diary), and the number's
+  ``last_event_at`` is noted in the store. While its events arrive, the poller only makes a sanity check of it every
+  ``policy.sanity_s`` (:meth:`PollPolicy.pushed`), in whichever replica polls.
+* **Background tasks** (:meth:`every`): other periodic work of the deployment (e.g. registering webhooks) runs in
+  the loop of the process holding the poller's lease (or of every process), never in a viewer's page run.
 
 The engine never imports the service: the service hands it ``check(integration) -> CheckResult``.
 """
@@ -93,6 +99,17 @@ def _watched(rec: StatusRecord | None, now: float) -> bool:
     return rec is not None and rec.watched_until is not None and rec.watched_until > now
 
 
+class _Task:
+    """A periodic job of :meth:`StatusEngine.every`."""
+
+    __slots__ = ("name", "every_s", "fn", "leader_only", "last", "running")
+
+    def __init__(self, name: str, every_s: float, fn: Callable[[], object], leader_only: bool):
+        self.name, self.every_s, self.fn, self.leader_only = name, float(every_s), fn, leader_only
+        self.last: float | None = None
+        self.running = False
+
+
 class StatusEngine:
     """See the module's docstring. Thread-safe; one per process (the service owns it)."""
 
@@ -142,9 +159,12 @@ class StatusEngine:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._stopped = False
+        # periodic jobs (every()) and the thread they run in
+        self._tasks: list[_Task] = []
+        self._task_pool: ThreadPoolExecutor | None = None
         # counters (tests, benches, the Settings page)
         self._counts = {"checks": 0, "recorded": 0, "board_reads": 0, "list_reads": 0, "lease_attempts": 0,
-                        "heartbeats": 0}
+                        "heartbeats": 0, "pushed": 0}
 
     def __repr__(self) -> str:
         return (f"StatusEngine(holder={self.holder!r}, leader={self.is_leader}, "
@@ -169,6 +189,7 @@ class StatusEngine:
             self._stopped = True
             thread, self._thread = self._thread, None
             pool, self._pool = self._pool, None
+            task_pool, self._task_pool = self._task_pool, None
             was_leader = self._lease_until is not None
             self._lease_until = self._lease_renewed = self._lease_tried = None
         self._stop.set()
@@ -177,6 +198,8 @@ class StatusEngine:
             thread.join(timeout)
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
+        if task_pool is not None:
+            task_pool.shutdown(wait=False, cancel_futures=True)
         if was_leader:
             try:
                 self.store.release_lease(POLLER_LEASE, self.holder)
@@ -275,7 +298,9 @@ class StatusEngine:
         is due, at most ``concurrency`` at once. With ``wait`` (the tests) it returns when those checks are
         done; the background loop does not wait. Returns how many checks this pass started."""
         now = self.clock.time() if now is None else float(now)
-        if not self._lead(now):
+        leading = self._lead(now)
+        self._run_tasks(now, leading, wait)
+        if not leading:
             with self._guard:
                 self._next_due = None
             return 0
@@ -317,6 +342,53 @@ class StatusEngine:
             wait_futures(futures)
         return len(futures)
 
+    # === periodic jobs ========================================================================================
+    def every(self, name: str, every_s: float, fn: Callable[[], object], *, leader_only: bool = True) -> None:
+        """Run ``fn()`` about every ``every_s`` seconds (the engine's clock) from this engine's loop, in a thread of
+        its own (one job at a time; a job still running is not started again): only while this process holds the
+        poller's lease (``leader_only``), or in every process. Its exceptions are logged, never raised."""
+        if not every_s > 0:
+            raise ValueError("every_s must be positive")
+        with self._guard:
+            self._tasks.append(_Task(name, every_s, fn, leader_only))
+
+    def _run_tasks(self, now: float, leading: bool, wait: bool) -> None:
+        due: list[_Task] = []
+        with self._guard:
+            if self._stopped:
+                return
+            for task in self._tasks:
+                if task.running or (task.leader_only and not leading):
+                    continue
+                if task.last is not None and 0 <= now - task.last < task.every_s:
+                    continue
+                task.running, task.last = True, now
+                due.append(task)
+            if due and self._task_pool is None:
+                self._task_pool = ThreadPoolExecutor(1, thread_name_prefix="wpp-status-task")
+            pool = self._task_pool
+        futures = []
+        for task in due:
+            try:
+                futures.append(pool.submit(self._run_task, task))  # type: ignore[union-attr]
+            except RuntimeError:  # shut down by stop()
+                with self._guard:
+                    task.running = False
+        if wait and futures:
+            wait_futures(futures)
+
+    def _run_task(self, task: _Task) -> None:
+        try:
+            task.fn()
+        except Exception:  # noqa: BLE001 - a job's failure is logged; it runs again next time
+            log.exception("the background job %s failed", task.name)
+        finally:
+            with self._guard:
+                task.running = False
+
+    def _pushed(self, rec: StatusRecord | None, now: float) -> bool:
+        return rec is not None and self.policy.pushed(rec.last_event_at, now)
+
     def _not_inflight(self, iid: str) -> None:
         with self._guard:
             self._inflight.discard(iid)
@@ -351,7 +423,8 @@ class StatusEngine:
                 # (a hold still running: the pairing panel reported while this check was under way, or "check now"
                 # asked during the panel's quiet time; the next check still waits for its end)
                 step = advance(prev, result, integration_id=row.id, now=at, policy=self.policy, rand=self._rand,
-                               fast_until=fast, not_before=hold, watched=_watched(prev, at))
+                               fast_until=fast, not_before=hold, watched=_watched(prev, at),
+                               pushed=self._pushed(prev, at))
                 self._commit(step, at)
         finally:
             with self._guard:
@@ -402,11 +475,69 @@ class StatusEngine:
             with self._guard:
                 self._hold_until[integration_id] = hold
             step = advance(prev, result, integration_id=integration_id, now=now, policy=self.policy,
-                           rand=self._rand, fast_until=fast, not_before=hold, watched=_watched(prev, now))
+                           rand=self._rand, fast_until=fast, not_before=hold, watched=_watched(prev, now),
+                           pushed=self._pushed(prev, now))
             entry = self._commit(step, now)
         with self._guard:
             self._counts["recorded"] += 1
         return entry
+
+    def record_event(self, integration_id: str, result: CheckResult | None = None) -> BoardEntry | None:
+        """The platform pushed an event about this number (its webhook; ``wpp.status.webhooks``).
+
+        With a ``result`` (a state: connected, offline, waiting for a scan) it is recorded as if the poller had just
+        seen it — the board, the history and the diary as for a check — and the next check becomes a sanity check
+        (:meth:`PollPolicy.interval`). Any event (a delivery update, an incoming message, too) notes the number's
+        ``last_event_at`` in the store, so the poller in every replica knows its events arrive. Never asks the
+        platform. Store errors are logged; returns the number's entry when a state was recorded."""
+        iid = integration_id
+        now = self.clock.time()
+        try:
+            self._refresh(now)
+        except WppError:
+            pass  # logged; the event is recorded all the same
+        entry: BoardEntry | None = None
+        with self._id_lock(iid):
+            if result is not None:
+                with self._guard:
+                    prev = self._records.get(iid)
+                    fast = self._fast_until.get(iid)
+                    hold = self._hold_until.get(iid)
+                if hold is not None and hold <= now:
+                    hold = None
+                step = advance(prev, result, integration_id=iid, now=now, policy=self.policy, rand=self._rand,
+                               fast_until=fast, not_before=hold, watched=_watched(prev, now), pushed=True)
+                entry = self._commit(Step(replace(step.record, last_event_at=now), step.change, step.fast_until),
+                                     now)
+            try:
+                noted = bool(self.store.note_status_event(iid, at=now))
+            except WppError as err:
+                log.warning("could not note an event pushed for %s: %s", iid, err.english)
+                noted = False
+            with self._guard:
+                self._counts["pushed"] += 1
+                rec = self._records.get(iid)
+                if noted and rec is not None and (rec.last_event_at or 0.0) < now:
+                    self._records[iid] = replace(rec, last_event_at=now)
+                    self._seq += 1
+                    self._written[iid] = self._seq  # newer than a board read under way
+        return entry
+
+    def last_events(self, ids: Iterable[str] | None = None) -> dict[str, float]:
+        """When the platform last pushed an event about each of these numbers (all when None), as this process's
+        copy of the board says (numbers without one are absent)."""
+        self._refresh(self.clock.time())
+        with self._guard:
+            wanted = self._records.keys() if ids is None else [i for i in ids if i in self._records]
+            return {i: self._records[i].last_event_at for i in wanted  # type: ignore[misc]
+                    if self._records[i].last_event_at is not None}
+
+    def pushed(self, integration_id: str) -> bool:
+        """Whether the platform pushes this number's events now (the poller then only makes sanity checks)."""
+        now = self.clock.time()
+        self._refresh(now)
+        with self._guard:
+            return self._pushed(self._records.get(integration_id), now)
 
     def pairing_heartbeat(self, integration_id: str) -> bool:
         """A pairing panel shows this number (called on each of the panel's runs, in whichever process it runs).
@@ -609,7 +740,7 @@ class StatusEngine:
 
     def stats(self) -> dict:
         """Counters: checks made, reports recorded, store reads of the board and of the list, lease attempts,
-        heartbeats written."""
+        heartbeats written, events pushed."""
         with self._guard:
             return dict(self._counts, leader=self._lease_until is not None, inflight=len(self._inflight))
 

@@ -8,6 +8,11 @@ code on screen: a pairing panel open on it in any replica (its heartbeat, kept o
 *watched* for ``watch_s``). Nobody can scan a QR code nobody looks at, so otherwise it is asked every
 ``unwatched_s``, and no change of state makes it fast again (:meth:`PollPolicy.interval`,
 :meth:`PollPolicy.opens_fast_window`).
+
+A number whose status the platform pushes to the console's webhook (an event arrived within ``push_fresh_s``:
+:meth:`PollPolicy.pushed`) is asked only every ``sanity_s`` (a sanity check), whatever its state — except while a
+pairing panel shows it (fast, as above) and in its "after a change" window. When its events stop, it is no longer
+*pushed* once ``push_fresh_s`` has passed, and the next check goes back to the usual intervals by itself.
 """
 from __future__ import annotations
 
@@ -26,6 +31,9 @@ class PollPolicy:
     offline_s: float = 30.0
     unknown_s: float = 30.0  # a word the console does not know
     stuck_s: float = 30.0  # waiting for a scan / starting for longer than the overdue limits below
+    # --- status pushed by the platform (webhooks) ---------------------------------------------------------
+    sanity_s: float = 600.0  # a number whose events arrive: one sanity check this often (WPP_WEBHOOK_SANITY_MINUTES)
+    push_fresh_s: float = 900.0  # it counts as pushed while its last event is at most this old
     # --- after a change: fast again for a while -----------------------------------------------------------
     fast_s: float = 5.0
     fast_window_s: float = 60.0
@@ -71,13 +79,21 @@ class PollPolicy:
         """Whether ``state`` is one of pairing's: starting, or waiting for the QR scan."""
         return state in _PAIRING_STATES
 
+    def pushed(self, last_event_at: float | None, now: float) -> bool:
+        """Whether the platform pushes this number's events: its last one (``last_event_at``, on the board) came at
+        most ``push_fresh_s`` before ``now``."""
+        return last_event_at is not None and 0.0 <= now - last_event_at <= self.push_fresh_s
+
     def interval(self, state: str | None, in_state_s: float | None, *, watched: bool = False,
-                 fast: bool = False) -> float:
+                 fast: bool = False, pushed: bool = False) -> float:
         """The pause after a good answer in ``state`` that began ``in_state_s`` seconds ago (no jitter).
 
         ``watched``: a pairing panel shows the number (in any replica); only then is a number starting or waiting
-        for a scan asked fast, else every ``unwatched_s`` whatever else holds. ``fast``: the number is in its
-        "after a change" window (:meth:`opens_fast_window`): at most ``fast_s`` then."""
+        for a scan asked fast, else every ``unwatched_s`` whatever else holds. ``pushed``: its events arrive
+        (:meth:`pushed`): a sanity check every ``sanity_s``, unless a panel shows it while it pairs. ``fast``: the
+        number is in its "after a change" window (:meth:`opens_fast_window`): at most ``fast_s`` then."""
+        if pushed and not (watched and self.pairing(state)):
+            return min(self.sanity_s, self.fast_s) if fast else self.sanity_s
         if self.pairing(state) and not watched:
             return self.unwatched_s
         if state == ConnState.CONNECTED.value:

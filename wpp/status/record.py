@@ -135,6 +135,7 @@ def advance(
     fast_until: float | None = None,
     not_before: float | None = None,
     watched: bool = False,
+    pushed: bool = False,
 ) -> Step:
     """Apply one check made at ``now``.
 
@@ -142,6 +143,8 @@ def advance(
     ``not_before``: the next check is not earlier than this (the pairing panel's hold-off).
     ``watched``: a pairing panel shows the number (in any replica): see :meth:`PollPolicy.interval`. The record
     keeps ``prev.watched_until`` (the heartbeat is the store's to keep, never the check's).
+    ``pushed``: the platform pushes the number's events (:meth:`PollPolicy.pushed`): the next check is a sanity
+    check. The record keeps ``prev.last_event_at`` too (the store's to keep, like the heartbeat).
     """
     before = shown_state(prev, policy)
     if result.status is not None:
@@ -194,7 +197,7 @@ def advance(
         delay = policy.retry(new.failures)
     else:
         delay = policy.interval(new.state, (now - since) if since is not None else None, watched=watched,
-                                fast=fast_until is not None)
+                                fast=fast_until is not None, pushed=pushed)
     next_at = now + _jittered(delay, policy, rand)
     if not_before is not None:
         next_at = max(next_at, not_before)
@@ -202,6 +205,7 @@ def advance(
         integration_id=integration_id, state=new.state, raw=new.raw, since=since, checked_at=new.checked_at,
         ok_at=new.ok_at, failures=new.failures, error=new.error, next_check_at=next_at, phone=new.phone,
         watched_until=prev.watched_until if prev is not None else None,
+        last_event_at=prev.last_event_at if prev is not None else None,
     )
     return Step(record, change, fast_until)
 

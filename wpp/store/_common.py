@@ -710,6 +710,7 @@ def status_from_row(row: Mapping) -> StatusRecord:
         next_check_at=_float(row.get("next_check_at")),
         phone=_text(row.get("phone")),
         watched_until=_float(row.get("watched_until")),
+        last_event_at=_float(row.get("last_event_at")),
     )
 
 

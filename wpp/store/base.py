@@ -17,6 +17,9 @@ Besides the school platform's ``messenger_integrations`` rows (one per number), 
   exists);
 * ``wpp_console_incidents`` and ``wpp_console_alerts``: numbers that dropped, and the alerts about them, one per
   incident, event and recipient (``wpp.alerts``; methods in ``wpp/store/alerts.py``).
+* ``wpp_console_test_messages``, ``wpp_console_webhook_seen``, ``wpp_console_webhook_counts`` and the board's
+  ``last_event_at``: status pushed by the platform to the console's webhook, what became of the test messages
+  (methods in ``wpp/store/webhooks.py``).
 """
 from __future__ import annotations
 
@@ -25,8 +28,8 @@ from dataclasses import dataclass
 from typing import Iterable, Protocol, runtime_checkable
 
 from ..i18n import Text
-from ..models import (ActivityEntry, AlertRecord, Incident, Integration, Organization, SignInSession,
-                      StatusChange, StatusRecord)
+from ..models import (ActivityEntry, AlertRecord, DeliveryRecord, Incident, Integration, Organization,
+                      SignInSession, StatusChange, StatusRecord, WebhookCount)
 
 
 @dataclass(frozen=True)
@@ -235,6 +238,34 @@ class IntegrationStore(Protocol):
     def list_alerts(self, *, limit: int = 200, organization_id: str | None = None,
                     integration_id: str | None = None) -> list[AlertRecord]:
         """Alerts, newest first (the outbox page, the Settings page's recipients)."""
+
+    # --- status pushed by the platform (webhooks; see wpp/store/webhooks.py) ----------------------------------------
+    def note_status_event(self, integration_id: str, *, at: float) -> bool:
+        """An event about the number arrived at ``at``: its board entry's ``last_event_at`` becomes ``at`` unless it
+        is later already (one atomic update; ``save_status`` never touches it). False (nothing written) when the
+        number has no board entry yet."""
+
+    def webhook_seen(self, key: str, *, integration_id: str | None, at: float, keep_s: float) -> bool:
+        """True the first time ``key`` is seen within ``keep_s`` seconds before ``at`` (then it is remembered);
+        False for a replay. Atomic across processes: of two replicas seeing one event at once, one gets True."""
+
+    def save_test_message(self, record: DeliveryRecord) -> None:
+        """Keep a test message the platform accepted (one with the same number and message id stays as it is)."""
+
+    def advance_test_message(self, integration_id: str, message_id: str, *, status: str, at: float,
+                             detail: str | None = None) -> bool:
+        """A delivery update: the message moves to ``status`` only forward (``wpp.models.DELIVERY_STEPS``); False
+        when it is unknown or already that far. ``detail`` is scrubbed before it is stored."""
+
+    def test_messages(self, integration_id: str, *, limit: int = 10,
+                      message_id: str | None = None) -> list[DeliveryRecord]:
+        """A number's test messages, newest first (or the one with ``message_id``)."""
+
+    def add_webhook_counts(self, counts: Iterable[WebhookCount]) -> None:
+        """Add these counts (``n`` added up, ``last_at`` the latest), atomically."""
+
+    def webhook_counts(self) -> list[WebhookCount]:
+        """Every count of pushes, per number and in total (scope ``"*"``)."""
 
 
 __all__ = ["IntegrationStore", "MemberTable", "OrgTable"]

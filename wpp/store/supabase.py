@@ -12,6 +12,8 @@ called with ``.rpc()``:
 - ``wpp_save_status``: a board entry and its history line in one transaction,
 - ``wpp_watch_status``: a pairing panel's heartbeat on a board entry (and its next check brought forward),
 - ``wpp_try_lease``: a lease taken by exactly one holder (also the token-mint lock, as a lease ``mint:<id>``).
+- ``wpp_note_status_event``, ``wpp_webhook_seen``, ``wpp_advance_test_message``, ``wpp_add_webhook_counts``: status
+  pushed by the platform (``wpp/store/webhooks.py``).
 
 Installations name the on/off column ``is_active``, ``is_enabled`` or have both: reads detect it from the
 row's keys (``flag_columns`` after the first read), the SQL functions write whichever exist.
@@ -41,6 +43,7 @@ from ..i18n import N_, Text
 from ..masking import mask
 from ..models import ActivityEntry, Integration, Organization, SignInSession, StatusChange, StatusRecord
 from .alerts import SupabaseAlerts
+from .webhooks import SupabaseWebhooks
 from .base import MemberTable, OrgTable
 from ._common import (
     MESSENGER_TYPE,
@@ -159,7 +162,7 @@ def _api_code(e: Exception) -> str:
     return str(getattr(e, "code", "") or "").upper()
 
 
-class SupabaseStore(SupabaseAlerts):
+class SupabaseStore(SupabaseAlerts, SupabaseWebhooks):
     """``IntegrationStore`` on Supabase (see the module docstring)."""
 
     def __init__(self, url: str, key: str, *, client: Any = None, org_table: OrgTable | None = OrgTable(),

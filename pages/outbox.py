@@ -1,0 +1,51 @@
+"""Alerts: every alert the console sent (or tries to send) when a number dropped or came back — when, to whom, what
+it said, delivered or not. In the demo, the outbox where the alerts stay instead of being sent."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from wpp.errors import WppError
+from wpp.i18n import _, _n
+from wppui import pagekit, tables
+from wppui.components import datetime_column, show_error
+
+s = pagekit.begin(needs="settings")
+
+st.title("🔔 " + _("Alerts"))
+
+if getattr(s, "is_demo", False):
+    st.info(_("**Demo outbox.** In the demo nothing is sent: the alerts stay here. Open a connected number and press "
+              "“Simulate the phone going offline”; about a minute later its alert appears here."), icon="🧪")
+else:
+    st.caption(_("When a number stays down for a while, the recipients in WPP_ALERT_RECIPIENTS are told once, and "
+                 "once more when it is back (see Settings)."))
+
+try:
+    lines = s.outbox(limit=500)
+except WppError as err:
+    show_error(err, what=_("The alerts could not be read"))
+    st.stop()
+if not lines:
+    st.info(_("No alert yet."), icon="🔔")
+    st.stop()
+
+st.caption(_n("{n} alert, newest first", "{n} alerts, newest first", len(lines)))
+cols = {"when": _("When"), "to": _("To"), "event": _("What"), "school": _("School"), "number": _("Number"),
+        "subject": _("Subject"), "outcome": _("Delivered?"), "text": _("Text")}
+frame = pd.DataFrame({
+    cols["when"]: tables.datetimes([ln.at for ln in lines]),
+    cols["to"]: [ln.to for ln in lines],
+    cols["event"]: [ln.event for ln in lines],
+    cols["school"]: [ln.school for ln in lines],
+    cols["number"]: [ln.number for ln in lines],
+    cols["subject"]: [ln.subject for ln in lines],
+    cols["outcome"]: [("✅ " if ln.ok else "❌ " if ln.ok is False else "⏳ ") + ln.outcome
+                      + (f" ({ln.problem})" if ln.problem and not ln.ok else "") for ln in lines],
+    cols["text"]: [ln.text for ln in lines],
+})
+st.dataframe(frame, hide_index=True, column_config={
+    cols["when"]: datetime_column(cols["when"], width=150),
+    cols["subject"]: st.column_config.TextColumn(cols["subject"], width=260),
+    cols["text"]: st.column_config.TextColumn(cols["text"], width=420),
+})

@@ -1,0 +1,41 @@
+"""Alerts when a number drops: people are told once per incident (and once when it is back), by e-mail or webhook,
+in their language, whoever looks at the console. Streamlit-free.
+
+* :mod:`wpp.alerts.desk` — :class:`AlertDesk` (one sender per deployment, a lease in the store) and
+  :class:`AlertConfig`;
+* :mod:`wpp.alerts.recipients` — ``WPP_ALERT_RECIPIENTS`` read and checked;
+* :mod:`wpp.alerts.message` — what an alert says; :mod:`wpp.alerts.channels` — SMTP, webhooks, the demo outbox;
+* :mod:`wpp.alerts.schedule` — the time zone and quiet hours.
+
+The submodules are imported lazily (the configuration imports only the light ones).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+_LAZY = {
+    "ALERT_LEASE": ".desk",
+    "AlertConfig": ".desk",
+    "AlertDesk": ".desk",
+    "AlertRecipients": ".recipients",
+    "Recipient": ".recipients",
+    "parse_recipients": ".recipients",
+    "DeliveryFailed": ".channels",
+    "EmailChannel": ".channels",
+    "OutboxChannel": ".channels",
+    "SmtpConfig": ".channels",
+    "WebhookChannel": ".channels",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,147 @@
+"""What pages read about alerts (``wpp.alerts``): the outbox (every alert, to whom, delivered or not), each
+recipient's last alert for the Settings page, and the demo's "the phone went offline"."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from ..errors import WppError
+from ..i18n import N_, _
+from .core import from_epoch
+
+_EVENTS = {"down": N_("Number down"), "recovered": N_("Number back")}
+_CHANNELS = {"email": N_("E-mail"), "webhook": N_("Webhook"), "outbox": N_("Demo outbox")}
+_OUTCOMES = {"sent": N_("Delivered"), "failed": N_("Failed"), "pending": N_("Waiting to be sent"),
+             "retry": N_("Failed, will be tried again")}
+
+
+@dataclass(frozen=True)
+class OutboxLine:
+    """One alert as the Alerts page shows it (names, never ids; a webhook masked)."""
+
+    at: dt.datetime | None
+    to: str
+    channel: str
+    school: str
+    number: str
+    event: str
+    subject: str
+    text: str
+    outcome: str
+    ok: bool | None  # None: not tried yet, or to be tried again
+    problem: str
+
+
+@dataclass(frozen=True)
+class RecipientLine:
+    """One recipient on the Settings page: for which schools, and whether the last alert went out."""
+
+    to: str
+    channel: str
+    scope: str
+    last_at: dt.datetime | None
+    outcome: str
+    ok: bool | None
+
+
+def _problem(stored: str | None) -> str:
+    from ..alerts.desk import problem_text
+
+    return str(problem_text(stored))
+
+
+class AlertsMixin:
+    """Mixed into :class:`wpp.service.WppService`; ``self.alerts`` is the process's :class:`wpp.alerts.AlertDesk`
+    (None when nobody is to be told)."""
+
+    alerts = None
+
+    def _alert_names(self) -> dict[str, str]:
+        try:
+            return {r.id: (r.name or _("Unnamed number"))
+                    for r in self.store.list_integrations(include_inactive=True)}  # type: ignore[attr-defined]
+        except WppError:
+            return {}
+
+    def outbox(self, limit: int = 200) -> list[OutboxLine]:
+        """Every alert about the person's schools (in demo mode: the demo outbox), newest first. For
+        administrators; alerts about no school only for administrators of every school."""
+        self._permit("settings", None)  # type: ignore[attr-defined]
+        access = self._access  # type: ignore[attr-defined]
+        records = [a for a in self.store.list_alerts(limit=limit)  # type: ignore[attr-defined]
+                   if (access.sees(a.organization_id) if a.organization_id else access.all_schools)]
+        numbers = self._alert_names()
+        out = []
+        for a in records:
+            at = a.sent_at if a.sent_at is not None else a.created_at
+            out.append(OutboxLine(
+                at=from_epoch(at),
+                to=str(_CHANNELS["outbox"]) if a.channel == "outbox" else a.shown_to,
+                channel=str(_CHANNELS.get(a.channel, a.channel)),
+                school=self.organization_name(a.organization_id) if a.organization_id else "",  # type: ignore[attr-defined]
+                number=numbers.get(a.integration_id or "", _("(deleted number)")),
+                event=str(_EVENTS.get(a.event, a.event)),
+                subject=a.subject,
+                text=a.body,
+                outcome=str(_OUTCOMES.get(a.status, a.status)),
+                ok=True if a.status == "sent" else (False if a.status == "failed" else None),
+                problem=_problem(a.error),
+            ))
+        return out
+
+    def alert_recipients(self) -> list[RecipientLine]:
+        """Who is told (from the settings) and whether each one's last alert went out. For administrators."""
+        self._permit("settings", None)  # type: ignore[attr-defined]
+        desk = self.alerts
+        if desk is None:
+            return []
+        config = desk.config
+        if config.demo:
+            from ..alerts.desk import DEMO_OUTBOX
+
+            pairs = [("*", DEMO_OUTBOX)]
+        else:
+            pairs = config.recipients.all()
+        last: dict[str, object] = {}
+        try:
+            for a in self.store.list_alerts(limit=2000):  # type: ignore[attr-defined]
+                last.setdefault(a.recipient, a)
+        except WppError:
+            pass
+        out = []
+        access = self._access  # type: ignore[attr-defined]
+        for scope, r in pairs:
+            if not (access.all_schools if scope == "*" else access.sees(scope)):
+                continue  # another school's people (and who is told about every school) are not this person's to see
+            a = last.get(r.key)
+            if a is None:
+                outcome, ok, at = _("No alert yet"), None, None
+            else:
+                ok = True if a.status == "sent" else (False if a.status == "failed" else None)  # type: ignore[attr-defined]
+                outcome = str(_OUTCOMES.get(a.status, a.status))  # type: ignore[attr-defined]
+                if a.error and a.status != "sent":  # type: ignore[attr-defined]
+                    outcome += f" ({_problem(a.error)})"  # type: ignore[attr-defined]
+                at = from_epoch(a.sent_at if a.sent_at is not None else a.created_at)  # type: ignore[attr-defined]
+            out.append(RecipientLine(
+                to=str(_CHANNELS["outbox"]) if r.kind == "outbox" else r.shown,
+                channel=str(_CHANNELS.get(r.kind, r.kind)),
+                scope=_("Every school") if scope == "*" else self.organization_name(scope),  # type: ignore[attr-defined]
+                last_at=at, outcome=outcome, ok=ok,
+            ))
+        return out
+
+    def simulate_phone_offline(self, integration_id: str, phone, *, actor: str) -> None:
+        """Demo mode: the simulated phone loses its connection (``phone``: ``wpp.demo.DemoPhone``). Needs the
+        operator's role ("check"); the status engine sees it on its next check (asked at once)."""
+        row = self._row(integration_id, "check", actor=actor)  # type: ignore[attr-defined]
+        if not self.is_demo or phone is None:  # type: ignore[attr-defined]
+            from ..errors import InvalidInput
+
+            raise InvalidInput(N_("This works only in the demo."))
+        phone.go_offline(row.id)
+        self._log("simulate_offline", actor, row, True,  # type: ignore[attr-defined]
+                  N_("Demo: the phone was made to go offline"))
+        self.check_now([row.id])  # type: ignore[attr-defined]
+
+
+__all__ = ["AlertsMixin", "OutboxLine", "RecipientLine"]
