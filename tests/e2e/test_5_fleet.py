@@ -51,7 +51,8 @@ def rows_text(page) -> list[str]:
     return grid(page).locator('[role="row"]').all_inner_texts()
 
 
-STATES = re.compile(r"🟢 Connected|🟠 Waiting for the QR scan")
+#: a state in words (a number nobody pairs is asked slowly, so it may still read "Starting" from its first check)
+STATES = re.compile(r"🟢 Connected|🟠 Waiting for the QR scan|🔵 Starting")
 
 
 def wait_all_known(page, timeout_s: float = 60.0) -> None:
