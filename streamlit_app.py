@@ -32,7 +32,7 @@ else:
 
     #: pages whose menu entry is only for people who may do what they are for (the page itself refuses others
     #: too, and the service refuses them whatever asks)
-    FOR = {"connect": "create", "send": "send", "settings": "settings", "outbox": "settings"}
+    FOR = {"connect": "create", "send": "send", "settings": "settings", "outbox": "alerts"}
 
     def make_pages(may=lambda action: True) -> dict:
         def page(name: str, path: str, **kw):
@@ -54,7 +54,7 @@ else:
 
     PAGES = make_pages()
     #: other addresses that open a page: the home page by its name, bookmarks of the former "Tokens" page
-    ALIASES = {"numbers": "numbers", "tokens": "access"}
+    ALIASES = {"numbers": "numbers", "tokens": "access", "alerts": "outbox"}
 
     def _alias(target: str):
         def open_alias() -> None:

@@ -93,7 +93,12 @@ if view is not None:
         show_error(err, what=_("The access key could not be read"))
         report = None
     if report is not None:
-        (st.success if report.ok and not report.fix else st.warning)(esc(report.summary),
+        summary = esc(report.summary)
+        if report.fix == "refresh" and not s.may("refresh_key", view.org_id):
+            # the sentence names a button this person does not have: say who has it
+            summary += "  \n" + esc(_("Only an operator or an administrator of this school can do that: ask one of "
+                                      "them."))
+        (st.success if report.ok and not report.fix else st.warning)(summary,
                                                                     icon="✅" if report.ok and not report.fix else "🔑")
     c1, c2, _c3 = st.columns([1.4, 1.2, 2])
     refresh = s.may("refresh_key", view.org_id) and c1.button(

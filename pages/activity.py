@@ -52,10 +52,13 @@ frame = pd.DataFrame({
     cols["number"]: [ln.number for ln in picked],
     cols["who"]: [ln.who for ln in picked],
 })
+# every column fits the main area of a 1280 px screen with the sidebar open (about 820 px); a long line is read
+# whole by hovering its cell
 st.dataframe(frame, hide_index=True, column_config={
-    cols["when"]: datetime_column(cols["when"], width=150),
-    cols["what"]: st.column_config.TextColumn(cols["what"], width=380),
-    cols["outcome"]: st.column_config.TextColumn(cols["outcome"], width=110),
-    cols["school"]: st.column_config.TextColumn(cols["school"], width=150),
-    cols["number"]: st.column_config.TextColumn(cols["number"], width=150),
+    cols["when"]: datetime_column(cols["when"], width=115),
+    cols["what"]: st.column_config.TextColumn(cols["what"], width=280),
+    cols["outcome"]: st.column_config.TextColumn(cols["outcome"], width=95),
+    cols["school"]: st.column_config.TextColumn(cols["school"], width=115),
+    cols["number"]: st.column_config.TextColumn(cols["number"], width=110),
+    cols["who"]: st.column_config.TextColumn(cols["who"], width=95),
 })

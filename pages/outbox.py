@@ -7,10 +7,10 @@ import streamlit as st
 
 from wpp.errors import WppError
 from wpp.i18n import _, _n
-from wppui import pagekit, tables
+from wppui import gate, pagekit, tables
 from wppui.components import datetime_column, show_error
 
-s = pagekit.begin(needs="settings")
+s = pagekit.begin(needs="alerts")
 
 st.title("🔔 " + _("Alerts"))
 
@@ -21,31 +21,45 @@ else:
     st.caption(_("When a number stays down for a while, the recipients in WPP_ALERT_RECIPIENTS are told once, and "
                  "once more when it is back (see Settings)."))
 
-try:
-    lines = s.outbox(limit=500)
-except WppError as err:
-    show_error(err, what=_("The alerts could not be read"))
-    st.stop()
-if not lines:
-    st.info(_("No alert yet."), icon="🔔")
-    st.stop()
+#: how often the open page looks for new alerts (seconds): an alert lands without F5
+REFRESH_S = 10.0
 
-st.caption(_n("{n} alert, newest first", "{n} alerts, newest first", len(lines)))
-cols = {"when": _("When"), "to": _("To"), "event": _("What"), "school": _("School"), "number": _("Number"),
-        "subject": _("Subject"), "outcome": _("Delivered?"), "text": _("Text")}
-frame = pd.DataFrame({
-    cols["when"]: tables.datetimes([ln.at for ln in lines]),
-    cols["to"]: [ln.to for ln in lines],
-    cols["event"]: [ln.event for ln in lines],
-    cols["school"]: [ln.school for ln in lines],
-    cols["number"]: [ln.number for ln in lines],
-    cols["subject"]: [ln.subject for ln in lines],
-    cols["outcome"]: [("✅ " if ln.ok else "❌ " if ln.ok is False else "⏳ ") + ln.outcome
-                      + (f" ({ln.problem})" if ln.problem and not ln.ok else "") for ln in lines],
-    cols["text"]: [ln.text for ln in lines],
-})
-st.dataframe(frame, hide_index=True, column_config={
-    cols["when"]: datetime_column(cols["when"], width=150),
-    cols["subject"]: st.column_config.TextColumn(cols["subject"], width=260),
-    cols["text"]: st.column_config.TextColumn(cols["text"], width=420),
-})
+
+@gate.fragment(run_every=REFRESH_S)
+def alerts_table() -> None:
+    s = pagekit.service()
+    try:
+        lines = s.outbox(limit=500)
+    except WppError as err:
+        show_error(err, what=_("The alerts could not be read"))
+        return
+    if not lines:
+        st.info(_("No alert yet."), icon="🔔")
+        return
+    st.caption(_n("{n} alert, newest first", "{n} alerts, newest first", len(lines)))
+    # what a reader needs first fits in 1280 px: when, delivered or not, which number, what happened; the rest after
+    cols = {"when": _("When"), "outcome": _("Delivered?"), "school": _("School"), "number": _("Number"),
+            "event": _("What happened"), "to": _("To"), "subject": _("Subject"), "text": _("Text")}
+    frame = pd.DataFrame({
+        cols["when"]: tables.datetimes([ln.at for ln in lines]),
+        cols["outcome"]: [("✅ " if ln.ok else "❌ " if ln.ok is False else "⏳ ") + ln.outcome
+                          + (f" ({ln.problem})" if ln.problem and not ln.ok else "") for ln in lines],
+        cols["school"]: [ln.school for ln in lines],
+        cols["number"]: [ln.number for ln in lines],
+        cols["event"]: [ln.event for ln in lines],
+        cols["to"]: [ln.to for ln in lines],
+        cols["subject"]: [ln.subject for ln in lines],
+        cols["text"]: [ln.text for ln in lines],
+    })
+    st.dataframe(frame, hide_index=True, column_config={
+        cols["when"]: datetime_column(cols["when"], width=130),
+        cols["outcome"]: st.column_config.TextColumn(cols["outcome"], width=200),
+        cols["school"]: st.column_config.TextColumn(cols["school"], width=150),
+        cols["number"]: st.column_config.TextColumn(cols["number"], width=130),
+        cols["event"]: st.column_config.TextColumn(cols["event"], width=160),
+        cols["subject"]: st.column_config.TextColumn(cols["subject"], width=260),
+        cols["text"]: st.column_config.TextColumn(cols["text"], width=420),
+    })
+
+
+alerts_table()

@@ -309,6 +309,18 @@ def _demo_switch(ident) -> None:
         st.html(f"<script>document.cookie = {_js(cookie)};</script>", unsafe_allow_javascript=True, width="content")
 
 
+def _role_in_words(access) -> str:
+    """ "operator: Школа № 5" for one school; "administrator of every school", "viewer of 3 schools" otherwise."""
+    if access.everywhere is None and len(access.schools) == 1:
+        (org, role), = access.schools.items()
+        try:
+            school = state.service().organization_name(org)
+        except Exception:  # noqa: BLE001 - the sidebar never breaks a page
+            return str(access.describe())
+        return _("{role}: {school}", role=str(role.label), school=school)
+    return str(access.describe())
+
+
 def _demo_school(i: int) -> str:
     from wpp.demo import DEMO_SCHOOLS
 
@@ -620,7 +632,7 @@ def sidebar(ident, *, numbers_page=None) -> None:
         name = str(DEMO_NAMES.get(getattr(ident, "name", ""), _("Demo user")))
     else:
         name = getattr(ident, "name", "")
-    st.caption(_("Signed in as {name}", name=f"**{esc(name)}**") + " · " + esc(str(state.access().describe())))
+    st.caption(_("Signed in as {name}", name=f"**{esc(name)}**") + " · " + esc(_role_in_words(state.access())))
     if _demo(cfg):
         _demo_switch(ident)
     if getattr(ident, "method", "") != "demo":

@@ -113,10 +113,11 @@ def _draw(s, number_id: str, where: str, heading: str | None = None) -> None:
     else:
         st.info(_("Preparing the QR code… It appears here in a few seconds.") +
                 (f"  \n{esc(status_line)}" if status_line else ""), icon="⏳")
-    if offline or view.error is not None:
+    explain = s.should_explain(view)
+    if (offline or view.error is not None) and not explain:  # the checklist below has this button itself
         if st.button(_("Show a new QR code"), type="primary", key=f"{where}_restart_{number_id}"):
             _start(s, number_id)
-    if s.should_explain(view):
+    if explain:
         checklist(s, number_id, where=where)
 
 

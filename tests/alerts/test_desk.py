@@ -273,3 +273,20 @@ def test_demo_alerts_go_to_the_outbox_after_a_minute(world):
     assert len(sent) == 1 and sent[0].channel == "outbox" and sent[0].status == "sent"
     assert "«Ресепшн»" in sent[0].subject and "«Школа № 5»" in sent[0].body
     assert desk.run_once()["sent"] == 0
+
+
+def test_a_linked_number_already_down_when_the_console_starts_is_a_drop(world, smtp):
+    """A phone was linked to it once (its number is known), and the console's first look finds it offline: nobody
+    saw it drop, but it is down all the same — tell people after the threshold."""
+    from wpp import keys
+
+    world.store.merge_settings(world.number.id, {keys.PHONE: "79001234567"})
+    world.platform.set(world.number.id, "offline")
+    world.desk({"*": ["support@wpp.example"]}, smtp=smtp_config(smtp))
+    world.play(5 * MINUTE)
+    assert smtp.messages == [], "told before the threshold"
+    world.play(10 * MINUTE)
+    assert len(smtp.messages) == 1
+    world.platform.set(world.number.id, "connected")
+    world.play(5 * MINUTE)
+    assert len(smtp.messages) == 2, "the recovery is told too"

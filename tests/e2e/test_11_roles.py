@@ -120,7 +120,7 @@ def test_an_operator_and_an_administrator_see_their_own_console(browser, console
         # the sidebar counts: B's dropped number is Anna's business, not Olga's
         expect(anna.locator('[data-testid="stSidebar"]').get_by_text(re.compile(r"Needs attention: 1"))).to_be_visible(
             timeout=60_000)
-        assert "оператор" in sidebar_text(olga) and "Требует внимания" not in sidebar_text(olga)
+        assert "оператор: Школа Альфа" in sidebar_text(olga) and "Требует внимания" not in sidebar_text(olga)
         assert "administrator of every school" in sidebar_text(anna)
         # the menu: no Settings for an operator
         expect(olga.locator('[data-testid="stSidebarNav"]').get_by_text("Настройки")).to_have_count(0)

@@ -100,6 +100,7 @@ PERMISSIONS: dict[str, Permission] = {
     "reveal": Permission(Role.ADMINISTRATOR, N_("reveal a number's key or token")),
     "settings": Permission(Role.ADMINISTRATOR, N_("see the console's settings"), console_wide=True),
     "diary_all": Permission(Role.ADMINISTRATOR, N_("see the whole activity diary"), console_wide=True),
+    "alerts": Permission(Role.ADMINISTRATOR, N_("see the alerts the console sent"), console_wide=True),
 }
 
 

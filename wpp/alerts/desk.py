@@ -259,12 +259,13 @@ class AlertDesk:
             return LOGGED_OUT
         return OFFLINE
 
-    def _episode(self, rec: StatusRecord, shown: str) -> tuple[str, float] | None:
+    def _episode(self, rec: StatusRecord, shown: str, *, linked_before: bool = False) -> tuple[str, float] | None:
         """``(kind, when it stopped being connected)`` for a number that is not connected, or None when it was not
         connected before (a new number waiting for its first scan is no drop). Read from its history, once per
-        change of its board entry."""
+        change of its board entry. ``linked_before``: a phone was linked to it once (its number is known), so a number
+        the console first saw already down (it was down when the console started) is a drop too, from then on."""
         kind = self._kind(rec, shown)
-        memo = (rec.integration_id, rec.since, shown)
+        memo = (rec.integration_id, rec.since, shown, linked_before)
         if memo in self._episodes:
             found = self._episodes[memo]
             return (kind, found[1]) if found is not None else None
@@ -273,7 +274,11 @@ class AlertDesk:
             if ch.previous == _CONNECTED:
                 started = ch.at
                 break
-            if ch.previous is None or ch.state == _CONNECTED:
+            if ch.state == _CONNECTED:
+                break
+            if ch.previous is None:
+                if linked_before:
+                    started = ch.at  # first seen down, and it had a phone: down since at least then
                 break
         if len(self._episodes) > 20_000:
             self._episodes.clear()
@@ -303,7 +308,7 @@ class AlertDesk:
                 continue
             if shown is None:
                 continue
-            episode = self._episode(rec, shown)
+            episode = self._episode(rec, shown, linked_before=bool(row.settings.get(keys.PHONE)))
             if episode is None:
                 continue
             kind, started = episode

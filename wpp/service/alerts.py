@@ -66,7 +66,7 @@ class AlertsMixin:
     def outbox(self, limit: int = 200) -> list[OutboxLine]:
         """Every alert about the person's schools (in demo mode: the demo outbox), newest first. For
         administrators; alerts about no school only for administrators of every school."""
-        self._permit("settings", None)  # type: ignore[attr-defined]
+        self._permit("alerts", None)  # type: ignore[attr-defined]
         access = self._access  # type: ignore[attr-defined]
         records = [a for a in self.store.list_alerts(limit=limit)  # type: ignore[attr-defined]
                    if (access.sees(a.organization_id) if a.organization_id else access.all_schools)]

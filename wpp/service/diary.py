@@ -24,7 +24,9 @@ SIGN_IN_EVENTS = {
 
 #: diary lines only administrators read (the rest is what happened to the numbers)
 ADMIN_ONLY_LINES = frozenset({"refused", "reveal", "sign_in", "sign_in_failed", "sign_in_throttled", "sign_out",
-                              "sign_in_refused", "sign_in_withdrawn"})
+                              "sign_in_refused", "sign_in_withdrawn",
+                              # alerts go to support's and directors' addresses: not a receptionist's business
+                              "alert_sent", "alert_failed"})
 
 
 def _who(actor: str | None) -> str:

@@ -346,8 +346,11 @@ class WebhooksMixin:
         """What pages say under a test message about following its delivery."""
         if self.webhooks_on:
             return _("The ticks follow the platform's reports: ✓ sent from the phone, ✓✓ delivered, 👁 read.")
-        return _("Whether it arrives cannot be followed: the platform reports deliveries only to a console it can "
-                 "reach, and WPP_PUBLIC_URL is not set.")
+        if self._access.may("settings"):  # type: ignore[attr-defined]
+            return _("Whether it arrives cannot be followed: the platform reports deliveries only to a console it "
+                     "can reach, and WPP_PUBLIC_URL is not set.")
+        return _("Whether it arrives cannot be followed on this console: check on the phone it was sent to. To see "
+                 "deliveries here, ask the administrator to let the platform reach the console.")
 
     # --- the Settings page -------------------------------------------------------------------------------------
     def webhook_overview(self) -> WebhookOverview:
