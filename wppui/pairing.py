@@ -108,8 +108,9 @@ def _draw(s, number_id: str, where: str, heading: str | None = None) -> None:
     if view.error is not None:
         show_error(view.error, what=_("The QR code cannot be shown right now"))
     elif offline:
-        st.warning(_("The phone is not linked, and no QR code is being shown: the codes ran out or the number was "
-                     "stopped on the platform."), icon="🔌")
+        st.warning(_("Offline: the platform has no working link to a phone for this number (the phone was unlinked, "
+                     "or the QR codes ran out before a scan). Show a new QR code and scan it with the school's phone."),
+                   icon="🔌")
     else:
         st.info(_("Preparing the QR code… It appears here in a few seconds.") +
                 (f"  \n{esc(status_line)}" if status_line else ""), icon="⏳")
