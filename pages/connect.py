@@ -100,7 +100,7 @@ if number_id:
     elif view.prelinked:
         prelinked_choice(s, view.id, where="connect")
     else:
-        pairing_panel(view.id, where="connect", heading=view.label)
+        pairing_panel(view.id, org_id=view.org_id, where="connect", heading=view.label)
     st.divider()
     if st.button(_("Connect another number"), icon="➕", key="connect_another"):
         st.query_params.clear()

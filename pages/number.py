@@ -120,7 +120,7 @@ elif view.prelinked:
     st.warning(_("This number was already linked to a phone before anyone scanned its QR code. An operator or an "
                  "administrator of this school must decide whether to keep it."), icon="🟣")
 else:
-    pairing_panel(view.id, where="number")
+    pairing_panel(view.id, org_id=view.org_id, where="number")
 
 # --- what can be done with it ------------------------------------------------------------------------------
 if not view.removed:

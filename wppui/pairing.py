@@ -42,28 +42,25 @@ def instructions() -> str:
     )
 
 
-def pairing_panel(number_id: str, *, where: str, heading: str | None = None) -> None:
-    """The self-refreshing pairing block of one number (``where`` keeps widget keys apart per page). ``heading``
-    (plain text, e.g. the number's label): a first line that says which step this is, kept true as it changes."""
+def pairing_panel(number_id: str, *, org_id: str, where: str, heading: str | None = None) -> None:
+    """The self-refreshing pairing block of one number (``where`` keeps widget keys apart per page). ``org_id``: its
+    school (decides whether the person may see the QR code). ``heading`` (plain text, e.g. the number's label): a first
+    line that says which step this is, kept true as it changes."""
 
     @st.fragment(run_every=pagekit.pairing_interval())
     def _panel() -> None:
         s = pagekit.fragment_service()
         if s is None:
             return
-        _draw(s, number_id, where, heading)
-        # after the panel's own report (so the poller's hold-off stands); never raises
-        s.pairing_heartbeat(number_id)
+        _draw(s, number_id, org_id, where, heading)
+        if s.may("pair", org_id):  # a viewer's panel shows no QR code: nobody can scan it, no fast polling
+            # after the panel's own report (so the poller's hold-off stands); never raises
+            s.pairing_heartbeat(number_id)
 
     _panel()
 
 
-def _draw(s, number_id: str, where: str, heading: str | None = None) -> None:
-    try:
-        org = s.get(number_id).organization_id
-    except WppError as err:
-        show_error(err, what=_("The pairing state cannot be shown"))
-        return
+def _draw(s, number_id: str, org: str, where: str, heading: str | None = None) -> None:
     if not s.may("pair", org):
         watch_only(s, number_id)  # a viewer: the state in words, never the QR code (it would link a phone)
         return
@@ -87,7 +84,7 @@ def _draw(s, number_id: str, where: str, heading: str | None = None) -> None:
         st.rerun()
     status_line = state_in_words(number) if number is not None else (view.status.label if view.status else "")
     if view.connected:
-        connected(s, number_id, where=where, status_line=status_line)
+        connected(s, number_id, org, where=where, status_line=status_line)
         return
     if view.qr_png:
         left, right = st.columns([11, 10], gap="medium")
@@ -167,11 +164,11 @@ def watch_only(s, number_id: str) -> None:
         st.caption(_("Linking a phone (the QR code) is for operators and administrators of this school."))
 
 
-def connected(s, number_id: str, *, where: str, status_line: str = "") -> None:
+def connected(s, number_id: str, org: str, *, where: str, status_line: str = "") -> None:
     """The success, and the next step one click away."""
     st.success(_("**The phone is linked.** This WhatsApp number is connected and ready to send messages.") +
                (f"  \n{esc(status_line)}" if status_line else ""), icon="✅")
-    if s.may("send", s.get(number_id).organization_id) and st.button(_("Send a test message"), type="primary", icon="✉️", key=f"{where}_send_{number_id}"):
+    if s.may("send", org) and st.button(_("Send a test message"), type="primary", icon="✉️", key=f"{where}_send_{number_id}"):
         pagekit.go("send", number_id)
 
 

@@ -35,7 +35,7 @@ def test_a_heartbeat_never_raises_to_the_page(svc, store):
     svc.pairing_heartbeat(iid)  # no status engine (scripts, some tests): nothing to do
 
     class Broken:
-        def pairing_heartbeat(self, integration_id):
+        def pairing_heartbeat(self, integration_id, **kw):
             raise RuntimeError("a bug in the engine")
 
     svc.engine = Broken()
@@ -56,3 +56,21 @@ def test_a_heartbeat_never_raises_to_the_page(svc, store):
     finally:
         svc.engine.stop()
         svc.engine = None
+
+
+def test_a_viewer_never_makes_a_number_fast_nor_keeps_an_operator_from_doing_so(svc, store):
+    from wpp.access.roles import Access, Grant, Role
+
+    clock = ManualClock(start=1_800_000_000.0)
+    engine = _with_engine(svc, store, clock)
+    try:
+        iid = svc.create_number(ORG, name="Front desk", actor="alice").integration.id
+        svc.pairing_state(iid)
+        viewer = svc.for_session({}, access=Access.of([Grant(Role.VIEWER, frozenset({ORG}))]))
+        operator = svc.for_session({}, access=Access.of([Grant(Role.OPERATOR, frozenset({ORG}))]))
+        viewer.pairing_heartbeat(iid)
+        assert not engine.watched(iid), "a viewer (who sees no QR code) made the number polled fast"
+        operator.pairing_heartbeat(iid)  # in the same second: the viewer's try holds no slot
+        assert engine.watched(iid)
+    finally:
+        engine.stop()

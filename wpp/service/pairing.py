@@ -121,11 +121,12 @@ class PairingMixin:
         engine = self.engine
         if engine is None:
             return
-        try:
+        def allowed() -> bool:  # only someone who may link a phone makes it polled fast (a viewer sees no QR code)
             row = self.store.get(integration_id)
-            if not (self._visible(row) and self._access.may("pair", row.organization_id)):
-                return  # only someone who may link a phone makes it polled fast (a viewer sees no QR code)
-            engine.pairing_heartbeat(integration_id)
+            return self._visible(row) and self._access.may("pair", row.organization_id)
+
+        try:
+            engine.pairing_heartbeat(integration_id, allowed=allowed)
         except Exception:  # noqa: BLE001 - polling speed is a convenience; the panel already has its answer
             log.exception("could not note that a pairing panel shows a number")
 

@@ -539,15 +539,17 @@ class StatusEngine:
         with self._guard:
             return self._pushed(self._records.get(integration_id), now)
 
-    def pairing_heartbeat(self, integration_id: str) -> bool:
+    def pairing_heartbeat(self, integration_id: str, *, allowed: Callable[[], bool] | None = None) -> bool:
         """A pairing panel shows this number (called on each of the panel's runs, in whichever process it runs).
 
         The number's board entry is watched until ``policy.watch_s`` from now, in the store: while it starts or
         waits for a scan, the poller asks about it at the pairing interval (:meth:`PollPolicy.interval`). When the
         watch begins on a number asked slowly, its next check is brought forward to now (or to the end of this
         process's pairing hold, or the pairing interval after its last check, whichever is later). Written at most
-        every ``policy.watch_beat_s`` per number by this process. Returns whether it wrote; store errors are
-        logged, never raised. A number without a board entry yet (never checked) is asked at once anyway."""
+        every ``policy.watch_beat_s`` per number by this process. ``allowed()`` (asked only when a write is due, so
+        a panel re-running every 2 s costs no read in between): whether the caller may make the number polled fast.
+        Returns whether it wrote; store errors are logged, never raised. A number without a board entry yet (never
+        checked) is asked at once anyway."""
         iid = integration_id
         p = self.policy
         now = self.clock.time()
@@ -556,6 +558,10 @@ class StatusEngine:
             if last is not None and 0 <= now - last < p.watch_beat_s:
                 return False
             self._beats[iid] = now  # also after a failed write: a broken store is not asked every run
+        if allowed is not None and not allowed():
+            with self._guard:
+                self._beats.pop(iid, None)  # someone who may not never holds the slot of someone who may
+            return False
         try:
             self._refresh(now)
         except WppError:
