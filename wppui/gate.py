@@ -279,10 +279,10 @@ def demo_person() -> str:
     return "demo"
 
 
-def _demo_switch(ident) -> None:
+def _demo_switch() -> None:
     """Demo mode: try the console as another demo person (an administrator, a receptionist of one school, a
     viewer). Remembered for this browser."""
-    from wpp.access.identity import DEMO_PEOPLE, DEMO_NAMES, demo_identity
+    from wpp.access.identity import DEMO_PEOPLE, demo_identity
 
     labels = {
         "demo": _("Administrator: every school"),
@@ -300,13 +300,13 @@ def _demo_switch(ident) -> None:
         ss[state.IDENTITY] = new
         ss.pop(state.ACCESS, None)
         ss.pop("wpp_tokens", None)
-        cookie = f"{DEMO_AS_COOKIE}={chosen}; Path=/; Max-Age={DEVICE_MAX_AGE_S}; SameSite=Lax"
-        ss["_wpp_demo_cookie"] = cookie
-        _log_sign_in("success", str(DEMO_NAMES.get(new.name, new.name)), client_key(), "demo")
+        ss["_wpp_demo_cookie"] = chosen
+        # the diary keeps the demo person's English name and shows it in the reader's language
+        _log_sign_in("success", new.name, client_key(), "demo")
         st.rerun()
-    cookie = st.session_state.pop("_wpp_demo_cookie", None)
-    if cookie:
-        st.html(f"<script>document.cookie = {_js(cookie)};</script>", unsafe_allow_javascript=True, width="content")
+    remembered = st.session_state.pop("_wpp_demo_cookie", None)
+    if remembered:
+        lang.write_cookie(DEMO_AS_COOKIE, remembered, DEVICE_MAX_AGE_S)
 
 
 def _role_in_words(access) -> str:
@@ -634,7 +634,7 @@ def sidebar(ident, *, numbers_page=None) -> None:
         name = getattr(ident, "name", "")
     st.caption(_("Signed in as {name}", name=f"**{esc(name)}**") + " · " + esc(_role_in_words(state.access())))
     if _demo(cfg):
-        _demo_switch(ident)
+        _demo_switch()
     if getattr(ident, "method", "") != "demo":
         if st.button(_("Sign out"), key="wpp_sign_out", icon=":material/logout:"):
             sign_out()
@@ -745,8 +745,7 @@ def _pending_scripts() -> None:
     device = _device_cookie()
     if device is None and ss.get(_DEVICE) and not ss.get("_wpp_device_written"):
         ss["_wpp_device_written"] = True
-        cookie = f"{DEVICE_COOKIE}={ss[_DEVICE]}; Path=/; Max-Age={DEVICE_MAX_AGE_S}; SameSite=Lax"
-        st.html(f"<script>document.cookie = {_js(cookie)};</script>", unsafe_allow_javascript=True, width="content")
+        lang.write_cookie(DEVICE_COOKIE, ss[_DEVICE], DEVICE_MAX_AGE_S)
 
 
 # =============================================================================================================

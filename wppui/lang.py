@@ -85,7 +85,13 @@ def _switched() -> None:
 
 def remember(code: str) -> None:
     """Write the ``wpp_lang`` cookie for this browser (a small script in the page; runs once per drawing)."""
-    code = _known(code) or normalize_language(code)
-    cookie = f"{COOKIE}={code}; Path=/; Max-Age={COOKIE_MAX_AGE_S}; SameSite=Lax"
+    write_cookie(COOKIE, _known(code) or normalize_language(code), COOKIE_MAX_AGE_S)
+
+
+def write_cookie(name: str, value: str, max_age_s: int) -> None:
+    """Write a cookie that is NOT a secret (a language, a device id, the demo's person) for this browser: a small
+    script in the page, run once per drawing; ``st.context.cookies`` reads it back when a tab next connects.
+    ``value`` must be a plain token (letters, digits, ``-``, ``_``)."""
+    cookie = f"{name}={value}; Path=/; Max-Age={int(max_age_s)}; SameSite=Lax"
     st.html(f"<script>document.cookie = {json.dumps(cookie)};</script>", unsafe_allow_javascript=True,
             width="content")

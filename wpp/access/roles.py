@@ -255,10 +255,6 @@ class Access:
             perm = PERMISSIONS.get(action)
             raise NotAllowed(action, perm.role if perm else Role.ADMINISTRATOR)
 
-    def school_ids(self) -> frozenset[str] | None:
-        """The ids of this person's schools; None for every school."""
-        return None if self.all_schools else frozenset(self.schools)
-
     def cache_key(self) -> tuple:
         """A hashable key for caches that differ by what a person sees (e.g. the attention count)."""
         return (self.everywhere, tuple(sorted(self.schools)))
