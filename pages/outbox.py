@@ -8,7 +8,8 @@ import streamlit as st
 from wpp.errors import WppError
 from wpp.i18n import _, _n
 from wppui import gate, pagekit, tables
-from wppui.components import datetime_column, show_error
+from wppui.components import datetime_column, show_error, when
+from wppui.text import esc
 
 s = pagekit.begin(needs="alerts")
 
@@ -25,6 +26,25 @@ else:
 REFRESH_S = 10.0
 
 
+def undelivered_box(s) -> None:
+    """Alerts the console gave up on, in red at the top: to whom, about what, and why (issue 23)."""
+    try:
+        lost = s.undelivered(limit=20)
+    except WppError:
+        return
+    if lost:
+        st.error(esc(_n("{n} alert could not be delivered; the console has stopped trying:",
+                        "{n} alerts could not be delivered; the console has stopped trying:", len(lost)))
+                 + "\n" + "\n".join(f"- {esc(line)}" for line in undelivered_lines(lost))
+                 + "\n\n" + esc(_("Check these recipients and the mail server on the Settings page. Whoever "
+                                   "gets the alerts of every school was told about it.")), icon="❌")
+
+
+def undelivered_lines(lost) -> list[str]:
+    return [_("{when}, to {to}: “{subject}” — {why}", when=when(ln.at), to=ln.to, subject=ln.subject, why=ln.why)
+            for ln in lost]
+
+
 @gate.fragment(run_every=REFRESH_S)
 def alerts_table() -> None:
     s = pagekit.service()
@@ -33,6 +53,7 @@ def alerts_table() -> None:
     except WppError as err:
         show_error(err, what=_("The alerts could not be read"))
         return
+    undelivered_box(s)
     if not lines:
         st.info(_("No alert yet."), icon="🔔")
         return

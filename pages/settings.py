@@ -5,9 +5,9 @@ import pandas as pd
 import streamlit as st
 
 from wpp.errors import WppError
-from wpp.i18n import _
+from wpp.i18n import _, _n
 from wppui import pagekit, state, tables
-from wppui.components import datetime_column, show_error
+from wppui.components import datetime_column, show_error, when
 from wppui.text import esc
 
 s = pagekit.begin(needs="settings")
@@ -47,6 +47,16 @@ if recipients:
         _("Last alert"): tables.datetimes([r.last_at for r in recipients]),
         _("Did it go out?"): [("✅ " if r.ok else "❌ " if r.ok is False else "") + r.outcome for r in recipients],
     }), hide_index=True, column_config={_("Last alert"): datetime_column(_("Last alert"))})
+    try:
+        lost = s.undelivered(limit=20, recipient_scope=True)
+    except WppError:
+        lost = []
+    if lost:  # in red, with why (issue 23): an alert the console gave up on
+        st.error(esc(_n("{n} alert could not be delivered; the console has stopped trying:",
+                        "{n} alerts could not be delivered; the console has stopped trying:", len(lost)))
+                 + "\n" + "\n".join(
+                     "- " + esc(_("{when}, to {to}: “{subject}” — {why}", when=when(ln.at), to=ln.to,
+                                  subject=ln.subject, why=ln.why)) for ln in lost), icon="❌")
     st.caption(_("Every alert, with its text, is on the Alerts page."))
 
 # --- status pushed by the platform: is each number's webhook registered, do its events arrive ---------------------

@@ -489,6 +489,13 @@ class Settings(BaseSettings):
     smtp_tls: Annotated[str, _check(_smtp_tls)] = _setting(
         "starttls", "WPP_SMTP_TLS", N_("How the connection to the mail server is protected"),
         N_("one of {choices}", choices="starttls, ssl, none"), group="alerts")
+    # issue 23: how long the alert desk keeps its records (deleted in small batches by the alert sender)
+    keep_incidents_days: Annotated[int, _check(_number(integer=True, ge=1, le=3650))] = _setting(
+        365, "WPP_KEEP_INCIDENTS_DAYS", N_("How long incidents (and alerts that could not be delivered) are kept"),
+        N_("a whole number of days from {low} to {high}", low=1, high=3650), group="alerts", unit="d")
+    keep_alerts_days: Annotated[int, _check(_number(integer=True, ge=1, le=3650))] = _setting(
+        90, "WPP_KEEP_ALERTS_DAYS", N_("How long delivered alerts are kept"),
+        N_("a whole number of days from {low} to {high}", low=1, high=3650), group="alerts", unit="d")
 
     # --- the simulated platform (demo) --------------------------------------------------------------------------
     sim_port: Annotated[int | None, _check(_number(integer=True, ge=1, le=65535))] = _setting(
@@ -720,6 +727,8 @@ def _show(value: Any, extra: dict) -> str:
         return _n("{n} minute", "{n} minutes", int(value), n=_num(value))
     if extra.get("unit") == "h":
         return _n("{n} hour", "{n} hours", int(value), n=_num(value))
+    if extra.get("unit") == "d":
+        return _n("{n} day", "{n} days", int(value), n=_num(value))
     return str(value)
 
 

@@ -321,7 +321,8 @@ class Incident:
     offline | logged_out | cannot_check | key_rejected (the latest while it lasts); ``started_at`` when the number
     stopped being connected; ``notified_at`` when people were told (None: not yet, e.g. under the threshold or in
     quiet hours); ``recovered_at`` when it was connected again; ``closed_at`` when the desk is done with it (open
-    while None). Times: Unix seconds."""
+    while None). ``started_at`` is when the number was last seen well (from the shared board), not when the
+    console noticed. Times: Unix seconds."""
 
     id: str
     integration_id: str
@@ -331,6 +332,9 @@ class Incident:
     notified_at: float | None = None
     recovered_at: float | None = None
     closed_at: float | None = None
+    #: when the status engine recorded the drop (its history line): the drop's identity across replicas, while
+    #: ``started_at`` is when the number was last seen well (earlier, when the console knew it)
+    noticed_at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -340,8 +344,9 @@ class AlertRecord:
     ``event``: down | recovered; ``recipient``: the recipient's key (``email:<address>``, ``webhook:<hash>`` — never
     a webhook's address — or ``outbox``); ``channel``: email | webhook | outbox; ``shown_to``: the recipient as
     screens may show it; ``subject``/``body``: the message as written, in ``lang``; ``payload``: a webhook's JSON
-    body; ``status``: pending | retry | sent | failed (given up); ``error``: the last failure in English, scrubbed.
-    One alert per (incident, event, recipient). Times: Unix seconds."""
+    body; ``status``: pending | sending (claimed by ``claimed_by`` until ``claim_until``) | retry | sent | failed
+    (given up); ``error``: the last failure in English, scrubbed. One alert per (incident, event, recipient);
+    ``incident_id`` names what it is about (an incident, or a notice grouping several). Times: Unix seconds."""
 
     incident_id: str
     event: str
@@ -361,6 +366,14 @@ class AlertRecord:
     sent_at: float | None = None
     error: str | None = None
     id: int | None = None
+    #: the alert's stable id (the same on every try): the e-mail's Message-ID, the webhook's ``id`` and
+    #: ``Idempotency-Key``; derived from (incident, event, recipient) when not given
+    uid: str | None = None
+    #: who is sending it now (``status == "sending"``) and until when that claim holds
+    claimed_by: str | None = None
+    claim_until: float | None = None
+    #: for a failed alert: when the "*" recipients were told that it could not be delivered
+    reported_at: float | None = None
 
 
 #: what became of a test message, in the order it can only move forward (``failed`` ends it)

@@ -1,6 +1,7 @@
 """Real servers on 127.0.0.1 for the alert tests: a tiny SMTP server (socketserver; EHLO, AUTH PLAIN/LOGIN, MAIL,
 RCPT, DATA, QUIT) that keeps what it received, and an HTTP server that records webhook POSTs. Both can be told to
-refuse, fail or stay silent."""
+refuse, fail or stay silent; the SMTP server can also be a tarpit (every reply ``delay`` seconds late) or take a
+message and lose its answer (``lose_replies``)."""
 from __future__ import annotations
 
 import base64
@@ -17,6 +18,9 @@ class _SmtpHandler(socketserver.StreamRequestHandler):
     timeout = 10
 
     def _w(self, *lines: str) -> None:
+        sink: SmtpSink = self.server.sink  # type: ignore[attr-defined]
+        if sink.mode == "tarpit":  # every reply comes late, as from a mail server under a flood
+            time.sleep(sink.delay)
         self.wfile.write("".join(line + "\r\n" for line in lines).encode())
         self.wfile.flush()
 
@@ -26,7 +30,9 @@ class _SmtpHandler(socketserver.StreamRequestHandler):
 
     def handle(self) -> None:
         sink: SmtpSink = self.server.sink  # type: ignore[attr-defined]
-        sink.connections += 1
+        with sink.lock:
+            sink.connections += 1
+            sink.connected_at.append(time.monotonic())
         if sink.mode == "silent":  # accepts the connection, never greets
             sink.closing.wait(10)
             return
@@ -82,6 +88,12 @@ class _SmtpHandler(socketserver.StreamRequestHandler):
                 msg = email.message_from_string("".join(lines), policy=email.policy.default)
                 with sink.lock:
                     sink.messages.append((mail_from, list(rcpts), msg))
+                    lose = sink.lose_replies > 0
+                    sink.lose_replies -= 1 if lose else 0
+                if lose:  # the message is taken, but its answer never comes: the sender cannot know
+                    while self.rfile.readline():
+                        pass
+                    return
                 self._w("250 OK queued")
             elif up in ("RSET", "NOOP"):
                 self._w("250 OK")
@@ -106,10 +118,15 @@ class _Server(socketserver.ThreadingTCPServer):
 
 
 class SmtpSink:
-    """``mode``: ok | refuse (550 on RCPT) | reject_data (554 on DATA) | silent (never answers)."""
+    """``mode``: ok | refuse (550 on RCPT) | reject_data (554 on DATA) | silent (never answers) | tarpit (every
+    reply ``delay`` seconds late). ``lose_replies``: that many messages are kept but never answered."""
 
-    def __init__(self, *, mode: str = "ok", user: str | None = None, password: str | None = None):
+    def __init__(self, *, mode: str = "ok", user: str | None = None, password: str | None = None,
+                 delay: float = 13.0, lose_replies: int = 0):
         self.mode = mode
+        self.delay = delay
+        self.lose_replies = lose_replies
+        self.connected_at: list[float] = []
         self.user, self.password = user, password
         self.messages: list = []
         self.logins: list[str] = []
@@ -127,6 +144,10 @@ class SmtpSink:
         with self.lock:
             return [r for _f, rcpts, _m in self.messages for r in rcpts]
 
+    def message_ids(self) -> list[str]:
+        with self.lock:
+            return [str(m["Message-ID"]) for _f, _r, m in self.messages]
+
     def close(self) -> None:
         self.closing.set()
         self.server.shutdown()
@@ -142,6 +163,8 @@ class _HookHandler(http.server.BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         with sink.lock:
             sink.requests.append((self.path, self.headers.get("Content-Type"), json.loads(body or b"null")))
+            sink.headers.append(dict(self.headers.items()))
+            sink.arrived.append(time.monotonic())
         if sink.mode == "slow":
             time.sleep(sink.delay)
         status = 500 if sink.mode == "error" else 200
@@ -162,6 +185,8 @@ class HookSink:
     def __init__(self, *, mode: str = "ok", delay: float = 3.0):
         self.mode, self.delay = mode, delay
         self.requests: list = []
+        self.headers: list[dict] = []
+        self.arrived: list[float] = []
         self.lock = threading.Lock()
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _HookHandler)
         self.server.daemon_threads = True

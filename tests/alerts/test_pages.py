@@ -60,3 +60,35 @@ def test_the_alerts_page_in_russian(app):  # noqa: F811
     assert not app.exception
     assert app.title[0].value.endswith("Оповещения")
     assert "Оповещений пока не было." in texts(app)
+
+
+def test_an_alert_given_up_is_shown_in_red_with_why_on_alerts_and_settings(app):  # noqa: F811
+    """Issue 23: never silently none — an alert the console gave up on is in red, with why, on both pages."""
+    import json
+
+    from wpp.models import AlertRecord
+
+    app.run()
+    view = create_via_service("Ресепшн")
+    svc, _sim = services()
+    now = time.time()
+    svc.store.queue_alerts([AlertRecord(
+        incident_id="x@1", event="down", recipient="email:director@school5.ru", channel="email",
+        shown_to="director@school5.ru", lang="ru", subject="«Ресепшн» (Школа № 5) не на связи", body="…",
+        created_at=now - 60, next_try_at=now - 60, integration_id=view.id, organization_id=view.org_id)])
+    [a] = [x for x in svc.store.list_alerts() if x.recipient == "email:director@school5.ru"]
+    svc.store.finish_alert(a.id, status="failed", attempts=10, next_try_at=now, error=json.dumps(
+        {"msgid": "the mail server refused the address", "params": {},
+         "english": "the mail server refused the address"}))
+
+    open_page(app, "pages/outbox.py")
+    assert not app.exception
+    [box] = [e for e in app.error if "could not be delivered" in e.value]
+    shown = box.value.replace("\\", "").replace("\u2060", "")
+    assert "1 alert could not be delivered" in shown and "director@school5.ru" in shown
+    assert "the mail server refused the address" in shown and "«Ресепшн» (Школа № 5) не на связи" in shown
+
+    open_page(app, "pages/settings.py")
+    assert not app.exception
+    [box] = [e for e in app.error if "could not be delivered" in e.value]
+    assert "the mail server refused the address" in box.value.replace("\\", "")

@@ -143,8 +143,30 @@ def test_supabase_sends_the_alert_tables_the_right_requests():
 
         [due] = s.due_alerts(now=150.0)
         params = dict(get.calls.last.request.url.params.multi_items())
-        assert params["status"] == "in.(pending,retry)" and params["next_try_at"] == "lte.150.0"
-        assert due.id == 7 and due.recipient == "email:a@school.ru"
+        # due: waiting and its time has come, or claimed by a sender whose claim ran out
+        assert params["or"] == ("(and(status.in.(pending,retry),next_try_at.lte.150.0),"
+                                "and(status.eq.sending,claim_until.lte.150.0))")
+        assert params["order"] == "attempts.asc,next_try_at.asc,id.asc"
+        assert due.id == 7 and due.recipient == "email:a@school.ru" and due.uid.startswith("wpp-")
+
+        # the claim: one conditional PATCH that also compares the number of tries (of two senders, one wins)
+        patch.mock(return_value=httpx.Response(200, json=[{**row, "status": "sending", "claimed_by": "replica-a",
+                                                            "claim_until": 240.0, "attempts": 1}]))
+        claimed = s.claim_alert(7, holder="replica-a", now=150.0, until=240.0)
+        sent = patch.calls.last.request
+        params = dict(sent.url.params.multi_items())
+        assert params["id"] == "eq.7" and params["attempts"] == "eq.0" and params["or"].startswith("(and(status.in.")
+        assert json.loads(sent.content) == {"status": "sending", "claimed_by": "replica-a", "claim_until": 240.0,
+                                            "attempts": 1}
+        assert claimed.status == "sending" and claimed.claimed_by == "replica-a"
+        patch.mock(return_value=httpx.Response(200, json=[]))  # another sender changed the row first
+        assert s.claim_alert(7, holder="replica-b", now=150.0, until=240.0) is None
+        # "sent", only while the claim is ours
+        assert s.finish_alert(7, status="sent", attempts=1, next_try_at=150.0, sent_at=150.0, holder="replica-a") \
+            is False
+        params = dict(patch.calls.last.request.url.params.multi_items())
+        assert params["status"] == "eq.sending" and params["claimed_by"] == "eq.replica-a"
+        patch.mock(return_value=httpx.Response(204))
 
         s.finish_alert(7, status="sent", attempts=1, next_try_at=150.0, sent_at=150.0)
         assert patch.calls.last.request.url.params["id"] == "eq.7"
@@ -161,3 +183,142 @@ def test_supabase_sends_the_alert_tables_the_right_requests():
         with pytest.raises(StoreError) as info:
             s.list_alerts()
         assert "missing a WPP Console table" in info.value.message and SB_KEY not in str(info.value)
+
+
+# --- issue 23: claims, a stable id, reports of failures, pruning ---------------------------------------------------
+def test_an_alert_is_claimed_by_one_sender_until_its_claim_runs_out(any_store):
+    s = any_store
+    s.queue_alerts([_alert("email:a@school.ru")])
+    [due] = s.due_alerts(now=100.0)
+    assert due.uid.startswith("wpp-")
+    got = s.claim_alert(due.id, holder="replica-a", now=100.0, until=190.0)
+    assert got is not None and (got.status, got.claimed_by, got.claim_until, got.attempts) == (
+        "sending", "replica-a", 190.0, 1)
+    # the other replica, at the same moment: nothing to claim, nothing due
+    assert s.claim_alert(due.id, holder="replica-b", now=100.0, until=190.0) is None
+    assert s.due_alerts(now=189.0) == []
+    # a finish by someone who does not hold the claim changes nothing
+    assert s.finish_alert(due.id, status="sent", attempts=1, next_try_at=150.0, sent_at=150.0,
+                          holder="replica-b") is False
+    assert s.list_alerts()[0].status == "sending"
+    # the claim ran out (its sender gave up or died): due again, and claimed once more, one try more
+    [again] = s.due_alerts(now=190.0)
+    assert again.id == due.id and again.status == "sending"
+    other = s.claim_alert(due.id, holder="replica-b", now=190.0, until=280.0)
+    assert other is not None and other.attempts == 2 and other.claimed_by == "replica-b"
+    assert other.uid == got.uid  # the same id on every try
+    # the first sender's late word is refused; the holder's counts
+    assert s.finish_alert(due.id, status="retry", attempts=1, next_try_at=500.0, holder="replica-a") is False
+    assert s.finish_alert(due.id, status="sent", attempts=2, next_try_at=200.0, sent_at=200.0,
+                          holder="replica-b") is True
+    [done] = s.list_alerts()
+    assert (done.status, done.sent_at, done.attempts, done.claim_until) == ("sent", 200.0, 2, None)
+    assert s.due_alerts(now=10_000.0) == []
+    with pytest.raises(StoreError):
+        s.claim_alert(due.id, holder="", now=1.0, until=2.0)
+    with pytest.raises(StoreError):
+        s.finish_alert(due.id, status="sending", attempts=1, next_try_at=1.0)
+
+
+def test_a_stable_id_per_incident_event_and_recipient(any_store):
+    from wpp.store.alerts import alert_uid
+
+    s = any_store
+    s.queue_alerts([_alert("email:a@school.ru"), _alert("email:b@school.ru"),
+                    _alert("email:a@school.ru", event="recovered")])
+    uids = {(a.recipient, a.event): a.uid for a in s.list_alerts()}
+    assert len(set(uids.values())) == 3
+    assert uids[("email:a@school.ru", "down")] == alert_uid(f"{IID}@1000", "down", "email:a@school.ru")
+    assert all(u.startswith("wpp-") and len(u) == 36 for u in uids.values())
+
+
+def test_failed_alerts_are_reported_once(any_store):
+    s = any_store
+    s.queue_alerts([_alert("email:a@school.ru"), _alert("email:b@school.ru")])
+    a, b = sorted(s.due_alerts(now=100.0), key=lambda x: x.recipient)
+    s.finish_alert(a.id, status="failed", attempts=10, next_try_at=100.0, error="refused")
+    assert [x.id for x in s.list_alerts(status="failed", unreported=True)] == [a.id]
+    s.mark_alerts_reported([a.id], at=120.0)
+    assert s.list_alerts(status="failed", unreported=True) == []
+    assert s.list_alerts(status="failed")[0].reported_at == 120.0
+    s.mark_alerts_reported([], at=130.0)
+
+
+def test_pruning_keeps_what_is_inside_the_window_in_small_batches(any_store):
+    s = any_store
+    old = [_alert(f"email:{n}@school.ru", at=10.0) for n in range(5)]
+    new = [_alert(f"email:n{n}@school.ru", at=1000.0) for n in range(2)]
+    s.queue_alerts(old + new + [_alert("email:waiting@school.ru", at=10.0), _alert("email:gaveup@school.ru", at=10.0)])
+    by = {a.recipient: a for a in s.list_alerts()}
+    for a in old:
+        s.finish_alert(by[a.recipient].id, status="sent", attempts=1, next_try_at=20.0, sent_at=20.0)
+    for a in new:
+        s.finish_alert(by[a.recipient].id, status="sent", attempts=1, next_try_at=1000.0, sent_at=1000.0)
+    s.finish_alert(by["email:gaveup@school.ru"].id, status="failed", attempts=10, next_try_at=20.0)
+    # delivered before 500 go; given-up ones are kept with the incidents (before 5)
+    assert s.prune_alerts(sent_before=500.0, failed_before=5.0, limit=2) == 2
+    assert s.prune_alerts(sent_before=500.0, failed_before=5.0, limit=2) == 2
+    assert s.prune_alerts(sent_before=500.0, failed_before=5.0, limit=2) == 1
+    assert s.prune_alerts(sent_before=500.0, failed_before=5.0, limit=2) == 0
+    left = {a.recipient for a in s.list_alerts()}
+    assert left == {"email:n0@school.ru", "email:n1@school.ru", "email:waiting@school.ru", "email:gaveup@school.ru"}
+    assert s.prune_alerts(sent_before=500.0, failed_before=500.0, limit=10) == 1
+    assert "email:gaveup@school.ru" not in {a.recipient for a in s.list_alerts()}
+
+    for n, closed in enumerate((10.0, 20.0, 1000.0, None)):
+        s.save_incident(Incident(id=f"{IID}@{n}", integration_id=IID, organization_id=ORG, kind="offline",
+                                 started_at=1.0, closed_at=closed, noticed_at=2.0))
+    assert s.prune_incidents(closed_before=500.0, limit=1) == 1
+    assert s.prune_incidents(closed_before=500.0, limit=5) == 1
+    assert s.prune_incidents(closed_before=500.0, limit=5) == 0
+    kept = {i.id: i for i in s.load_incidents(open_only=False)}
+    assert set(kept) == {f"{IID}@2", f"{IID}@3"} and kept[f"{IID}@2"].noticed_at == 2.0
+
+
+def test_an_older_sqlite_file_gets_the_new_columns(tmp_path):
+    import sqlite3
+
+    from wpp.store import SqliteStore
+
+    path = tmp_path / "wpp.db"
+    SqliteStore(path).close()  # the console's own tables
+    with sqlite3.connect(path) as c:  # the alert tables as the first version made them
+        c.execute("CREATE TABLE wpp_console_incidents (id TEXT PRIMARY KEY NOT NULL, integration_id TEXT NOT NULL,"
+                  " organization_id TEXT, kind TEXT NOT NULL, started_at REAL NOT NULL, notified_at REAL,"
+                  " recovered_at REAL, closed_at REAL)")
+        c.execute("CREATE TABLE wpp_console_alerts (id INTEGER PRIMARY KEY AUTOINCREMENT, incident_id TEXT NOT NULL,"
+                  " event TEXT NOT NULL, recipient TEXT NOT NULL, channel TEXT NOT NULL, shown_to TEXT NOT NULL,"
+                  " lang TEXT NOT NULL, subject TEXT NOT NULL, body TEXT NOT NULL, payload TEXT, status TEXT NOT NULL,"
+                  " attempts INTEGER NOT NULL DEFAULT 0, created_at REAL NOT NULL, next_try_at REAL NOT NULL,"
+                  " sent_at REAL, error TEXT, integration_id TEXT, organization_id TEXT,"
+                  " UNIQUE (incident_id, event, recipient))")
+        c.execute("INSERT INTO wpp_console_alerts (incident_id, event, recipient, channel, shown_to, lang, subject,"
+                  " body, status, created_at, next_try_at) VALUES ('x@1', 'down', 'email:a@b.ru', 'email', 'a@b.ru',"
+                  " 'ru', 's', 'b', 'pending', 1.0, 1.0)")
+    s = SqliteStore(path)
+    try:
+        [old] = s.due_alerts(now=5.0)  # a row written before there were stable ids gets one on reading
+        assert old.uid.startswith("wpp-") and s.claim_alert(old.id, holder="a", now=5.0, until=9.0) is not None
+        s.save_incident(Incident(id="x@1", integration_id=IID, organization_id=ORG, kind="offline", started_at=1.0,
+                                 noticed_at=3.0))
+        assert s.load_incidents()[0].noticed_at == 3.0
+    finally:
+        s.close()
+
+
+@pytest.mark.postgres
+def test_the_delivery_migration_is_idempotent_and_allows_sending(pg_alerts_dsn):
+    import psycopg
+
+    from wpp.store.postgres import migration_paths
+
+    [path] = [p for p in migration_paths() if p.name.endswith("_wpp_console_alert_delivery.sql")]
+    names = [p.name for p in migration_paths()]
+    assert names.index(path.name) > names.index("20261127000000_wpp_console_webhooks.sql")
+    with psycopg.connect(pg_alerts_dsn, autocommit=True) as c:
+        c.execute(path.read_text(encoding="utf-8"))
+        c.execute(path.read_text(encoding="utf-8"))
+        with pytest.raises(psycopg.errors.CheckViolation):
+            c.execute("insert into public.wpp_console_alerts (incident_id, event, recipient, channel, shown_to, lang,"
+                      " subject, body, status, created_at, next_try_at) values ('x', 'down', 'r', 'email', 'r', 'ru',"
+                      " 's', 'b', 'lost', 1, 1)")

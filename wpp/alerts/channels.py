@@ -1,9 +1,17 @@
 """How an alert leaves the console: e-mail through SMTP (standard library), a JSON POST to a webhook (httpx), or, in
 demo mode, the outbox kept in the store (nothing leaves the computer).
 
-A channel's ``send(alert, recipient)`` returns when the alert was accepted, or raises :class:`DeliveryFailed` with a
-sentence (English in logs and the store, the reader's language in the diary) and never the password, the webhook's
-address or what the server answered beyond its status code.
+A channel's ``send(alert, recipient, *, deadline=None)`` returns when the alert was accepted, or raises
+:class:`DeliveryFailed` with a sentence (English in logs and the store, the reader's language in the diary) and never
+the password, the webhook's address or what the server answered beyond its status code.
+
+``deadline`` (a :func:`time.monotonic` value) is when the desk's claim on the alert runs out: the channel gives the
+send up by then (every socket wait is cut to what is left, and a watchdog closes the connection at the deadline), so
+no other replica ever sends the same alert while this one still might.
+
+Every try of an alert carries its stable id (:attr:`wpp.models.AlertRecord.uid`): the e-mail's ``Message-ID``
+(``<uid@sender's domain>``), the webhook's JSON ``id`` and its ``Idempotency-Key`` header. Delivery is at least
+once: a server that took the alert but whose answer was lost gets it again, with the same id to drop it by.
 """
 from __future__ import annotations
 
@@ -14,11 +22,12 @@ import smtplib
 import socket
 import ssl
 import threading
+import time
 from dataclasses import dataclass, field
 from email.generator import BytesGenerator
 from email.header import Header
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate
 from urllib.parse import urlsplit
 
 import httpx
@@ -40,6 +49,7 @@ class _HideWebhookAddresses(logging.Filter):
     def __init__(self):
         super().__init__("wpp.alerts.webhooks")
         self._urls: dict[str, str] = {}
+        self._tokens: set[str] = set()
         self._lock = threading.Lock()
 
     def add(self, url: str) -> None:
@@ -47,10 +57,16 @@ class _HideWebhookAddresses(logging.Filter):
             if url not in self._urls:
                 self._urls[url] = mask_url(url)
 
+    def add_token(self, token: str) -> None:
+        """A secret that travels in a request's path (a bot token): replaced by "…" wherever it appears."""
+        if token:
+            with self._lock:
+                self._tokens.add(token)
+
     def filter(self, record: logging.LogRecord) -> bool:
         with self._lock:
-            urls = dict(self._urls)
-        if not urls:
+            urls, tokens = dict(self._urls), set(self._tokens)
+        if not urls and not tokens:
             return True
         try:
             text = record.getMessage()
@@ -62,6 +78,8 @@ class _HideWebhookAddresses(logging.Filter):
             parts = urlsplit(url)
             if parts.path and len(parts.path) > 1:
                 hidden = hidden.replace(parts.path, "/…")
+        for token in tokens:
+            hidden = hidden.replace(token, "…")
         if hidden != text:
             record.msg, record.args = hidden, ()
         return True
@@ -73,11 +91,101 @@ for _name in ("httpx", "httpcore"):
 
 
 class DeliveryFailed(Exception):
-    """An alert was not accepted: ``problem`` is a sentence (lazy Text) without any secret."""
+    """An alert was not accepted: ``problem`` is a sentence (lazy Text) without any secret. ``retry_after``: the
+    receiver asked to wait that many seconds before the next try (Telegram's 429); ``permanent``: trying again cannot
+    help (a chat that does not exist, a bot token refused), the desk gives the alert up at once."""
 
-    def __init__(self, problem: Text):
+    def __init__(self, problem: Text, *, retry_after: float | None = None, permanent: bool = False):
         super().__init__(problem.english)
         self.problem = problem
+        self.retry_after = None if retry_after is None else max(0.0, float(retry_after))
+        self.permanent = bool(permanent)
+
+
+def left(deadline: float | None, default: float) -> float:
+    """Seconds a wait may last: ``default``, cut to what is left before ``deadline`` (monotonic). Raises
+    :class:`DeliveryFailed` ("did not finish in time") when nothing is left."""
+    if deadline is None:
+        return default
+    rest = deadline - time.monotonic()
+    if rest <= 0.005:
+        raise DeliveryFailed(N_("the send did not finish in time and was given up (it is tried again later)"))
+    return min(default, rest)
+
+
+class _Watchdog:
+    """Closes a socket at the deadline, whatever it is waiting for (a server that trickles one byte at a time
+    defeats per-read timeouts). ``with _Watchdog(deadline) as dog: dog.watch(sock)``; ``fired`` tells afterwards."""
+
+    def __init__(self, deadline: float | None):
+        self.deadline = deadline
+        self.fired = False
+        self._sock: socket.socket | None = None
+        self._timer: threading.Timer | None = None
+        self._lock = threading.Lock()
+
+    def watch(self, sock: "socket.socket | None") -> None:
+        with self._lock:
+            self._sock = sock
+
+    def _fire(self) -> None:
+        with self._lock:
+            sock = self._sock
+            self.fired = True
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def __enter__(self) -> "_Watchdog":
+        if self.deadline is not None:
+            self._timer = threading.Timer(max(0.0, self.deadline - time.monotonic()), self._fire)
+            self._timer.daemon = True
+            self._timer.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+
+class _Deadline:
+    """Mixed into smtplib's classes: every command sent and every reply read waits at most what is left before the
+    deadline (``smtplib`` itself only knows one timeout per socket operation)."""
+
+    deadline: float | None = None
+    dog: _Watchdog | None = None
+
+    def _cut(self) -> None:
+        sock = getattr(self, "sock", None)
+        if sock is not None:
+            if self.dog is not None:
+                self.dog.watch(sock)
+            try:
+                sock.settimeout(left(self.deadline, float(self.timeout)))  # type: ignore[attr-defined]
+            except DeliveryFailed:
+                raise TimeoutError("deadline") from None
+
+    def send(self, s):  # noqa: D401 - smtplib's own method, with the deadline
+        self._cut()
+        return super().send(s)  # type: ignore[misc]
+
+    def getreply(self):
+        self._cut()
+        return super().getreply()  # type: ignore[misc]
+
+
+class _SMTP(_Deadline, smtplib.SMTP):
+    def __init__(self, *args, deadline: float | None = None, dog: _Watchdog | None = None, **kw):
+        self.deadline, self.dog = deadline, dog
+        super().__init__(*args, **kw)
+
+
+class _SMTP_SSL(_Deadline, smtplib.SMTP_SSL):  # noqa: N801
+    def __init__(self, *args, deadline: float | None = None, dog: _Watchdog | None = None, **kw):
+        self.deadline, self.dog = deadline, dog
+        super().__init__(*args, **kw)
 
 
 @dataclass(frozen=True)
@@ -113,8 +221,8 @@ class EmailChannel:
         msg["Subject"] = " ".join(alert.subject.split())
         msg["From"] = self.config.sender
         msg["To"] = recipient.address
-        msg["Date"] = formatdate(usegmt=True)
-        msg["Message-ID"] = make_msgid(domain=(self.config.sender.rsplit("@", 1)[-1] or None))
+        msg["Date"] = formatdate(alert.created_at, usegmt=True)
+        msg["Message-ID"] = message_id(alert, self.config.sender)
         msg["Auto-Submitted"] = "auto-generated"
         msg.set_content(alert.body)
         msg.add_alternative(html_part(alert.body), subtype="html")
@@ -130,24 +238,37 @@ class EmailChannel:
         BytesGenerator(buf, policy=email.policy.SMTP).flatten(msg)
         return b"Subject: " + subject.encode("ascii") + b"\r\n" + buf.getvalue()
 
-    def send(self, alert: AlertRecord, recipient: Recipient) -> None:
+    def send(self, alert: AlertRecord, recipient: Recipient, *, deadline: float | None = None) -> None:
         cfg = self.config
         try:
             data = self.data(alert, recipient)
         except (ValueError, TypeError, UnicodeError):
             raise DeliveryFailed(N_("the message could not be written as an e-mail")) from None
+        dog = _Watchdog(deadline)
         try:
-            if cfg.tls == "ssl":
-                server = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=cfg.timeout_s,
-                                          context=ssl.create_default_context())
-            else:
-                server = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout_s)
-            with server:
-                if cfg.tls == "starttls":
-                    server.starttls(context=ssl.create_default_context())
-                if cfg.user:
-                    server.login(cfg.user, cfg.password.reveal() if cfg.password else "")
-                server.sendmail(cfg.sender, [recipient.address], data)
+            with dog:
+                timeout = left(deadline, cfg.timeout_s)
+                if cfg.tls == "ssl":
+                    server = _SMTP_SSL(cfg.host, cfg.port, timeout=timeout, context=ssl.create_default_context(),
+                                       deadline=deadline, dog=dog)
+                else:
+                    server = _SMTP(cfg.host, cfg.port, timeout=timeout, deadline=deadline, dog=dog)
+                try:
+                    if cfg.tls == "starttls":
+                        server.starttls(context=ssl.create_default_context())
+                    if cfg.user:
+                        server.login(cfg.user, cfg.password.reveal() if cfg.password else "")
+                    server.sendmail(cfg.sender, [recipient.address], data)
+                except BaseException:
+                    server.close()
+                    raise
+                # accepted: whatever QUIT answers (or not, by the deadline) changes nothing about the delivery
+                try:
+                    server.quit()
+                except Exception:  # noqa: BLE001 - the message went out; a rude goodbye is no failure
+                    server.close()
+        except DeliveryFailed:
+            raise
         except smtplib.SMTPAuthenticationError as e:
             raise DeliveryFailed(N_("the mail server did not accept the user name or password (code {code})",
                                     code=e.smtp_code)) from None
@@ -159,20 +280,35 @@ class EmailChannel:
         except smtplib.SMTPResponseException as e:
             raise DeliveryFailed(N_("the mail server refused the message (code {code})", code=e.smtp_code)) from None
         except (socket.timeout, TimeoutError):
-            raise DeliveryFailed(N_("the mail server did not answer in time")) from None
+            raise _late(dog, N_("the mail server did not answer in time")) from None
         except smtplib.SMTPServerDisconnected as e:  # smtplib turns a read timeout into this
-            if "timed out" in str(e).lower():
-                raise DeliveryFailed(N_("the mail server did not answer in time")) from None
+            if dog.fired or "timed out" in str(e).lower():
+                raise _late(dog, N_("the mail server did not answer in time")) from None
             raise DeliveryFailed(N_("the mail server cannot be reached")) from None
         except ssl.SSLError:
             raise DeliveryFailed(N_("a secure connection to the mail server could not be made")) from None
         except (OSError, smtplib.SMTPException):
-            raise DeliveryFailed(N_("the mail server cannot be reached")) from None
+            raise _late(dog, N_("the mail server cannot be reached")) from None
+
+
+def _late(dog: _Watchdog, otherwise: Text) -> DeliveryFailed:
+    """The failure to report: "given up at the deadline" when the watchdog cut the connection, else ``otherwise``."""
+    if dog.fired or (dog.deadline is not None and time.monotonic() >= dog.deadline - 0.005):
+        return DeliveryFailed(N_("the send did not finish in time and was given up (it is tried again later)"))
+    return DeliveryFailed(otherwise)
+
+
+def message_id(alert: AlertRecord, sender: str) -> str:
+    """The e-mail's Message-ID: the alert's stable id at the sender's domain, the same on every try."""
+    domain = (sender.rsplit("@", 1)[-1] if "@" in sender else "") or "wpp-console.invalid"
+    uid = alert.uid or f"wpp-alert-{alert.id}"
+    return f"<{uid}@{domain}>"
 
 
 class WebhookChannel:
-    """A JSON POST to the recipient's address; any 2xx answer is success. No retries here: the desk retries on later
-    passes, with a growing delay."""
+    """A JSON POST to the recipient's address; any 2xx answer is success. The body carries the alert's stable ``id``,
+    and so does the ``Idempotency-Key`` header. No retries here: the desk retries on later passes, with a growing
+    delay."""
 
     name = "webhook"
 
@@ -183,18 +319,42 @@ class WebhookChannel:
     def __repr__(self) -> str:
         return f"WebhookChannel(timeout_s={self.timeout_s})"
 
-    def send(self, alert: AlertRecord, recipient: Recipient) -> None:
+    def send(self, alert: AlertRecord, recipient: Recipient, *, deadline: float | None = None) -> None:
         _HIDE.add(recipient.address)
-        try:
-            with httpx.Client(timeout=self.timeout_s, follow_redirects=False, transport=self.transport,
-                              headers={"User-Agent": "wpp-console-alerts"}) as client:
-                res = client.post(recipient.address, json=alert.payload or {"text": alert.body})
-        except httpx.TimeoutException:
-            raise DeliveryFailed(N_("the webhook did not answer in time")) from None
-        except (httpx.HTTPError, ValueError, OSError):
-            raise DeliveryFailed(N_("the webhook cannot be reached")) from None
-        if not 200 <= res.status_code < 300:
-            raise DeliveryFailed(N_("the webhook answered HTTP {status}", status=res.status_code))
+        body = dict(alert.payload or {"text": alert.body})
+        if alert.uid:
+            body.setdefault("id", alert.uid)
+        headers = {"Idempotency-Key": alert.uid} if alert.uid else {}
+        status = post_json(recipient.address, body, headers=headers, timeout_s=self.timeout_s, deadline=deadline,
+                           transport=self.transport, late=N_("the webhook did not answer in time"),
+                           unreachable=N_("the webhook cannot be reached"))[0]
+        if not 200 <= status < 300:
+            raise DeliveryFailed(N_("the webhook answered HTTP {status}", status=status))
+
+
+def post_json(url: str, body: dict, *, headers: dict | None = None, timeout_s: float, deadline: float | None,
+              transport: httpx.BaseTransport | None, late: Text, unreachable: Text,
+              max_answer: int = 65536) -> tuple[int, bytes, dict]:
+    """POST ``body`` as JSON; ``(status, the answer's first bytes, its headers)``. Every wait is cut to what is left
+    before ``deadline``, and reading the answer stops there too (the request itself went out before)."""
+    wait = left(deadline, timeout_s)
+    try:
+        with httpx.Client(timeout=httpx.Timeout(wait), follow_redirects=False, transport=transport,
+                          headers={"User-Agent": "wpp-console-alerts"}) as client:
+            with client.stream("POST", url, json=body, headers=headers or {}) as res:
+                got = b""
+                for chunk in res.iter_bytes():
+                    got += chunk
+                    if len(got) >= max_answer:
+                        break
+                    left(deadline, timeout_s)
+                return res.status_code, got[:max_answer], dict(res.headers)
+    except DeliveryFailed:
+        raise DeliveryFailed(N_("the send did not finish in time and was given up (it is tried again later)")) from None
+    except httpx.TimeoutException:
+        raise DeliveryFailed(late) from None
+    except (httpx.HTTPError, ValueError, OSError):
+        raise DeliveryFailed(unreachable) from None
 
 
 class OutboxChannel:
@@ -202,8 +362,9 @@ class OutboxChannel:
 
     name = "outbox"
 
-    def send(self, alert: AlertRecord, recipient: Recipient) -> None:
+    def send(self, alert: AlertRecord, recipient: Recipient, *, deadline: float | None = None) -> None:
         return None
 
 
-__all__ = ["DeliveryFailed", "EmailChannel", "OutboxChannel", "SmtpConfig", "TLS_MODES", "WebhookChannel"]
+__all__ = ["DeliveryFailed", "EmailChannel", "OutboxChannel", "SmtpConfig", "TLS_MODES", "WebhookChannel", "left",
+           "message_id", "post_json"]

@@ -3,23 +3,37 @@
 * **From the shared board.** Every pass reads what the status engine wrote (the board and each number's history);
   no page is involved. A number *drops* when it stops being connected after having been connected (offline,
   unlinked — waiting for a new QR scan —, cannot be checked, or its key refused): that drop is an
-  :class:`~wpp.models.Incident`, kept in the store, with an id made of the number and the moment it stopped being
-  connected, so every replica names it the same.
+  :class:`~wpp.models.Incident`, kept in the store, with an id made of the number and the moment the engine recorded
+  the drop, so every replica names it the same. Its start is when the number was **last seen well** — the last
+  time the board showed it connected (kept by every desk while it reads the board, and read once when the desk
+  starts, before a restarted engine overwrites the board) — not when the console noticed.
 * **Once per incident and recipient.** When an incident has lasted ``after_s`` it is *notified*: one alert per
   recipient is queued (the store keeps one per incident, event and recipient, whoever queues it twice); when the
   number is connected again, one more ("recovered"). A drop that ends before the threshold sends nothing.
-* **One sender.** A pass runs only in the process holding the store's lease ``"alert-sender"`` (renewed on every
-  pass, and between deliveries during a long one); the others wait. A restart or a second replica reads what was
-  sent from the store: nothing is sent twice.
+* **Claimed before it is sent.** Each alert is claimed by ONE conditional update in the store (status ``sending``,
+  the claimer, and a deadline ``claim_s`` shorter than the ``alert-sender`` lease — Healthchecks' ``UPDATE … WHERE
+  … processed IS NULL``): a second replica never sends an alert another one is sending. A send that outlives its
+  deadline is given up by its sender (the channel cuts the connection), so only then may it be tried again.
+  "Sent" is recorded with a few quick retries; if the store still fails, the desk remembers it and records it on
+  its next passes — it never sends it again.
+* **At least once, with a stable id.** A server that took an alert but whose answer was lost gets it again: every
+  try carries the alert's stable id (:attr:`~wpp.models.AlertRecord.uid`: the e-mail's Message-ID, the webhook's
+  ``id`` and ``Idempotency-Key``) so the receiver can drop the duplicate.
+* **One slow recipient delays nobody else.** Recipients are served in parallel (a few worker threads), each in
+  its own order; a recipient whose send fails waits (its own growing delay, or what it asked for: Telegram's
+  ``retry_after``) while the others go on; a pass stops claiming after ``pass_budget_s``.
+* **Never silently none.** An alert that still cannot be delivered after ``max_attempts`` (or that can never be:
+  a refused address) is given up, written to the diary, shown in red on the Alerts and Settings pages, and told
+  once to the "*" recipients (all but the one that failed).
+* **One sender.** A pass runs only in the process holding the store's lease ``"alert-sender"``; the others wait.
 * **Quiet hours.** Nothing is sent during them; what is still true at their end is sent then (an incident that
   starts and ends inside them sends nothing).
-* **Failures break nothing.** A mail server that refuses or does not answer, a webhook answering 500: logged
-  (masked), written to the diary, tried again on later passes with a growing delay, given up after
-  ``max_attempts``. A pass never raises.
+* **Kept in bounds.** The lease holder deletes, in small batches, closed incidents after ``keep_incidents_s``
+  (365 days) and delivered alerts after ``keep_alerts_s`` (90 days; given-up ones with the incidents).
 * **Demo mode.** Every alert goes to the outbox kept in the store (the Alerts page), after one minute by default.
 
-``run_once(now)`` is one pass (tests drive it with a :class:`wpp.clock.ManualClock`); ``start()`` runs passes every
-``config.interval_s`` in a daemon thread, ``stop()`` ends it and gives the lease up.
+``run_once(now)`` is one pass (tests drive it with a :class:`wpp.clock.ManualClock`); ``start()`` reads the board
+once and runs passes every ``config.interval_s`` in a daemon thread, ``stop()`` ends it and gives the lease up.
 """
 from __future__ import annotations
 
@@ -27,7 +41,9 @@ import datetime as dt
 import json
 import logging
 import threading
+import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -40,8 +56,10 @@ from ..models import ActivityEntry, AlertRecord, ConnState, Incident, Integratio
 from ..status import CANNOT_CHECK as SHOWN_CANNOT_CHECK
 from ..status import DEFAULT_POLICY, KEY_REJECTED_KINDS, PollPolicy, default_holder, shown_state
 from .channels import DeliveryFailed, EmailChannel, OutboxChannel, SmtpConfig, WebhookChannel
-from .message import CANNOT_CHECK, DOWN, KEY_REJECTED, LOGGED_OUT, OFFLINE, RECOVERED, Subject, compose
-from .recipients import EMAIL, OUTBOX, OUTBOX_KEY, WEBHOOK, AlertRecipients, Recipient
+from ..store.alerts import alert_uid
+from .message import (CANNOT_CHECK, DOWN, KEY_REJECTED, LOGGED_OUT, OFFLINE, RECOVERED, UNDELIVERABLE, Subject,
+                      compose, compose_undeliverable)
+from .recipients import EMAIL, EVERY_SCHOOL, OUTBOX, OUTBOX_KEY, WEBHOOK, AlertRecipients, Recipient
 from .schedule import in_quiet_hours, parse_quiet_hours, zone
 
 log = logging.getLogger("wpp.alerts")
@@ -52,6 +70,7 @@ ALERT_LEASE = "alert-sender"
 ACTOR = "WPP Console"
 #: the demo's one recipient: the outbox
 DEMO_OUTBOX = Recipient(OUTBOX, OUTBOX_KEY, None)
+DAY = 86400.0
 _CONNECTED = ConnState.CONNECTED.value
 _QR = ConnState.QR_REQUIRED.value
 
@@ -69,6 +88,9 @@ class AlertConfig:
     smtp: SmtpConfig | None = None
     demo: bool = False
     interval_s: float = 30.0
+    #: how long closed incidents and delivered alerts are kept (given-up alerts: as long as incidents)
+    keep_incidents_s: float = 365 * DAY
+    keep_alerts_s: float = 90 * DAY
 
     @classmethod
     def from_settings(cls, settings: Any) -> "AlertConfig":
@@ -89,6 +111,8 @@ class AlertConfig:
             smtp=smtp,
             demo=demo,
             interval_s=10.0 if demo else 30.0,
+            keep_incidents_s=float(getattr(s, "keep_incidents_days", 365)) * DAY,
+            keep_alerts_s=float(getattr(s, "keep_alerts_days", 90)) * DAY,
         )
 
     @property
@@ -105,6 +129,12 @@ class AlertConfig:
         if self.demo:
             return DEMO_OUTBOX if key == OUTBOX_KEY else None
         return self.recipients.by_key().get(key)
+
+    def everyone(self) -> list[Recipient]:
+        """The "*" recipients (every school's people: the console's support); in the demo, the outbox."""
+        if self.demo:
+            return [DEMO_OUTBOX]
+        return list(self.recipients.get(EVERY_SCHOOL, ()))
 
     def quiet_now(self, now: float) -> bool:
         return in_quiet_hours(now, self.quiet, self.tz)
@@ -137,6 +167,12 @@ def problem_text(stored: str | None) -> "Text | str":
     return stored
 
 
+def _said(stored: str | None, lang: str) -> str:
+    """A stored failure as a sentence in ``lang``."""
+    found = problem_text(stored)
+    return found.render(lang) if isinstance(found, Text) else str(found)
+
+
 def incident_id(integration_id: str, started_at: float) -> str:
     return f"{integration_id}@{int(round(float(started_at) * 1000))}"
 
@@ -146,8 +182,10 @@ class AlertDesk:
 
     def __init__(self, store, config: AlertConfig, *, clock=SYSTEM_CLOCK, policy: PollPolicy | None = None,
                  holder: str | None = None, channels: dict | None = None, lease_ttl_s: float = 120.0,
-                 lease_renew_s: float = 30.0, max_attempts: int = 10, retry_first_s: float = 60.0,
-                 retry_max_s: float = 3600.0, batch: int = 100):
+                 lease_renew_s: float = 30.0, claim_s: float = 90.0, max_attempts: int = 10,
+                 retry_first_s: float = 60.0, retry_max_s: float = 3600.0, batch: int = 100,
+                 pass_budget_s: float = 20.0, workers: int = 4, mark_tries: int = 3,
+                 prune_every_s: float = 3600.0, prune_batch: int = 500, prune_batches: int = 4):
         self.store = store
         self.config = config
         self.clock = clock
@@ -160,14 +198,32 @@ class AlertDesk:
         self.channels = channels
         self.lease_ttl_s = float(lease_ttl_s)
         self.lease_renew_s = float(lease_renew_s)
+        # a claim always ends well before the lease: the sender gives up before anyone else could take over
+        self.claim_s = max(0.5, min(float(claim_s), 0.75 * self.lease_ttl_s))
         self.max_attempts = max(1, int(max_attempts))
         self.retry_first_s = float(retry_first_s)
         self.retry_max_s = float(retry_max_s)
         self.batch = int(batch)
+        self.pass_budget_s = float(pass_budget_s)
+        self.workers = max(1, int(workers))
+        self.mark_tries = max(1, int(mark_tries))
+        self.prune_every_s = float(prune_every_s)
+        self.prune_batch = max(1, int(prune_batch))
+        self.prune_batches = max(1, int(prune_batches))
         self._pass_lock = threading.Lock()
+        self._lease_lock = threading.Lock()
         self._lease_until: float | None = None
         self._renewed: float | None = None
-        self._episodes: dict[tuple, tuple[str, float] | None] = {}
+        self._episodes: dict[tuple, tuple[str, float, float | None] | None] = {}
+        #: number id -> the last time the board showed it connected (what "last seen well" means)
+        self._seen_ok: dict[str, float] = {}
+        #: recipient key -> not before (its own growing delay, or what it asked for)
+        self._backoff: dict[str, float] = {}
+        #: alerts sent whose "sent" could not be recorded yet: id -> (attempts, sent at); never sent again
+        self._unrecorded: dict[int, tuple[AlertRecord, float]] = {}
+        self._pruned_at: float | None = None
+        self._offset = 0.0
+        self._pool: ThreadPoolExecutor | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
 
@@ -177,13 +233,24 @@ class AlertDesk:
 
     # === life cycle =========================================================================================
     def start(self) -> "AlertDesk":
-        """Passes every ``config.interval_s`` in a daemon thread. Idempotent."""
+        """Read the board once (what was last seen well, before a restarted engine overwrites it), then passes every
+        ``config.interval_s`` in a daemon thread. Idempotent."""
         if self._thread is not None and self._thread.is_alive():
             return self
+        self.prime()
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="wpp-alert-desk", daemon=True)
         self._thread.start()
         return self
+
+    def prime(self) -> None:
+        """Remember when each number was last seen connected, from the board as it is now. Never raises."""
+        try:
+            self._note_seen(self.store.load_statuses())
+        except WppError as err:
+            log.warning("could not read the status board for the alerts: %s", err.english)
+        except Exception as err:  # noqa: BLE001 - a desk that cannot prime still works (a later start)
+            log.error("reading the status board for the alerts failed unexpectedly (%s)", type(err).__name__)
 
     def stop(self, timeout: float = 5.0) -> None:
         """End the loop and give the lease up (another replica takes over at once). Idempotent."""
@@ -192,7 +259,11 @@ class AlertDesk:
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
         with self._pass_lock:
-            held, self._lease_until, self._renewed = self._lease_until is not None, None, None
+            with self._lease_lock:
+                held, self._lease_until, self._renewed = self._lease_until is not None, None, None
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False)
         if held:
             try:
                 self.store.release_lease(ALERT_LEASE, self.holder)
@@ -213,19 +284,24 @@ class AlertDesk:
     # === one pass ===========================================================================================
     def run_once(self, now: float | None = None) -> Counter:
         """One pass at ``now`` (the clock's time when None): hold the lease, follow the board, queue and send what
-        is due. Returns counters (opened, notified, recovered, closed, queued, sent, failed, leader). Never raises."""
+        is due. Returns counters (opened, notified, recovered, closed, queued, sent, failed, held, leader, …).
+        Never raises."""
         stats: Counter = Counter()
         now = self.clock.time() if now is None else float(now)
         with self._pass_lock:
+            self._offset = now - self.clock.time()  # a pass "at now" stays at now's pace while it lasts
             try:
                 if not self._lead(now):
                     return stats
                 stats["leader"] = 1
+                self._flush_unrecorded(stats)
                 self._track(now, stats)
+                self._prune(now, stats)
                 if self.config.quiet_now(now):
                     stats["quiet"] = 1
                     return stats
                 self._queue(now, stats)
+                self._report_failures(now, stats)
                 self._deliver(now, stats)
             except WppError as err:
                 log.warning("the alert pass stopped: %s", self._scrub(err.english))
@@ -233,23 +309,29 @@ class AlertDesk:
                 log.error("the alert pass failed unexpectedly (%s)", type(err).__name__)
         return stats
 
+    def _now(self) -> float:
+        """The pass's time now (the clock, moved by what ``run_once(now)`` was given)."""
+        return self.clock.time() + self._offset
+
     # --- the lease -------------------------------------------------------------------------------------------
-    def _lead(self, now: float) -> bool:
-        if (self._lease_until is not None and now < self._lease_until and self._renewed is not None
-                and 0 <= now - self._renewed < self.lease_renew_s):
-            return True
-        try:
-            got = bool(self.store.try_lease(ALERT_LEASE, self.holder, ttl_s=self.lease_ttl_s, now=now))
-        except WppError as err:
-            log.warning("could not take or renew the alert lease: %s", err.english)
-            return self._lease_until is not None and now < self._lease_until - self.lease_renew_s
-        if got:
-            if self._lease_until is None:
-                log.info("this process sends the alerts now (%s)", self.holder)
-            self._lease_until, self._renewed = now + self.lease_ttl_s, now
-        else:
-            self._lease_until = self._renewed = None
-        return got
+    def _lead(self, now: float, *, need_s: float = 0.0) -> bool:
+        """Hold the lease at ``now``, with at least ``need_s`` of it left (renewed when less is left)."""
+        with self._lease_lock:
+            if (self._lease_until is not None and now < self._lease_until - need_s and self._renewed is not None
+                    and 0 <= now - self._renewed < self.lease_renew_s):
+                return True
+            try:
+                got = bool(self.store.try_lease(ALERT_LEASE, self.holder, ttl_s=self.lease_ttl_s, now=now))
+            except WppError as err:
+                log.warning("could not take or renew the alert lease: %s", err.english)
+                return self._lease_until is not None and now < self._lease_until - max(need_s, self.lease_renew_s)
+            if got:
+                if self._lease_until is None:
+                    log.info("this process sends the alerts now (%s)", self.holder)
+                self._lease_until, self._renewed = now + self.lease_ttl_s, now
+            else:
+                self._lease_until = self._renewed = None
+            return got
 
     # --- following the board -----------------------------------------------------------------------------------
     def _kind(self, rec: StatusRecord, shown: str) -> str:
@@ -259,31 +341,58 @@ class AlertDesk:
             return LOGGED_OUT
         return OFFLINE
 
-    def _episode(self, rec: StatusRecord, shown: str, *, linked_before: bool = False) -> tuple[str, float] | None:
-        """``(kind, when it stopped being connected)`` for a number that is not connected, or None when it was not
-        connected before (a new number waiting for its first scan is no drop). Read from its history, once per
-        change of its board entry. ``linked_before``: a phone was linked to it once (its number is known), so a number
-        the console first saw already down (it was down when the console started) is a drop too, from then on."""
+    def _note_seen(self, board: dict) -> None:
+        for iid, rec in board.items():
+            if shown_state(rec, self.policy) == _CONNECTED:
+                seen = rec.ok_at if rec.ok_at is not None else (rec.checked_at if rec.checked_at is not None
+                                                                  else rec.since)
+                if seen is not None and seen > self._seen_ok.get(iid, float("-inf")):
+                    self._seen_ok[iid] = float(seen)
+        if len(self._seen_ok) > 50_000:
+            self._seen_ok = {k: v for k, v in self._seen_ok.items() if k in board}
+
+    def _episode(self, rec: StatusRecord, shown: str, *,
+                 linked_before: bool = False) -> tuple[str, float, float] | None:
+        """``(kind, when the drop was recorded, when it was last seen well)`` for a number that is not connected, or
+        None when it was not connected before (a new number waiting for its first scan is no drop). Read from its
+        history, once per change of its board entry. ``linked_before``: a phone was linked to it once (its number
+        is known), so a number the console first saw already down (it was down when the console started) is a drop
+        too, from then on."""
         kind = self._kind(rec, shown)
         memo = (rec.integration_id, rec.since, shown, linked_before)
         if memo in self._episodes:
             found = self._episodes[memo]
-            return (kind, found[1]) if found is not None else None
-        started: float | None = None
-        for ch in self.store.status_history(rec.integration_id, limit=50):
-            if ch.previous == _CONNECTED:
-                started = ch.at
-                break
-            if ch.state == _CONNECTED:
-                break
-            if ch.previous is None:
-                if linked_before:
-                    started = ch.at  # first seen down, and it had a phone: down since at least then
-                break
-        if len(self._episodes) > 20_000:
-            self._episodes.clear()
-        self._episodes[memo] = None if started is None else (kind, started)
-        return None if started is None else (kind, started)
+        else:
+            dropped: float | None = None
+            connected: float | None = None
+            history = self.store.status_history(rec.integration_id, limit=50)
+            # a late report (older than the state the board shows) is history as it was said, never a change
+            history = [ch for ch in history if not getattr(ch, "late", False)]
+            for n, ch in enumerate(history):
+                if ch.previous == _CONNECTED:
+                    dropped = ch.at
+                    before = history[n + 1] if n + 1 < len(history) else None
+                    if before is not None and before.state == _CONNECTED:
+                        connected = before.at
+                    break
+                if ch.state == _CONNECTED:
+                    break
+                if ch.previous is None:
+                    if linked_before:
+                        dropped = ch.at  # first seen down, and it had a phone: down since at least then
+                    break
+            if len(self._episodes) > 20_000:
+                self._episodes.clear()
+            found = None if dropped is None else (kind, dropped, connected)
+            self._episodes[memo] = found
+        if found is None:
+            return None
+        _kind, dropped, connected = found
+        seen = self._seen_ok.get(rec.integration_id)
+        started = dropped
+        if seen is not None and seen <= dropped:
+            started = seen if connected is None else max(seen, connected)
+        return kind, dropped, started
 
     def _track(self, now: float, stats: Counter) -> None:
         board = self.store.load_statuses()
@@ -311,19 +420,20 @@ class AlertDesk:
             episode = self._episode(rec, shown, linked_before=bool(row.settings.get(keys.PHONE)))
             if episode is None:
                 continue
-            kind, started = episode
-            if inc is not None and started > inc.started_at + 0.001:
+            kind, dropped, started = episode
+            if inc is not None and dropped > (inc.noticed_at if inc.noticed_at is not None else inc.started_at) + 0.001:
                 # connected again in between (the history says so): that drop is over, this is a new one
-                self._recover(inc, started, now, stats)
+                self._recover(inc, dropped, now, stats)
                 inc = None
             if inc is None:
-                inc = Incident(id=incident_id(iid, started), integration_id=iid, organization_id=row.organization_id,
-                               kind=kind, started_at=started)
+                inc = Incident(id=incident_id(iid, dropped), integration_id=iid, organization_id=row.organization_id,
+                               kind=kind, started_at=started, noticed_at=dropped)
                 self.store.save_incident(inc)
                 current[iid] = inc
                 stats["opened"] += 1
             elif inc.kind != kind:
                 self.store.save_incident(replace(inc, kind=kind))
+        self._note_seen(board)
         # numbers removed from the list (or gone, or off the board) while down: nothing more to say about them
         for inc in open_:
             row = rows.get(inc.integration_id)
@@ -338,6 +448,30 @@ class AlertDesk:
         else:
             self.store.save_incident(replace(inc, recovered_at=at))
             stats["recovered"] += 1
+
+    # --- keeping the tables in bounds --------------------------------------------------------------------------
+    def _prune(self, now: float, stats: Counter) -> None:
+        """Closed incidents and delivered alerts past their keeping time, a few small batches per hour."""
+        if self._pruned_at is not None and 0 <= now - self._pruned_at < self.prune_every_s:
+            return
+        self._pruned_at = now
+        cfg = self.config
+        try:
+            for _ in range(self.prune_batches):
+                n = self.store.prune_alerts(sent_before=now - cfg.keep_alerts_s,
+                                            failed_before=now - cfg.keep_incidents_s, limit=self.prune_batch)
+                stats["pruned_alerts"] += n
+                if n < self.prune_batch:
+                    break
+            for _ in range(self.prune_batches):
+                n = self.store.prune_incidents(closed_before=now - cfg.keep_incidents_s, limit=self.prune_batch)
+                stats["pruned_incidents"] += n
+                if n < self.prune_batch:
+                    break
+        except WppError as err:
+            log.warning("could not delete old alerts or incidents: %s", self._scrub(err.english))
+        if stats["pruned_alerts"] or stats["pruned_incidents"]:
+            log.info("deleted %d old alerts and %d old incidents", stats["pruned_alerts"], stats["pruned_incidents"])
 
     # --- queueing ---------------------------------------------------------------------------------------------
     def _queue(self, now: float, stats: Counter) -> None:
@@ -364,13 +498,49 @@ class AlertDesk:
             lang = r.lang or self.config.language
             c = compose(about, event=event, kind=inc.kind, started_at=inc.started_at, recovered_at=inc.recovered_at,
                         lang=lang, tz=self.config.tz, now=now, public_url=self.config.public_url)
-            out.append(AlertRecord(
-                incident_id=inc.id, event=event, recipient=r.key, channel=r.kind, shown_to=r.shown, lang=lang,
-                subject=c.subject, body=c.body, created_at=now, next_try_at=now,
-                integration_id=inc.integration_id, organization_id=about.school_id or inc.organization_id,
-                payload=c.payload if r.kind == WEBHOOK else None,
-            ))
+            out.append(self._record(inc.id, event, r, lang, c.subject, c.body, c.payload, now,
+                                    integration_id=inc.integration_id,
+                                    organization_id=about.school_id or inc.organization_id))
         return out
+
+    def _record(self, about_id: str, event: str, r: Recipient, lang: str, subject: str, body: str,
+                payload: dict | None, now: float, *, integration_id: str | None,
+                organization_id: str | None) -> AlertRecord:
+        uid = alert_uid(about_id, event, r.key)
+        if r.kind == WEBHOOK:
+            payload = {"id": uid, **(payload or {"text": body})}
+        else:
+            payload = None
+        return AlertRecord(incident_id=about_id, event=event, recipient=r.key, channel=r.kind, shown_to=r.shown,
+                           lang=lang, subject=subject, body=body, created_at=now, next_try_at=now,
+                           integration_id=integration_id, organization_id=organization_id, payload=payload, uid=uid)
+
+    def _report_failures(self, now: float, stats: Counter) -> None:
+        """Alerts given up since the last pass: told once to the "*" recipients (each is told about the others'
+        failures, never about its own), then marked as reported."""
+        failed = [a for a in self.store.list_alerts(status="failed", unreported=True, limit=200)]
+        if not failed:
+            return
+        failed.sort(key=lambda a: (a.created_at, a.id or 0))
+        tellable = [a for a in failed if a.event != UNDELIVERABLE]  # a failed report is not reported again
+        if tellable:
+            about = "undeliverable:" + (tellable[0].uid or str(tellable[0].id))
+            names = _Names(self.store)
+            out = []
+            for r in self.config.everyone():
+                mine = [a for a in tellable if a.recipient != r.key]
+                if not mine:
+                    continue
+                lang = r.lang or self.config.language
+                c = compose_undeliverable([(a, names.school_of(a.organization_id), _said(a.error, lang))
+                                           for a in mine], lang=lang, tz=self.config.tz, now=now)
+                orgs = {a.organization_id for a in mine}
+                out.append(self._record(about, UNDELIVERABLE, r, lang, c.subject, c.body, c.payload, now,
+                                        integration_id=mine[0].integration_id if len(mine) == 1 else None,
+                                        organization_id=orgs.pop() if len(orgs) == 1 else None))
+            stats["queued"] += self.store.queue_alerts(out)
+        self.store.mark_alerts_reported([a.id for a in failed if a.id is not None], at=now)
+        stats["reported"] += len(tellable)
 
     # --- sending ----------------------------------------------------------------------------------------------
     def _delay(self, attempts: int) -> float:
@@ -379,60 +549,158 @@ class AlertDesk:
     def _scrub(self, text: str | None) -> str:
         return scrub(text or "", self.config.secrets)
 
+    def _executor(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="wpp-alert-send")
+        return self._pool
+
     def _deliver(self, now: float, stats: Counter) -> None:
+        """Claim and send what is due: each recipient's alerts in order, recipients in parallel; a recipient in its
+        back-off waits, the others do not."""
+        by_recipient: dict[str, list[AlertRecord]] = {}
         for alert in self.store.due_alerts(now=now, limit=self.batch):
-            if self._stop.is_set():
-                break  # stopping: the rest waits for the next sender
-            if not self._lead(max(now, self.clock.time())):
-                break  # another replica holds the lease now: it sends the rest
-            recipient = self.config.recipient(alert.recipient)
-            problem: Text | None = None
-            if recipient is None:
-                problem = N_("this recipient is no longer in WPP_ALERT_RECIPIENTS")
-            else:
-                channel = self.channels.get(recipient.kind)
-                if channel is None:
-                    problem = N_("no mail server is set up (WPP_SMTP_HOST)")
-                else:
-                    try:
-                        channel.send(alert, recipient)
-                    except DeliveryFailed as err:
-                        problem = err.problem
-                    except Exception as err:  # noqa: BLE001 - a broken channel fails this alert, nothing else
-                        log.error("sending alert %s failed unexpectedly (%s)", alert.id, type(err).__name__)
-                        problem = N_("an unexpected error")
-            attempts = alert.attempts + 1
-            to: Text | str = recipient.shown if recipient is not None and recipient.kind != OUTBOX \
-                else (N_("the demo outbox") if alert.channel == OUTBOX else alert.shown_to)
-            if problem is None:
-                self.store.finish_alert(alert.id, status="sent", attempts=attempts, next_try_at=now, sent_at=now)
-                stats["sent"] += 1
-                log.info("alert %s (%s) sent to %s", alert.id, alert.event, alert.shown_to)
-                if alert.event == DOWN:
-                    line = N_("The alert that the number is not working was sent to {to}", to=to)
-                else:
-                    line = N_("The alert that the number works again was sent to {to}", to=to)
-                self._diary(alert, "alert_sent", True, line)
+            if alert.id in self._unrecorded:
+                continue  # sent already; only its record is missing
+            if self._backoff.get(alert.recipient, float("-inf")) > now:
+                stats["held"] += 1
                 continue
-            stats["failed"] += 1
-            english = self._scrub(problem.english)
-            log.warning("alert %s (%s) to %s was not sent (try %d): %s", alert.id, alert.event, alert.shown_to,
-                        attempts, english)
-            if attempts >= self.max_attempts or recipient is None:
-                self.store.finish_alert(alert.id, status="failed", attempts=attempts, next_try_at=now,
-                                        error=problem_json(problem, english))
-                self._diary(alert, "alert_failed", False, N_n(
-                    "An alert to {to} could not be sent after {n} try ({problem}); the console has stopped trying.",
-                    "An alert to {to} could not be sent after {n} tries ({problem}); the console has stopped trying.",
-                    attempts, to=to, problem=problem))
+            by_recipient.setdefault(alert.recipient, []).append(alert)
+        for key in [k for k, t in self._backoff.items() if t <= now]:
+            self._backoff.pop(key, None)
+        if not by_recipient:
+            return
+        budget_end = time.monotonic() + self.pass_budget_s
+        if len(by_recipient) == 1:
+            stats.update(self._send_all(next(iter(by_recipient.values())), budget_end))
+            return
+        futures = [self._executor().submit(self._send_all, alerts, budget_end) for alerts in by_recipient.values()]
+        for f in futures:
+            stats.update(f.result())
+
+    def _send_all(self, alerts: list[AlertRecord], budget_end: float) -> Counter:
+        """One recipient's due alerts, oldest first; stops at its first failure (the rest waits for its back-off),
+        at the pass's time budget, when stopping, or when the lease is gone."""
+        stats: Counter = Counter()
+        try:
+            for alert in alerts:
+                if self._stop.is_set() or time.monotonic() >= budget_end:
+                    stats["deferred"] += 1
+                    break  # the next pass (or the next sender) goes on
+                now = self._now()
+                if not self._lead(now, need_s=self.claim_s + 1.0):
+                    break  # another replica holds the lease now: it sends the rest
+                claimed = self.store.claim_alert(alert.id, holder=self.holder, now=now, until=now + self.claim_s)
+                if claimed is None:
+                    stats["taken"] += 1  # another sender has it (or had it): not ours to send
+                    continue
+                if not self._try(claimed, stats):
+                    break
+        except WppError as err:
+            log.warning("sending alerts stopped: %s", self._scrub(err.english))
+        except Exception as err:  # noqa: BLE001 - one recipient's trouble never ends the pass
+            log.error("sending alerts failed unexpectedly (%s)", type(err).__name__)
+        return stats
+
+    def _try(self, alert: AlertRecord, stats: Counter) -> bool:
+        """Send one claimed alert and record what it gave; True when it went out."""
+        recipient = self.config.recipient(alert.recipient)
+        problem: Text | None = None
+        retry_after: float | None = None
+        permanent = False
+        if recipient is None:
+            problem, permanent = N_("this recipient is no longer in WPP_ALERT_RECIPIENTS"), True
+        else:
+            channel = self.channels.get(recipient.kind)
+            if channel is None:
+                problem = _MISSING_CHANNEL.get(recipient.kind, N_("no mail server is set up (WPP_SMTP_HOST)"))
             else:
-                self.store.finish_alert(alert.id, status="retry", attempts=attempts,
-                                        next_try_at=now + self._delay(attempts),
-                                        error=problem_json(problem, english))
-                if attempts == 1:
-                    self._diary(alert, "alert_failed", False, N_(
-                        "An alert to {to} could not be sent ({problem}); the console tries again later.",
-                        to=to, problem=problem))
+                # the claim holds claim_s (store time); the send gives up a little before it ends (monotonic time)
+                deadline = time.monotonic() + max(0.2, self.claim_s - min(5.0, 0.1 * self.claim_s))
+                try:
+                    channel.send(alert, recipient, deadline=deadline)
+                except DeliveryFailed as err:
+                    problem, retry_after, permanent = err.problem, err.retry_after, err.permanent
+                except Exception as err:  # noqa: BLE001 - a broken channel fails this alert, nothing else
+                    log.error("sending alert %s failed unexpectedly (%s)", alert.id, type(err).__name__)
+                    problem = N_("an unexpected error")
+        now = self._now()
+        to: Text | str = recipient.shown if recipient is not None and recipient.kind != OUTBOX \
+            else (N_("the demo outbox") if alert.channel == OUTBOX else alert.shown_to)
+        if problem is None:
+            stats["sent"] += 1
+            log.info("alert %s (%s, %s) sent to %s", alert.id, alert.event, alert.uid, alert.shown_to)
+            self._mark_sent(alert, now, to)
+            return True
+        stats["failed"] += 1
+        english = self._scrub(problem.english)
+        attempts = alert.attempts
+        log.warning("alert %s (%s) to %s was not sent (try %d): %s", alert.id, alert.event, alert.shown_to,
+                    attempts, english)
+        if permanent or attempts >= self.max_attempts:
+            self._finish(alert, status="failed", next_try_at=now, error=problem_json(problem, english))
+            self._backoff[alert.recipient] = now + self._delay(attempts)
+            self._diary(alert, "alert_failed", False, N_n(
+                "An alert to {to} could not be sent after {n} try ({problem}); the console has stopped trying.",
+                "An alert to {to} could not be sent after {n} tries ({problem}); the console has stopped trying.",
+                attempts, to=to, problem=problem))
+        else:
+            wait = max(self._delay(attempts), retry_after or 0.0)
+            self._finish(alert, status="retry", next_try_at=now + wait, error=problem_json(problem, english))
+            self._backoff[alert.recipient] = now + wait
+            if attempts == 1:
+                self._diary(alert, "alert_failed", False, N_(
+                    "An alert to {to} could not be sent ({problem}); the console tries again later.",
+                    to=to, problem=problem))
+        return False
+
+    def _finish(self, alert: AlertRecord, *, status: str, next_try_at: float, error: str) -> None:
+        """Record a failed try (while the claim is ours). When the store fails, the claim simply runs out and the
+        alert is tried again then — the same as a retry."""
+        try:
+            self.store.finish_alert(alert.id, status=status, attempts=alert.attempts, next_try_at=next_try_at,
+                                    error=error, holder=self.holder)
+        except WppError as err:
+            log.warning("could not record the failed try of alert %s: %s", alert.id, self._scrub(err.english))
+
+    def _mark_sent(self, alert: AlertRecord, at: float, to: "Text | str") -> None:
+        """Record "sent", with quick retries; if the store still fails, remember it (the alert is never sent again
+        by this desk) and record it on the next passes."""
+        for n in range(self.mark_tries):
+            try:
+                self.store.finish_alert(alert.id, status="sent", attempts=alert.attempts, next_try_at=at,
+                                        sent_at=at, holder=self.holder)
+            except WppError as err:
+                log.warning("could not record that alert %s was sent (try %d): %s", alert.id, n + 1,
+                            self._scrub(err.english))
+                if n + 1 < self.mark_tries:
+                    time.sleep(min(1.0, 0.1 * 3 ** n))
+                continue
+            self._sent_line(alert, to)
+            return
+        self._unrecorded[alert.id] = (alert, at)
+
+    def _flush_unrecorded(self, stats: Counter) -> None:
+        for alert_id, (alert, at) in list(self._unrecorded.items()):
+            try:
+                self.store.finish_alert(alert_id, status="sent", attempts=alert.attempts, next_try_at=at,
+                                        sent_at=at, holder=self.holder)
+            except WppError as err:
+                log.warning("still cannot record that alert %s was sent: %s", alert_id, self._scrub(err.english))
+                continue
+            self._unrecorded.pop(alert_id, None)
+            stats["recorded_late"] += 1
+            recipient = self.config.recipient(alert.recipient)
+            self._sent_line(alert, recipient.shown if recipient is not None and recipient.kind != OUTBOX
+                            else alert.shown_to)
+
+    def _sent_line(self, alert: AlertRecord, to: "Text | str") -> None:
+        if alert.event == DOWN:
+            line = N_("The alert that the number is not working was sent to {to}", to=to)
+        elif alert.event == RECOVERED:
+            line = N_("The alert that the number works again was sent to {to}", to=to)
+        else:
+            line = N_("An alert was sent to {to}", to=to)
+        self._diary(alert, "alert_sent", True, line)
 
     def _diary(self, alert: AlertRecord, action: str, ok: bool, message: Text) -> None:
         try:
@@ -442,6 +710,12 @@ class AlertDesk:
                 message=message.to_json()))
         except WppError as err:
             log.warning("could not write the diary line for alert %s: %s", alert.id, err.english)
+
+
+#: a recipient whose channel is not set up
+_MISSING_CHANNEL = {
+    EMAIL: N_("no mail server is set up (WPP_SMTP_HOST)"),
+}
 
 
 class _Names:
@@ -463,6 +737,13 @@ class _Names:
             self.board = store.load_statuses()
         except WppError:
             self.board = {}
+
+    def school_of(self, org_id: str | None) -> "Text | str":
+        base = str(org_id or "").split("__wpp__", 1)[0]
+        if not base:
+            return N_("several schools")
+        name = self.orgs.get(base)
+        return name if name else N_("Unnamed school \u2026{tail}", tail=base.replace("-", "")[-4:])
 
     def subject(self, integration_id: str, org_id: str | None) -> Subject:
         row = self.rows.get(integration_id)

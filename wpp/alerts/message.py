@@ -11,7 +11,7 @@ import html
 from dataclasses import dataclass
 from typing import Any
 
-from ..i18n import N_, Text, format_time
+from ..i18n import N_, N_n, Text, format_time
 
 # kinds of incident (what happened)
 OFFLINE = "offline"
@@ -23,8 +23,10 @@ KINDS = (OFFLINE, LOGGED_OUT, CANNOT_CHECK, KEY_REJECTED)
 
 DOWN = "down"
 RECOVERED = "recovered"
+#: alerts that could not be delivered, told to the "*" recipients
+UNDELIVERABLE = "undeliverable"
 #: the webhook's "event" per alert event
-WEBHOOK_EVENTS = {DOWN: "number.down", RECOVERED: "number.recovered"}
+WEBHOOK_EVENTS = {DOWN: "number.down", RECOVERED: "number.recovered", UNDELIVERABLE: "alert.undeliverable"}
 
 _SUBJECTS = {
     OFFLINE: N_("\u201c{number}\u201d ({school}) is offline"),
@@ -62,6 +64,7 @@ _TODO = N_("What to do: {action}")
 _LINK = N_("Open the number: {url}")
 _PHONE = N_("Phone: {phone}")
 _FOOTER = N_("This message was sent by the WPP Console, once for this problem.")
+_FOOTER_FAILED = N_("This message was sent by the WPP Console, once for these failures.")
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,34 @@ def compose(about: Subject, *, event: str, kind: str, started_at: float, recover
     return Composed(subject=_clean(subject), body=text, payload=payload)
 
 
+def compose_undeliverable(items: "list[tuple[Any, Text | str, str]]", *, lang: str, tz: dt.tzinfo,
+                          now: float) -> Composed:
+    """To the "*" recipients: these alerts could not be delivered and the console stopped trying. ``items``:
+    ``(alert record, its school's name, why in lang)``; the recipient and subject of each are shown as stored (a
+    webhook is masked there already)."""
+    n = len(items)
+    subject = N_n("An alert could not be delivered", "{n} alerts could not be delivered", n).render(lang)
+    lines = [N_n("The console could not deliver this alert and has stopped trying:",
+                 "The console could not deliver these {n} alerts and has stopped trying:", n).render(lang), ""]
+    listed = []
+    for alert, school, why in items[:50]:
+        school_name = _clean(school.render(lang) if isinstance(school, Text) else school)
+        when = format_time(alert.created_at, tz, lang=lang, now=now)
+        lines.append("\u2022 " + N_("to {to}, about {school}, written {when}: \u201c{subject}\u201d \u2014 {why}",
+                                    to=alert.shown_to, school=school_name, when=when, subject=_clean(alert.subject),
+                                    why=why).render(lang))
+        listed.append({"id": alert.uid, "to": alert.shown_to, "school": school_name, "subject": _clean(alert.subject),
+                       "created": _iso(alert.created_at), "why": why})
+    if n > 50:
+        lines.append(N_n("\u2026 and {n} more", "\u2026 and {n} more", n - 50).render(lang))
+    lines += ["", Text(_TODO.msgid, action=N_(
+        "check these recipients in WPP_ALERT_RECIPIENTS and the mail server (WPP_SMTP_*) or bot settings; the "
+        "console's Alerts page lists every alert and why it failed.")).render(lang)]
+    text = "\n".join(lines) + "\n\n\u2014 " + _FOOTER_FAILED.render(lang) + "\n"
+    payload = {"event": WEBHOOK_EVENTS[UNDELIVERABLE], "alerts": listed, "text": text}
+    return Composed(subject=_clean(subject), body=text, payload=payload)
+
+
 def _iso(seconds: float | None) -> str | None:
     if seconds is None:
         return None
@@ -166,7 +197,9 @@ __all__ = [
     "OFFLINE",
     "RECOVERED",
     "Subject",
+    "UNDELIVERABLE",
     "compose",
+    "compose_undeliverable",
     "html_part",
     "number_url",
 ]

@@ -9,9 +9,11 @@ from ..errors import WppError
 from ..i18n import N_, _
 from .core import from_epoch
 
-_EVENTS = {"down": N_("Number down"), "recovered": N_("Number back")}
+_EVENTS = {"down": N_("Number down"), "recovered": N_("Number back"),
+           "undeliverable": N_("Alerts not delivered")}
 _CHANNELS = {"email": N_("E-mail"), "webhook": N_("Webhook"), "outbox": N_("Demo outbox")}
-_OUTCOMES = {"sent": N_("Delivered"), "failed": N_("Failed"), "pending": N_("Waiting to be sent"),
+_OUTCOMES = {"sent": N_("Delivered"), "failed": N_("Failed"),
+             "pending": N_("Waiting to be sent"), "sending": N_("Being sent now"),
              "retry": N_("Failed, will be tried again")}
 
 
@@ -30,6 +32,19 @@ class OutboxLine:
     outcome: str
     ok: bool | None  # None: not tried yet, or to be tried again
     problem: str
+
+
+@dataclass(frozen=True)
+class UndeliveredLine:
+    """An alert the console gave up on: to whom, about what, and why (the Alerts and Settings pages show it in
+    red)."""
+
+    at: dt.datetime | None
+    to: str
+    school: str
+    number: str
+    subject: str
+    why: str
 
 
 @dataclass(frozen=True)
@@ -89,6 +104,27 @@ class AlertsMixin:
             ))
         return out
 
+    def undelivered(self, limit: int = 50, *, recipient_scope: bool = False) -> list[UndeliveredLine]:
+        """Alerts the console gave up on (newest first), for the person's schools (those about no school only for
+        administrators of every school). ``recipient_scope``: the Settings page's question (may see Settings)
+        rather than the Alerts page's."""
+        self._permit("settings" if recipient_scope else "alerts", None)  # type: ignore[attr-defined]
+        access = self._access  # type: ignore[attr-defined]
+        numbers = self._alert_names()
+        out = []
+        for a in self.store.list_alerts(limit=limit, status="failed"):  # type: ignore[attr-defined]
+            if not (access.sees(a.organization_id) if a.organization_id else access.all_schools):
+                continue
+            out.append(UndeliveredLine(
+                at=from_epoch(a.created_at),
+                to=str(_CHANNELS["outbox"]) if a.channel == "outbox" else a.shown_to,
+                school=self.organization_name(a.organization_id) if a.organization_id else "",  # type: ignore[attr-defined]
+                number=numbers.get(a.integration_id or "", "") if a.integration_id else "",
+                subject=a.subject,
+                why=_problem(a.error) or _("no reason was recorded"),
+            ))
+        return out
+
     def alert_recipients(self) -> list[RecipientLine]:
         """Who is told (from the settings) and whether each one's last alert went out. For administrators."""
         self._permit("settings", None)  # type: ignore[attr-defined]
@@ -144,4 +180,4 @@ class AlertsMixin:
         self.check_now([row.id])  # type: ignore[attr-defined]
 
 
-__all__ = ["AlertsMixin", "OutboxLine", "RecipientLine"]
+__all__ = ["AlertsMixin", "OutboxLine", "RecipientLine", "UndeliveredLine"]

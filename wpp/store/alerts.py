@@ -3,7 +3,8 @@ event and recipient (``wpp_console_alerts``; in demo mode also the outbox).
 
 Mixed into :class:`~wpp.store.sqlite.SqliteStore`, :class:`~wpp.store.postgres.PostgresStore` and
 :class:`~wpp.store.supabase.SupabaseStore`. SQLite creates its tables itself on first use; PostgreSQL and Supabase get
-them from ``supabase/migrations/20261126000000_wpp_console_alerts.sql``.
+them from ``supabase/migrations/20261126000000_wpp_console_alerts.sql`` and
+``20261128120000_wpp_console_alert_delivery.sql`` (claims, stable ids, the "sending" state).
 
 Methods (the same in every backend; every failure is a StoreError in words):
 
@@ -11,14 +12,24 @@ Methods (the same in every backend; every failure is a StoreError in words):
 * ``load_incidents(*, open_only=True)``: incidents (open ones: ``closed_at`` is null), oldest first;
 * ``queue_alerts(alerts)``: add alerts; one that exists already for its (incident, event, recipient) is left as
   it is (so two replicas, or a restart, never queue one twice). Returns how many were added;
-* ``due_alerts(*, now, limit=100)``: pending or retrying alerts whose ``next_try_at`` has come, earliest first;
-* ``finish_alert(alert_id, *, status, attempts, next_try_at, sent_at=None, error=None)``: what a try gave;
-* ``list_alerts(*, limit=200, organization_id=None, integration_id=None)``: newest first (the outbox page).
+* ``due_alerts(*, now, limit=100)``: alerts to try now: pending or retrying ones whose ``next_try_at`` has come, and
+  "sending" ones whose claim ran out (their sender gave up or died); fewest tries first, then earliest;
+* ``claim_alert(alert_id, *, holder, now, until)``: ONE conditional update (Healthchecks' ``UPDATE … WHERE …
+  processed IS NULL``): the alert becomes ``sending`` by ``holder`` until ``until`` (one try more) only if it is
+  still due; the claimed alert, or None when another sender got it (or it is not due any more);
+* ``finish_alert(alert_id, *, status, attempts, next_try_at, sent_at=None, error=None, holder=None)``: what a try
+  gave; with ``holder``, only while that sender's claim is the alert's (False otherwise: nothing written);
+* ``list_alerts(*, limit=200, organization_id=None, integration_id=None, status=None, unreported=False)``: newest
+  first (the outbox page; ``unreported``: failed alerts not yet told to the "*" recipients);
+* ``mark_alerts_reported(ids, *, at)``: those failed alerts were told to the "*" recipients;
+* ``prune_alerts(*, sent_before, failed_before, limit)`` / ``prune_incidents(*, closed_before, limit)``: delete at
+  most ``limit`` delivered (or given-up) alerts / closed incidents older than that; how many were deleted.
 
 The error texts stored are scrubbed of the secrets the store knows (defence in depth: the desk scrubs first).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any, Iterable, Mapping
 
@@ -30,19 +41,32 @@ from ._common import check_limit, guard, ref_id, scrub_stored
 INCIDENTS_TABLE = "wpp_console_incidents"
 ALERTS_TABLE = "wpp_console_alerts"
 INCIDENT_COLUMNS = ("id", "integration_id", "organization_id", "kind", "started_at", "notified_at", "recovered_at",
-                    "closed_at")
+                    "closed_at", "noticed_at")
+#: the columns written when an alert is queued (its claim and report columns start empty)
 ALERT_COLUMNS = ("incident_id", "event", "recipient", "channel", "shown_to", "lang", "subject", "body", "payload",
                  "status", "attempts", "created_at", "next_try_at", "sent_at", "error", "integration_id",
-                 "organization_id")
-ALERT_STATUSES = ("pending", "retry", "sent", "failed")
-#: statuses of an alert still to be tried
+                 "organization_id", "uid")
+ALERT_STATUSES = ("pending", "sending", "retry", "sent", "failed")
+#: statuses of an alert still to be tried (a "sending" one whose claim ran out is due again too)
 WAITING = ("pending", "retry")
 _TEXT_MAX = 20_000
+#: columns added after the first version of the tables (SQLite files made by it get them on first use)
+_SQLITE_ADDED = {
+    INCIDENTS_TABLE: (("noticed_at", "REAL"),),
+    ALERTS_TABLE: (("uid", "TEXT"), ("claimed_by", "TEXT"), ("claim_until", "REAL"), ("reported_at", "REAL")),
+}
 
 
 # --- values and rows -----------------------------------------------------------------------------------------
 def _float(v: Any) -> float | None:
     return None if v is None else float(v)
+
+
+def alert_uid(incident_id: str, event: str, recipient: str) -> str:
+    """An alert's stable id: the same for its (incident, event, recipient) in every replica and on every try, so a
+    receiver can drop a duplicate. ``wpp-`` and 32 hex digits (no personal data: a hash)."""
+    digest = hashlib.sha256("\x1f".join((str(incident_id), str(event), str(recipient))).encode("utf-8"))
+    return "wpp-" + digest.hexdigest()[:32]
 
 
 def incident_values(incident: Incident) -> dict:
@@ -57,6 +81,7 @@ def incident_values(incident: Incident) -> dict:
         "notified_at": _float(incident.notified_at),
         "recovered_at": _float(incident.recovered_at),
         "closed_at": _float(incident.closed_at),
+        "noticed_at": _float(incident.noticed_at),
     }
 
 
@@ -70,16 +95,18 @@ def incident_from_row(row: Mapping) -> Incident:
         notified_at=_float(row.get("notified_at")),
         recovered_at=_float(row.get("recovered_at")),
         closed_at=_float(row.get("closed_at")),
+        noticed_at=_float(row.get("noticed_at")),
     )
 
 
 def alert_values(alert: AlertRecord, secrets: Iterable[str | None] = ()) -> dict:
     if alert.status not in ALERT_STATUSES:
         raise StoreError(N_("An alert's status must be one of {statuses}.", statuses=", ".join(ALERT_STATUSES)))
+    incident_id, event, recipient = str(alert.incident_id)[:200], str(alert.event)[:40], str(alert.recipient)[:300]
     return {
-        "incident_id": str(alert.incident_id)[:200],
-        "event": str(alert.event)[:40],
-        "recipient": str(alert.recipient)[:300],
+        "incident_id": incident_id,
+        "event": event,
+        "recipient": recipient,
         "channel": str(alert.channel)[:20],
         "shown_to": str(alert.shown_to)[:300],
         "lang": str(alert.lang)[:10],
@@ -94,6 +121,7 @@ def alert_values(alert: AlertRecord, secrets: Iterable[str | None] = ()) -> dict
         "error": scrub_stored(alert.error, secrets) if alert.error else None,
         "integration_id": ref_id(alert.integration_id),
         "organization_id": ref_id(alert.organization_id),
+        "uid": str(alert.uid)[:80] if alert.uid else alert_uid(incident_id, event, recipient),
     }
 
 
@@ -104,10 +132,11 @@ def alert_from_row(row: Mapping) -> AlertRecord:
             payload = json.loads(payload)
         except ValueError:
             payload = None
+    incident_id, event, recipient = str(row["incident_id"]), str(row["event"]), str(row["recipient"])
     return AlertRecord(
-        incident_id=str(row["incident_id"]),
-        event=str(row["event"]),
-        recipient=str(row["recipient"]),
+        incident_id=incident_id,
+        event=event,
+        recipient=recipient,
         channel=str(row["channel"]),
         shown_to=str(row.get("shown_to") or ""),
         lang=str(row.get("lang") or ""),
@@ -123,15 +152,34 @@ def alert_from_row(row: Mapping) -> AlertRecord:
         sent_at=_float(row.get("sent_at")),
         error=None if row.get("error") is None else str(row["error"]),
         id=None if row.get("id") is None else int(row["id"]),
+        uid=str(row.get("uid") or "") or alert_uid(incident_id, event, recipient),
+        claimed_by=None if row.get("claimed_by") is None else str(row["claimed_by"]),
+        claim_until=_float(row.get("claim_until")),
+        reported_at=_float(row.get("reported_at")),
     )
 
 
 def outcome_values(status: str, attempts: int, next_try_at: float, sent_at: float | None, error: str | None,
                    secrets: Iterable[str | None] = ()) -> dict:
-    if status not in ALERT_STATUSES:
-        raise StoreError(N_("An alert's status must be one of {statuses}.", statuses=", ".join(ALERT_STATUSES)))
+    if status not in ALERT_STATUSES or status == "sending":
+        raise StoreError(N_("An alert's status must be one of {statuses}.",
+                            statuses=", ".join(s for s in ALERT_STATUSES if s != "sending")))
     return {"status": status, "attempts": int(attempts), "next_try_at": float(next_try_at),
             "sent_at": _float(sent_at), "error": scrub_stored(error, secrets) if error else None}
+
+
+def claim_args(holder: str, now: float, until: float) -> tuple[str, float, float]:
+    holder = str(holder or "").strip()
+    if not holder or len(holder) > 200:
+        raise StoreError(N_("An alert can only be claimed by a named sender."), detail=f"holder {holder[:40]!r}")
+    now, until = float(now), float(until)
+    if not until > now:
+        raise StoreError(N_("An alert's claim must end after it starts."), detail=f"now {now}, until {until}")
+    return holder, now, until
+
+
+def _ids(ids: Iterable[int]) -> list[int]:
+    return sorted({int(i) for i in ids})
 
 
 # =================================================================================================================
@@ -147,7 +195,8 @@ _SQLITE_SCHEMA = (
         started_at      REAL NOT NULL,
         notified_at     REAL,
         recovered_at    REAL,
-        closed_at       REAL
+        closed_at       REAL,
+        noticed_at      REAL
     )
     """,
     f"CREATE INDEX IF NOT EXISTS {INCIDENTS_TABLE}_open ON {INCIDENTS_TABLE} (closed_at, started_at)",
@@ -171,6 +220,10 @@ _SQLITE_SCHEMA = (
         error           TEXT,
         integration_id  TEXT,
         organization_id TEXT,
+        uid             TEXT,
+        claimed_by      TEXT,
+        claim_until     REAL,
+        reported_at     REAL,
         UNIQUE (incident_id, event, recipient)
     )
     """,
@@ -199,6 +252,11 @@ class SqliteAlerts:
         with self._write() as c:  # type: ignore[attr-defined]
             for stmt in _SQLITE_SCHEMA:
                 c.execute(stmt)
+            for table, columns in _SQLITE_ADDED.items():  # a file made by an older console
+                have = {r[1] for r in c.execute(f"PRAGMA table_info({table})").fetchall()}
+                for name, kind in columns:
+                    if name not in have:
+                        c.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
         self._alert_tables_ready = True
 
     @_sqlite_guard
@@ -240,23 +298,43 @@ class SqliteAlerts:
     def due_alerts(self, *, now: float, limit: int = 100) -> list[AlertRecord]:
         self._alert_tables()
         rows = self._conn().execute(  # type: ignore[attr-defined]
-            f"SELECT * FROM {ALERTS_TABLE} WHERE status IN ('pending', 'retry') AND next_try_at <= ?"
-            " ORDER BY next_try_at, id LIMIT ?", (float(now), check_limit(limit))).fetchall()
+            f"SELECT * FROM {ALERTS_TABLE} WHERE (status IN ('pending', 'retry') AND next_try_at <= ?1)"
+            " OR (status = 'sending' AND claim_until <= ?1)"
+            " ORDER BY attempts, next_try_at, id LIMIT ?2", (float(now), check_limit(limit))).fetchall()
         return [alert_from_row(dict(r)) for r in rows]
 
     @_sqlite_guard
-    def finish_alert(self, alert_id: int, *, status: str, attempts: int, next_try_at: float,
-                     sent_at: float | None = None, error: str | None = None) -> None:
-        v = outcome_values(status, attempts, next_try_at, sent_at, error, self._secrets.all())  # type: ignore[attr-defined]
+    def claim_alert(self, alert_id: int, *, holder: str, now: float, until: float) -> AlertRecord | None:
+        holder, now, until = claim_args(holder, now, until)
         self._alert_tables()
         with self._write() as c:  # type: ignore[attr-defined]
-            c.execute(f"UPDATE {ALERTS_TABLE} SET status = ?, attempts = ?, next_try_at = ?, sent_at = ?, error = ?"
-                      " WHERE id = ?", (v["status"], v["attempts"], v["next_try_at"], v["sent_at"], v["error"],
-                                        int(alert_id)))
+            cur = c.execute(
+                f"UPDATE {ALERTS_TABLE} SET status = 'sending', claimed_by = ?1, claim_until = ?2,"
+                " attempts = attempts + 1 WHERE id = ?3 AND ((status IN ('pending', 'retry') AND next_try_at <= ?4)"
+                " OR (status = 'sending' AND claim_until <= ?4))", (holder, until, int(alert_id), now))
+            if cur.rowcount != 1:
+                return None
+            row = c.execute(f"SELECT * FROM {ALERTS_TABLE} WHERE id = ?", (int(alert_id),)).fetchone()
+        return alert_from_row(dict(row))
+
+    @_sqlite_guard
+    def finish_alert(self, alert_id: int, *, status: str, attempts: int, next_try_at: float,
+                     sent_at: float | None = None, error: str | None = None, holder: str | None = None) -> bool:
+        v = outcome_values(status, attempts, next_try_at, sent_at, error, self._secrets.all())  # type: ignore[attr-defined]
+        self._alert_tables()
+        sql = (f"UPDATE {ALERTS_TABLE} SET status = ?, attempts = ?, next_try_at = ?, sent_at = ?, error = ?,"
+               " claim_until = NULL WHERE id = ?")
+        args: list = [v["status"], v["attempts"], v["next_try_at"], v["sent_at"], v["error"], int(alert_id)]
+        if holder is not None:
+            sql += " AND status = 'sending' AND claimed_by = ?"
+            args.append(str(holder))
+        with self._write() as c:  # type: ignore[attr-defined]
+            return c.execute(sql, args).rowcount > 0
 
     @_sqlite_guard
     def list_alerts(self, *, limit: int = 200, organization_id: str | None = None,
-                    integration_id: str | None = None) -> list[AlertRecord]:
+                    integration_id: str | None = None, status: str | None = None,
+                    unreported: bool = False) -> list[AlertRecord]:
         self._alert_tables()
         where, args = [], []
         if organization_id is not None:
@@ -265,10 +343,43 @@ class SqliteAlerts:
         if integration_id is not None:
             where.append("integration_id = ?")
             args.append(ref_id(integration_id))
+        if status is not None:
+            where.append("status = ?")
+            args.append(str(status))
+        if unreported:
+            where.append("reported_at IS NULL")
         sql = f"SELECT * FROM {ALERTS_TABLE}" + (" WHERE " + " AND ".join(where) if where else "")
         rows = self._conn().execute(sql + " ORDER BY created_at DESC, id DESC LIMIT ?",  # type: ignore[attr-defined]
                                     (*args, check_limit(limit))).fetchall()
         return [alert_from_row(dict(r)) for r in rows]
+
+    @_sqlite_guard
+    def mark_alerts_reported(self, alert_ids: Iterable[int], *, at: float) -> None:
+        ids = _ids(alert_ids)
+        if not ids:
+            return
+        self._alert_tables()
+        with self._write() as c:  # type: ignore[attr-defined]
+            c.execute(f"UPDATE {ALERTS_TABLE} SET reported_at = ? WHERE reported_at IS NULL AND id IN"
+                      f" ({', '.join('?' * len(ids))})", (float(at), *ids))
+
+    @_sqlite_guard
+    def prune_alerts(self, *, sent_before: float, failed_before: float, limit: int = 500) -> int:
+        self._alert_tables()
+        with self._write() as c:  # type: ignore[attr-defined]
+            return c.execute(
+                f"DELETE FROM {ALERTS_TABLE} WHERE id IN (SELECT id FROM {ALERTS_TABLE} WHERE"
+                " (status = 'sent' AND sent_at < ?) OR (status = 'failed' AND created_at < ?) LIMIT ?)",
+                (float(sent_before), float(failed_before), check_limit(limit))).rowcount
+
+    @_sqlite_guard
+    def prune_incidents(self, *, closed_before: float, limit: int = 500) -> int:
+        self._alert_tables()
+        with self._write() as c:  # type: ignore[attr-defined]
+            return c.execute(
+                f"DELETE FROM {INCIDENTS_TABLE} WHERE id IN (SELECT id FROM {INCIDENTS_TABLE} WHERE"
+                " closed_at IS NOT NULL AND closed_at < ? LIMIT ?)",
+                (float(closed_before), check_limit(limit))).rowcount
 
 
 # =================================================================================================================
@@ -323,22 +434,37 @@ class PostgresAlerts:
     @_pg_guard
     def due_alerts(self, *, now: float, limit: int = 100) -> list[AlertRecord]:
         rows = self._run(lambda c: c.execute(  # type: ignore[attr-defined]
-            f"select * from public.{ALERTS_TABLE} where status in ('pending', 'retry') and next_try_at <= %s"
-            " order by next_try_at, id limit %s", (float(now), check_limit(limit))).fetchall())
+            f"select * from public.{ALERTS_TABLE} where (status in ('pending', 'retry') and next_try_at <= %(now)s)"
+            " or (status = 'sending' and claim_until <= %(now)s) order by attempts, next_try_at, id limit %(n)s",
+            {"now": float(now), "n": check_limit(limit)}).fetchall())
         return [alert_from_row(r) for r in rows]
 
     @_pg_guard
+    def claim_alert(self, alert_id: int, *, holder: str, now: float, until: float) -> AlertRecord | None:
+        holder, now, until = claim_args(holder, now, until)
+        row = self._run(lambda c: c.execute(  # type: ignore[attr-defined]
+            f"update public.{ALERTS_TABLE} set status = 'sending', claimed_by = %(holder)s, claim_until = %(until)s,"
+            " attempts = attempts + 1 where id = %(id)s and ((status in ('pending', 'retry') and next_try_at <= %(now)s)"
+            " or (status = 'sending' and claim_until <= %(now)s)) returning *",
+            {"holder": holder, "until": until, "id": int(alert_id), "now": now}).fetchone())
+        return None if row is None else alert_from_row(row)
+
+    @_pg_guard
     def finish_alert(self, alert_id: int, *, status: str, attempts: int, next_try_at: float,
-                     sent_at: float | None = None, error: str | None = None) -> None:
+                     sent_at: float | None = None, error: str | None = None, holder: str | None = None) -> bool:
         v = outcome_values(status, attempts, next_try_at, sent_at, error, self._known_secrets())  # type: ignore[attr-defined]
-        self._run(lambda c: c.execute(  # type: ignore[attr-defined]
-            f"update public.{ALERTS_TABLE} set status = %s, attempts = %s, next_try_at = %s, sent_at = %s,"
-            " error = %s where id = %s",
-            (v["status"], v["attempts"], v["next_try_at"], v["sent_at"], v["error"], int(alert_id))))
+        sql = (f"update public.{ALERTS_TABLE} set status = %s, attempts = %s, next_try_at = %s, sent_at = %s,"
+               " error = %s, claim_until = null where id = %s")
+        args: list = [v["status"], v["attempts"], v["next_try_at"], v["sent_at"], v["error"], int(alert_id)]
+        if holder is not None:
+            sql += " and status = 'sending' and claimed_by = %s"
+            args.append(str(holder))
+        return self._run(lambda c: c.execute(sql, args).rowcount) > 0  # type: ignore[attr-defined]
 
     @_pg_guard
     def list_alerts(self, *, limit: int = 200, organization_id: str | None = None,
-                    integration_id: str | None = None) -> list[AlertRecord]:
+                    integration_id: str | None = None, status: str | None = None,
+                    unreported: bool = False) -> list[AlertRecord]:
         where, args = [], []
         if organization_id is not None:
             where.append("organization_id = %s")
@@ -346,10 +472,36 @@ class PostgresAlerts:
         if integration_id is not None:
             where.append("integration_id = %s")
             args.append(ref_id(integration_id))
+        if status is not None:
+            where.append("status = %s")
+            args.append(str(status))
+        if unreported:
+            where.append("reported_at is null")
         sql = f"select * from public.{ALERTS_TABLE}" + (" where " + " and ".join(where) if where else "")
         rows = self._run(lambda c: c.execute(sql + " order by created_at desc, id desc limit %s",  # type: ignore[attr-defined]
                                              (*args, check_limit(limit))).fetchall())
         return [alert_from_row(r) for r in rows]
+
+    @_pg_guard
+    def mark_alerts_reported(self, alert_ids: Iterable[int], *, at: float) -> None:
+        ids = _ids(alert_ids)
+        if ids:
+            self._run(lambda c: c.execute(  # type: ignore[attr-defined]
+                f"update public.{ALERTS_TABLE} set reported_at = %s where reported_at is null and id = any(%s)",
+                (float(at), ids)))
+
+    @_pg_guard
+    def prune_alerts(self, *, sent_before: float, failed_before: float, limit: int = 500) -> int:
+        return self._run(lambda c: c.execute(  # type: ignore[attr-defined]
+            f"delete from public.{ALERTS_TABLE} where id in (select id from public.{ALERTS_TABLE} where"
+            " (status = 'sent' and sent_at < %s) or (status = 'failed' and created_at < %s) limit %s)",
+            (float(sent_before), float(failed_before), check_limit(limit))).rowcount)
+
+    @_pg_guard
+    def prune_incidents(self, *, closed_before: float, limit: int = 500) -> int:
+        return self._run(lambda c: c.execute(  # type: ignore[attr-defined]
+            f"delete from public.{INCIDENTS_TABLE} where id in (select id from public.{INCIDENTS_TABLE} where"
+            " closed_at is not null and closed_at < %s limit %s)", (float(closed_before), check_limit(limit))).rowcount)
 
 
 # =================================================================================================================
@@ -397,22 +549,44 @@ class SupabaseAlerts:
         if n == 0:
             return []
         data = (self._client.table(ALERTS_TABLE).select("*")  # type: ignore[attr-defined]
-                .in_("status", list(WAITING)).lte("next_try_at", _num(now))
-                .order("next_try_at").order("id").limit(n).execute().data or [])
+                .or_(_due_filter(now)).order("attempts").order("next_try_at").order("id").limit(n).execute().data
+                or [])
         return [alert_from_row(r) for r in data]
+
+    @_sb_guard(N_("Claiming an alert"))
+    def claim_alert(self, alert_id: int, *, holder: str, now: float, until: float) -> AlertRecord | None:
+        """Read the alert, then one conditional update that also compares its number of tries (PostgREST has no
+        ``attempts + 1``): of two senders, only one changes the row."""
+        holder, now, until = claim_args(holder, now, until)
+        rows = (self._client.table(ALERTS_TABLE).select("*").eq("id", int(alert_id))  # type: ignore[attr-defined]
+                .limit(1).execute().data or [])
+        if not rows:
+            return None
+        tries = int(rows[0].get("attempts") or 0)
+        data = (self._client.table(ALERTS_TABLE)  # type: ignore[attr-defined]
+                .update({"status": "sending", "claimed_by": holder, "claim_until": until, "attempts": tries + 1})
+                .eq("id", int(alert_id)).eq("attempts", tries).or_(_due_filter(now)).execute().data or [])
+        return alert_from_row(data[0]) if data else None
 
     @_sb_guard(N_("Saving an alert"))
     def finish_alert(self, alert_id: int, *, status: str, attempts: int, next_try_at: float,
-                     sent_at: float | None = None, error: str | None = None) -> None:
+                     sent_at: float | None = None, error: str | None = None, holder: str | None = None) -> bool:
         from postgrest.types import ReturnMethod
 
         v = outcome_values(status, attempts, next_try_at, sent_at, error, self._known_secrets())  # type: ignore[attr-defined]
-        (self._client.table(ALERTS_TABLE).update(v, returning=ReturnMethod.minimal)  # type: ignore[attr-defined]
-         .eq("id", int(alert_id)).execute())
+        v["claim_until"] = None
+        if holder is None:
+            (self._client.table(ALERTS_TABLE).update(v, returning=ReturnMethod.minimal)  # type: ignore[attr-defined]
+             .eq("id", int(alert_id)).execute())
+            return True
+        data = (self._client.table(ALERTS_TABLE).update(v)  # type: ignore[attr-defined]
+                .eq("id", int(alert_id)).eq("status", "sending").eq("claimed_by", str(holder)).execute().data or [])
+        return bool(data)
 
     @_sb_guard(N_("Reading the alerts"))
     def list_alerts(self, *, limit: int = 200, organization_id: str | None = None,
-                    integration_id: str | None = None) -> list[AlertRecord]:
+                    integration_id: str | None = None, status: str | None = None,
+                    unreported: bool = False) -> list[AlertRecord]:
         n = check_limit(limit)
         if n == 0:
             return []
@@ -421,12 +595,61 @@ class SupabaseAlerts:
             q = q.eq("organization_id", ref_id(organization_id))
         if integration_id is not None:
             q = q.eq("integration_id", ref_id(integration_id))
+        if status is not None:
+            q = q.eq("status", str(status))
+        if unreported:
+            q = q.is_("reported_at", "null")
         data = q.order("created_at", desc=True).order("id", desc=True).limit(n).execute().data or []
         return [alert_from_row(r) for r in data]
+
+    @_sb_guard(N_("Saving an alert"))
+    def mark_alerts_reported(self, alert_ids: Iterable[int], *, at: float) -> None:
+        from postgrest.types import ReturnMethod
+
+        ids = _ids(alert_ids)
+        if ids:
+            (self._client.table(ALERTS_TABLE)  # type: ignore[attr-defined]
+             .update({"reported_at": float(at)}, returning=ReturnMethod.minimal)
+             .in_("id", ids).is_("reported_at", "null").execute())
+
+    @_sb_guard(N_("Deleting old alerts"))
+    def prune_alerts(self, *, sent_before: float, failed_before: float, limit: int = 500) -> int:
+        n = check_limit(limit)
+        if n == 0:
+            return 0
+        rows = (self._client.table(ALERTS_TABLE).select("id")  # type: ignore[attr-defined]
+                .or_(f"and(status.eq.sent,sent_at.lt.{_num(sent_before)}),"
+                     f"and(status.eq.failed,created_at.lt.{_num(failed_before)})")
+                .order("id").limit(n).execute().data or [])
+        return self._delete_ids(ALERTS_TABLE, [int(r["id"]) for r in rows])
+
+    @_sb_guard(N_("Deleting old incidents"))
+    def prune_incidents(self, *, closed_before: float, limit: int = 500) -> int:
+        n = check_limit(limit)
+        if n == 0:
+            return 0
+        rows = (self._client.table(INCIDENTS_TABLE).select("id")  # type: ignore[attr-defined]
+                .lt("closed_at", _num(closed_before)).order("id").limit(n).execute().data or [])
+        return self._delete_ids(INCIDENTS_TABLE, [str(r["id"]) for r in rows])
+
+    def _delete_ids(self, table: str, ids: list) -> int:
+        if not ids:
+            return 0
+        from postgrest.types import ReturnMethod
+
+        self._client.table(table).delete(returning=ReturnMethod.minimal).in_("id", ids).execute()  # type: ignore[attr-defined]
+        return len(ids)
+
+
+def _due_filter(now: float) -> str:
+    """PostgREST's ``or`` for "due": waiting and its time has come, or claimed by a sender whose claim ran out."""
+    x = _num(now)
+    return f"and(status.in.({','.join(WAITING)}),next_try_at.lte.{x}),and(status.eq.sending,claim_until.lte.{x})"
 
 
 __all__ = [
     "ALERTS_TABLE",
+    "alert_uid",
     "ALERT_STATUSES",
     "INCIDENTS_TABLE",
     "PostgresAlerts",

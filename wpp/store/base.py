@@ -229,15 +229,33 @@ class IntegrationStore(Protocol):
         added."""
 
     def due_alerts(self, *, now: float, limit: int = 100) -> list[AlertRecord]:
-        """Pending or retrying alerts whose ``next_try_at`` has come, earliest first."""
+        """Alerts to try now: pending or retrying ones whose ``next_try_at`` has come, and "sending" ones whose claim
+        ran out; fewest tries first, then earliest."""
+
+    def claim_alert(self, alert_id: int, *, holder: str, now: float, until: float) -> AlertRecord | None:
+        """One atomic conditional update: the alert becomes "sending" by ``holder`` until ``until`` (one try more) if
+        it is still due at ``now``. The claimed alert, or None when another sender got it first."""
 
     def finish_alert(self, alert_id: int, *, status: str, attempts: int, next_try_at: float,
-                     sent_at: float | None = None, error: str | None = None) -> None:
-        """What a try of alert ``alert_id`` gave (``error`` is scrubbed before it is stored)."""
+                     sent_at: float | None = None, error: str | None = None, holder: str | None = None) -> bool:
+        """What a try of alert ``alert_id`` gave (``error`` is scrubbed before it is stored). With ``holder``: only
+        while that sender's claim is the alert's; False when nothing was written."""
 
     def list_alerts(self, *, limit: int = 200, organization_id: str | None = None,
-                    integration_id: str | None = None) -> list[AlertRecord]:
-        """Alerts, newest first (the outbox page, the Settings page's recipients)."""
+                    integration_id: str | None = None, status: str | None = None,
+                    unreported: bool = False) -> list[AlertRecord]:
+        """Alerts, newest first (the outbox page, the Settings page's recipients); ``unreported``: only those whose
+        failure was not yet told to the "*" recipients."""
+
+    def mark_alerts_reported(self, alert_ids: Iterable[int], *, at: float) -> None:
+        """These failed alerts were told to the "*" recipients at ``at``."""
+
+    def prune_alerts(self, *, sent_before: float, failed_before: float, limit: int = 500) -> int:
+        """Delete at most ``limit`` alerts delivered before ``sent_before`` or given up and made before
+        ``failed_before``; how many were deleted."""
+
+    def prune_incidents(self, *, closed_before: float, limit: int = 500) -> int:
+        """Delete at most ``limit`` incidents closed before ``closed_before``; how many were deleted."""
 
     # --- status pushed by the platform (webhooks; see wpp/store/webhooks.py) ----------------------------------------
     def note_status_event(self, integration_id: str, *, at: float) -> bool:
