@@ -2,13 +2,15 @@
 rename, remove (with undo), its connection history and, for support, the technical details."""
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import streamlit as st
 
 from wpp.errors import WppError
 from wpp.i18n import _
 from wppui import gate, pagekit, tables
-from wppui.components import datetime_column, guarded, show_error, when
+from wppui.components import browser_tz, datetime_column, guarded, show_error, when
 from wppui.pairing import pairing_panel, prelinked_choice
 from wppui.text import esc
 
@@ -150,16 +152,111 @@ if not view.removed:
         st.session_state[REMOVING] = view.id
     if st.session_state.get(REMOVING) == view.id:
         confirm_remove(view.id, view.label)
-    # the demo: what a drop at night looks like, so its alert can be seen on the Alerts page
+    # the demo: what a drop at night (or a platform outage) looks like, so its alert can be seen on the Alerts page
     if (getattr(s, "is_demo", False) and s.may("check", org) and view.status.state is not None
             and view.status.state.value == "connected" and pagekit.demo_phone() is not None):
-        if st.button(_("Simulate the phone going offline"), icon="📴", key="number_demo_offline",
+        d1, d2 = st.columns(2)
+        if d1.button(_("Simulate the phone going offline"), icon="📴", key="number_demo_offline", width="stretch",
                      help=_("Demo: the phone loses its connection. About a minute later its alert appears on the "
                             "Alerts page.")):
             with guarded(_("The phone could not be made to go offline")):
                 s.simulate_phone_offline(view.id, pagekit.demo_phone(), actor=pagekit.actor())
                 tables.changed()
                 st.toast(_("The phone is offline now. The alert follows in about a minute."), icon="📴")
+        if d2.button(_("Simulate a platform outage"), icon="🌩️", key="number_demo_outage", width="stretch",
+                     help=_("Demo: the whole platform stops answering for three minutes, as in an upgrade. Every "
+                            "number soon cannot be checked; the Alerts page shows ONE message about the platform, "
+                            "not one per school, and one more when it works again.")):
+            with guarded(_("The platform outage could not be simulated")):
+                s.simulate_platform_outage(pagekit.demo_phone(), actor=pagekit.actor())
+                tables.changed()
+                st.toast(_("The platform stops answering for three minutes. Its alert follows in about two."),
+                         icon="🌩️")
+
+
+# --- alerts: "I'm on it" and muting (issue 26) ------------------------------------------------------------
+MUTE_CHOICES = ("1h", "4h", "morning", "monday", "date")
+
+
+def _mute_until(choice: str, day, hour) -> dt.datetime:
+    """The end of a mute chosen on the page, in the browser's time zone."""
+    tz = browser_tz()
+    now = dt.datetime.now(tz)
+    if choice == "1h":
+        return now + dt.timedelta(hours=1)
+    if choice == "4h":
+        return now + dt.timedelta(hours=4)
+    nine = dt.time(9, 0)
+    if choice == "morning":
+        return dt.datetime.combine(now.date() + dt.timedelta(days=1), nine, tzinfo=tz)
+    if choice == "monday":
+        return dt.datetime.combine(now.date() + dt.timedelta(days=7 - now.weekday()), nine, tzinfo=tz)
+    return dt.datetime.combine(day, hour, tzinfo=tz)
+
+
+def alerts_part(view) -> None:
+    org = view.org_id
+    try:
+        state = s.number_alerts(view.id)
+    except WppError as err:
+        show_error(err, what=_("The number's alerts could not be read"))
+        return
+    if state.problem:
+        if state.acked_by:
+            st.info(esc(_("{who} is taking care of it (since {at}). The recovery message will say so.",
+                          who=state.acked_by, at=when(state.acked_at))), icon="🙋")
+        elif s.may("acknowledge", org):
+            c1, c2 = st.columns([3, 1.3], vertical_alignment="center")
+            c1.warning(esc(_("This number is {problem} since {since}. Tell the others you are taking care of it.",
+                             problem=state.problem_words, since=when(state.since))), icon="🚨")
+            if c2.button(_("I'm on it"), icon="🙋", type="primary", key="number_ack", width="stretch",
+                         help=_("Acknowledge the problem: the others see that you are taking care of it, nobody is "
+                                "reminded, and the message when it works again names you.")):
+                with guarded(_("Could not save that you are taking care of it")):
+                    s.acknowledge(view.id, actor=pagekit.actor())
+                    pagekit.flash("success", esc(_("Saved: you are taking care of “{name}”.", name=view.label)))
+                    st.rerun()
+    if state.muted_until is not None:
+        why = f" ({state.muted_reason})" if state.muted_reason else ""
+        c1, c2 = st.columns([3, 1.3], vertical_alignment="center")
+        c1.info(esc(_("Alerts about this number are muted until {until}, by {who}{why}.", until=when(state.muted_until),
+                      who=state.muted_by or "—", why=why)), icon="🔕")
+        if s.may("mute", org) and c2.button(_("Turn alerts back on"), icon="🔔", key="number_unmute",
+                                            width="stretch"):
+            with guarded(_("Could not turn the alerts back on")):
+                s.unmute_number(view.id, actor=pagekit.actor())
+                tables.changed()
+                st.rerun()
+    elif state.window is not None:
+        why = f" ({state.window_reason})" if state.window_reason else ""
+        st.info(esc(_("Alerts about this number are held by {window} until {until}{why}.", window=state.window,
+                      until=when(state.window_until), why=why)), icon="🛠️")
+    if state.muted_until is None and s.may("mute", org):
+        with st.popover(_("Mute alerts"), icon="🔕"):
+            st.caption(_("While muted, nothing is sent about this number. If it is still down when the mute ends, "
+                         "that is sent once then; if it comes back meanwhile, nothing is sent."))
+            with st.form("mute"):
+                labels = {"1h": _("For 1 hour"), "4h": _("For 4 hours"), "morning": _("Until tomorrow, 09:00"),
+                          "monday": _("Until Monday, 09:00"), "date": _("Until a day and time I choose")}
+                choice = st.radio(_("How long"), MUTE_CHOICES, format_func=labels.get, key="mute_choice")
+                tomorrow = dt.date.today() + dt.timedelta(days=1)
+                day = st.date_input(_("Day"), value=tomorrow, min_value=dt.date.today(),
+                                    max_value=dt.date.today() + dt.timedelta(days=30), key="mute_day")
+                hour = st.time_input(_("Time"), value=dt.time(18, 0), key="mute_time")
+                reason = st.text_input(_("Why (others see it)"), max_chars=200, key="mute_reason",
+                                       placeholder=_("e.g. the phone is being repaired"))
+                if st.form_submit_button(_("Mute"), type="primary"):
+                    try:
+                        s.mute_number(view.id, _mute_until(choice, day, hour), reason=reason, actor=pagekit.actor())
+                    except WppError as err:
+                        show_error(err, what=_("The alerts were not muted"))
+                    else:
+                        tables.changed()
+                        st.rerun()
+
+
+if not view.removed:
+    alerts_part(view)
 
 # the state itself is in the pairing panel above (it refreshes itself); this line only says what does not change
 st.caption(esc(_("Added {time}. Every change of its state is in the connection history below.",

@@ -2,13 +2,15 @@
 it said, delivered or not. In the demo, the outbox where the alerts stay instead of being sent."""
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import streamlit as st
 
 from wpp.errors import WppError
 from wpp.i18n import _, _n
 from wppui import gate, pagekit, tables
-from wppui.components import datetime_column, show_error, when
+from wppui.components import browser_tz, datetime_column, guarded, show_error, when
 from wppui.text import esc
 
 s = pagekit.begin(needs="alerts")
@@ -24,6 +26,63 @@ else:
 
 #: how often the open page looks for new alerts (seconds): an alert lands without F5
 REFRESH_S = 10.0
+
+
+# --- maintenance windows (issue 26): alerts held for a school or the whole platform --------------------------------
+def maintenance() -> None:
+    try:
+        windows = s.maintenance_windows()
+    except WppError as err:
+        show_error(err, what=_("The maintenance windows could not be read"))
+        return
+    for w in windows:
+        c1, c2 = st.columns([4, 1.2], vertical_alignment="center")
+        why = f" ({w.reason})" if w.reason else ""
+        words = (_("🛠️ {what}: maintenance now, until {end}{why} — set by {who}", what=w.what, end=when(w.ends), why=why,
+                   who=w.by) if w.now else
+                 _("🗓️ {what}: maintenance from {start} until {end}{why} — set by {who}", what=w.what,
+                   start=when(w.starts), end=when(w.ends), why=why, who=w.by))
+        c1.markdown(esc(words))
+        if s.may("maintenance", w.school_id) and (w.school_id or s.access.all_schools) and c2.button(
+                _("End now") if w.now else _("Cancel"), key=f"end_window_{w.id}", width="stretch"):
+            with guarded(_("The maintenance window was not ended")):
+                s.end_maintenance(w.id, actor=pagekit.actor())
+                st.rerun()
+    schools = {o.id: o.name for o in s.organizations() if s.may("maintenance", o.id)}
+    everything = s.access.all_schools and s.may("maintenance")
+    if not schools and not everything:
+        return
+    with st.popover(_("Set a maintenance window"), icon="🛠️"):
+        st.caption(_("While a window lasts, no alert is sent about what it covers. What is still down when it ends "
+                     "is sent once then; what comes back meanwhile sends nothing."))
+        with st.form("maintenance"):
+            options = (["*"] if everything else []) + sorted(schools, key=lambda i: schools[i].casefold())
+            what = st.selectbox(_("For"), options, format_func=lambda i: _("The whole platform") if i == "*"
+                                else schools.get(i, "—"), key="window_for")
+            tz = browser_tz()
+            now = dt.datetime.now(tz)
+            c1, c2 = st.columns(2)
+            d1 = c1.date_input(_("From (day)"), value=now.date(), key="window_from_day")
+            t1 = c2.time_input(_("From (time)"), value=now.time().replace(second=0, microsecond=0),
+                               key="window_from_time")
+            later = now + dt.timedelta(hours=2)
+            d2 = c1.date_input(_("Until (day)"), value=later.date(), key="window_to_day")
+            t2 = c2.time_input(_("Until (time)"), value=later.time().replace(second=0, microsecond=0),
+                               key="window_to_time")
+            reason = st.text_input(_("Why (others see it)"), max_chars=200, key="window_reason",
+                                   placeholder=_("e.g. the platform is being updated"))
+            if st.form_submit_button(_("Set the window"), type="primary"):
+                try:
+                    s.set_maintenance(None if what == "*" else what, dt.datetime.combine(d1, t1, tzinfo=tz),
+                                      dt.datetime.combine(d2, t2, tzinfo=tz), reason=reason, actor=pagekit.actor())
+                except WppError as err:
+                    show_error(err, what=_("The maintenance window was not set"))
+                else:
+                    st.rerun()
+
+
+with st.expander(_("Maintenance windows"), icon="🛠️"):
+    maintenance()
 
 
 def undelivered_box(s) -> None:

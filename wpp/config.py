@@ -318,6 +318,19 @@ def _email_address(value: Any) -> str:
     return text
 
 
+def _working_hours(value: Any) -> str:
+    from .alerts.schedule import working_text
+
+    return working_text(_text(value))
+
+
+def _bot_token(value: Any) -> Secret:
+    secret = _secret(value)
+    if not re.fullmatch(r"\d{3,}:[A-Za-z0-9_-]{20,}", secret.reveal()):
+        raise ValueError("not a bot token")
+    return secret
+
+
 def _smtp_tls(value: Any) -> str:
     text = _text(value).lower()
     if text not in ("starttls", "ssl", "none"):
@@ -489,6 +502,28 @@ class Settings(BaseSettings):
     smtp_tls: Annotated[str, _check(_smtp_tls)] = _setting(
         "starttls", "WPP_SMTP_TLS", N_("How the connection to the mail server is protected"),
         N_("one of {choices}", choices="starttls, ssl, none"), group="alerts")
+    # issue 26: one message per outage, reminders, Telegram
+    alert_group_minutes: Annotated[float, _check(_number(ge=0, le=60))] = _setting(
+        2.0, "WPP_ALERT_GROUP_MINUTES", N_("Drops that start this close together go out as one message"),
+        N_("a number of minutes from {low} to {high}", low=0, high=60), group="alerts", unit="min")
+    alert_platform_percent: Annotated[int, _check(_number(integer=True, ge=1, le=100))] = _setting(
+        50, "WPP_ALERT_PLATFORM_PERCENT",
+        N_("When more than this share of the numbers is down at once, it is one platform incident"),
+        N_("a whole number of percent from {low} to {high}", low=1, high=100), group="alerts")
+    alert_remind_hours: Annotated[float, _check(_number(ge=0, le=168))] = _setting(
+        4.0, "WPP_ALERT_REMIND_HOURS",
+        N_("A problem nobody said they are on is reminded once after this many working hours (0: never)"),
+        N_("a number of hours from {low} to {high}", low=0, high=168), group="alerts", unit="h")
+    alert_working_hours: Annotated[str, _check(_working_hours)] = _setting(
+        "09:00-18:00", "WPP_ALERT_WORKING_HOURS", N_("Working hours, Monday to Friday (for reminders)"),
+        N_("two times of day, from-to, the first earlier, such as {example}", example="09:00-18:00"),
+        group="alerts")
+    telegram_bot_token: Annotated[Secret | None, _check(_bot_token)] = _setting(
+        None, "WPP_TELEGRAM_BOT_TOKEN", N_("Telegram bot that sends the alerts (its token)"),
+        N_("the token @BotFather gave, such as {example}", example="123456789:AAF…"), secret=True, group="alerts")
+    telegram_api_url: Annotated[str, _check(_url)] = _setting(
+        "https://api.telegram.org", "WPP_TELEGRAM_API_URL", N_("Telegram Bot API address"),
+        _web_address("https://api.telegram.org"), group="alerts")
     # issue 23: how long the alert desk keeps its records (deleted in small batches by the alert sender)
     keep_incidents_days: Annotated[int, _check(_number(integer=True, ge=1, le=3650))] = _setting(
         365, "WPP_KEEP_INCIDENTS_DAYS", N_("How long incidents (and alerts that could not be delivered) are kept"),
@@ -1100,6 +1135,9 @@ def _check_alerts(settings: Settings, problems: list[Text], warnings: list[Text]
             warnings.append(N_("In demo mode alerts go to the demo outbox only (the Alerts page): nothing is sent to "
                                "WPP_ALERT_RECIPIENTS or through WPP_SMTP_HOST."))
         return
+    if recipients is not None and recipients.has_telegram and not settings.telegram_bot_token:
+        problems.append(N_("WPP_ALERT_RECIPIENTS lists Telegram chats, but no bot is set: set WPP_TELEGRAM_BOT_TOKEN "
+                           "(or leave the Telegram chats out)."))
     if recipients is not None and recipients.has_email and not settings.smtp_host:
         problems.append(N_("WPP_ALERT_RECIPIENTS lists e-mail addresses, but no mail server is set: set WPP_SMTP_HOST "
                            "and WPP_SMTP_FROM (or leave the e-mail addresses out)."))

@@ -64,5 +64,10 @@ class DemoPhone:
             raise InvalidInput(N_("This number is not linked to a phone yet."))
         self.simulator.set_status(row.session, "offline")
 
+    def platform_outage(self, seconds: float = 180.0) -> None:
+        """The whole simulated platform stops answering (connection refused) for ``seconds``, then comes back: what
+        a gateway upgrade looks like, for the alerts (one platform incident, not one alert per school)."""
+        self.simulator.outage(float(seconds))
+
 
 __all__ = ["DEMO_SCHOOLS", "DemoPhone", "demo_people", "seed_schools"]

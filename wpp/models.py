@@ -313,6 +313,10 @@ class StatusChange:
     id: int | None = None
 
 
+#: the ``integration_id`` of a platform incident (it is about every number, not one)
+PLATFORM_INCIDENT = "*"
+
+
 @dataclass(frozen=True)
 class Incident:
     """A number that dropped (table ``wpp_console_incidents``), kept by the alert desk (``wpp.alerts``).
@@ -335,6 +339,20 @@ class Incident:
     #: when the status engine recorded the drop (its history line): the drop's identity across replicas, while
     #: ``started_at`` is when the number was last seen well (earlier, when the console knew it)
     noticed_at: float | None = None
+    #: the platform incident this drop is part of (told once to the "*" recipients, not per school)
+    parent_id: str | None = None
+    #: the message (notice) it was told in: drops starting within the grouping window share one
+    notice_id: str | None = None
+    #: who said "I'm on it", and when (written by :meth:`acknowledge` only: the desk never overwrites it)
+    acked_by: str | None = None
+    acked_at: float | None = None
+    #: when a reminder went out because nobody acknowledged it (once)
+    reminded_at: float | None = None
+
+    @property
+    def platform(self) -> bool:
+        """A platform incident (most of the fleet down, or the platform cannot be reached), not one number's."""
+        return self.integration_id == PLATFORM_INCIDENT
 
 
 @dataclass(frozen=True)
@@ -374,6 +392,44 @@ class AlertRecord:
     claim_until: float | None = None
     #: for a failed alert: when the "*" recipients were told that it could not be delivered
     reported_at: float | None = None
+
+
+@dataclass(frozen=True)
+class Mute:
+    """A time when alerts are held (table ``wpp_console_mutes``): an operator's mute of one number ("the phone is
+    being repaired until Friday"), or an administrator's maintenance window for a school or the whole platform.
+
+    ``scope``: number | school | platform; ``target``: the number's id, the school's id, or ``"*"``; alerts about
+    what it covers are held from ``starts_at`` until ``ends_at`` (or ``ended_at`` when it was ended early): a
+    recovery inside it sends nothing, and what is still down when it ends is told once then. ``reason``: what the
+    person wrote (data). Times: Unix seconds."""
+
+    scope: str
+    target: str
+    starts_at: float
+    ends_at: float
+    created_by: str
+    created_at: float
+    reason: str = ""
+    ended_at: float | None = None
+    ended_by: str | None = None
+    id: int | None = None
+
+    @property
+    def until(self) -> float:
+        """When it stops holding alerts."""
+        return self.ends_at if self.ended_at is None else min(self.ends_at, self.ended_at)
+
+    def holds(self, at: float) -> bool:
+        return self.starts_at <= float(at) < self.until
+
+    def covers(self, integration_id: str | None, org_id: str | None) -> bool:
+        """Is a number (``integration_id`` of school ``org_id``; None: the platform incident) under it?"""
+        if self.scope == "platform":
+            return True
+        if self.scope == "school":
+            return bool(org_id) and str(org_id).split("__wpp__", 1)[0] == self.target
+        return integration_id is not None and integration_id == self.target
 
 
 #: what became of a test message, in the order it can only move forward (``failed`` ends it)

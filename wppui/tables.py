@@ -24,7 +24,7 @@ import streamlit as st
 
 from wpp.i18n import _, current_language
 
-from .components import TIME_FORMAT, browser_tz, datetime_column, mark, state_in_words, tz_name
+from .components import TIME_FORMAT, browser_tz, datetime_column, mark, state_in_words, tz_name, when
 from .pagekit import TtlCache
 
 #: the list is re-read at most this often per process when nothing says it changed (a board change, or a change
@@ -77,7 +77,8 @@ def _signature(v) -> tuple:
     b = v.status
     problem = b.problem.text if b.problem is not None else ""
     return (v.id, v.label, v.name, v.org_id, v.org_name, v.phone, v.unfinished, v.prelinked, v.removed,
-            b.state, b.label, b.since, str(b.attention) if b.attention is not None else "", problem, v.created_at)
+            b.state, b.label, b.since, str(b.attention) if b.attention is not None else "", problem, v.created_at,
+            getattr(v, "muted_until", None))
 
 
 def snapshot(s, *, removed: bool = False) -> Snapshot:
@@ -102,6 +103,11 @@ def _what_to_do(v) -> str:
     return ""
 
 
+def _muted(v) -> str:
+    until = getattr(v, "muted_until", None)
+    return (" · 🔕 " + _("alerts muted until {time}", time=when(until))) if until is not None else ""
+
+
 def numbers_table(s, *, attention_only: bool = False, school: str | None = None) -> NumbersTable:
     """The table the Numbers page draws (cached; the same object for every viewer with the same view)."""
     snap = snapshot(s)
@@ -119,7 +125,7 @@ def numbers_table(s, *, attention_only: bool = False, school: str | None = None)
         {
             cols["school"]: [v.org_name for v in views],
             cols["number"]: [v.name for v in views],
-            cols["status"]: [f"{mark(v)} {state_in_words(v, live=False)}" for v in views],
+            cols["status"]: [f"{mark(v)} {state_in_words(v, live=False)}" + _muted(v) for v in views],
             cols["todo"]: [_what_to_do(v) for v in views],
             cols["phone"]: [v.phone or "" for v in views],
             cols["since"]: datetimes([v.status.since for v in views]),

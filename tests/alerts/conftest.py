@@ -14,7 +14,7 @@ from tests.store.conftest import pg_cluster  # noqa: F401 - the throwaway Postgr
 from .helpers import World, msk
 from .sinks import HookSink, SmtpSink
 
-ALERT_TABLES = ("wpp_console_incidents", "wpp_console_alerts")
+ALERT_TABLES = ("wpp_console_incidents", "wpp_console_alerts", "wpp_console_mutes")
 
 
 @pytest.fixture

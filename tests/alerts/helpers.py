@@ -66,15 +66,18 @@ class World:
         return row
 
     def config(self, table: dict | None = None, *, smtp=None, after_s: float = 600.0, quiet=None,
-               public_url: str | None = None, language: str = "ru", demo: bool = False) -> AlertConfig:
+               public_url: str | None = None, language: str = "ru", demo: bool = False, remind_s: float = 0.0,
+               **extra) -> AlertConfig:
+        """The desk's settings; reminders are off unless a test asks for them (``remind_s``)."""
         from wpp.alerts.recipients import AlertRecipients
 
-        return AlertConfig(recipients=recipients(table) if table else AlertRecipients(), after_s=after_s, language=language, tz=MSK, quiet=quiet, public_url=public_url,
-                           smtp=smtp, demo=demo)
+        return AlertConfig(recipients=recipients(table) if table else AlertRecipients(), after_s=after_s,
+                           language=language, tz=MSK, quiet=quiet, public_url=public_url, smtp=smtp, demo=demo,
+                           remind_s=remind_s, **extra)
 
     def desk(self, table: dict | None = None, *, store=None, holder: str | None = None, channels=None, **kw):
         smtp = kw.get("smtp")
-        extra = {k: kw.pop(k) for k in ("max_attempts", "retry_first_s", "lease_ttl_s") if k in kw}
+        extra = {k: kw.pop(k) for k in ("max_attempts", "retry_first_s", "lease_ttl_s", "claim_s") if k in kw}
         config = self.config(table, **kw)
         if channels is None and smtp is not None:
             from wpp.alerts.channels import EmailChannel, OutboxChannel, WebhookChannel

@@ -201,3 +201,64 @@ class HookSink:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class _BotHandler(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *args) -> None:  # quiet
+        pass
+
+    def do_POST(self) -> None:  # noqa: N802
+        api: FakeBotApi = self.server.api  # type: ignore[attr-defined]
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"null")
+        parts = self.path.strip("/").split("/")
+        token = parts[0][3:] if parts and parts[0].startswith("bot") else None
+        method = parts[1] if len(parts) > 1 else ""
+        with api.lock:
+            api.requests.append({"token": token, "method": method, "body": body, "at": time.monotonic()})
+            limited = api.limit > 0
+            api.limit -= 1 if limited else 0
+        if token != api.token:
+            status, answer = 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+        elif limited:
+            status, answer = 429, {"ok": False, "error_code": 429,
+                                   "description": f"Too Many Requests: retry after {api.retry_after}",
+                                   "parameters": {"retry_after": api.retry_after}}
+        elif method != "sendMessage" or not str(body.get("chat_id", "")).strip():
+            status, answer = 400, {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"}
+        else:
+            with api.lock:
+                api.sent.append(body)
+            status, answer = 200, {"ok": True, "result": {"message_id": len(api.sent), "chat": {"id": body["chat_id"]},
+                                                          "text": body.get("text")}}
+        page = json.dumps(answer).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(page)))
+        self.end_headers()
+        self.wfile.write(page)
+
+
+class FakeBotApi:
+    """Telegram's Bot API on 127.0.0.1, as far as alerts use it: ``POST /bot<token>/sendMessage`` answers like
+    Telegram (``{"ok": true, "result": …}``), 401 for another token, and 429 with ``parameters.retry_after`` for the
+    next ``limit`` requests (its rate limit)."""
+
+    def __init__(self, token: str, *, limit: int = 0, retry_after: int = 40):
+        self.token, self.limit, self.retry_after = token, limit, retry_after
+        self.requests: list[dict] = []
+        self.sent: list[dict] = []
+        self.lock = threading.Lock()
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _BotHandler)
+        self.server.daemon_threads = True
+        self.server.api = self  # type: ignore[attr-defined]
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    def chats(self) -> list[str]:
+        with self.lock:
+            return [str(m["chat_id"]) for m in self.sent]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

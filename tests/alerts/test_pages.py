@@ -92,3 +92,70 @@ def test_an_alert_given_up_is_shown_in_red_with_why_on_alerts_and_settings(app):
     assert not app.exception
     [box] = [e for e in app.error if "could not be delivered" in e.value]
     assert "the mail server refused the address" in box.value.replace("\\", "")
+
+
+def _connected_number(app, name="Ресепшн"):  # noqa: F811
+    view = create_via_service(name)
+    svc, sim = services()
+    sim.set_status(view.integration.session, "connected")
+    svc.check_now()
+    deadline = time.monotonic() + 10
+    while svc.number(view.id).status.state is None or svc.number(view.id).status.state.value != "connected":
+        assert time.monotonic() < deadline, "the engine did not see the number connected"
+        time.sleep(0.2)
+    return view, svc, sim
+
+
+def test_im_on_it_mute_and_the_platform_outage_button_on_the_number_page(app):  # noqa: F811
+    """Issue 26 on the Number page (demo, an administrator): the demo's two buttons, "I'm on it" once the number
+    has an open problem (then who is on it), muting its alerts (then the list says so), turning them back on."""
+    app.run()
+    view, svc, sim = _connected_number(app)
+    open_page(app, "pages/number.py", n=view.id)
+    assert not app.exception
+    assert {"Simulate the phone going offline", "Simulate a platform outage"} <= set(labels(app))
+    assert "I'm on it" not in labels(app)  # nothing to take care of
+
+    sim.set_status(view.integration.session, "offline")
+    svc.check_now()
+    deadline = time.monotonic() + 10
+    while svc.engine.entry(view.id).state != "offline":
+        assert time.monotonic() < deadline, "the engine did not see the phone go offline"
+        time.sleep(0.2)
+    svc.alerts.run_once(time.time() + 90)
+    open_page(app, "pages/number.py", n=view.id)
+    assert "I'm on it" in labels(app)
+    assert "Tell the others you are taking care of it" in texts(app)
+    [b for b in app.button if b.label == "I'm on it"][0].click().run()
+    assert not app.exception
+    assert "I'm on it" not in labels(app)
+    assert "Demo user is taking care of it (since" in texts(app)
+
+    app.radio(key="mute_choice").set_value("4h")
+    app.text_input(key="mute_reason").input("the phone is being repaired")
+    [b for b in app.button if b.label == "Mute"][0].click().run()
+    assert not app.exception
+    assert "Alerts about this number are muted until" in texts(app)
+    assert "the phone is being repaired" in texts(app)
+    open_page(app, "pages/numbers.py")
+    status = list(app.dataframe[0].value["Status"])
+    assert len(status) == 1 and "🔕 alerts muted until" in status[0]
+
+    open_page(app, "pages/number.py", n=view.id)
+    [b for b in app.button if b.label == "Turn alerts back on"][0].click().run()
+    assert "Alerts about this number are muted until" not in texts(app)
+    assert "Mute" in labels(app) and "Turn alerts back on" not in labels(app)
+
+
+def test_the_alerts_page_sets_and_ends_a_maintenance_window(app):  # noqa: F811
+    app.run()
+    open_page(app, "pages/outbox.py")
+    assert not app.exception
+    app.selectbox(key="window_for").set_value("*")
+    app.text_input(key="window_reason").input("обновление платформы")
+    [b for b in app.button if b.label == "Set the window"][0].click().run()
+    assert not app.exception
+    shown = texts(app)
+    assert "The whole platform: maintenance now, until" in shown and "обновление платформы" in shown
+    [b for b in app.button if b.label == "End now"][0].click().run()
+    assert not app.exception and "maintenance now" not in texts(app)

@@ -62,10 +62,10 @@ def test_recipients_as_json_or_a_plain_list_in_the_environment():
     ([f"http://chat.example/hook/{TOKEN}"], "is not a webhook address the console can use"),
     ([f"ftp://chat.example/{TOKEN}"], "is not a webhook address the console can use"),
     ([{"email": "x@school.ru", "lang": "de"}], "the language “de” is not one the alerts are written in"),
-    ([{"email": "x@school.ru", "url": "https://a.example"}], "needs exactly one of email or url"),
+    ([{"email": "x@school.ru", "url": "https://a.example"}], "needs exactly one of email, url or telegram"),
     ([{"mail": "x@school.ru"}], "“mail” is not something the console reads in an entry"),
     ([{"email": "https://a.example/x"}], "is not an e-mail address"),
-    ([42], "“42” is neither an e-mail address, nor a web address, nor a table with email or url"),
+    ([42], "“42” is neither an e-mail address, nor a web address, nor a table with email, url or telegram"),
     ([], "the list is empty"),
 ])
 def test_a_bad_entry_is_a_problem_naming_it(entries, words):

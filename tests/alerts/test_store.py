@@ -322,3 +322,107 @@ def test_the_delivery_migration_is_idempotent_and_allows_sending(pg_alerts_dsn):
             c.execute("insert into public.wpp_console_alerts (incident_id, event, recipient, channel, shown_to, lang,"
                       " subject, body, status, created_at, next_try_at) values ('x', 'down', 'r', 'email', 'r', 'ru',"
                       " 's', 'b', 'lost', 1, 1)")
+
+
+# --- issue 26: "I'm on it", mutes and maintenance windows -----------------------------------------------------------
+def test_the_first_acknowledgement_counts_and_the_desk_never_overwrites_it(any_store):
+    from dataclasses import replace
+
+    s = any_store
+    inc = Incident(id=f"{IID}@1000", integration_id=IID, organization_id=ORG, kind="offline", started_at=1.0,
+                   noticed_at=2.0, notified_at=3.0, notice_id="down:x")
+    s.save_incident(inc)
+    assert s.ack_incident(inc.id, by="Ольга", at=10.0) is True
+    assert s.ack_incident(inc.id, by="Вера", at=11.0) is False
+    s.save_incident(replace(inc, kind="logged_out", reminded_at=12.0))  # the desk's copy has no acknowledgement
+    [got] = s.load_incidents()
+    assert (got.acked_by, got.acked_at, got.kind, got.reminded_at, got.notice_id) == (
+        "Ольга", 10.0, "logged_out", 12.0, "down:x")
+    platform = Incident(id="platform@x", integration_id="*", organization_id=None, kind="platform_down",
+                        started_at=1.0)
+    s.save_incident(platform)
+    s.save_incident(replace(inc, id=f"{IID}@2000", parent_id="platform@x"))
+    assert {i.id: i.parent_id for i in s.load_incidents()}[f"{IID}@2000"] == "platform@x"
+    assert [i.platform for i in s.load_incidents()].count(True) == 1
+    s.save_incident(replace(inc, closed_at=20.0))
+    assert s.ack_incident("unknown", by="x", at=1.0) is False
+    with pytest.raises(StoreError):
+        s.ack_incident(inc.id, by="  ", at=1.0)
+
+
+def test_mutes_and_maintenance_windows(any_store):
+    from wpp.models import Mute
+
+    s = any_store
+    a = s.add_mute(Mute(scope="number", target=IID, starts_at=100.0, ends_at=200.0, reason="  телефон   в ремонте ",
+                        created_by="olga", created_at=100.0))
+    b = s.add_mute(Mute(scope="school", target=ORG, starts_at=150.0, ends_at=400.0, created_by="admin",
+                        created_at=90.0))
+    c = s.add_mute(Mute(scope="platform", target="ignored", starts_at=500.0, ends_at=600.0, created_by="admin",
+                        created_at=90.0))
+    assert a.id and b.id and c.id and a.reason == "телефон в ремонте" and c.target == "*"
+    assert [m.id for m in s.list_mutes(since=0.0)] == [a.id, b.id, c.id]
+    assert [m.id for m in s.list_mutes(since=250.0)] == [b.id, c.id]
+    assert s.end_mute(b.id, at=300.0, by="olga") is True
+    assert s.end_mute(b.id, at=310.0, by="olga") is False  # ended already
+    [got] = [m for m in s.list_mutes(since=0.0) if m.id == b.id]
+    assert (got.until, got.ended_by) == (300.0, "olga") and got.holds(250.0) and not got.holds(300.0)
+    assert got.covers("some-number", ORG + "__wpp__ab12cd34") and not got.covers(IID, "another")
+    assert [m.id for m in s.list_mutes(since=350.0)] == [c.id]
+    assert s.prune_mutes(ended_before=350.0, limit=1) == 1
+    assert s.prune_mutes(ended_before=350.0, limit=10) == 1
+    assert [m.id for m in s.list_mutes(since=0.0)] == [c.id]
+    with pytest.raises(StoreError):
+        s.add_mute(Mute(scope="number", target=IID, starts_at=5.0, ends_at=5.0, created_by="x", created_at=1.0))
+    with pytest.raises(StoreError):
+        s.add_mute(Mute(scope="galaxy", target=IID, starts_at=5.0, ends_at=6.0, created_by="x", created_at=1.0))
+
+
+@pytest.mark.postgres
+def test_the_features_migration_is_idempotent_and_the_mutes_table_is_private(pg_alerts_dsn):
+    import psycopg
+
+    from wpp.store.postgres import migration_paths
+
+    [path] = [p for p in migration_paths() if p.name.endswith("_wpp_console_alert_features.sql")]
+    with psycopg.connect(pg_alerts_dsn, autocommit=True) as c:
+        c.execute(path.read_text(encoding="utf-8"))
+        c.execute(path.read_text(encoding="utf-8"))
+        assert c.execute("select relrowsecurity from pg_class where relname = 'wpp_console_mutes'").fetchone()[0]
+        for role, allowed in (("anon", False), ("authenticated", False), ("service_role", True)):
+            ok = c.execute("select has_table_privilege(%s, 'public.wpp_console_mutes', 'select')", (role,)).fetchone()
+            assert ok[0] is allowed, role
+
+
+def test_supabase_acknowledges_and_mutes_with_conditional_requests():
+    import json
+
+    import httpx
+    import respx
+
+    from wpp.models import Mute
+    from wpp.store import SupabaseStore
+
+    with respx.mock(base_url=f"{SB_URL}/rest/v1", assert_all_called=False, assert_all_mocked=True) as api:
+        s = SupabaseStore(SB_URL, SB_KEY)
+        inc_patch = api.patch("/wpp_console_incidents").mock(return_value=httpx.Response(200, json=[{"id": "x"}]))
+        inc_post = api.post("/wpp_console_incidents").mock(return_value=httpx.Response(201, json=[]))
+        assert s.ack_incident("x@1", by="olga", at=5.0) is True
+        params = dict(inc_patch.calls.last.request.url.params.multi_items())
+        assert params["acked_at"] == "is.null" and params["closed_at"] == "is.null" and params["id"] == "eq.x@1"
+        s.save_incident(Incident(id="x@1", integration_id=IID, organization_id=ORG, kind="offline", started_at=1.0))
+        sent = json.loads(inc_post.calls.last.request.content)
+        assert "acked_by" not in sent and "acked_at" not in sent  # a save never overwrites who is on it
+
+        row = {"id": 3, "scope": "number", "target": IID, "starts_at": 1.0, "ends_at": 9.0, "reason": "",
+               "created_by": "olga", "created_at": 1.0, "ended_at": None, "ended_by": None}
+        api.post("/wpp_console_mutes").mock(return_value=httpx.Response(201, json=[row]))
+        get = api.get("/wpp_console_mutes").mock(return_value=httpx.Response(200, json=[row]))
+        patch = api.patch("/wpp_console_mutes").mock(return_value=httpx.Response(200, json=[row]))
+        assert s.add_mute(Mute(scope="number", target=IID, starts_at=1.0, ends_at=9.0, created_by="olga",
+                               created_at=1.0)).id == 3
+        assert [m.id for m in s.list_mutes(since=2.0)] == [3]
+        assert dict(get.calls.last.request.url.params.multi_items())["ends_at"] == "gte.2.0"
+        assert s.end_mute(3, at=4.0, by="olga") is True
+        params = dict(patch.calls.last.request.url.params.multi_items())
+        assert params["ended_at"] == "is.null" and params["ends_at"] == "gt.4.0"

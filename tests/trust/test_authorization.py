@@ -9,6 +9,8 @@ all end here). Recorded in docs/trust.md.
 """
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from wpp.access.roles import PERMISSIONS, Access, Grant, NotAllowed, Role
@@ -39,7 +41,13 @@ USE_CASES = {
     "disconnect the phone": ("disconnect", lambda s, n, org: s.stop(n, actor="x")),
     "remove": ("remove", lambda s, n, org: s.remove(n, actor="x")),
     "restore": ("restore", lambda s, n, org: s.restore(n, actor="x")),
+    "say I'm on it (acknowledge)": ("acknowledge", lambda s, n, org: s.acknowledge(n, actor="x")),
+    "mute a number's alerts": ("mute", lambda s, n, org: s.mute_number(n, time.time() + 3600, actor="x")),
+    "set a school's maintenance window": (
+        "maintenance", lambda s, n, org: s.set_maintenance(org, None, time.time() + 3600, actor="x")),
 }
+#: use-cases about a school rather than a number: another school is "not one of your schools"
+SCHOOL_CASES = ("connect a new number", "set a school's maintenance window")
 MATRIX = [(case, role, where) for case in USE_CASES for role in ROLES for where in ("own", "other")]
 
 
@@ -79,7 +87,7 @@ def test_every_use_case_for_every_role_at_own_and_other_school(svc, store, two_s
             pass  # allowed; the platform or the input had its own say, not the role
         trust.authz(case, role, where, "allowed", "")
         return
-    expected = (InvalidInput if case == "connect a new number" else IntegrationNotFound) if where == "other" \
+    expected = (InvalidInput if case in SCHOOL_CASES else IntegrationNotFound) if where == "other" \
         else NotAllowed
     with pytest.raises(expected) as info:
         call(s, number, org)

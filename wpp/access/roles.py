@@ -4,9 +4,10 @@ Three roles, each allowed everything the one before it is:
 
 * **viewer** — sees the numbers of their schools, their status, history and the diary of their schools;
 * **operator** — also connects a number, shows its QR code, sends a test message, renames, checks now, renews and
-  tests a number's access key;
-* **administrator** — also removes, disconnects, restores, reveals keys and tokens, sees Settings and the whole diary
-  (sign-ins and refusals too).
+  tests a number's access key, mutes a number's alerts and says "I'm on it" about its problem;
+* **administrator** — also removes, disconnects, restores, reveals keys and tokens, sets maintenance windows (of
+  their school; of the whole platform: administrators of every school), sees Settings and the whole diary (sign-ins
+  and refusals too).
 
 A person's :class:`Access` is a role per school (organisation id), and/or one role for every school (``"*"``: the
 platform's support). Everything the service does is checked against :data:`PERMISSIONS` through
@@ -93,11 +94,14 @@ PERMISSIONS: dict[str, Permission] = {
     "refresh_key": Permission(Role.OPERATOR, N_("renew a number's access key")),
     "test_access": Permission(Role.OPERATOR, N_("test a number's access")),
     "take_over": Permission(Role.OPERATOR, N_("decide about a number that was already linked")),
+    "mute": Permission(Role.OPERATOR, N_("mute a number's alerts")),
+    "acknowledge": Permission(Role.OPERATOR, N_("say that you are taking care of a number's problem")),
     # administrator
     "remove": Permission(Role.ADMINISTRATOR, N_("remove a number")),
     "disconnect": Permission(Role.ADMINISTRATOR, N_("disconnect a number's phone")),
     "restore": Permission(Role.ADMINISTRATOR, N_("restore a removed number")),
     "reveal": Permission(Role.ADMINISTRATOR, N_("reveal a number's key or token")),
+    "maintenance": Permission(Role.ADMINISTRATOR, N_("set a maintenance window")),
     "settings": Permission(Role.ADMINISTRATOR, N_("see the console's settings"), console_wide=True),
     "diary_all": Permission(Role.ADMINISTRATOR, N_("see the whole activity diary"), console_wide=True),
     "alerts": Permission(Role.ADMINISTRATOR, N_("see the alerts the console sent"), console_wide=True),

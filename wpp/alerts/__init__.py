@@ -1,10 +1,12 @@
-"""Alerts when a number drops: people are told once per incident (and once when it is back), by e-mail or webhook,
-in their language, whoever looks at the console. Streamlit-free.
+"""Alerts when a number drops: people are told once per outage (and once when it is back), by e-mail, webhook or
+Telegram, in their language, whoever looks at the console; mutes, maintenance windows, "I'm on it" and one reminder.
+Streamlit-free.
 
 * :mod:`wpp.alerts.desk` — :class:`AlertDesk` (one sender per deployment, a lease in the store) and
   :class:`AlertConfig`;
 * :mod:`wpp.alerts.recipients` — ``WPP_ALERT_RECIPIENTS`` read and checked;
-* :mod:`wpp.alerts.message` — what an alert says; :mod:`wpp.alerts.channels` — SMTP, webhooks, the demo outbox;
+* :mod:`wpp.alerts.message` — what an alert says; :mod:`wpp.alerts.channels` — SMTP, webhooks, Telegram, the demo
+  outbox;
 * :mod:`wpp.alerts.schedule` — the time zone and quiet hours.
 
 The submodules are imported lazily (the configuration imports only the light ones).
@@ -24,6 +26,7 @@ _LAZY = {
     "EmailChannel": ".channels",
     "OutboxChannel": ".channels",
     "SmtpConfig": ".channels",
+    "TelegramChannel": ".channels",
     "WebhookChannel": ".channels",
 }
 

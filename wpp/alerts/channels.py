@@ -1,5 +1,6 @@
-"""How an alert leaves the console: e-mail through SMTP (standard library), a JSON POST to a webhook (httpx), or, in
-demo mode, the outbox kept in the store (nothing leaves the computer).
+"""How an alert leaves the console: e-mail through SMTP (standard library), a JSON POST to a webhook (httpx), a
+Telegram message through the Bot API (httpx), or, in demo mode, the outbox kept in the store (nothing leaves the
+computer).
 
 A channel's ``send(alert, recipient, *, deadline=None)`` returns when the alert was accepted, or raises
 :class:`DeliveryFailed` with a sentence (English in logs and the store, the reader's language in the diary) and never
@@ -16,7 +17,9 @@ once: a server that took the alert but whose answer was lost gets it again, with
 from __future__ import annotations
 
 import email.policy
+import html
 import io
+import json
 import logging
 import smtplib
 import socket
@@ -357,6 +360,86 @@ def post_json(url: str, body: dict, *, headers: dict | None = None, timeout_s: f
         raise DeliveryFailed(unreachable) from None
 
 
+class TelegramChannel:
+    """Telegram: the Bot API's ``sendMessage`` to the recipient's chat, in Telegram's HTML subset with everything
+    escaped (the subject in bold, the text as it is). Telegram's limits are obeyed: at most one message a second per
+    chat and 25 a second in all from this process, and a 429 answer's ``retry_after`` is handed to the desk, which
+    waits at least that long before this chat's next try. A chat or token Telegram refuses (400/401/403) is a
+    permanent failure: trying again cannot help. The bot token travels in the request's path; it is never logged.
+
+    Why not Apprise (which speaks Telegram and many more by URL): its ``notify()`` answers only True or False, so
+    the desk could not keep its own retry decisions (a 429's ``retry_after``, a refused chat that must not be tried
+    again), and it has no way to carry an alert's stable id (a Message-ID, an ``Idempotency-Key``)."""
+
+    name = "telegram"
+    #: Telegram's own limits (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this)
+    PER_CHAT_S = 1.0
+    PER_BOT_S = 1.0 / 25
+
+    def __init__(self, token: Secret, *, api_url: str = "https://api.telegram.org", timeout_s: float = 10.0,
+                 transport: httpx.BaseTransport | None = None):
+        self.token = token
+        self.api_url = api_url.rstrip("/")
+        self.timeout_s = float(timeout_s)
+        self.transport = transport
+        self._lock = threading.Lock()
+        self._last: dict[str, float] = {}
+        self._last_any = 0.0
+        _HIDE.add_token(token.reveal())
+
+    def __repr__(self) -> str:
+        return f"TelegramChannel(api_url={self.api_url!r}, token=set)"
+
+    def text(self, alert: AlertRecord) -> str:
+        """The message: the subject in bold, then the text; every character of both escaped for Telegram's HTML
+        (``&``, ``<``, ``>``), and cut to Telegram's 4096 characters."""
+        subject = html.escape(" ".join(alert.subject.split()), quote=False)
+        body = alert.body if len(alert.body) <= 3800 else alert.body[:3800] + "\u2026"
+        return f"<b>{subject}</b>\n\n{html.escape(body, quote=False)}"[:4096]
+
+    def _pace(self, chat: str, deadline: float | None) -> None:
+        """Wait until this chat (and the bot) may get the next message; never past the deadline."""
+        with self._lock:
+            now = time.monotonic()
+            at = max(now, self._last.get(chat, 0.0) + self.PER_CHAT_S, self._last_any + self.PER_BOT_S)
+            self._last[chat] = self._last_any = at
+        wait = at - time.monotonic()
+        if wait > 0:
+            left(deadline, wait + 0.01)
+            time.sleep(wait)
+
+    def send(self, alert: AlertRecord, recipient: Recipient, *, deadline: float | None = None) -> None:
+        self._pace(recipient.address, deadline)
+        url = f"{self.api_url}/bot{self.token.reveal()}/sendMessage"
+        body = {"chat_id": recipient.address, "text": self.text(alert), "parse_mode": "HTML",
+                "link_preview_options": {"is_disabled": True}}
+        status, answer, _headers = post_json(url, body, timeout_s=self.timeout_s, deadline=deadline,
+                                             transport=self.transport, late=N_("Telegram did not answer in time"),
+                                             unreachable=N_("Telegram cannot be reached"))
+        try:
+            data = json.loads(answer.decode("utf-8") or "null")
+        except (ValueError, UnicodeDecodeError):
+            data = None
+        data = data if isinstance(data, dict) else {}
+        if 200 <= status < 300 and data.get("ok") is True:
+            return
+        params = data.get("parameters") if isinstance(data.get("parameters"), dict) else {}
+        if status == 429:
+            try:
+                wait = float(params.get("retry_after"))
+            except (TypeError, ValueError):
+                wait = 30.0
+            raise DeliveryFailed(N_("Telegram asked to wait {n} s before the next message", n=int(wait)),
+                                 retry_after=wait)
+        if status in (400, 403) and params.get("migrate_to_chat_id") is None:
+            raise DeliveryFailed(N_("Telegram refused the chat (HTTP {status}): check the chat id and that the bot "
+                                    "is a member of it", status=status), permanent=True)
+        if status == 401:
+            raise DeliveryFailed(N_("Telegram did not accept the bot token (HTTP 401): check WPP_TELEGRAM_BOT_TOKEN"),
+                                 permanent=True)
+        raise DeliveryFailed(N_("Telegram answered HTTP {status}", status=status))
+
+
 class OutboxChannel:
     """Demo mode: the alert stays in the store's outbox (the Alerts page shows it); nothing leaves the computer."""
 
@@ -366,5 +449,6 @@ class OutboxChannel:
         return None
 
 
-__all__ = ["DeliveryFailed", "EmailChannel", "OutboxChannel", "SmtpConfig", "TLS_MODES", "WebhookChannel", "left",
+__all__ = ["DeliveryFailed", "EmailChannel", "OutboxChannel", "SmtpConfig", "TLS_MODES", "TelegramChannel",
+           "WebhookChannel", "left",
            "message_id", "post_json"]

@@ -52,15 +52,15 @@ from ..clock import SYSTEM_CLOCK
 from ..errors import WppError
 from ..i18n import N_, N_n, Text
 from ..masking import scrub
-from ..models import ActivityEntry, AlertRecord, ConnState, Incident, Integration, StatusRecord
+from ..models import PLATFORM_INCIDENT, ActivityEntry, AlertRecord, ConnState, Incident, Integration, StatusRecord
 from ..status import CANNOT_CHECK as SHOWN_CANNOT_CHECK
 from ..status import DEFAULT_POLICY, KEY_REJECTED_KINDS, PollPolicy, default_holder, shown_state
-from .channels import DeliveryFailed, EmailChannel, OutboxChannel, SmtpConfig, WebhookChannel
+from .channels import DeliveryFailed, EmailChannel, OutboxChannel, SmtpConfig, TelegramChannel, WebhookChannel
 from ..store.alerts import alert_uid
-from .message import (CANNOT_CHECK, DOWN, KEY_REJECTED, LOGGED_OUT, OFFLINE, RECOVERED, UNDELIVERABLE, Subject,
-                      compose, compose_undeliverable)
-from .recipients import EMAIL, EVERY_SCHOOL, OUTBOX, OUTBOX_KEY, WEBHOOK, AlertRecipients, Recipient
-from .schedule import in_quiet_hours, parse_quiet_hours, zone
+from .message import (CANNOT_CHECK, DOWN, KEY_REJECTED, LOGGED_OUT, OFFLINE, RECOVERED, REMINDER, UNDELIVERABLE,
+                      Item, Outage, Subject, compose_notice, compose_outage, compose_undeliverable)
+from .recipients import EMAIL, EVERY_SCHOOL, OUTBOX, OUTBOX_KEY, TELEGRAM, WEBHOOK, AlertRecipients, Recipient
+from .schedule import in_quiet_hours, parse_quiet_hours, parse_working_hours, working_seconds, zone
 
 log = logging.getLogger("wpp.alerts")
 
@@ -71,6 +71,9 @@ ACTOR = "WPP Console"
 #: the demo's one recipient: the outbox
 DEMO_OUTBOX = Recipient(OUTBOX, OUTBOX_KEY, None)
 DAY = 86400.0
+#: platform incidents' kinds: most of the fleet down at once, or the platform cannot be reached at all
+PLATFORM_DOWN = "platform_down"
+PLATFORM_UNREACHABLE = "platform_unreachable"
 _CONNECTED = ConnState.CONNECTED.value
 _QR = ConnState.QR_REQUIRED.value
 
@@ -91,6 +94,17 @@ class AlertConfig:
     #: how long closed incidents and delivered alerts are kept (given-up alerts: as long as incidents)
     keep_incidents_s: float = 365 * DAY
     keep_alerts_s: float = 90 * DAY
+    #: drops that start within this many seconds of each other go out as one message
+    group_s: float = 120.0
+    #: more than this percentage of the fleet down at once (at least 3 numbers): one platform incident
+    platform_percent: int = 50
+    #: a drop nobody acknowledged is reminded once after this many working seconds (0: never)
+    remind_s: float = 4 * 3600.0
+    #: the working day (minutes of the day), Monday to Friday
+    working: tuple[int, int] = (9 * 60, 18 * 60)
+    #: the Telegram bot (a Secret) and the Bot API's address
+    telegram_token: Any = field(default=None, repr=False)
+    telegram_api_url: str = "https://api.telegram.org"
 
     @classmethod
     def from_settings(cls, settings: Any) -> "AlertConfig":
@@ -113,6 +127,12 @@ class AlertConfig:
             interval_s=10.0 if demo else 30.0,
             keep_incidents_s=float(getattr(s, "keep_incidents_days", 365)) * DAY,
             keep_alerts_s=float(getattr(s, "keep_alerts_days", 90)) * DAY,
+            group_s=float(getattr(s, "alert_group_minutes", 2.0)) * 60.0,
+            platform_percent=int(getattr(s, "alert_platform_percent", 50)),
+            remind_s=float(getattr(s, "alert_remind_hours", 4.0)) * 3600.0,
+            working=parse_working_hours(getattr(s, "alert_working_hours", None) or "09:00-18:00"),
+            telegram_token=getattr(s, "telegram_bot_token", None),
+            telegram_api_url=getattr(s, "telegram_api_url", None) or "https://api.telegram.org",
         )
 
     @property
@@ -141,10 +161,12 @@ class AlertConfig:
 
     @property
     def secrets(self) -> list[str]:
-        """What must never be written anywhere: the SMTP password and the webhooks' addresses."""
+        """What must never be written anywhere: the SMTP password, the webhooks' addresses, the bot token."""
         out = list(self.recipients.secrets)
         if self.smtp is not None and self.smtp.password:
             out.append(self.smtp.password.reveal())
+        if self.telegram_token:
+            out.append(self.telegram_token.reveal())
         return out
 
 
@@ -195,6 +217,8 @@ class AlertDesk:
             channels = {WEBHOOK: WebhookChannel(), OUTBOX: OutboxChannel()}
             if config.smtp is not None:
                 channels[EMAIL] = EmailChannel(config.smtp)
+            if config.telegram_token:
+                channels[TELEGRAM] = TelegramChannel(config.telegram_token, api_url=config.telegram_api_url)
         self.channels = channels
         self.lease_ttl_s = float(lease_ttl_s)
         self.lease_renew_s = float(lease_renew_s)
@@ -223,6 +247,9 @@ class AlertDesk:
         self._unrecorded: dict[int, tuple[AlertRecord, float]] = {}
         self._pruned_at: float | None = None
         self._offset = 0.0
+        #: mutes and maintenance windows (read once per pass) and how many numbers should be connected now
+        self._mutes: list = []
+        self._fleet_size = 0
         self._pool: ThreadPoolExecutor | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -397,7 +424,7 @@ class AlertDesk:
     def _track(self, now: float, stats: Counter) -> None:
         board = self.store.load_statuses()
         rows = {r.id: r for r in self.store.list_integrations(include_inactive=True)}
-        open_ = self.store.load_incidents(open_only=True)
+        open_ = [i for i in self.store.load_incidents(open_only=True) if not i.platform]
         current: dict[str, Incident] = {}
         for inc in open_:
             if inc.recovered_at is None:
@@ -434,6 +461,10 @@ class AlertDesk:
             elif inc.kind != kind:
                 self.store.save_incident(replace(inc, kind=kind))
         self._note_seen(board)
+        # the fleet: numbers that should be connected (connected now, or down after having been)
+        connected = {iid for iid, rec in board.items() if iid in rows and rows[iid].is_active
+                     and shown_state(rec, self.policy) == _CONNECTED}
+        self._fleet_size = len(connected | set(current))
         # numbers removed from the list (or gone, or off the board) while down: nothing more to say about them
         for inc in open_:
             row = rows.get(inc.integration_id)
@@ -442,7 +473,10 @@ class AlertDesk:
                 stats["closed"] += 1
 
     def _recover(self, inc: Incident, at: float, now: float, stats: Counter) -> None:
-        if inc.notified_at is None:  # nobody was told: nothing to tell now either
+        if inc.parent_id is not None:  # part of a platform incident: it stays with it until that one ends
+            self.store.save_incident(replace(inc, recovered_at=at))
+            stats["recovered"] += 1
+        elif inc.notified_at is None:  # nobody was told: nothing to tell now either
             self.store.save_incident(replace(inc, recovered_at=at, closed_at=now))
             stats["closed"] += 1
         else:
@@ -468,39 +502,197 @@ class AlertDesk:
                 stats["pruned_incidents"] += n
                 if n < self.prune_batch:
                     break
+            stats["pruned_mutes"] += self.store.prune_mutes(ended_before=now - cfg.keep_incidents_s,
+                                                            limit=self.prune_batch)
         except WppError as err:
             log.warning("could not delete old alerts or incidents: %s", self._scrub(err.english))
         if stats["pruned_alerts"] or stats["pruned_incidents"]:
             log.info("deleted %d old alerts and %d old incidents", stats["pruned_alerts"], stats["pruned_incidents"])
 
     # --- queueing ---------------------------------------------------------------------------------------------
-    def _queue(self, now: float, stats: Counter) -> None:
-        names: _Names | None = None
-        for inc in self.store.load_incidents(open_only=True):
-            if inc.recovered_at is None:
-                if inc.notified_at is not None or now - inc.started_at < self.config.after_s:
-                    continue
-                names = names or _Names(self.store)
-                stats["queued"] += self.store.queue_alerts(self._alerts(inc, DOWN, now, names))
-                self.store.save_incident(replace(inc, notified_at=now))
-                stats["notified"] += 1
-            else:
-                if inc.notified_at is not None:
-                    names = names or _Names(self.store)
-                    stats["queued"] += self.store.queue_alerts(self._alerts(inc, RECOVERED, now, names))
-                self.store.save_incident(replace(inc, closed_at=now))
-                stats["closed"] += 1
+    def _held(self, inc: Incident, at: float) -> bool:
+        """Is ``inc`` under a mute or maintenance window at ``at``? (A platform incident: only the platform's.)"""
+        for m in self._mutes:
+            if not m.holds(at):
+                continue
+            if inc.platform:
+                if m.scope == "platform":
+                    return True
+            elif m.covers(inc.integration_id, inc.organization_id):
+                return True
+        return False
 
-    def _alerts(self, inc: Incident, event: str, now: float, names: "_Names") -> list[AlertRecord]:
-        about = names.subject(inc.integration_id, inc.organization_id)
+    def _platform_wide(self, down: list[Incident]) -> tuple[bool, bool]:
+        """``(platform incident?, unreachable?)`` for the numbers down now: every number of the fleet cannot be
+        checked (the platform cannot be reached), or more than ``platform_percent`` of the fleet (at least 3) is down
+        at once."""
+        n = len(down)
+        fleet = max(self._fleet_size, n)
+        if n == 0:
+            return False, False
+        unreachable = n == fleet and all(i.kind == CANNOT_CHECK for i in down)
+        return unreachable or (n >= 3 and n * 100 > self.config.platform_percent * fleet), unreachable
+
+    def _queue(self, now: float, stats: Counter) -> None:
+        """What is due goes out, grouped: a platform incident to the "*" recipients; drops that started within
+        ``group_s`` of each other as one message per recipient; recoveries likewise; one reminder when nobody said
+        "I'm on it". Mutes and maintenance windows hold what they cover."""
+        try:
+            self._mutes = self.store.list_mutes(since=now - 2 * DAY)
+        except WppError as err:
+            log.warning("could not read the mutes and maintenance windows: %s", err.english)
+        names = _LazyNames(self.store)
+        incs = self.store.load_incidents(open_only=True)
+        numbers = [i for i in incs if not i.platform]
+        platforms = sorted((i for i in incs if i.platform), key=lambda i: i.started_at)
+        platform = platforms[-1] if platforms else None
+        for extra in platforms[:-1]:  # never more than one (two leaders in a handover): keep the newest
+            self.store.save_incident(replace(extra, closed_at=now))
+        down = [i for i in numbers if i.recovered_at is None]
+        wide, unreachable = self._platform_wide(down)
+
+        # 1. the platform incident: most of the fleet down at once, or the platform cannot be reached
+        if platform is None and wide:
+            cands = [i for i in down if i.notified_at is None and i.parent_id is None]
+            if cands and now - min(i.started_at for i in cands) >= self.config.after_s:
+                first = min(cands, key=lambda i: (i.started_at, i.id))
+                platform = Incident(id="platform@" + first.id, integration_id=PLATFORM_INCIDENT, organization_id=None,
+                                    kind=PLATFORM_UNREACHABLE if unreachable else PLATFORM_DOWN,
+                                    started_at=min(i.started_at for i in cands), noticed_at=now)
+                self.store.save_incident(platform)
+                stats["platform"] += 1
+        if platform is not None and platform.recovered_at is None:
+            for n, i in enumerate(down):  # its numbers are told in its message, not one by one
+                if i.notified_at is None and i.parent_id is None:
+                    down[n] = replace(i, parent_id=platform.id)
+                    self.store.save_incident(down[n])
+            back = [float(i.recovered_at) for i in numbers if i.parent_id == platform.id and i.recovered_at is not None]
+            if not wide and (not back or now - max(back) >= self.config.group_s):
+                # the platform works again (and its numbers stopped coming back one by one): what is still down is
+                # an ordinary drop of its school now
+                platform = replace(platform, recovered_at=now)
+                self.store.save_incident(platform)
+                for n, i in enumerate(down):
+                    if i.parent_id == platform.id:
+                        down[n] = replace(i, parent_id=None)
+                        self.store.save_incident(down[n])
+        if platform is not None:
+            self._queue_platform(platform, down, now, stats, names)
+        open_platform = platform.id if platform is not None and platform.recovered_at is None else None
+
+        # 2. drops of numbers: those that started within group_s of each other, one message per recipient
+        cands = sorted((i for i in down if i.notified_at is None and i.parent_id is None and not self._held(i, now)),
+                       key=lambda i: (i.started_at, i.id))
+        while cands and now - cands[0].started_at >= self.config.after_s:
+            first = cands[0]
+            group = [c for c in cands if c.started_at <= first.started_at + self.config.group_s]
+            cands = cands[len(group):]
+            notice = f"down:{first.id}"
+            stats["queued"] += self.store.queue_alerts(self._notice(notice, DOWN, group, now, names))
+            for c in group:
+                self.store.save_incident(replace(c, notified_at=now, notice_id=notice))
+            stats["notified"] += len(group)
+
+        # 3. recoveries: told to whoever was told of the drop, together with the rest of that message's numbers
+        ready = []
+        for i in numbers:
+            if i.recovered_at is None:
+                continue
+            if i.parent_id is not None and i.parent_id == open_platform:
+                continue  # part of the platform incident still open: it is closed with it
+            if i.notified_at is None or i.parent_id is not None:
+                self.store.save_incident(replace(i, closed_at=now))  # nobody was told about it alone
+                stats["closed"] += 1
+            elif self._held(i, i.recovered_at):
+                self.store.save_incident(replace(i, closed_at=now))  # back inside a mute: nothing to say
+                stats["closed"] += 1
+                stats["silenced"] += 1
+            else:
+                ready.append(i)
+        if ready:
+            first = min(ready, key=lambda i: (i.recovered_at, i.id))
+            told_with = {i.notice_id for i in ready if i.notice_id}
+            waiting = any(d.notice_id in told_with for d in down if d.notified_at is not None)
+            if not waiting or now - float(first.recovered_at) >= self.config.group_s:
+                stats["queued"] += self.store.queue_alerts(self._notice(f"up:{first.id}", RECOVERED, ready, now, names))
+                for i in ready:
+                    self.store.save_incident(replace(i, closed_at=now))
+                stats["closed"] += len(ready)
+
+        # 4. one reminder, when nobody said "I'm on it" after remind_s working hours
+        if self.config.remind_s > 0:
+            due = [i for i in down if i.notified_at is not None and i.parent_id is None and i.acked_at is None
+                   and i.reminded_at is None and not self._held(i, now) and self._worked(i.notified_at, now)]
+            if due:
+                first = min(due, key=lambda i: (i.started_at, i.id))
+                stats["queued"] += self.store.queue_alerts(
+                    self._notice(f"remind:{first.id}", REMINDER, due, now, names))
+                for i in due:
+                    self.store.save_incident(replace(i, reminded_at=now))
+                stats["reminded"] += len(due)
+
+    def _worked(self, since: float, now: float) -> bool:
+        return working_seconds(since, now, self.config.working, self.config.tz) >= self.config.remind_s
+
+    def _queue_platform(self, platform: Incident, down: list[Incident], now: float, stats: Counter,
+                        names: "_LazyNames") -> None:
+        if platform.recovered_at is None:
+            if platform.notified_at is None and not self._held(platform, now):
+                out = self._outage_notice(platform, DOWN, down, now, names)
+                stats["queued"] += self.store.queue_alerts(out)
+                self.store.save_incident(replace(platform, notified_at=now, notice_id=platform.id))
+                stats["notified"] += 1
+            elif (self.config.remind_s > 0 and platform.notified_at is not None and platform.acked_at is None
+                  and platform.reminded_at is None and not self._held(platform, now)
+                  and self._worked(platform.notified_at, now)):
+                stats["queued"] += self.store.queue_alerts(self._outage_notice(platform, REMINDER, down, now, names))
+                self.store.save_incident(replace(platform, reminded_at=now))
+                stats["reminded"] += 1
+            return
+        if platform.notified_at is not None and not self._held(platform, float(platform.recovered_at)):
+            stats["queued"] += self.store.queue_alerts(self._outage_notice(platform, RECOVERED, down, now, names))
+        self.store.save_incident(replace(platform, closed_at=now))
+        stats["closed"] += 1
+
+    def _notice(self, about_id: str, event: str, incidents: list[Incident], now: float,
+                names: "_LazyNames") -> list[AlertRecord]:
+        """One alert per recipient about ``incidents`` (each recipient hears about its schools' numbers only)."""
+        by_key: dict[str, tuple[Recipient, list[Incident]]] = {}
+        for inc in incidents:
+            for r in self.config.recipients_for(inc.organization_id):
+                by_key.setdefault(r.key, (r, []))[1].append(inc)
         out = []
-        for r in self.config.recipients_for(inc.organization_id):
+        for r, its in by_key.values():
             lang = r.lang or self.config.language
-            c = compose(about, event=event, kind=inc.kind, started_at=inc.started_at, recovered_at=inc.recovered_at,
-                        lang=lang, tz=self.config.tz, now=now, public_url=self.config.public_url)
-            out.append(self._record(inc.id, event, r, lang, c.subject, c.body, c.payload, now,
-                                    integration_id=inc.integration_id,
-                                    organization_id=about.school_id or inc.organization_id))
+            subjects = [names().subject(i.integration_id, i.organization_id) for i in its]
+            items = [Item(about=sub, kind=i.kind, started_at=i.started_at, recovered_at=i.recovered_at,
+                          acked_by=i.acked_by, acked_at=i.acked_at) for sub, i in zip(subjects, its)]
+            c = compose_notice(event, items, lang=lang, tz=self.config.tz, now=now, public_url=self.config.public_url)
+            schools = {sub.school_id or i.organization_id for sub, i in zip(subjects, its)}
+            out.append(self._record(about_id, event, r, lang, c.subject, c.body, c.payload, now,
+                                    integration_id=its[0].integration_id if len(its) == 1 else None,
+                                    organization_id=schools.pop() if len(schools) == 1 else None))
+        return out
+
+    def _outage_notice(self, platform: Incident, event: str, down: list[Incident], now: float,
+                       names: "_LazyNames") -> list[AlertRecord]:
+        """The platform incident, one message per "*" recipient."""
+        counts: dict[str, int] = {}
+        for i in down:
+            key = names().subject(i.integration_id, i.organization_id).school_id or ""
+            counts[key] = counts.get(key, 0) + 1
+        schools = sorted(((names().school_of(k), n) for k, n in counts.items()),
+                         key=lambda kv: (-kv[1], str(kv[0]).casefold()))
+        outage = Outage(started_at=platform.started_at, down=len(down), fleet=max(self._fleet_size, len(down)),
+                        schools=schools if event != RECOVERED else [], unreachable=platform.kind == PLATFORM_UNREACHABLE,
+                        recovered_at=platform.recovered_at, still_down=len(down) if event == RECOVERED else 0,
+                        acked_by=platform.acked_by, acked_at=platform.acked_at)
+        out = []
+        for r in self.config.everyone():
+            lang = r.lang or self.config.language
+            c = compose_outage(event, outage, lang=lang, tz=self.config.tz, now=now, public_url=self.config.public_url)
+            out.append(self._record(platform.id, event, r, lang, c.subject, c.body, c.payload, now,
+                                    integration_id=None, organization_id=None))
         return out
 
     def _record(self, about_id: str, event: str, r: Recipient, lang: str, subject: str, body: str,
@@ -698,6 +890,8 @@ class AlertDesk:
             line = N_("The alert that the number is not working was sent to {to}", to=to)
         elif alert.event == RECOVERED:
             line = N_("The alert that the number works again was sent to {to}", to=to)
+        elif alert.event == REMINDER:
+            line = N_("The reminder that nobody is on the problem yet was sent to {to}", to=to)
         else:
             line = N_("An alert was sent to {to}", to=to)
         self._diary(alert, "alert_sent", True, line)
@@ -715,7 +909,21 @@ class AlertDesk:
 #: a recipient whose channel is not set up
 _MISSING_CHANNEL = {
     EMAIL: N_("no mail server is set up (WPP_SMTP_HOST)"),
+    TELEGRAM: N_("no Telegram bot is set up (WPP_TELEGRAM_BOT_TOKEN)"),
 }
+
+
+class _LazyNames:
+    """``names()`` is the pass's :class:`_Names`, read from the store the first time it is needed."""
+
+    def __init__(self, store):
+        self.store = store
+        self._names: _Names | None = None
+
+    def __call__(self) -> "_Names":
+        if self._names is None:
+            self._names = _Names(self.store)
+        return self._names
 
 
 class _Names:

@@ -23,10 +23,13 @@ KINDS = (OFFLINE, LOGGED_OUT, CANNOT_CHECK, KEY_REJECTED)
 
 DOWN = "down"
 RECOVERED = "recovered"
+#: once, when nobody said "I'm on it" after the reminder time
+REMINDER = "reminder"
 #: alerts that could not be delivered, told to the "*" recipients
 UNDELIVERABLE = "undeliverable"
 #: the webhook's "event" per alert event
-WEBHOOK_EVENTS = {DOWN: "number.down", RECOVERED: "number.recovered", UNDELIVERABLE: "alert.undeliverable"}
+WEBHOOK_EVENTS = {DOWN: "number.down", RECOVERED: "number.recovered", REMINDER: "number.reminder",
+                  UNDELIVERABLE: "alert.undeliverable"}
 
 _SUBJECTS = {
     OFFLINE: N_("\u201c{number}\u201d ({school}) is offline"),
@@ -61,10 +64,21 @@ _ACTIONS = {
 _RECOVERED_ACTION = N_("nothing: it works again.")
 
 _TODO = N_("What to do: {action}")
+_IM_ON_IT = N_("Whoever takes care of it: open the number in the console and press \u201cI'm on it\u201d, so the "
+               "others know.")
+_LINK_LIST = N_("Open the console: {url}")
+#: what a number's state is called in a list
+_STATE_WORDS = {
+    OFFLINE: N_("offline"),
+    LOGGED_OUT: N_("needs a new QR scan"),
+    CANNOT_CHECK: N_("cannot be checked"),
+    KEY_REJECTED: N_("the access key is refused"),
+}
 _LINK = N_("Open the number: {url}")
 _PHONE = N_("Phone: {phone}")
 _FOOTER = N_("This message was sent by the WPP Console, once for this problem.")
 _FOOTER_FAILED = N_("This message was sent by the WPP Console, once for these failures.")
+_FOOTER_MANY = N_("This message was sent by the WPP Console, once for these problems.")
 
 
 @dataclass(frozen=True)
@@ -97,8 +111,10 @@ def number_url(public_url: str | None, integration_id: str) -> str | None:
 
 
 def compose(about: Subject, *, event: str, kind: str, started_at: float, recovered_at: float | None,
-            lang: str, tz: dt.tzinfo, now: float, public_url: str | None) -> Composed:
-    """The alert in ``lang`` (subject, plain text and the webhook's JSON body)."""
+            lang: str, tz: dt.tzinfo, now: float, public_url: str | None, acked_by: str | None = None,
+            acked_at: float | None = None) -> Composed:
+    """The alert in ``lang`` (subject, plain text and the webhook's JSON body) about one number. ``event``: down,
+    recovered or reminder; ``acked_by``: who said "I'm on it" (named in the message)."""
     school = _clean(about.school_name.render(lang) if isinstance(about.school_name, Text) else about.school_name)
     number = _clean(about.number_name.render(lang) if isinstance(about.number_name, Text) else about.number_name)
     since = format_time(started_at, tz, lang=lang, now=now)
@@ -115,10 +131,18 @@ def compose(about: Subject, *, event: str, kind: str, started_at: float, recover
         what = Text(_WHAT[kind].msgid, number=number, school=school, since=since).render(lang)
         action = _ACTIONS[kind].render(lang)
         state = kind
+        if event == REMINDER:
+            subject = N_("Reminder: {subject}", subject=subject).render(lang)
+            what = N_("Nobody has said they are on it yet.").render(lang) + " " + what
     lines = [what]
     if about.phone:
         lines.append(Text(_PHONE.msgid, phone=about.phone).render(lang))
+    ack = _ack_line(event, acked_by, acked_at, tz=tz, lang=lang, now=now)
+    if ack:
+        lines.append(ack)
     lines.append(Text(_TODO.msgid, action=action).render(lang))
+    if event == REMINDER:
+        lines.append(_IM_ON_IT.render(lang))
     if url:
         lines.append(Text(_LINK.msgid, url=url).render(lang))
     text = "\n\n".join([lines[0], "\n".join(lines[1:])]) + "\n\n\u2014 " + _FOOTER.render(lang) + "\n"
@@ -134,6 +158,202 @@ def compose(about: Subject, *, event: str, kind: str, started_at: float, recover
     }
     if event == RECOVERED:
         payload["recovered_at"] = _iso(recovered_at if recovered_at is not None else now)
+    if acked_by:
+        payload["acknowledged"] = {"by": acked_by, "at": _iso(acked_at)}
+    payload["numbers"] = [_number_json(about, school, number, state, started_at,
+                                       recovered_at if event == RECOVERED else None, acked_by, url)]
+    payload["count"] = 1
+    return Composed(subject=_clean(subject), body=text, payload=payload)
+
+
+def _ack_line(event: str, acked_by: str | None, acked_at: float | None, *, tz: dt.tzinfo, lang: str,
+              now: float) -> str | None:
+    if not acked_by:
+        return None
+    at = format_time(acked_at, tz, lang=lang, now=now) if acked_at is not None else "\u2014"
+    if event == RECOVERED:
+        return N_("{who} was on it (since {at}).", who=_clean(acked_by), at=at).render(lang)
+    return N_("{who} is on it (since {at}).", who=_clean(acked_by), at=at).render(lang)
+
+
+def _number_json(about: Subject, school: str, number: str, state: str, since: float, back: float | None,
+                 acked_by: str | None, url: str | None) -> dict:
+    return {"id": about.number_id, "name": number, "phone": about.phone,
+            "school": {"id": about.school_id, "name": school}, "state": state, "since": _iso(since),
+            "recovered_at": _iso(back), "acknowledged_by": acked_by, "url": url}
+
+
+@dataclass(frozen=True)
+class Item:
+    """One number in a notice: what it is, what happened and since when, who is on it."""
+
+    about: Subject
+    kind: str
+    started_at: float
+    recovered_at: float | None = None
+    acked_by: str | None = None
+    acked_at: float | None = None
+
+
+@dataclass(frozen=True)
+class Outage:
+    """A platform incident as a message says it: ``unreachable`` (every number cannot be checked) or most of the
+    fleet down; ``down`` of ``fleet`` numbers, in ``schools`` schools."""
+
+    started_at: float
+    down: int
+    fleet: int
+    schools: "list[tuple[Text | str, int]]"
+    unreachable: bool = False
+    recovered_at: float | None = None
+    still_down: int = 0
+    acked_by: str | None = None
+    acked_at: float | None = None
+
+
+def _name(value: "Text | str", lang: str) -> str:
+    return _clean(value.render(lang) if isinstance(value, Text) else value)
+
+
+def _by_school(items: "list[Item]", lang: str) -> "list[tuple[str, list[Item]]]":
+    """Items grouped by school: the school with most numbers first, then by name; numbers by name."""
+    groups: dict[str, list[Item]] = {}
+    for it in items:
+        groups.setdefault(_name(it.about.school_name, lang), []).append(it)
+    for its in groups.values():
+        its.sort(key=lambda it: _name(it.about.number_name, lang).casefold())
+    return sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0].casefold()))
+
+
+def _schools_short(groups: "list[tuple[str, list]]") -> str:
+    return ", ".join(f"{school} ({len(its)})" for school, its in groups)
+
+
+def compose_notice(event: str, items: "list[Item]", *, lang: str, tz: dt.tzinfo, now: float,
+                   public_url: str | None) -> Composed:
+    """One message about several numbers (drops that started close together, recoveries, or a reminder): counts
+    first, grouped by school, then each number with what happened and since when, then what to do. One number: the
+    same as :func:`compose`."""
+    if len(items) == 1:
+        it = items[0]
+        return compose(it.about, event=event, kind=it.kind, started_at=it.started_at, recovered_at=it.recovered_at,
+                       lang=lang, tz=tz, now=now, public_url=public_url, acked_by=it.acked_by, acked_at=it.acked_at)
+    n = len(items)
+    groups = _by_school(items, lang)
+    schools = _schools_short(groups)
+    if event == RECOVERED:
+        subject = N_n("{n} number is connected again: {schools}", "{n} numbers are connected again: {schools}", n,
+                      schools=schools).render(lang)
+        head = N_n("{n} number is connected again.", "{n} numbers are connected again.", n).render(lang)
+    else:
+        subject = N_n("{n} number is not working: {schools}", "{n} numbers are not working: {schools}", n,
+                      schools=schools).render(lang)
+        first = format_time(min(it.started_at for it in items), tz, lang=lang, now=now)
+        head = N_n("{n} number stopped working, the first since {first}.",
+                   "{n} numbers stopped working, the first since {first}.", n, first=first).render(lang)
+        if event == REMINDER:
+            subject = N_("Reminder: {subject}", subject=subject).render(lang)
+            head = N_("Nobody has said they are on it yet.").render(lang) + " " + head
+    lines = [head, ""]
+    listed = []
+    for school, its in groups:
+        lines.append(N_("{school} \u2014 {n}:", school=school, n=len(its)).render(lang))
+        for it in its:
+            number = _name(it.about.number_name, lang)
+            since = format_time(it.started_at, tz, lang=lang, now=now)
+            kind = it.kind if it.kind in KINDS else OFFLINE
+            if event == RECOVERED:
+                at = format_time(it.recovered_at if it.recovered_at is not None else now, tz, lang=lang, now=now)
+                line = N_("\u201c{number}\u201d: back at {at} (not working from {since})", number=number, at=at,
+                          since=since).render(lang)
+            else:
+                line = N_("\u201c{number}\u201d: {state} since {since}", number=number,
+                          state=_STATE_WORDS[kind], since=since).render(lang)
+            if it.about.phone:
+                line += f", {it.about.phone}"
+            ack = _ack_line(event, it.acked_by, it.acked_at, tz=tz, lang=lang, now=now)
+            if ack:
+                line += " \u2014 " + ack
+            lines.append("\u2022 " + line)
+            url = number_url(public_url, it.about.number_id)
+            if url:
+                lines.append("  " + url)
+            listed.append(_number_json(it.about, school, number, CONNECTED if event == RECOVERED else kind,
+                                       it.started_at, it.recovered_at if event == RECOVERED else None, it.acked_by, url))
+        lines.append("")
+    if event == RECOVERED:
+        lines.append(Text(_TODO.msgid, action=_RECOVERED_ACTION).render(lang))
+    else:
+        kinds = sorted({it.kind if it.kind in KINDS else OFFLINE for it in items}, key=KINDS.index)
+        lines.append(N_("What to do:").render(lang))
+        for kind in kinds:
+            lines.append("\u2022 " + N_("{state}: {action}", state=_STATE_WORDS[kind],
+                                        action=_ACTIONS[kind]).render(lang))
+        if event == REMINDER:
+            lines.append(_IM_ON_IT.render(lang))
+    text = "\n".join(lines).rstrip("\n") + "\n\n\u2014 " + _FOOTER_MANY.render(lang) + "\n"
+    payload = {"event": WEBHOOK_EVENTS.get(event, event), "count": n, "numbers": listed, "text": text}
+    return Composed(subject=_clean(subject), body=text, payload=payload)
+
+
+def compose_outage(event: str, outage: Outage, *, lang: str, tz: dt.tzinfo, now: float,
+                   public_url: str | None) -> Composed:
+    """The platform incident, to the "*" recipients: most of the fleet down at once, or the platform cannot be
+    reached — one message instead of one per school."""
+    since = format_time(outage.started_at, tz, lang=lang, now=now)
+    schools = ", ".join(f"{_name(name, lang)} \u2014 {count}" for name, count in outage.schools)
+    if event == RECOVERED:
+        at = format_time(outage.recovered_at if outage.recovered_at is not None else now, tz, lang=lang, now=now)
+        subject = N_("The WPP platform works again").render(lang)
+        lines = [N_("The WPP platform works again since {at} (it was not working from {since}).", at=at,
+                    since=since).render(lang)]
+        if outage.still_down:
+            lines.append(N_n("{n} number is still not working; its school is told separately.",
+                             "{n} numbers are still not working; their schools are told separately.",
+                             outage.still_down).render(lang))
+        action = _RECOVERED_ACTION
+    else:
+        if outage.unreachable:
+            subject = N_n("The WPP platform cannot be reached: {n} number cannot be checked",
+                          "The WPP platform cannot be reached: {n} numbers cannot be checked",
+                          outage.down).render(lang)
+            what = N_n("Since {since} the console cannot reach the WPP platform: {n} number cannot be checked.",
+                       "Since {since} the console cannot reach the WPP platform: {n} numbers cannot be checked.",
+                       outage.down, since=since).render(lang)
+        else:
+            subject = N_n("The WPP platform is not working: {n} of {fleet} numbers are down",
+                          "The WPP platform is not working: {n} of {fleet} numbers are down", outage.down,
+                          fleet=outage.fleet).render(lang)
+            what = N_n("Since {since}, {n} of {fleet} numbers stopped working at the same time: the WPP platform "
+                       "itself is not working.",
+                       "Since {since}, {n} of {fleet} numbers stopped working at the same time: the WPP platform "
+                       "itself is not working.", outage.down, since=since, fleet=outage.fleet).render(lang)
+        if event == REMINDER:
+            subject = N_("Reminder: {subject}", subject=subject).render(lang)
+            what = N_("Nobody has said they are on it yet.").render(lang) + " " + what
+        lines = [what, N_("The schools are not told one by one.").render(lang)]
+        action = N_("check the WPP platform (its server, or ask its support). The numbers come back by themselves "
+                    "when it works again; nothing needs doing at the schools.")
+    if schools:
+        lines.append(N_("Schools: {schools}", schools=schools).render(lang))
+    ack = _ack_line(event, outage.acked_by, outage.acked_at, tz=tz, lang=lang, now=now)
+    if ack:
+        lines.append(ack)
+    lines.append(Text(_TODO.msgid, action=action).render(lang))
+    if public_url:
+        lines.append(Text(_LINK_LIST.msgid, url=public_url.rstrip("/") + "/").render(lang))
+    text = lines[0] + "\n\n" + "\n".join(lines[1:]) + "\n\n\u2014 " + _FOOTER.render(lang) + "\n"
+    payload = {"event": "platform.recovered" if event == RECOVERED else (
+                   "platform.reminder" if event == REMINDER else "platform.down"),
+               "since": _iso(outage.started_at), "count": outage.down, "fleet": outage.fleet,
+               "unreachable": outage.unreachable,
+               "schools": [{"name": _name(name, lang), "count": count} for name, count in outage.schools],
+               "text": text}
+    if event == RECOVERED:
+        payload["recovered_at"] = _iso(outage.recovered_at if outage.recovered_at is not None else now)
+        payload["still_down"] = outage.still_down
+    if outage.acked_by:
+        payload["acknowledged"] = {"by": outage.acked_by, "at": _iso(outage.acked_at)}
     return Composed(subject=_clean(subject), body=text, payload=payload)
 
 
@@ -191,6 +411,9 @@ __all__ = [
     "CONNECTED",
     "Composed",
     "DOWN",
+    "Item",
+    "Outage",
+    "REMINDER",
     "KEY_REJECTED",
     "KINDS",
     "LOGGED_OUT",
@@ -199,6 +422,8 @@ __all__ = [
     "Subject",
     "UNDELIVERABLE",
     "compose",
+    "compose_notice",
+    "compose_outage",
     "compose_undeliverable",
     "html_part",
     "number_url",

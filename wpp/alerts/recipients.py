@@ -5,13 +5,15 @@ school's organisation id, and whose values are a list of entries (or one entry).
 
 * an e-mail address: ``"director@school5.ru"``;
 * a webhook address: ``"https://chat.example/hook/abc"`` (https; plain http only to this computer, for tests);
-* a table with ``email`` or ``url`` and optionally ``lang`` (``ru`` or ``en``): ``{ email = "...", lang = "en" }``.
+* a table with ``email``, ``url`` or ``telegram`` and optionally ``lang`` (``ru`` or ``en``):
+  ``{ email = "...", lang = "en" }``; ``{ telegram = "-1001234567890" }`` is a Telegram chat (a group's or channel's
+  id, or ``@channelname``), written to by the bot of ``WPP_TELEGRAM_BOT_TOKEN``.
 
 In the environment a plain text of entries separated by commas (or a JSON array) means ``"*"``.
 
 Webhook addresses often hold a token: they are never shown, logged or stored whole. A recipient is known in the
-store by its :attr:`Recipient.key` (``email:<address>`` or ``webhook:<hash of the address>``) and shown as
-:attr:`Recipient.shown` (the address, or the webhook's scheme and host only).
+store by its :attr:`Recipient.key` (``email:<address>``, ``webhook:<hash of the address>`` or ``telegram:<chat>``) and
+shown as :attr:`Recipient.shown` (the address, the webhook's scheme and host only, or "Telegram <chat>").
 
 Streamlit-free and light (the configuration imports it).
 """
@@ -35,11 +37,14 @@ OUTBOX_KEY = "outbox"
 
 EMAIL = "email"
 WEBHOOK = "webhook"
+TELEGRAM = "telegram"
 OUTBOX = "outbox"
 
 _EMAIL_RE = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;.]+$")
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-_ENTRY_KEYS = ("email", "url", "lang")
+_ENTRY_KEYS = ("email", "url", "telegram", "lang")
+#: a Telegram chat: a numeric id (groups and channels: -100…) or a public channel's @name
+_CHAT_RE = re.compile(r"^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{4,31})$")
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,8 @@ class Recipient:
             return f"email:{self.address.lower()}"
         if self.kind == WEBHOOK:
             return "webhook:" + hashlib.sha256(self.address.encode("utf-8")).hexdigest()[:16]
+        if self.kind == TELEGRAM:
+            return f"telegram:{self.address}"
         return OUTBOX_KEY
 
     @property
@@ -65,6 +72,8 @@ class Recipient:
         """For screens, logs and the diary: an e-mail address as it is; a webhook as its scheme and host only."""
         if self.kind == WEBHOOK:
             return mask_url(self.address)
+        if self.kind == TELEGRAM:
+            return f"Telegram {self.address}"
         if self.kind == OUTBOX:
             return OUTBOX
         return self.address
@@ -133,6 +142,10 @@ class AlertRecipients(Mapping[str, tuple[Recipient, ...]]):
     @property
     def has_email(self) -> bool:
         return any(r.kind == EMAIL for _s, r in self.all())
+
+    @property
+    def has_telegram(self) -> bool:
+        return any(r.kind == TELEGRAM for _s, r in self.all())
 
     @property
     def secrets(self) -> list[str]:
@@ -206,10 +219,11 @@ def _entry(raw: Any, subject: Text, problems: list[Text]) -> Recipient | None:
             problems.append(N_("{subject}: \u201c{key}\u201d is not something the console reads in an entry; use "
                                "{keys}.", subject=subject, key=short(unknown[0], 40), keys=", ".join(_ENTRY_KEYS)))
             return None
-        given = [k for k in ("email", "url") if raw.get(k) not in (None, "")]
+        given = [k for k in ("email", "url", "telegram") if raw.get(k) not in (None, "")]
         if len(given) != 1:
-            problems.append(N_("{subject}: an entry written as a table needs exactly one of email or url, e.g. "
-                               "{example}.", subject=subject, example='{ email = "director@school5.ru", lang = "ru" }'))
+            problems.append(N_("{subject}: an entry written as a table needs exactly one of email, url or telegram, "
+                               "e.g. {example}.", subject=subject,
+                               example='{ email = "director@school5.ru", lang = "ru" }'))
             return None
         if raw.get("lang") not in (None, ""):
             code = str(raw["lang"]).strip().lower()
@@ -221,15 +235,25 @@ def _entry(raw: Any, subject: Text, problems: list[Text]) -> Recipient | None:
             lang = code
         kind = given[0]
         value = raw[kind]
+        if kind == "telegram" and isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)  # a chat id written as a number in TOML
         if not isinstance(value, str):
             problems.append(N_("{subject}: {key} must be a text.", subject=subject, key=kind))
             return None
+        if kind == "telegram":
+            chat = value.strip()
+            if not _CHAT_RE.match(chat):
+                problems.append(N_("{subject}: \u201c{entry}\u201d is not a Telegram chat: give the chat's id (a "
+                                   "group's or channel's starts with -100) or a channel's @name.", subject=subject,
+                                   entry=short(chat, 40)))
+                return None
+            return Recipient(TELEGRAM, chat, lang)
         found = _address(value, subject, problems, expect=EMAIL if kind == "email" else WEBHOOK)
     elif isinstance(raw, str):
         found = _address(raw, subject, problems, expect=None)
     else:
         problems.append(N_("{subject}: \u201c{entry}\u201d is neither an e-mail address, nor a web address, nor a "
-                           "table with email or url.", subject=subject, entry=_quoted(raw)))
+                           "table with email, url or telegram.", subject=subject, entry=_quoted(raw)))
         return None
     if found is None:
         return None
@@ -313,6 +337,7 @@ __all__ = [
     "OUTBOX",
     "OUTBOX_KEY",
     "Recipient",
+    "TELEGRAM",
     "WEBHOOK",
     "check_recipients",
     "mask_url",

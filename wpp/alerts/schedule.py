@@ -34,6 +34,37 @@ def quiet_text(value: Any) -> str:
     return f"{start // 60:02d}:{start % 60:02d}-{end // 60:02d}:{end % 60:02d}"
 
 
+def parse_working_hours(value: Any) -> tuple[int, int]:
+    """``"09:00-18:00"`` -> ``(540, 1080)``: the working day, Monday to Friday (the start before the end)."""
+    start, end = parse_quiet_hours(value)
+    if not start < end:
+        raise ValueError("the end before the start")
+    return start, end
+
+
+def working_text(value: Any) -> str:
+    start, end = parse_working_hours(value)
+    return f"{start // 60:02d}:{start % 60:02d}-{end // 60:02d}:{end % 60:02d}"
+
+
+def working_seconds(start: float, end: float, hours: tuple[int, int], tz: dt.tzinfo) -> float:
+    """Seconds between ``start`` and ``end`` that fall in the working day (``hours``, minutes of the day), Monday to
+    Friday, read in ``tz``."""
+    if end <= start:
+        return 0.0
+    total = 0.0
+    day = dt.datetime.fromtimestamp(float(start), tz=dt.timezone.utc).astimezone(tz).date()
+    last = dt.datetime.fromtimestamp(float(end), tz=dt.timezone.utc).astimezone(tz).date()
+    while day <= last:
+        if day.weekday() < 5:
+            midnight = dt.datetime(day.year, day.month, day.day, tzinfo=tz)
+            open_ = (midnight + dt.timedelta(minutes=hours[0])).timestamp()
+            close = (midnight + dt.timedelta(minutes=hours[1])).timestamp()
+            total += max(0.0, min(close, end) - max(open_, start))
+        day += dt.timedelta(days=1)
+    return total
+
+
 def in_quiet_hours(now: float, quiet: tuple[int, int] | None, tz: dt.tzinfo) -> bool:
     """Whether ``now`` (Unix seconds) falls in the quiet hours, read in ``tz`` (the end is not quiet any more)."""
     if not quiet:
@@ -65,4 +96,5 @@ def zone(name: str | None) -> dt.tzinfo:
         return dt.timezone.utc
 
 
-__all__ = ["check_timezone", "in_quiet_hours", "parse_quiet_hours", "quiet_text", "zone"]
+__all__ = ["check_timezone", "in_quiet_hours", "parse_quiet_hours", "parse_working_hours", "quiet_text",
+           "working_seconds", "working_text", "zone"]

@@ -1,17 +1,32 @@
-"""What pages read about alerts (``wpp.alerts``): the outbox (every alert, to whom, delivered or not), each
-recipient's last alert for the Settings page, and the demo's "the phone went offline"."""
+"""What pages read and do about alerts (``wpp.alerts``): the outbox (every alert, to whom, delivered or not), each
+recipient's last alert for the Settings page, a number's open problem with "I'm on it" (acknowledge), muting a
+number's alerts, maintenance windows of a school or the platform, and the demo's "the phone went offline" and
+"platform outage"."""
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from ..errors import WppError
-from ..i18n import N_, _
+from ..errors import InvalidInput, WppError
+from ..i18n import N_, Text, _, format_time
+from ..models import PLATFORM_INCIDENT, Incident, Mute
 from .core import from_epoch
 
-_EVENTS = {"down": N_("Number down"), "recovered": N_("Number back"),
+#: how long a mute or a maintenance window may last at most
+MUTE_MAX_S = 31 * 86400.0
+#: the shortest one worth setting
+MUTE_MIN_S = 60.0
+#: what a number's open problem is called on its page
+_KIND_WORDS = {
+    "offline": N_("offline"),
+    "logged_out": N_("needs a new QR scan"),
+    "cannot_check": N_("cannot be checked"),
+    "key_rejected": N_("the access key is refused"),
+}
+
+_EVENTS = {"down": N_("Number down"), "recovered": N_("Number back"), "reminder": N_("Reminder: nobody is on it"),
            "undeliverable": N_("Alerts not delivered")}
-_CHANNELS = {"email": N_("E-mail"), "webhook": N_("Webhook"), "outbox": N_("Demo outbox")}
+_CHANNELS = {"email": N_("E-mail"), "webhook": N_("Webhook"), "telegram": N_("Telegram"), "outbox": N_("Demo outbox")}
 _OUTCOMES = {"sent": N_("Delivered"), "failed": N_("Failed"),
              "pending": N_("Waiting to be sent"), "sending": N_("Being sent now"),
              "retry": N_("Failed, will be tried again")}
@@ -32,6 +47,44 @@ class OutboxLine:
     outcome: str
     ok: bool | None  # None: not tried yet, or to be tried again
     problem: str
+
+
+@dataclass(frozen=True)
+class NumberAlerts:
+    """A number's alerts as its page shows them: its open problem (if the alert desk follows one), who is on it,
+    and whether its alerts are held (its own mute, or a maintenance window of its school or the platform)."""
+
+    problem: bool = False
+    problem_words: str = ""
+    since: dt.datetime | None = None
+    told: bool = False
+    acked_by: str | None = None
+    acked_at: dt.datetime | None = None
+    muted_until: dt.datetime | None = None
+    muted_by: str | None = None
+    muted_reason: str = ""
+    #: a maintenance window that holds its alerts: "the school's" or "the platform's", until when, why
+    window: str | None = None
+    window_until: dt.datetime | None = None
+    window_reason: str = ""
+
+    @property
+    def can_acknowledge(self) -> bool:
+        return self.problem and not self.acked_by
+
+
+@dataclass(frozen=True)
+class WindowLine:
+    """A maintenance window on the Alerts page."""
+
+    id: int
+    what: str  # "The whole platform" or the school's name
+    school_id: str | None
+    starts: dt.datetime | None
+    ends: dt.datetime | None
+    reason: str
+    by: str
+    now: bool  # holding alerts now (else: coming)
 
 
 @dataclass(frozen=True)
@@ -94,7 +147,9 @@ class AlertsMixin:
                 to=str(_CHANNELS["outbox"]) if a.channel == "outbox" else a.shown_to,
                 channel=str(_CHANNELS.get(a.channel, a.channel)),
                 school=self.organization_name(a.organization_id) if a.organization_id else "",  # type: ignore[attr-defined]
-                number=numbers.get(a.integration_id or "", _("(deleted number)")),
+                number=(numbers.get(a.integration_id, _("(deleted number)")) if a.integration_id else
+                        _("The whole platform") if a.incident_id.startswith("platform@") else
+                        _("several numbers") if a.event != "undeliverable" else ""),
                 event=str(_EVENTS.get(a.event, a.event)),
                 subject=a.subject,
                 text=a.body,
@@ -124,6 +179,202 @@ class AlertsMixin:
                 why=_problem(a.error) or _("no reason was recorded"),
             ))
         return out
+
+    # --- a number's problem: "I'm on it", mute ----------------------------------------------------------------
+    def _mutes_now(self) -> list[Mute]:
+        try:
+            return self.store.list_mutes(since=self.clock.time())  # type: ignore[attr-defined]
+        except WppError:
+            return []
+
+    def _open_incident(self, integration_id: str) -> Incident | None:
+        found = [i for i in self.store.load_incidents(open_only=True)  # type: ignore[attr-defined]
+                 if i.integration_id == integration_id and i.recovered_at is None]
+        return max(found, key=lambda i: i.started_at) if found else None
+
+    def number_alerts(self, integration_id: str) -> NumberAlerts:
+        """The number's open problem, who is on it, and whether its alerts are held (for its page)."""
+        row = self._row(integration_id)  # type: ignore[attr-defined]
+        try:
+            inc = self._open_incident(row.id)
+        except WppError:
+            inc = None
+        now = self.clock.time()  # type: ignore[attr-defined]
+        out: dict = {}
+        if inc is not None:
+            out.update(problem=True, problem_words=str(_KIND_WORDS.get(inc.kind, _KIND_WORDS["offline"])),
+                       since=from_epoch(inc.started_at), told=inc.notified_at is not None or inc.parent_id is not None,
+                       acked_by=inc.acked_by, acked_at=from_epoch(inc.acked_at))
+        for m in self._mutes_now():
+            if not m.holds(now) or not m.covers(row.id, row.organization_id):
+                continue
+            if m.scope == "number":
+                if out.get("muted_until") is None or from_epoch(m.until) > out["muted_until"]:
+                    out.update(muted_until=from_epoch(m.until), muted_by=m.created_by, muted_reason=m.reason)
+            elif out.get("window") is None:
+                out.update(window=_("the school's maintenance") if m.scope == "school" else
+                           _("the platform's maintenance"), window_until=from_epoch(m.until), window_reason=m.reason)
+        return NumberAlerts(**out)
+
+    def acknowledge(self, integration_id: str, *, actor: str) -> NumberAlerts:
+        """"I'm on it": the person takes care of the number's open problem. Only the first one counts; the diary
+        says who and when, the page shows it, the recovery message names them, and no reminder goes out. An
+        administrator of every school acknowledging a number of a platform incident takes that one on too."""
+        row = self._row(integration_id, "acknowledge", actor=actor)  # type: ignore[attr-defined]
+        inc = self._open_incident(row.id)
+        if inc is None:
+            raise InvalidInput(N_("This number has no open problem to take care of."),
+                               action=N_("Nothing to do: it works, or it has not been down long enough to count."))
+        now = self.clock.time()  # type: ignore[attr-defined]
+        who = actor or self._actor or ""  # type: ignore[attr-defined]
+        if not self.store.ack_incident(inc.id, by=who, at=now):  # type: ignore[attr-defined]
+            state = self.number_alerts(row.id)
+            if state.acked_by:
+                raise InvalidInput(N_("{who} is already taking care of it (since {at}).", who=state.acked_by,
+                                      at=format_time(state.acked_at, self.tz, now=now)),  # type: ignore[attr-defined]
+                                   action=N_("Nothing more to do here; talk to them if you want to help."))
+            raise InvalidInput(N_("This number has no open problem to take care of."),
+                               action=N_("Nothing to do: it works, or it has not been down long enough to count."))
+        self._log("acknowledge", who, row, True, N_(  # type: ignore[attr-defined]
+            "{who} is taking care of it: the number is {problem} since {since}", who=who,
+            problem=_KIND_WORDS.get(inc.kind, _KIND_WORDS["offline"]),
+            since=format_time(inc.started_at, self.tz, now=now)))  # type: ignore[attr-defined]
+        if inc.parent_id and self._access.all_schools:  # type: ignore[attr-defined]
+            try:
+                self.store.ack_incident(inc.parent_id, by=who, at=now)  # type: ignore[attr-defined]
+            except WppError:
+                pass
+        return self.number_alerts(row.id)
+
+    def _until(self, until, now: float) -> float:
+        when_ = until.timestamp() if isinstance(until, dt.datetime) else float(until)
+        if when_ < now + MUTE_MIN_S:
+            raise InvalidInput(N_("That time has passed or is less than a minute away."),
+                               action=N_("Choose a time in the future."))
+        if when_ > now + MUTE_MAX_S:
+            raise InvalidInput(N_("Alerts can be held for at most 31 days."),
+                               action=N_("Choose a time within the next 31 days (and set it again then, if needed)."))
+        return when_
+
+    def mute_number(self, integration_id: str, until, *, reason: str = "", actor: str) -> NumberAlerts:
+        """Hold the number's alerts until ``until`` (a datetime or Unix seconds): nothing is sent about it while the
+        mute lasts; a recovery inside it sends nothing, and what is still down when it ends is told once then."""
+        row = self._row(integration_id, "mute", actor=actor)  # type: ignore[attr-defined]
+        now = self.clock.time()  # type: ignore[attr-defined]
+        ends = self._until(until, now)
+        reason = " ".join(str(reason or "").split())
+        if len(reason) > 200:
+            raise InvalidInput(N_("The reason is too long (at most 200 characters)."),
+                               action=N_("Say it in a few words, e.g. “the phone is being repaired”."))
+        who = actor or self._actor or ""  # type: ignore[attr-defined]
+        for m in self._mutes_now():  # one mute per number: a new one replaces the old
+            if m.scope == "number" and m.target == row.id and m.ended_at is None and m.id is not None:
+                self.store.end_mute(m.id, at=now, by=who)  # type: ignore[attr-defined]
+        self.store.add_mute(Mute(scope="number", target=row.id, starts_at=now, ends_at=ends, reason=reason,  # type: ignore[attr-defined]
+                                 created_by=who, created_at=now))
+        self._log("mute", who, row, True, N_(  # type: ignore[attr-defined]
+            "The number's alerts were muted until {until}{why}", until=format_time(ends, self.tz, now=now),  # type: ignore[attr-defined]
+            why=(" (" + reason + ")") if reason else ""))
+        return self.number_alerts(row.id)
+
+    def unmute_number(self, integration_id: str, *, actor: str) -> NumberAlerts:
+        """End the number's mute now (what is still down is told at once, after the threshold)."""
+        row = self._row(integration_id, "mute", actor=actor)  # type: ignore[attr-defined]
+        now = self.clock.time()  # type: ignore[attr-defined]
+        who = actor or self._actor or ""  # type: ignore[attr-defined]
+        ended = False
+        for m in self._mutes_now():
+            if m.scope == "number" and m.target == row.id and m.id is not None and m.holds(now):
+                ended = self.store.end_mute(m.id, at=now, by=who) or ended  # type: ignore[attr-defined]
+        if ended:
+            self._log("unmute", who, row, True, N_("The number's alerts are on again"))  # type: ignore[attr-defined]
+        return self.number_alerts(row.id)
+
+    def muted_numbers(self) -> dict[str, dt.datetime]:
+        """Number id -> until when its own mute holds its alerts (for the list)."""
+        now = self.clock.time()  # type: ignore[attr-defined]
+        out: dict[str, dt.datetime] = {}
+        for m in self._mutes_now():
+            if m.scope == "number" and m.holds(now):
+                until = from_epoch(m.until)
+                if until is not None and (m.target not in out or until > out[m.target]):
+                    out[m.target] = until
+        return out
+
+    # --- maintenance windows (administrators) ---------------------------------------------------------------
+    def maintenance_windows(self) -> list[WindowLine]:
+        """Maintenance windows now and to come, of the person's schools and of the platform."""
+        self._permit("alerts", None)  # type: ignore[attr-defined]
+        access = self._access  # type: ignore[attr-defined]
+        now = self.clock.time()  # type: ignore[attr-defined]
+        out = []
+        for m in self._mutes_now():
+            if m.scope == "number" or m.id is None or m.until <= now:
+                continue
+            if m.scope == "school" and not access.sees(m.target):
+                continue
+            out.append(WindowLine(
+                id=m.id, what=_("The whole platform") if m.scope == "platform" else self.organization_name(m.target),  # type: ignore[attr-defined]
+                school_id=None if m.scope == "platform" else m.target, starts=from_epoch(m.starts_at),
+                ends=from_epoch(m.until), reason=m.reason, by=m.created_by, now=m.holds(now)))
+        return sorted(out, key=lambda w: (w.starts or dt.datetime.min.replace(tzinfo=dt.timezone.utc)))
+
+    def _may_window(self, org_id: str | None, actor: str) -> None:
+        if org_id is None:  # the whole platform: administrators of every school
+            if not (self._access.all_schools and self._access.may("maintenance")):  # type: ignore[attr-defined]
+                from ..access.roles import NotAllowed, Role
+
+                err = NotAllowed("maintenance", Role.ADMINISTRATOR)
+                self._log("refused", actor, None, False, N_("Refused: {what}", what=err.message_text))  # type: ignore[attr-defined]
+                raise err
+        else:
+            if not self._access.sees(org_id):  # type: ignore[attr-defined]
+                raise InvalidInput(N_("This school is not one of yours."), action=N_("Choose one of your schools."))
+            self._permit("maintenance", org_id, actor=actor)  # type: ignore[attr-defined]
+
+    def set_maintenance(self, org_id: str | None, starts, ends, *, reason: str = "", actor: str) -> WindowLine:
+        """A maintenance window for school ``org_id`` (None: the whole platform) from ``starts`` to ``ends``
+        (datetimes or Unix seconds): alerts about it are held meanwhile; a recovery inside it sends nothing, what is
+        still down at its end is told once then."""
+        from ..access.roles import base_org
+
+        org = base_org(org_id) if org_id else None
+        self._may_window(org, actor)
+        now = self.clock.time()  # type: ignore[attr-defined]
+        start = starts.timestamp() if isinstance(starts, dt.datetime) else float(starts if starts is not None else now)
+        start = max(start, now)
+        end = self._until(ends, now)
+        if not end > start + MUTE_MIN_S:
+            raise InvalidInput(N_("A maintenance window must end after it starts."),
+                               action=N_("Choose an end later than the start."))
+        reason = " ".join(str(reason or "").split())
+        if len(reason) > 200:
+            raise InvalidInput(N_("The reason is too long (at most 200 characters)."),
+                               action=N_("Say it in a few words, e.g. “the platform is being updated”."))
+        who = actor or self._actor or ""  # type: ignore[attr-defined]
+        m = self.store.add_mute(Mute(scope="school" if org else "platform", target=org or "*", starts_at=start,  # type: ignore[attr-defined]
+                                     ends_at=end, reason=reason, created_by=who, created_at=now))
+        what = self.organization_name(org) if org else _("the whole platform")  # type: ignore[attr-defined]
+        self._log("maintenance", who, None, True, N_(  # type: ignore[attr-defined]
+            "A maintenance window for {what} was set from {start} to {end}{why}", what=what,
+            start=format_time(start, self.tz, now=now), end=format_time(end, self.tz, now=now),  # type: ignore[attr-defined]
+            why=(" (" + reason + ")") if reason else ""), organization_id=org)
+        return WindowLine(id=m.id or 0, what=what, school_id=org, starts=from_epoch(start), ends=from_epoch(end),
+                          reason=reason, by=who, now=m.holds(now))
+
+    def end_maintenance(self, window_id: int, *, actor: str) -> None:
+        """End a maintenance window now (or drop one that has not started)."""
+        now = self.clock.time()  # type: ignore[attr-defined]
+        found = [m for m in self._mutes_now() if m.id == int(window_id) and m.scope != "number"]
+        if not found:
+            raise InvalidInput(N_("This maintenance window has ended already."), action=N_("Nothing to do."))
+        m = found[0]
+        org = None if m.scope == "platform" else m.target
+        self._may_window(org, actor)
+        who = actor or self._actor or ""  # type: ignore[attr-defined]
+        self.store.end_mute(m.id, at=max(now, m.starts_at + 0.001), by=who)  # type: ignore[attr-defined]
+        self._log("maintenance", who, None, True, N_("A maintenance window was ended"),  # type: ignore[attr-defined]
+                  organization_id=org)
 
     def alert_recipients(self) -> list[RecipientLine]:
         """Who is told (from the settings) and whether each one's last alert went out. For administrators."""
@@ -179,5 +430,18 @@ class AlertsMixin:
                   N_("Demo: the phone was made to go offline"))
         self.check_now([row.id])  # type: ignore[attr-defined]
 
+    def simulate_platform_outage(self, phone, *, actor: str, seconds: float = 180.0) -> None:
+        """Demo mode: the simulated platform stops answering for ``seconds`` (three minutes), as in a gateway
+        upgrade: every number soon cannot be checked, and the alert desk tells it as ONE platform incident (the
+        Alerts page), then once more when the platform works again. Needs the operator's role."""
+        self._permit("check", None, actor=actor)  # type: ignore[attr-defined]
+        if not self.is_demo or phone is None:  # type: ignore[attr-defined]
+            raise InvalidInput(N_("This works only in the demo."))
+        phone.platform_outage(seconds)
+        self._log("simulate_outage", actor, None, True,  # type: ignore[attr-defined]
+                  N_("Demo: the platform was made to stop answering for {n} minutes", n=int(round(seconds / 60))))
+        if self.engine is not None:  # type: ignore[attr-defined]
+            self.engine.check_now()  # type: ignore[attr-defined]
 
-__all__ = ["AlertsMixin", "OutboxLine", "RecipientLine", "UndeliveredLine"]
+
+__all__ = ["AlertsMixin", "NumberAlerts", "OutboxLine", "RecipientLine", "UndeliveredLine", "WindowLine"]

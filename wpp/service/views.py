@@ -86,6 +86,8 @@ class NumberView:
     prelinked: bool = False
     removed: bool = False
     phone: str | None = None
+    #: its alerts are muted until then (an operator's mute; None: not muted)
+    muted_until: dt.datetime | None = None
 
     @property
     def id(self) -> str:

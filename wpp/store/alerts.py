@@ -4,7 +4,8 @@ event and recipient (``wpp_console_alerts``; in demo mode also the outbox).
 Mixed into :class:`~wpp.store.sqlite.SqliteStore`, :class:`~wpp.store.postgres.PostgresStore` and
 :class:`~wpp.store.supabase.SupabaseStore`. SQLite creates its tables itself on first use; PostgreSQL and Supabase get
 them from ``supabase/migrations/20261126000000_wpp_console_alerts.sql`` and
-``20261128120000_wpp_console_alert_delivery.sql`` (claims, stable ids, the "sending" state).
+``20261128120000_wpp_console_alert_delivery.sql`` (claims, stable ids, the "sending" state) and
+``20261129120000_wpp_console_alert_features.sql`` (grouping, acknowledgements, mutes and maintenance).
 
 Methods (the same in every backend; every failure is a StoreError in words):
 
@@ -23,7 +24,11 @@ Methods (the same in every backend; every failure is a StoreError in words):
   first (the outbox page; ``unreported``: failed alerts not yet told to the "*" recipients);
 * ``mark_alerts_reported(ids, *, at)``: those failed alerts were told to the "*" recipients;
 * ``prune_alerts(*, sent_before, failed_before, limit)`` / ``prune_incidents(*, closed_before, limit)``: delete at
-  most ``limit`` delivered (or given-up) alerts / closed incidents older than that; how many were deleted.
+  most ``limit`` delivered (or given-up) alerts / closed incidents older than that; how many were deleted;
+* ``ack_incident(incident_id, *, by, at)``: "I'm on it" — only the first one counts, only while it is open
+  (``save_incident`` never overwrites who acknowledged);
+* mutes and maintenance windows (``wpp_console_mutes``): ``add_mute(mute)``, ``end_mute(id, *, at, by)`` (ends it
+  early), ``list_mutes(*, since)`` (those not over before ``since``), ``prune_mutes(*, ended_before, limit)``.
 
 The error texts stored are scrubbed of the secrets the store knows (defence in depth: the desk scrubs first).
 """
@@ -35,13 +40,19 @@ from typing import Any, Iterable, Mapping
 
 from ..errors import StoreError
 from ..i18n import N_
-from ..models import AlertRecord, Incident
+from ..models import AlertRecord, Incident, Mute
 from ._common import check_limit, guard, ref_id, scrub_stored
 
 INCIDENTS_TABLE = "wpp_console_incidents"
 ALERTS_TABLE = "wpp_console_alerts"
 INCIDENT_COLUMNS = ("id", "integration_id", "organization_id", "kind", "started_at", "notified_at", "recovered_at",
-                    "closed_at", "noticed_at")
+                    "closed_at", "noticed_at", "parent_id", "notice_id", "reminded_at", "acked_by", "acked_at")
+#: written by ``ack_incident`` only: the desk's saves of an incident never overwrite who said "I'm on it"
+ACK_COLUMNS = ("acked_by", "acked_at")
+MUTES_TABLE = "wpp_console_mutes"
+MUTE_COLUMNS = ("scope", "target", "starts_at", "ends_at", "reason", "created_by", "created_at", "ended_at",
+                "ended_by")
+MUTE_SCOPES = ("number", "school", "platform")
 #: the columns written when an alert is queued (its claim and report columns start empty)
 ALERT_COLUMNS = ("incident_id", "event", "recipient", "channel", "shown_to", "lang", "subject", "body", "payload",
                  "status", "attempts", "created_at", "next_try_at", "sent_at", "error", "integration_id",
@@ -52,7 +63,8 @@ WAITING = ("pending", "retry")
 _TEXT_MAX = 20_000
 #: columns added after the first version of the tables (SQLite files made by it get them on first use)
 _SQLITE_ADDED = {
-    INCIDENTS_TABLE: (("noticed_at", "REAL"),),
+    INCIDENTS_TABLE: (("noticed_at", "REAL"), ("parent_id", "TEXT"), ("notice_id", "TEXT"), ("reminded_at", "REAL"),
+                      ("acked_by", "TEXT"), ("acked_at", "REAL")),
     ALERTS_TABLE: (("uid", "TEXT"), ("claimed_by", "TEXT"), ("claim_until", "REAL"), ("reported_at", "REAL")),
 }
 
@@ -82,6 +94,11 @@ def incident_values(incident: Incident) -> dict:
         "recovered_at": _float(incident.recovered_at),
         "closed_at": _float(incident.closed_at),
         "noticed_at": _float(incident.noticed_at),
+        "parent_id": None if incident.parent_id is None else str(incident.parent_id)[:200],
+        "notice_id": None if incident.notice_id is None else str(incident.notice_id)[:250],
+        "reminded_at": _float(incident.reminded_at),
+        "acked_by": None if incident.acked_by is None else str(incident.acked_by)[:200],
+        "acked_at": _float(incident.acked_at),
     }
 
 
@@ -96,7 +113,47 @@ def incident_from_row(row: Mapping) -> Incident:
         recovered_at=_float(row.get("recovered_at")),
         closed_at=_float(row.get("closed_at")),
         noticed_at=_float(row.get("noticed_at")),
+        parent_id=None if row.get("parent_id") is None else str(row["parent_id"]),
+        notice_id=None if row.get("notice_id") is None else str(row["notice_id"]),
+        reminded_at=_float(row.get("reminded_at")),
+        acked_by=None if row.get("acked_by") is None else str(row["acked_by"]),
+        acked_at=_float(row.get("acked_at")),
     )
+
+
+def ack_args(incident_id: str, by: str, at: float) -> tuple[str, str, float]:
+    incident_id, by = str(incident_id or "").strip(), " ".join(str(by or "").split())
+    if not incident_id or not by:
+        raise StoreError(N_("An acknowledgement needs an incident and a person."))
+    return incident_id[:200], by[:200], float(at)
+
+
+def mute_values(mute: Mute) -> dict:
+    if not isinstance(mute, Mute) or mute.scope not in MUTE_SCOPES or not str(mute.target or "").strip():
+        raise StoreError(N_("A mute needs what it is for: a number, a school or the platform."))
+    if not float(mute.ends_at) > float(mute.starts_at):
+        raise StoreError(N_("A mute must end after it starts."))
+    target = "*" if mute.scope == "platform" else (ref_id(mute.target) or "")
+    return {
+        "scope": mute.scope,
+        "target": target[:200],
+        "starts_at": float(mute.starts_at),
+        "ends_at": float(mute.ends_at),
+        "reason": " ".join(str(mute.reason or "").split())[:300],
+        "created_by": str(mute.created_by or "")[:200],
+        "created_at": float(mute.created_at),
+        "ended_at": _float(mute.ended_at),
+        "ended_by": None if mute.ended_by is None else str(mute.ended_by)[:200],
+    }
+
+
+def mute_from_row(row: Mapping) -> Mute:
+    return Mute(
+        scope=str(row["scope"]), target=str(row["target"]), starts_at=float(row["starts_at"]),
+        ends_at=float(row["ends_at"]), created_by=str(row.get("created_by") or ""),
+        created_at=float(row["created_at"]), reason=str(row.get("reason") or ""), ended_at=_float(row.get("ended_at")),
+        ended_by=None if row.get("ended_by") is None else str(row["ended_by"]),
+        id=None if row.get("id") is None else int(row["id"]))
 
 
 def alert_values(alert: AlertRecord, secrets: Iterable[str | None] = ()) -> dict:
@@ -196,7 +253,12 @@ _SQLITE_SCHEMA = (
         notified_at     REAL,
         recovered_at    REAL,
         closed_at       REAL,
-        noticed_at      REAL
+        noticed_at      REAL,
+        parent_id       TEXT,
+        notice_id       TEXT,
+        reminded_at     REAL,
+        acked_by        TEXT,
+        acked_at        REAL
     )
     """,
     f"CREATE INDEX IF NOT EXISTS {INCIDENTS_TABLE}_open ON {INCIDENTS_TABLE} (closed_at, started_at)",
@@ -229,6 +291,21 @@ _SQLITE_SCHEMA = (
     """,
     f"CREATE INDEX IF NOT EXISTS {ALERTS_TABLE}_due ON {ALERTS_TABLE} (status, next_try_at)",
     f"CREATE INDEX IF NOT EXISTS {ALERTS_TABLE}_created ON {ALERTS_TABLE} (created_at, id)",
+    f"""
+    CREATE TABLE IF NOT EXISTS {MUTES_TABLE} (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        scope           TEXT NOT NULL CHECK (scope IN ('number', 'school', 'platform')),
+        target          TEXT NOT NULL,
+        starts_at       REAL NOT NULL,
+        ends_at         REAL NOT NULL,
+        reason          TEXT NOT NULL DEFAULT '',
+        created_by      TEXT NOT NULL,
+        created_at      REAL NOT NULL,
+        ended_at        REAL,
+        ended_by        TEXT
+    )
+    """,
+    f"CREATE INDEX IF NOT EXISTS {MUTES_TABLE}_ends ON {MUTES_TABLE} (ends_at)",
 )
 
 
@@ -263,7 +340,7 @@ class SqliteAlerts:
     def save_incident(self, incident: Incident) -> None:
         values = incident_values(incident)
         self._alert_tables()
-        updates = ", ".join(f"{k} = excluded.{k}" for k in INCIDENT_COLUMNS if k != "id")
+        updates = ", ".join(f"{k} = excluded.{k}" for k in INCIDENT_COLUMNS if k != "id" and k not in ACK_COLUMNS)
         with self._write() as c:  # type: ignore[attr-defined]
             c.execute(f"INSERT INTO {INCIDENTS_TABLE} ({', '.join(INCIDENT_COLUMNS)})"
                       f" VALUES ({', '.join('?' * len(INCIDENT_COLUMNS))}) ON CONFLICT (id) DO UPDATE SET {updates}",
@@ -382,6 +459,48 @@ class SqliteAlerts:
                 (float(closed_before), check_limit(limit))).rowcount
 
 
+    @_sqlite_guard
+    def ack_incident(self, incident_id: str, *, by: str, at: float) -> bool:
+        iid, by, at = ack_args(incident_id, by, at)
+        self._alert_tables()
+        with self._write() as c:  # type: ignore[attr-defined]
+            return c.execute(f"UPDATE {INCIDENTS_TABLE} SET acked_by = ?, acked_at = ? WHERE id = ? AND acked_at IS NULL"
+                             " AND closed_at IS NULL", (by, at, iid)).rowcount > 0
+
+    @_sqlite_guard
+    def add_mute(self, mute: Mute) -> Mute:
+        v = mute_values(mute)
+        self._alert_tables()
+        with self._write() as c:  # type: ignore[attr-defined]
+            cur = c.execute(f"INSERT INTO {MUTES_TABLE} ({', '.join(MUTE_COLUMNS)})"
+                            f" VALUES ({', '.join('?' * len(MUTE_COLUMNS))})", [v[k] for k in MUTE_COLUMNS])
+            return mute_from_row({**v, "id": cur.lastrowid})
+
+    @_sqlite_guard
+    def end_mute(self, mute_id: int, *, at: float, by: str) -> bool:
+        self._alert_tables()
+        with self._write() as c:  # type: ignore[attr-defined]
+            return c.execute(f"UPDATE {MUTES_TABLE} SET ended_at = ?1, ended_by = ?2 WHERE id = ?3 AND ended_at IS NULL"
+                             " AND ends_at > ?1", (float(at), str(by)[:200], int(mute_id))).rowcount > 0
+
+    @_sqlite_guard
+    def list_mutes(self, *, since: float) -> list[Mute]:
+        self._alert_tables()
+        rows = self._conn().execute(  # type: ignore[attr-defined]
+            f"SELECT * FROM {MUTES_TABLE} WHERE min(ends_at, coalesce(ended_at, ends_at)) >= ?"
+            " ORDER BY starts_at, id", (float(since),)).fetchall()
+        return [mute_from_row(dict(r)) for r in rows]
+
+    @_sqlite_guard
+    def prune_mutes(self, *, ended_before: float, limit: int = 500) -> int:
+        self._alert_tables()
+        with self._write() as c:  # type: ignore[attr-defined]
+            return c.execute(
+                f"DELETE FROM {MUTES_TABLE} WHERE id IN (SELECT id FROM {MUTES_TABLE} WHERE"
+                " min(ends_at, coalesce(ended_at, ends_at)) < ? LIMIT ?)",
+                (float(ended_before), check_limit(limit))).rowcount
+
+
 # =================================================================================================================
 # PostgreSQL (psycopg): the tables of the migration
 # =================================================================================================================
@@ -400,7 +519,7 @@ class PostgresAlerts:
     @_pg_guard
     def save_incident(self, incident: Incident) -> None:
         v = incident_values(incident)
-        updates = ", ".join(f"{k} = excluded.{k}" for k in INCIDENT_COLUMNS if k != "id")
+        updates = ", ".join(f"{k} = excluded.{k}" for k in INCIDENT_COLUMNS if k != "id" and k not in ACK_COLUMNS)
         self._run(lambda c: c.execute(  # type: ignore[attr-defined]
             f"insert into public.{INCIDENTS_TABLE} ({', '.join(INCIDENT_COLUMNS)})"
             f" values ({', '.join(['%s'] * len(INCIDENT_COLUMNS))}) on conflict (id) do update set {updates},"
@@ -504,6 +623,43 @@ class PostgresAlerts:
             " closed_at is not null and closed_at < %s limit %s)", (float(closed_before), check_limit(limit))).rowcount)
 
 
+    @_pg_guard
+    def ack_incident(self, incident_id: str, *, by: str, at: float) -> bool:
+        iid, by, at = ack_args(incident_id, by, at)
+        return self._run(lambda c: c.execute(  # type: ignore[attr-defined]
+            f"update public.{INCIDENTS_TABLE} set acked_by = %s, acked_at = %s, updated_at = now() where id = %s"
+            " and acked_at is null and closed_at is null", (by, at, iid)).rowcount) > 0
+
+    @_pg_guard
+    def add_mute(self, mute: Mute) -> Mute:
+        v = mute_values(mute)
+        row = self._run(lambda c: c.execute(  # type: ignore[attr-defined]
+            f"insert into public.{MUTES_TABLE} ({', '.join(MUTE_COLUMNS)})"
+            f" values ({', '.join(['%s'] * len(MUTE_COLUMNS))}) returning *", [v[k] for k in MUTE_COLUMNS]).fetchone())
+        return mute_from_row(row)
+
+    @_pg_guard
+    def end_mute(self, mute_id: int, *, at: float, by: str) -> bool:
+        return self._run(lambda c: c.execute(  # type: ignore[attr-defined]
+            f"update public.{MUTES_TABLE} set ended_at = %(at)s, ended_by = %(by)s where id = %(id)s"
+            " and ended_at is null and ends_at > %(at)s",
+            {"at": float(at), "by": str(by)[:200], "id": int(mute_id)}).rowcount) > 0
+
+    @_pg_guard
+    def list_mutes(self, *, since: float) -> list[Mute]:
+        rows = self._run(lambda c: c.execute(  # type: ignore[attr-defined]
+            f"select * from public.{MUTES_TABLE} where least(ends_at, coalesce(ended_at, ends_at)) >= %s"
+            " order by starts_at, id", (float(since),)).fetchall())
+        return [mute_from_row(r) for r in rows]
+
+    @_pg_guard
+    def prune_mutes(self, *, ended_before: float, limit: int = 500) -> int:
+        return self._run(lambda c: c.execute(  # type: ignore[attr-defined]
+            f"delete from public.{MUTES_TABLE} where id in (select id from public.{MUTES_TABLE} where"
+            " least(ends_at, coalesce(ended_at, ends_at)) < %s limit %s)",
+            (float(ended_before), check_limit(limit))).rowcount)
+
+
 # =================================================================================================================
 # Supabase (PostgREST): the same tables, through the API
 # =================================================================================================================
@@ -520,7 +676,7 @@ class SupabaseAlerts:
 
     @_sb_guard(N_("Saving an incident"))
     def save_incident(self, incident: Incident) -> None:
-        v = incident_values(incident)
+        v = {k: x for k, x in incident_values(incident).items() if k not in ACK_COLUMNS}
         self._client.table(INCIDENTS_TABLE).upsert(v, on_conflict="id").execute()  # type: ignore[attr-defined]
 
     @_sb_guard(N_("Reading the incidents"))
@@ -632,6 +788,45 @@ class SupabaseAlerts:
                 .lt("closed_at", _num(closed_before)).order("id").limit(n).execute().data or [])
         return self._delete_ids(INCIDENTS_TABLE, [str(r["id"]) for r in rows])
 
+    @_sb_guard(N_("Saving an acknowledgement"))
+    def ack_incident(self, incident_id: str, *, by: str, at: float) -> bool:
+        iid, by, at = ack_args(incident_id, by, at)
+        data = (self._client.table(INCIDENTS_TABLE).update({"acked_by": by, "acked_at": at})  # type: ignore[attr-defined]
+                .eq("id", iid).is_("acked_at", "null").is_("closed_at", "null").execute().data or [])
+        return bool(data)
+
+    @_sb_guard(N_("Saving a mute"))
+    def add_mute(self, mute: Mute) -> Mute:
+        v = mute_values(mute)
+        data = self._client.table(MUTES_TABLE).insert(v).execute().data or []  # type: ignore[attr-defined]
+        return mute_from_row(data[0]) if data else mute_from_row(v)
+
+    @_sb_guard(N_("Saving a mute"))
+    def end_mute(self, mute_id: int, *, at: float, by: str) -> bool:
+        data = (self._client.table(MUTES_TABLE)  # type: ignore[attr-defined]
+                .update({"ended_at": float(at), "ended_by": str(by)[:200]}).eq("id", int(mute_id))
+                .is_("ended_at", "null").gt("ends_at", _num(at)).execute().data or [])
+        return bool(data)
+
+    @_sb_guard(N_("Reading the mutes"))
+    def list_mutes(self, *, since: float) -> list[Mute]:
+        def query():
+            return (self._client.table(MUTES_TABLE).select("*")  # type: ignore[attr-defined]
+                    .gte("ends_at", _num(since)).order("starts_at").order("id"))
+
+        found = [mute_from_row(r) for r in self._all_pages(query)]  # type: ignore[attr-defined]
+        return [m for m in found if m.until >= float(since)]
+
+    @_sb_guard(N_("Deleting old mutes"))
+    def prune_mutes(self, *, ended_before: float, limit: int = 500) -> int:
+        n = check_limit(limit)
+        if n == 0:
+            return 0
+        rows = (self._client.table(MUTES_TABLE).select("id")  # type: ignore[attr-defined]
+                .or_(f"ends_at.lt.{_num(ended_before)},ended_at.lt.{_num(ended_before)}")
+                .order("id").limit(n).execute().data or [])
+        return self._delete_ids(MUTES_TABLE, [int(r["id"]) for r in rows])
+
     def _delete_ids(self, table: str, ids: list) -> int:
         if not ids:
             return 0
@@ -652,6 +847,8 @@ __all__ = [
     "alert_uid",
     "ALERT_STATUSES",
     "INCIDENTS_TABLE",
+    "MUTES_TABLE",
+    "MUTE_SCOPES",
     "PostgresAlerts",
     "SqliteAlerts",
     "SupabaseAlerts",

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Iterable, Protocol, runtime_checkable
 
 from ..i18n import Text
-from ..models import (ActivityEntry, AlertRecord, DeliveryRecord, Incident, Integration, Organization,
+from ..models import (ActivityEntry, AlertRecord, DeliveryRecord, Incident, Integration, Mute, Organization,
                       SignInSession, StatusChange, StatusRecord, WebhookCount)
 
 
@@ -256,6 +256,22 @@ class IntegrationStore(Protocol):
 
     def prune_incidents(self, *, closed_before: float, limit: int = 500) -> int:
         """Delete at most ``limit`` incidents closed before ``closed_before``; how many were deleted."""
+
+    def ack_incident(self, incident_id: str, *, by: str, at: float) -> bool:
+        """"I'm on it": ``by`` acknowledged the open incident at ``at`` — only the first acknowledgement counts
+        (False when it was acknowledged already, is closed, or unknown). ``save_incident`` never overwrites it."""
+
+    def add_mute(self, mute: Mute) -> Mute:
+        """Keep a mute (a number's) or a maintenance window (a school's or the platform's); returns it with its id."""
+
+    def end_mute(self, mute_id: int, *, at: float, by: str) -> bool:
+        """End a mute or window early, at ``at``; False when it had ended already."""
+
+    def list_mutes(self, *, since: float) -> list[Mute]:
+        """Mutes and windows not over before ``since`` (current, coming, and those that ended since then)."""
+
+    def prune_mutes(self, *, ended_before: float, limit: int = 500) -> int:
+        """Delete at most ``limit`` mutes and windows over before ``ended_before``; how many were deleted."""
 
     # --- status pushed by the platform (webhooks; see wpp/store/webhooks.py) ----------------------------------------
     def note_status_event(self, integration_id: str, *, at: float) -> bool:
