@@ -429,6 +429,10 @@ class Settings(BaseSettings):
     allow_any_oidc_account: Annotated[bool, _check(_bool)] = _setting(
         False, "WPP_ALLOW_ANY_OIDC_ACCOUNT", N_("Anyone with an account at the sign-in provider may sign in"),
         N_("one of true, false, yes, no, 1 or 0"), group="sign_in")
+    oidc_trust_emails: Annotated[bool, _check(_bool)] = _setting(
+        False, "WPP_OIDC_TRUST_EMAILS", N_("Trust the sign-in provider's e-mail addresses when it does not say "
+                                           "whether they are verified"),
+        N_("one of true, false, yes, no, 1 or 0"), group="sign_in")
     member_table: Annotated[str | None, _check(_identifier(table=True))] = _setting(
         None, "WPP_MEMBER_TABLE", N_("Table of the school platform's members (who belongs to which school, with "
                                      "which role)"),
@@ -584,7 +588,9 @@ class Settings(BaseSettings):
             return None
         if self.allowed_email_grants:
             return list(self.allowed_email_grants)
-        return [e.strip().lower() for e in self.allowed_emails.split(",") if e.strip()]
+        from .access.oidc import parse_allow_list
+
+        return parse_allow_list(self.allowed_emails.split(","))[0]
 
     @property
     def member_table_spec(self):
@@ -1042,6 +1048,11 @@ def load_settings(
     if settings is not None and settings.allow_any_oidc_account and settings.allowed_emails:
         warnings.append(N_("WPP_ALLOW_ANY_OIDC_ACCOUNT is true, so WPP_ALLOWED_EMAILS is not used: anyone the "
                            "sign-in provider accepts may sign in."))
+    if settings is not None and settings.oidc_trust_emails:
+        warnings.append(N_("WPP_OIDC_TRUST_EMAILS is true: when the sign-in provider does not say whether an e-mail "
+                           "address was verified, the console believes it, and WPP_ALLOWED_EMAILS gives that address "
+                           "its role. Keep it only for a provider that lets nobody choose an address they do not own "
+                           "(your organisation's own accounts)."))
     if settings is not None and settings.allow_any_oidc_account:
         warnings.append(N_("WPP_ALLOW_ANY_OIDC_ACCOUNT is true: everyone with an account at the sign-in provider may "
                            "sign in, and each of them is an administrator of every school. To give people roles, set "
@@ -1217,6 +1228,17 @@ def _check_staff(staff_value: Any, where: Text | str, problems: list[Text],
     access: dict[str, Any] = {}
     checked: dict[str, object] = {}
     legacy: list[str] = []
+    from .access.passwords import user_key
+
+    seen: dict[str, str] = {}
+    for key in staff_value:
+        name, folded = str(key), user_key(str(key))
+        if folded and folded in seen:
+            problems.append(N_("[staff] in {source} has two accounts whose names differ only in upper/lower case, "
+                               "“{first}” and “{second}”: the console cannot tell who signs in. Rename or remove one "
+                               "of them.", source=where, first=short(seen[folded], 60), second=short(name, 60)))
+        else:
+            seen[folded] = name
     for key, value in staff_value.items():
         name = str(key)
         if isinstance(value, str):
