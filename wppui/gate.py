@@ -725,7 +725,7 @@ def _post_script(url: str, body: dict | None) -> str:
 
 
 def _pending_scripts() -> None:
-    from . import routes
+    from .addresses import END_PATH, SESSION_PATH, url
 
     ss = st.session_state
     pending = ss.get(_TICKET)
@@ -736,11 +736,11 @@ def _pending_scripts() -> None:
         if key is None or time.time() > until or _redeemed(key):
             ss.pop(_TICKET, None)
         if key is None or _TICKET in ss:
-            st.html(_post_script(routes.url(routes.SESSION_PATH), {"ticket": ticket}), unsafe_allow_javascript=True,
+            st.html(_post_script(url(SESSION_PATH), {"ticket": ticket}), unsafe_allow_javascript=True,
                     width="content")
     if _END_COOKIE in ss:
         ended = ss.pop(_END_COOKIE)
-        st.html(_post_script(routes.url(routes.END_PATH), {"key": ended if isinstance(ended, str) else None}),
+        st.html(_post_script(url(END_PATH), {"key": ended if isinstance(ended, str) else None}),
                 unsafe_allow_javascript=True, width="content")
     device = _device_cookie()
     if device is None and ss.get(_DEVICE) and not ss.get("_wpp_device_written"):
