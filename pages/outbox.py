@@ -7,6 +7,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
+from wpp.access.roles import ALL
 from wpp.errors import WppError
 from wpp.i18n import _, _n
 from wppui import gate, pagekit, tables
@@ -43,13 +44,13 @@ def maintenance() -> None:
                  _("🗓️ {what}: maintenance from {start} until {end}{why} — set by {who}", what=w.what,
                    start=when(w.starts), end=when(w.ends), why=why, who=w.by))
         c1.markdown(esc(words))
-        if s.may("maintenance", w.school_id) and (w.school_id or s.access.all_schools) and c2.button(
+        if (s.may("maintenance", w.school_id) if w.school_id else s.may("platform_maintenance", ALL)) and c2.button(
                 _("End now") if w.now else _("Cancel"), key=f"end_window_{w.id}", width="stretch"):
             with guarded(_("The maintenance window was not ended")):
                 s.end_maintenance(w.id, actor=pagekit.actor())
                 st.rerun()
     schools = {o.id: o.name for o in s.organizations() if s.may("maintenance", o.id)}
-    everything = s.access.all_schools and s.may("maintenance")
+    everything = s.may("platform_maintenance", ALL)
     if not schools and not everything:
         return
     with st.popover(_("Set a maintenance window"), icon="🛠️"):

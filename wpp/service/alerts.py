@@ -131,13 +131,33 @@ class AlertsMixin:
         except WppError:
             return {}
 
-    def outbox(self, limit: int = 200) -> list[OutboxLine]:
-        """Every alert about the person's schools (in demo mode: the demo outbox), newest first. For
-        administrators; alerts about no school only for administrators of every school."""
-        self._permit("alerts", None)  # type: ignore[attr-defined]
+    # --- who sees which alert and which recipient -----------------------------------------------------------
+    def _recipient_visible(self, org_id: str | None, *, key: str | None = None, shown: object = None) -> bool:
+        """May the person see this recipient of an alert about ``org_id`` (by its store ``key`` or as the diary
+        shows it)? Someone who may see every school's alerts: yes. An administrator of the school: only the school's
+        own recipients (and the demo outbox), never who is told about every school, nor another school's people."""
+        from ..access.roles import ALL
+        from ..alerts.recipients import OUTBOX_KEY
+
         access = self._access  # type: ignore[attr-defined]
+        if access.may("alerts", ALL):
+            return True
+        if not org_id or not access.may("alerts", org_id):
+            return False
+        if key == OUTBOX_KEY or isinstance(shown, dict):  # the demo outbox (the diary keeps it as words)
+            return True
+        desk = self.alerts
+        if desk is None or desk.config.demo:
+            return False
+        own = desk.config.recipients.own(org_id)
+        return any((key is not None and r.key == key) or (shown is not None and r.shown == shown) for r in own)
+
+    def outbox(self, limit: int = 200) -> list[OutboxLine]:
+        """The alerts the person may see (in demo mode: the demo outbox), newest first: those about the schools
+        they administer, to those schools' own recipients; everything only for an administrator of every school."""
+        self._permit("alerts", None)  # type: ignore[attr-defined]
         records = [a for a in self.store.list_alerts(limit=limit)  # type: ignore[attr-defined]
-                   if (access.sees(a.organization_id) if a.organization_id else access.all_schools)]
+                   if self._recipient_visible(a.organization_id, key=a.recipient)]
         numbers = self._alert_names()
         out = []
         for a in records:
@@ -160,15 +180,13 @@ class AlertsMixin:
         return out
 
     def undelivered(self, limit: int = 50, *, recipient_scope: bool = False) -> list[UndeliveredLine]:
-        """Alerts the console gave up on (newest first), for the person's schools (those about no school only for
-        administrators of every school). ``recipient_scope``: the Settings page's question (may see Settings)
-        rather than the Alerts page's."""
-        self._permit("settings" if recipient_scope else "alerts", None)  # type: ignore[attr-defined]
-        access = self._access  # type: ignore[attr-defined]
+        """Alerts the console gave up on (newest first), those the person may see on the Alerts page (the same
+        lines as :meth:`outbox`). ``recipient_scope``: asked by the Settings page (the same lines)."""
+        self._permit("alerts", None)  # type: ignore[attr-defined]
         numbers = self._alert_names()
         out = []
         for a in self.store.list_alerts(limit=limit, status="failed"):  # type: ignore[attr-defined]
-            if not (access.sees(a.organization_id) if a.organization_id else access.all_schools):
+            if not self._recipient_visible(a.organization_id, key=a.recipient):
                 continue
             out.append(UndeliveredLine(
                 at=from_epoch(a.created_at),
@@ -239,7 +257,9 @@ class AlertsMixin:
             "{who} is taking care of it: the number is {problem} since {since}", who=who,
             problem=_KIND_WORDS.get(inc.kind, _KIND_WORDS["offline"]),
             since=format_time(inc.started_at, self.tz, now=now)))  # type: ignore[attr-defined]
-        if inc.parent_id and self._access.all_schools:  # type: ignore[attr-defined]
+        from ..access.roles import ALL
+
+        if inc.parent_id and self._access.may("acknowledge", ALL):  # type: ignore[attr-defined]
             try:
                 self.store.ack_incident(inc.parent_id, by=who, at=now)  # type: ignore[attr-defined]
             except WppError:
@@ -311,7 +331,7 @@ class AlertsMixin:
         for m in self._mutes_now():
             if m.scope == "number" or m.id is None or m.until <= now:
                 continue
-            if m.scope == "school" and not access.sees(m.target):
+            if m.scope == "school" and not access.may("alerts", m.target):
                 continue
             out.append(WindowLine(
                 id=m.id, what=_("The whole platform") if m.scope == "platform" else self.organization_name(m.target),  # type: ignore[attr-defined]
@@ -320,16 +340,12 @@ class AlertsMixin:
         return sorted(out, key=lambda w: (w.starts or dt.datetime.min.replace(tzinfo=dt.timezone.utc)))
 
     def _may_window(self, org_id: str | None, actor: str) -> None:
-        if org_id is None:  # the whole platform: administrators of every school
-            if not (self._access.all_schools and self._access.may("maintenance")):  # type: ignore[attr-defined]
-                from ..access.roles import NotAllowed, Role
+        """A school's window: its administrators; the whole platform's: administrators of every school."""
+        from ..access.roles import ALL
 
-                err = NotAllowed("maintenance", Role.ADMINISTRATOR)
-                self._log("refused", actor, None, False, N_("Refused: {what}", what=err.message_text))  # type: ignore[attr-defined]
-                raise err
+        if org_id is None:
+            self._permit("platform_maintenance", ALL, actor=actor)  # type: ignore[attr-defined]
         else:
-            if not self._access.sees(org_id):  # type: ignore[attr-defined]
-                raise InvalidInput(N_("This school is not one of yours."), action=N_("Choose one of your schools."))
             self._permit("maintenance", org_id, actor=actor)  # type: ignore[attr-defined]
 
     def set_maintenance(self, org_id: str | None, starts, ends, *, reason: str = "", actor: str) -> WindowLine:
@@ -377,8 +393,11 @@ class AlertsMixin:
                   organization_id=org)
 
     def alert_recipients(self) -> list[RecipientLine]:
-        """Who is told (from the settings) and whether each one's last alert went out. For administrators."""
-        self._permit("settings", None)  # type: ignore[attr-defined]
+        """Who is told (from the settings) and whether each one's last alert went out: the recipients of the
+        schools the person administers; those told about every school only for an administrator of every school."""
+        from ..access.roles import ALL
+
+        self._permit("alerts", None)  # type: ignore[attr-defined]
         desk = self.alerts
         if desk is None:
             return []
@@ -389,17 +408,19 @@ class AlertsMixin:
             pairs = [("*", DEMO_OUTBOX)]
         else:
             pairs = config.recipients.all()
+        access = self._access  # type: ignore[attr-defined]
+        pairs = [(scope, r) for scope, r in pairs if access.may("alerts", ALL if scope == "*" else scope)]
+        if not pairs:
+            return []  # another school's people (and who is told about every school) are not this person's to see
         last: dict[str, object] = {}
         try:
             for a in self.store.list_alerts(limit=2000):  # type: ignore[attr-defined]
-                last.setdefault(a.recipient, a)
+                if self._recipient_visible(a.organization_id, key=a.recipient):  # not another school's alert
+                    last.setdefault(a.recipient, a)
         except WppError:
             pass
         out = []
-        access = self._access  # type: ignore[attr-defined]
         for scope, r in pairs:
-            if not (access.all_schools if scope == "*" else access.sees(scope)):
-                continue  # another school's people (and who is told about every school) are not this person's to see
             a = last.get(r.key)
             if a is None:
                 outcome, ok, at = _("No alert yet"), None, None
