@@ -9,7 +9,8 @@ import streamlit as st
 
 from wpp.access.roles import ALL
 from wpp.errors import WppError
-from wpp.i18n import _, _n
+from wpp.i18n import _, _n, format_duration
+from wpp.reports import incidents_csv
 from wppui import gate, pagekit, tables
 from wppui.components import browser_tz, datetime_column, guarded, show_error, when
 from wppui.text import esc
@@ -82,8 +83,70 @@ def maintenance() -> None:
                     st.rerun()
 
 
+# --- problems first (issue 26): what is down now, then what ended and how long it lasted ---------------------------
+def _taken_care(ln) -> str:
+    return _("{who}, {when}", who=ln.acked_by, when=when(ln.acked_at)) if ln.acked_by else "—"
+
+
+@gate.fragment(run_every=REFRESH_S)
+def incidents_tables() -> None:
+    s = pagekit.service()
+    try:
+        found = s.incidents()
+    except WppError as err:
+        show_error(err, what=_("The problems could not be read"))
+        return
+    st.subheader(_("Open problems"))
+    if not found.open:
+        st.success(_("No open problem: every number the console follows works."), icon="✅")
+    else:
+        st.caption(_n("{n} problem open, the oldest first", "{n} problems open, the oldest first", len(found.open)))
+        cols = {"school": _("School"), "number": _("Number"), "kind": _("What happened"), "since": _("Since"),
+                "ack": _("Taken care of by")}
+        st.dataframe(pd.DataFrame({
+            cols["school"]: [ln.school for ln in found.open],
+            cols["number"]: [ln.number for ln in found.open],
+            cols["kind"]: [ln.kind for ln in found.open],
+            cols["since"]: tables.datetimes([ln.since for ln in found.open]),
+            cols["ack"]: [_taken_care(ln) for ln in found.open],
+        }), hide_index=True, key="open_problems", column_config={
+            cols["since"]: datetime_column(cols["since"], seconds=False, width=150),
+            cols["kind"]: st.column_config.TextColumn(cols["kind"], width=220),
+            cols["ack"]: st.column_config.TextColumn(cols["ack"], width=220),
+        })
+    st.subheader(_("Ended problems"))
+    if not found.closed:
+        st.caption(_("No problem has ended yet."))
+    else:
+        cols = {"since": _("Since"), "back": _("Back at"), "lasted": _("Lasted"), "school": _("School"),
+                "number": _("Number"), "kind": _("What happened"), "ack": _("Taken care of by")}
+        st.dataframe(pd.DataFrame({
+            cols["since"]: tables.datetimes([ln.since for ln in found.closed]),
+            cols["back"]: tables.datetimes([ln.recovered_at for ln in found.closed]),
+            cols["lasted"]: [format_duration(ln.duration_s) if ln.duration_s is not None else _("(number removed)")
+                             for ln in found.closed],
+            cols["school"]: [ln.school for ln in found.closed],
+            cols["number"]: [ln.number for ln in found.closed],
+            cols["kind"]: [ln.kind for ln in found.closed],
+            cols["ack"]: [_taken_care(ln) for ln in found.closed],
+        }), hide_index=True, key="ended_problems", height=min(38 + 35 * len(found.closed), 300), column_config={
+            cols["since"]: datetime_column(cols["since"], seconds=False, width=150),
+            cols["back"]: datetime_column(cols["back"], seconds=False, width=150),
+            cols["lasted"]: st.column_config.TextColumn(cols["lasted"], width=110),
+        })
+    if found.open or found.closed:
+        tz = browser_tz()
+        st.download_button(_("Download the problems (CSV)"), data=incidents_csv(found, tz), mime="text/csv",
+                           file_name=f"problems-{dt.datetime.now(tz):%Y-%m-%d}.csv", icon="⬇️", on_click="ignore",
+                           key="problems_csv")
+
+
+incidents_tables()
+
 with st.expander(_("Maintenance windows"), icon="🛠️"):
     maintenance()
+
+st.subheader(_("Alerts sent"))
 
 
 def undelivered_box(s) -> None:

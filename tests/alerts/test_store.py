@@ -426,3 +426,35 @@ def test_supabase_acknowledges_and_mutes_with_conditional_requests():
         assert s.end_mute(3, at=4.0, by="olga") is True
         params = dict(patch.calls.last.request.url.params.multi_items())
         assert params["ended_at"] == "is.null" and params["ends_at"] == "gt.4.0"
+
+
+def test_closed_incidents_most_recently_closed_first_and_at_most_the_limit(any_store):
+    """The Alerts page's ended problems: only closed ones, the most recently closed first, as many as asked."""
+    s = any_store
+    s.save_incident(Incident(id=f"{IID}@1000", integration_id=IID, organization_id=ORG, kind="offline",
+                             started_at=1.0, notified_at=2.0, recovered_at=3.0, closed_at=4.0))
+    s.save_incident(Incident(id=f"{IID}@5000", integration_id=IID, organization_id=ORG, kind="logged_out",
+                             started_at=5.0, recovered_at=6.0, closed_at=9.0))
+    s.save_incident(Incident(id=f"{IID}@7000", integration_id=IID, organization_id=ORG, kind="offline",
+                             started_at=7.0, notified_at=8.0))  # still open
+    assert [i.id for i in s.closed_incidents()] == [f"{IID}@5000", f"{IID}@1000"]
+    assert [i.id for i in s.closed_incidents(limit=1)] == [f"{IID}@5000"]
+    assert s.closed_incidents()[1].recovered_at == 3.0
+
+
+def test_supabase_reads_closed_incidents_with_one_limited_request():
+    import httpx
+    import respx
+
+    from wpp.store import SupabaseStore
+
+    with respx.mock(base_url=f"{SB_URL}/rest/v1", assert_all_called=False, assert_all_mocked=True) as api:
+        s = SupabaseStore(SB_URL, SB_KEY)
+        get = api.get("/wpp_console_incidents").mock(return_value=httpx.Response(200, json=[
+            {"id": f"{IID}@5000", "integration_id": IID, "organization_id": ORG, "kind": "offline",
+             "started_at": 5.0, "notified_at": None, "recovered_at": 6.0, "closed_at": 9.0}]))
+        [got] = s.closed_incidents(limit=50)
+        params = dict(get.calls.last.request.url.params.multi_items())
+        assert params["closed_at"] == "not.is.null" and params["limit"] == "50"
+        assert params["order"] == "closed_at.desc,id.desc"
+        assert got.recovered_at == 6.0 and got.closed_at == 9.0

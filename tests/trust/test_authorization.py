@@ -27,7 +27,7 @@ from wpp.alerts.channels import OutboxChannel
 from wpp.alerts.desk import AlertConfig, AlertDesk
 from wpp.alerts.recipients import parse_recipients
 from wpp.errors import IntegrationNotFound, InvalidInput, WppError
-from wpp.models import AlertRecord
+from wpp.models import PLATFORM_INCIDENT, AlertRecord, Incident
 from wpp.status import PollPolicy, StatusEngine, WebhookInbox
 
 from .conftest import ORG, ORG2, unreadable_reasons
@@ -174,6 +174,16 @@ def district(svc, sim, store):
             svc.for_session({}, access=Access.of([Grant(Role.OPERATOR, frozenset({org}))]), actor="op").remove(
                 number, actor="op")
     svc.alerts.run_once(now + 1)
+    # problems the desk followed (the Alerts page leads with them): one open at each school, one ended at B, and the
+    # whole platform's
+    for org, number in made.items():
+        store.save_incident(Incident(id=f"{number}@2", integration_id=number, organization_id=org, kind="offline",
+                                     started_at=now - 600, notified_at=now - 60))
+    store.save_incident(Incident(id=f"{made[B]}@1", integration_id=made[B], organization_id=B, kind="logged_out",
+                                 started_at=now - 7200, notified_at=now - 7000, recovered_at=now - 3600,
+                                 closed_at=now - 3500))
+    store.save_incident(Incident(id="platform@x", integration_id=PLATFORM_INCIDENT, organization_id=None,
+                                 kind="platform_unreachable", started_at=now - 300, notified_at=now - 200))
     svc.engine = StatusEngine(store, svc.poll_check, clock=svc.clock, policy=PollPolicy(), rng=random.Random(5))
     svc.configure_webhooks(HOOK_BASE, inbox=WebhookInbox(store, svc.engine, clock=svc.clock))
     svc.inbox.receive("x" * 43, b"{}")  # a push to an address nobody was given
@@ -320,6 +330,14 @@ PARTS: dict[str, Part] = {
                                  lambda s: any(ln.to == SUPPORT and ln.school == NAMES[A][0]
                                                for ln in (_safe(s.outbox) or []))),
     "B's alert to B's director": Part("Alerts", (("alerts", B),), lambda s: DIRECTOR_B in _said(s, "outbox")),
+    "A's open problem": Part("Alerts", (("alerts", A),), lambda s: any(
+        ln.school == NAMES[A][0] for ln in getattr(_safe(s.incidents), "open", []))),
+    "B's open problem": Part("Alerts", (("alerts", B),), lambda s: any(
+        ln.school == NAMES[B][0] for ln in getattr(_safe(s.incidents), "open", []))),
+    "B's ended problem": Part("Alerts", (("alerts", B),), lambda s: any(
+        ln.school == NAMES[B][0] for ln in getattr(_safe(s.incidents), "closed", []))),
+    "the whole platform's problem": Part("Alerts", (("alerts", ALL),), lambda s: any(
+        ln.integration_id is None for ln in getattr(_safe(s.incidents), "open", []))),
 }
 
 

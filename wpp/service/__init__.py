@@ -20,7 +20,7 @@ from ..i18n import N_, _
 from ..masking import reveal
 from ..models import ConnState, Integration
 from .access_report import AccessMixin
-from .alerts import AlertsMixin, OutboxLine, RecipientLine, UndeliveredLine
+from .alerts import AlertsMixin, IncidentLine, Incidents, OutboxLine, RecipientLine, UndeliveredLine
 from .core import ServiceCore, from_epoch
 from .diary import DiaryMixin
 from .numbers import NumbersMixin

@@ -24,6 +24,12 @@ _KIND_WORDS = {
     "key_rejected": N_("the access key is refused"),
 }
 
+#: a platform incident's kinds (wpp.alerts.desk.PLATFORM_DOWN / PLATFORM_UNREACHABLE)
+_PLATFORM_KIND_WORDS = {
+    "platform_down": N_("most numbers are down at once"),
+    "platform_unreachable": N_("the platform cannot be reached"),
+}
+
 _EVENTS = {"down": N_("Number down"), "recovered": N_("Number back"), "reminder": N_("Reminder: nobody is on it"),
            "undeliverable": N_("Alerts not delivered")}
 _CHANNELS = {"email": N_("E-mail"), "webhook": N_("Webhook"), "telegram": N_("Telegram"), "outbox": N_("Demo outbox")}
@@ -85,6 +91,37 @@ class WindowLine:
     reason: str
     by: str
     now: bool  # holding alerts now (else: coming)
+
+
+@dataclass(frozen=True)
+class IncidentLine:
+    """A problem the alert desk followed, as the Alerts page shows it (names, never ids)."""
+
+    integration_id: str | None  # None: the whole platform
+    school: str
+    number: str
+    kind: str
+    since: dt.datetime | None
+    acked_by: str | None
+    acked_at: dt.datetime | None
+    told: bool  # people were told (or it is part of a platform incident that was)
+    recovered_at: dt.datetime | None = None
+    closed_at: dt.datetime | None = None
+
+    @property
+    def duration_s(self) -> float | None:
+        """How long it lasted (from when the number was last seen well until it worked again)."""
+        if self.since is None or self.recovered_at is None:
+            return None
+        return max(0.0, (self.recovered_at - self.since).total_seconds())
+
+
+@dataclass(frozen=True)
+class Incidents:
+    """Open problems (the oldest first) and closed ones (the most recently closed first)."""
+
+    open: list[IncidentLine]
+    closed: list[IncidentLine]
 
 
 @dataclass(frozen=True)
@@ -178,6 +215,44 @@ class AlertsMixin:
                 problem=_problem(a.error),
             ))
         return out
+
+    def incidents(self, closed_limit: int = 200) -> Incidents:
+        """The problems the alert desk followed that the person may see on the Alerts page: a number's at the
+        schools where they may see the alerts, the whole platform's only for those who see every school's alerts.
+        Open ones first (the whole platform's, then the oldest first), then the most recently closed ones (at most
+        ``closed_limit`` read)."""
+        from ..access.roles import ALL
+
+        self._permit("alerts", None)  # type: ignore[attr-defined]
+        access = self._access  # type: ignore[attr-defined]
+        names = self._alert_names()
+
+        def line(inc: Incident) -> IncidentLine:
+            if inc.platform:
+                school, number = _("Every school"), _("The whole platform")
+                kind = _PLATFORM_KIND_WORDS.get(inc.kind, _PLATFORM_KIND_WORDS["platform_down"])
+            else:
+                school = self.organization_name(inc.organization_id)  # type: ignore[attr-defined]
+                number = names.get(inc.integration_id, _("(deleted number)"))
+                kind = _KIND_WORDS.get(inc.kind, _KIND_WORDS["offline"])
+            return IncidentLine(
+                integration_id=None if inc.platform else inc.integration_id, school=school, number=number,
+                kind=str(kind), since=from_epoch(inc.started_at), acked_by=inc.acked_by,
+                acked_at=from_epoch(inc.acked_at), told=inc.notified_at is not None or inc.parent_id is not None,
+                recovered_at=from_epoch(inc.recovered_at), closed_at=from_epoch(inc.closed_at))
+
+        def visible(inc: Incident) -> bool:
+            return access.may("alerts", ALL if inc.platform or not inc.organization_id else inc.organization_id)
+
+        opened = [i for i in self.store.load_incidents(open_only=True) if visible(i)]  # type: ignore[attr-defined]
+        # an open incident whose number is back already waits only for its recovery message: it is over
+        # the whole platform's first (it explains the rest), then the oldest first
+        now_open = [line(i) for i in sorted((i for i in opened if i.recovered_at is None),
+                                            key=lambda i: (not i.platform, i.started_at, i.id))]
+        just_back = [i for i in opened if i.recovered_at is not None]
+        closed = [i for i in self.store.closed_incidents(limit=closed_limit) if visible(i)]  # type: ignore[attr-defined]
+        ended = sorted(just_back, key=lambda i: -float(i.recovered_at or 0)) + closed
+        return Incidents(open=now_open, closed=[line(i) for i in ended])
 
     def undelivered(self, limit: int = 50, *, recipient_scope: bool = False) -> list[UndeliveredLine]:
         """Alerts the console gave up on (newest first), those the person may see on the Alerts page (the same
@@ -465,4 +540,4 @@ class AlertsMixin:
             self.engine.check_now()  # type: ignore[attr-defined]
 
 
-__all__ = ["AlertsMixin", "NumberAlerts", "OutboxLine", "RecipientLine", "UndeliveredLine", "WindowLine"]
+__all__ = ["AlertsMixin", "IncidentLine", "Incidents", "NumberAlerts", "OutboxLine", "RecipientLine", "UndeliveredLine", "WindowLine"]

@@ -11,6 +11,7 @@ Methods (the same in every backend; every failure is a StoreError in words):
 
 * ``save_incident(incident)``: insert or replace an incident by its id;
 * ``load_incidents(*, open_only=True)``: incidents (open ones: ``closed_at`` is null), oldest first;
+* ``closed_incidents(*, limit=200)``: the closed ones, the most recently closed first (the Alerts page);
 * ``queue_alerts(alerts)``: add alerts; one that exists already for its (incident, event, recipient) is left as
   it is (so two replicas, or a restart, never queue one twice). Returns how many were added;
 * ``due_alerts(*, now, limit=100)``: alerts to try now: pending or retrying ones whose ``next_try_at`` has come, and
@@ -356,6 +357,14 @@ class SqliteAlerts:
         return [incident_from_row(dict(r)) for r in rows]
 
     @_sqlite_guard
+    def closed_incidents(self, *, limit: int = 200) -> list[Incident]:
+        self._alert_tables()
+        rows = self._conn().execute(  # type: ignore[attr-defined]
+            f"SELECT * FROM {INCIDENTS_TABLE} WHERE closed_at IS NOT NULL ORDER BY closed_at DESC, id DESC LIMIT ?",
+            (check_limit(limit),)).fetchall()
+        return [incident_from_row(dict(r)) for r in rows]
+
+    @_sqlite_guard
     def queue_alerts(self, alerts: Iterable[AlertRecord]) -> int:
         known = self._secrets.all()  # type: ignore[attr-defined]
         rows = [alert_values(a, known) for a in alerts]
@@ -532,6 +541,13 @@ class PostgresAlerts:
         return [incident_from_row(r) for r in rows]
 
     @_pg_guard
+    def closed_incidents(self, *, limit: int = 200) -> list[Incident]:
+        rows = self._run(lambda c: c.execute(  # type: ignore[attr-defined]
+            f"select * from public.{INCIDENTS_TABLE} where closed_at is not null order by closed_at desc, id desc"
+            " limit %s", (check_limit(limit),)).fetchall())
+        return [incident_from_row(r) for r in rows]
+
+    @_pg_guard
     def queue_alerts(self, alerts: Iterable[AlertRecord]) -> int:
         known = self._known_secrets()  # type: ignore[attr-defined]
         rows = [alert_values(a, known) for a in alerts]
@@ -688,6 +704,16 @@ class SupabaseAlerts:
             return q.order("started_at").order("id")
 
         return [incident_from_row(r) for r in self._all_pages(query)]  # type: ignore[attr-defined]
+
+    @_sb_guard(N_("Reading the incidents"))
+    def closed_incidents(self, *, limit: int = 200) -> list[Incident]:
+        n = check_limit(limit)
+        if n == 0:
+            return []
+        data = (self._client.table(INCIDENTS_TABLE).select("*")  # type: ignore[attr-defined]
+                .not_.is_("closed_at", "null").order("closed_at", desc=True).order("id", desc=True)
+                .limit(n).execute().data or [])
+        return [incident_from_row(r) for r in data]
 
     @_sb_guard(N_("Queueing alerts"))
     def queue_alerts(self, alerts: Iterable[AlertRecord]) -> int:

@@ -227,6 +227,9 @@ class IntegrationStore(Protocol):
     def load_incidents(self, *, open_only: bool = True) -> list[Incident]:
         """Incidents (only those not closed, unless ``open_only`` is False), oldest first."""
 
+    def closed_incidents(self, *, limit: int = 200) -> list[Incident]:
+        """Closed incidents, the most recently closed first, at most ``limit`` (the Alerts page)."""
+
     def queue_alerts(self, alerts: Iterable[AlertRecord]) -> int:
         """Add alerts; one that exists for its (incident, event, recipient) stays as it is. Returns how many were
         added."""
