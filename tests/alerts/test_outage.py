@@ -140,6 +140,34 @@ def test_the_platform_that_cannot_be_reached_is_one_incident_and_no_number_messa
     assert hook.requests[1][2]["event"] == "platform.recovered"
 
 
+def test_a_drop_waits_for_numbers_whose_last_check_failed_so_the_outage_is_one_incident(world, smtp):
+    """A short threshold (the demo's minute, or less): the platform goes away, one number is already shown as out of
+    reach while the other has failed one check only. Before, the first was told to its school at once and the
+    platform incident came after it (two messages); now its message waits for the other number (at most the grouping
+    window), and the outage is ONE platform incident to the "*" recipients."""
+    a, b = _fleet(world, 1, 1)
+    desk = world.desk(TABLE, smtp=smtp_config(smtp), after_s=10.0)
+    world.play(2 * MINUTE)
+    world.platform.fail(a[0].id, PlatformUnreachable(), times=10_000)
+    world.engine.check_now([a[0].id])
+    for _ in range(30):
+        world.clock.advance(2)
+        world.engine.tick()
+        if world.engine.entry(a[0].id).state == "cannot_check":
+            break
+    assert world.engine.entry(a[0].id).state == "cannot_check"
+    world.platform.fail(b[0].id, PlatformUnreachable(), times=10_000)
+    world.engine.check_now([b[0].id])
+    world.engine.tick()  # b: one failed check, still shown connected
+    assert world.engine.entry(b[0].id).state != "cannot_check"
+    world.clock.advance(30)
+    desk.run_once()  # a is due, b may be dropping too: wait
+    assert smtp.messages == []
+    world.play(5 * MINUTE)
+    assert smtp.to() == ["support@wpp.example"]
+    assert smtp.messages[0][2]["Subject"] == "Платформа WPP недоступна: нельзя проверить 2 номера"
+
+
 def test_a_muted_number_sends_nothing_then_once_when_the_mute_ends(world, smtp, clock):
     world.desk({"*": ["support@wpp.example"]}, smtp=smtp_config(smtp))
     world.play(2 * MINUTE)

@@ -8,9 +8,12 @@ Its own app process (the outage must not disturb the journeys that share the ses
 """
 from __future__ import annotations
 
+import csv
+import io
 import re
 import sqlite3
 import time
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -71,7 +74,7 @@ def test_the_demo_platform_outage_is_one_message_and_a_mute_and_an_acknowledgeme
         assert len(sent) == 1, sent
         incident_id, event, recipient, subject = sent[0]
         assert incident_id.startswith("platform@") and event == "down" and recipient == "outbox"
-        assert "2" in subject, subject  # "… нельзя проверить 2 номера": both numbers, in one message
+        assert "2 номера" in subject, subject  # "… нельзя проверить 2 номера": both numbers, in one message
 
         # the Alerts page leads with the open problems, then the one message
         goto(page, "/outbox", title=re.compile("Alerts"))
@@ -114,6 +117,13 @@ def test_the_demo_platform_outage_is_one_message_and_a_mute_and_an_acknowledgeme
         expect(mine).to_contain_text("Demo user", timeout=20_000)
         assert_no_python_errors(page, "Alerts (acknowledged)")
         shot(page, "journey13-alerts-acknowledged", full_page=True)
+        # the problems as a file, for the school's own reports: English columns, Moscow time (the browser's)
+        with page.expect_download() as info:
+            page.get_by_role("button", name="Download the problems (CSV)").click()
+        rows = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text(encoding="utf-8-sig"))))
+        assert {r["Number"] for r in rows} == {"The whole platform", NUMBER_A, NUMBER_B}, rows
+        assert all(r["State"] == "Open" and r["Since (Europe/Moscow)"] for r in rows), rows
+        assert next(r for r in rows if r["Number"] == NUMBER_A)["Taken care of by"] == "Demo user"
         assert len(_alerts(app.db_path)) == 1, "an acknowledgement or a mute sent something"
         assert b["id"] != a["id"]
     finally:

@@ -250,6 +250,7 @@ class AlertDesk:
         #: mutes and maintenance windows (read once per pass) and how many numbers should be connected now
         self._mutes: list = []
         self._fleet_size = 0
+        self._suspects: set[str] = set()
         self._pool: ThreadPoolExecutor | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -465,6 +466,8 @@ class AlertDesk:
         connected = {iid for iid, rec in board.items() if iid in rows and rows[iid].is_active
                      and shown_state(rec, self.policy) == _CONNECTED}
         self._fleet_size = len(connected | set(current))
+        # numbers still shown connected whose last check failed: perhaps the same outage, not seen yet
+        self._suspects = {iid for iid in connected if board[iid].error is not None and board[iid].failures >= 1}
         # numbers removed from the list (or gone, or off the board) while down: nothing more to say about them
         for inc in open_:
             row = rows.get(inc.integration_id)
@@ -585,6 +588,13 @@ class AlertDesk:
                        key=lambda i: (i.started_at, i.id))
         while cands and now - cands[0].started_at >= self.config.after_s:
             first = cands[0]
+            seen = first.noticed_at if first.noticed_at is not None else first.started_at
+            if self._suspects and now - seen < self.config.group_s:
+                # other numbers' last check failed: they may be dropping in the same outage (or the platform is
+                # going away). Wait for them (Alertmanager's group_wait), at most group_s after this drop was seen,
+                # so the message, or the platform incident, names them all
+                stats["grouping"] += 1
+                break
             group = [c for c in cands if c.started_at <= first.started_at + self.config.group_s]
             cands = cands[len(group):]
             notice = f"down:{first.id}"
