@@ -304,6 +304,23 @@ def _quiet_hours(value: Any) -> str:
     return quiet_text(_text(value))
 
 
+def _working_hours(value: Any) -> str:
+    from .alerts.schedule import parse_quiet_hours, quiet_text
+
+    text = quiet_text(_text(value))
+    start, end = parse_quiet_hours(text)
+    if start >= end:
+        raise ValueError("the first time is not earlier")
+    return text
+
+
+def _check_text(value: Any) -> str:
+    text = " ".join(_text(value).split())
+    if len(text) > 300:
+        raise ValueError("too long")
+    return text
+
+
 def _host(value: Any) -> str:
     text = _text(value)
     if not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]", text):
@@ -489,6 +506,23 @@ class Settings(BaseSettings):
     smtp_tls: Annotated[str, _check(_smtp_tls)] = _setting(
         "starttls", "WPP_SMTP_TLS", N_("How the connection to the mail server is protected"),
         N_("one of {choices}", choices="starttls, ssl, none"), group="alerts")
+
+    # --- proof of delivery: check messages to a witness (wpp.service.proof) ------------------------------------
+    witness_checks_per_day: Annotated[int, _check(_number(integer=True, ge=0, le=24))] = _setting(
+        1, "WPP_WITNESS_CHECKS_PER_DAY", N_("Delivery checks a day per number, sent by themselves"),
+        N_("a whole number from {low} to {high}", low=0, high=24), group="witness")
+    witness_max_per_day: Annotated[int, _check(_number(integer=True, ge=1, le=24))] = _setting(
+        3, "WPP_WITNESS_MAX_PER_DAY", N_("Delivery checks a day per number at most (with “Check delivery now”)"),
+        N_("a whole number from {low} to {high}", low=1, high=24), group="witness")
+    witness_timeout_minutes: Annotated[float, _check(_number(gt=0, le=1440))] = _setting(
+        10.0, "WPP_WITNESS_TIMEOUT_MINUTES", N_("How long a check message may take to be delivered"),
+        N_("a number of minutes greater than 0, at most {high}", high=1440), group="witness", unit="min")
+    witness_hours: Annotated[str, _check(_working_hours)] = _setting(
+        "09:00-18:00", "WPP_WITNESS_HOURS", N_("Hours in which the delivery checks are sent (time zone of the alerts)"),
+        N_("two times of day, from-to, the first earlier, such as {example}", example="09:00-18:00"), group="witness")
+    witness_text: Annotated[str | None, _check(_check_text)] = _setting(
+        None, "WPP_WITNESS_TEXT", N_("Text of the check message (a check code is added)"),
+        N_("text of at most {n} characters", n=300), group="witness")
 
     # --- the simulated platform (demo) --------------------------------------------------------------------------
     sim_port: Annotated[int | None, _check(_number(integer=True, ge=1, le=65535))] = _setting(
@@ -1065,6 +1099,11 @@ def load_settings(
             "WPP_ALLOWED_EMAILS as a table of email addresses and @domain entries with their roles."))
     if settings is not None:
         _check_alerts(settings, problems, warnings)
+        if settings.witness_checks_per_day > settings.witness_max_per_day:
+            problems.append(N_(
+                "WPP_WITNESS_CHECKS_PER_DAY ({n}) is more than WPP_WITNESS_MAX_PER_DAY ({max}): the delivery checks "
+                "by schedule must fit the daily limit. Lower the first or raise the second.",
+                n=settings.witness_checks_per_day, max=settings.witness_max_per_day))
     if settings is not None and settings.demo and not real:
         folder = settings.data_folder if settings.data_dir else default_data_dir(env)
         if (folder / REAL_DB).exists():

@@ -387,6 +387,65 @@ class DeliveryRecord:
     actor: str | None = None
 
 
+#: what became of a delivery check (table ``wpp_console_delivery_checks``): ``pending`` until proven or given up;
+#: ``proven`` (the platform said delivered/read, or a fleet witness received it), ``lost`` (nothing within the set
+#: time), ``dead`` (the platform said it died), ``not_sent`` (the platform did not take it: says nothing either way)
+CHECK_STATUSES: tuple[str, ...] = ("pending", "proven", "lost", "dead", "not_sent")
+
+
+@dataclass(frozen=True)
+class Witness:
+    """Who receives the delivery checks (table ``wpp_console_witnesses``): ``scope`` is a school's organisation id, or
+    ``"*"`` for every school without one of its own; ``phone`` digits with the country code. Times: Unix seconds."""
+
+    scope: str
+    phone: str
+    set_by: str | None = None
+    set_at: float | None = None
+
+
+@dataclass(frozen=True)
+class DeliveryCheck:
+    """One check message from a number to its witness (table ``wpp_console_delivery_checks``).
+
+    ``code``: the random id carried in the text (a fleet witness's incoming message names it); ``message_id``: the
+    platform's id once it took the message; ``deadline``: proven by then, or it is ``lost``; ``status``: one of
+    :data:`CHECK_STATUSES`; ``proven_by``: the integration id of the fleet number that received it (None: the
+    platform's "delivered"); ``trigger``: ``schedule`` or ``manual``. Times: Unix seconds."""
+
+    code: str
+    integration_id: str
+    organization_id: str
+    witness: str
+    sent_at: float
+    deadline: float
+    status: str = "pending"
+    message_id: str | None = None
+    settled_at: float | None = None
+    detail: str | None = None
+    actor: str | None = None
+    trigger: str = "schedule"
+    proven_by: str | None = None
+
+
+@dataclass(frozen=True)
+class DeliveryState:
+    """A number's proof of delivery, from its checks (view ``wpp_console_delivery_states``): when delivery was last
+    proven, since when its checks fail (the first one not delivered after the last proven; None: not failing), since
+    when one is under way, when the last was sent and how many there were. Times: Unix seconds."""
+
+    integration_id: str
+    proven_at: float | None = None
+    failing_since: float | None = None
+    pending_since: float | None = None
+    last_sent_at: float | None = None
+    checks: int = 0
+
+    @property
+    def failing(self) -> bool:
+        return self.failing_since is not None
+
+
 @dataclass(frozen=True)
 class WebhookCount:
     """How many pushes to the console's webhook ended how (table ``wpp_console_webhook_counts``): ``scope`` is a

@@ -93,11 +93,14 @@ PERMISSIONS: dict[str, Permission] = {
     "refresh_key": Permission(Role.OPERATOR, N_("renew a number's access key")),
     "test_access": Permission(Role.OPERATOR, N_("test a number's access")),
     "take_over": Permission(Role.OPERATOR, N_("decide about a number that was already linked")),
+    "check_delivery": Permission(Role.OPERATOR, N_("check a number's delivery now")),
     # administrator
     "remove": Permission(Role.ADMINISTRATOR, N_("remove a number")),
     "disconnect": Permission(Role.ADMINISTRATOR, N_("disconnect a number's phone")),
     "restore": Permission(Role.ADMINISTRATOR, N_("restore a removed number")),
     "reveal": Permission(Role.ADMINISTRATOR, N_("reveal a number's key or token")),
+    # a witness costs messages on every number of the school (or of all of them): the administrator decides
+    "witness": Permission(Role.ADMINISTRATOR, N_("name the witness of the delivery checks")),
     "settings": Permission(Role.ADMINISTRATOR, N_("see the console's settings"), console_wide=True),
     "diary_all": Permission(Role.ADMINISTRATOR, N_("see the whole activity diary"), console_wide=True),
     "alerts": Permission(Role.ADMINISTRATOR, N_("see the alerts the console sent"), console_wide=True),

@@ -25,6 +25,7 @@ from .core import ServiceCore, from_epoch
 from .diary import DiaryMixin
 from .numbers import NumbersMixin
 from .pairing import PairingMixin
+from .proof import CheckLine, ProofConfig, ProofMixin, ProofView, WitnessLine
 from .webhooks import DeliveryView, WebhookLine, WebhookOverview, WebhooksMixin
 from .views import (
     AccessReport,
@@ -43,7 +44,8 @@ from .views import (
 log = logging.getLogger("wpp.service")
 
 
-class WppService(NumbersMixin, PairingMixin, AccessMixin, DiaryMixin, AlertsMixin, WebhooksMixin, ServiceCore):
+class WppService(NumbersMixin, PairingMixin, AccessMixin, DiaryMixin, AlertsMixin, WebhooksMixin, ProofMixin,
+                 ServiceCore):
     """See the module docstring; ``for_session()`` gives the per-browser-session view pages use."""
 
     # --- the status engine's side -------------------------------------------------------------------------
@@ -200,6 +202,9 @@ def build_service(settings, *, store=None, simulator=None, clock=SYSTEM_CLOCK, s
     )
     svc.engine = StatusEngine(store, svc.poll_check, clock=clock, policy=policy,
                               concurrency=settings.fleet_concurrency)
+    # proof of delivery (wpp.service.proof): the witness's check messages, followed through the same inbox
+    if hasattr(settings, "witness_max_per_day"):
+        svc.configure_proof(ProofConfig.from_settings(settings))
     # status pushed by the platform (wpp.service.webhooks): the inbox behind /_wpp/hook/<secret>, and the poller's
     # leaseholder registers the webhooks still missing; every replica saves its counts of pushes
     _configure_webhooks(svc, settings, hook_base=hook_base, demo=simulator is not None)
@@ -229,8 +234,12 @@ def _configure_webhooks(svc: WppService, settings, *, hook_base: str | None, dem
     inbox = WebhookInbox(svc.store, svc.engine, clock=svc.clock)
     svc.configure_webhooks(base, inbox=inbox, reason=reason)
     svc.engine.every("webhook-counts", 10.0, lambda: inbox.flush(force=True), leader_only=False)
+    inbox.listen(svc.proof_event)  # check messages delivered, dead, or received by a fleet witness
     if base:
+        from .proof import PASS_EVERY_S as PROOF_EVERY_S
+
         svc.engine.every("webhooks", PASS_EVERY_S, svc.webhook_pass)
+        svc.engine.every("delivery-proof", PROOF_EVERY_S, svc.proof_pass)
 
 
 __all__ = [
@@ -239,6 +248,7 @@ __all__ = [
     "ActivityLine",
     "BoardView",
     "Check",
+    "CheckLine",
     "CreateOutcome",
     "DeliveryView",
     "HistoryLine",
@@ -246,10 +256,13 @@ __all__ = [
     "OutboxLine",
     "PairingView",
     "Problem",
+    "ProofConfig",
+    "ProofView",
     "RecipientLine",
     "SendOutcome",
     "WebhookLine",
     "WebhookOverview",
+    "WitnessLine",
     "WppService",
     "build_service",
 ]

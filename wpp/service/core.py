@@ -257,7 +257,14 @@ class ServiceCore:
     def engine_views(self, ids: Iterable[str] | None = None) -> dict[str, BoardView]:  # overridden in status glue
         return {}
 
-    def _view(self, row: Integration, board: dict[str, BoardView], same_name: set[str]) -> NumberView:
+    def _delivery_for(self) -> dict:
+        """Every number's proof of delivery while it can be proven here (``wpp.service.proof``), else nothing."""
+        if not getattr(self, "webhooks_on", False) or not hasattr(self, "delivery_states"):
+            return {}
+        return self.delivery_states()
+
+    def _view(self, row: Integration, board: dict[str, BoardView], same_name: set[str],
+              delivery: dict | None = None) -> NumberView:
         name = row.name or _("Unnamed number")
         org_name = self.organization_name(row.organization_id)
         status = board.get(row.id) or BoardView(label=_("Not checked yet"))
@@ -292,6 +299,12 @@ class ServiceCore:
         elif unfinished:
             status = BoardView(label=_("Not finished — open it to finish creating"), attention=reason,
                                attention_code="unfinished")
+        proof = (delivery or {}).get(row.id)
+        if (proof is not None and proof.failing and status.state is ConnState.CONNECTED and not prelinked
+                and not unfinished):
+            from ..glossary import NOT_DELIVERING_TODO
+
+            status = dataclasses.replace(status, attention=NOT_DELIVERING_TODO, attention_code="not_delivering")
         return NumberView(
             integration=row,
             name=name,
@@ -305,6 +318,7 @@ class ServiceCore:
             prelinked=prelinked,
             removed=not row.is_active,
             phone=phone,
+            delivery=proof,
         )
 
     def _views(self, rows: list[Integration]) -> list[NumberView]:
@@ -313,7 +327,8 @@ class ServiceCore:
         for r in rows:
             seen.setdefault((r.organization_id.split("__wpp__", 1)[0], (r.name or "").strip().casefold()), []).append(r.id)
         same = {i for ids in seen.values() if len(ids) > 1 for i in ids}
-        views = [self._view(r, board, same) for r in rows]
+        delivery = self._delivery_for()
+        views = [self._view(r, board, same, delivery) for r in rows]
         # still alike (added in the same minute, no phone known yet): number them in the order they were added
         by_label: dict[str, list[int]] = {}
         for i, v in enumerate(views):
@@ -377,6 +392,11 @@ class ServiceCore:
             odd = {r.id for r in unusual}
             ready = [r.id for r in rows if r.id not in odd]
             on_board = self.engine.attention_count(ready) if (self.engine is not None and ready) else 0
+            failing = [i for i, d in self._delivery_for().items() if d.failing and i in set(ready)]
+            if failing and self.engine is not None:  # connected but not delivering: not counted by the board
+                board = self.engine.board(failing)
+                on_board += sum(1 for i in failing if (e := board.get(i)) is not None
+                                and e.state == ConnState.CONNECTED.value and e.attention is None)
             return len(unusual) + on_board
         except WppError:
             return 0

@@ -86,10 +86,17 @@ class NumberView:
     prelinked: bool = False
     removed: bool = False
     phone: str | None = None
+    #: proof of delivery (``wpp.models.DeliveryState``; None: never checked, or delivery cannot be proven here)
+    delivery: Any = None
 
     @property
     def id(self) -> str:
         return self.integration.id
+
+    @property
+    def not_delivering(self) -> bool:
+        """Connected, but its delivery checks fail (the glossary's "connected but not delivering")."""
+        return self.status.attention_code == "not_delivering"
 
     @property
     def ready(self) -> bool:

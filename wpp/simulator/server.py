@@ -566,6 +566,22 @@ class Simulator:
         """Someone writes to the account's phone (pushed to its webhook). Returns the message's id."""
         return self.platform.incoming(session, sender, text)
 
+    def lose_messages(self, session: str | None, mode: str = "silent") -> None:
+        """Messages sent from ``session`` (every account when None) get lost from now on: ``"silent"`` (accepted,
+        never delivered), ``"dead"`` (``message.dead``), or ``"none"`` (delivered again)."""
+        from .knobs import LOSE_MODES
+
+        if mode not in LOSE_MODES:
+            raise ValueError(f"mode must be one of {LOSE_MODES}")
+        with self.platform.lock:
+            if session is None:
+                self.knobs.lose_messages = mode
+                self.knobs.lost_sessions.clear()
+            elif mode == "none":
+                self.knobs.lost_sessions.pop(str(session), None)
+            else:
+                self.knobs.lost_sessions[str(session)] = mode
+
     def flush_pushes(self, timeout: float = 5.0) -> None:
         """Wait until nothing is due to be pushed (tests): what is due at the clock's now has been posted."""
         deadline = time.monotonic() + timeout

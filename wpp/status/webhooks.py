@@ -102,6 +102,24 @@ class Event:
     message_id: str | None = None
     delivery: str | None = None
     detail: str | None = None
+    text: str | None = None  # an incoming message's text (the first 1000 characters)
+    sender: str | None = None  # an incoming message's sender, as the platform gave it
+
+
+def _incoming(place: Mapping) -> dict:
+    """The text and the sender of an incoming message (``text``/``body``, ``from``/``sender``), when they are texts."""
+    out: dict = {}
+    for name in ("text", "body"):
+        value = place.get(name)
+        if isinstance(value, str):
+            out["text"] = value[:1000]
+            break
+    for name in ("from", "sender"):
+        value = place.get(name)
+        if isinstance(value, (str, int)) and not isinstance(value, bool):
+            out["sender"] = str(value)[:100]
+            break
+    return out
 
 
 class Malformed(ValueError):
@@ -184,7 +202,7 @@ def parse_event(raw: bytes, body: Any) -> Event:
             return Event("delivery", kind, key, account, message_id=mid, delivery=delivery,
                          detail=_words(data) if delivery == "failed" else None)
         if kind == "message.incoming":
-            return Event("message", kind, key, account, message_id=_message_id(data))
+            return Event("message", kind, key, account, message_id=_message_id(data), **_incoming(data))
         return Event("other", kind, key, account)
     # flat bodies
     if kind is not None and (not isinstance(kind, str) or not kind.strip()):
@@ -202,7 +220,7 @@ def parse_event(raw: bytes, body: Any) -> Event:
         return Event("delivery", kind, body_key, account, message_id=mid, delivery=step,
                      detail=(_words(body) or status.strip().lower()) if step == "failed" else None)
     if kind == "chat" or ("from" in body and ("messageId" in body or "text" in body)):
-        return Event("message", kind or "chat", body_key, account, message_id=_message_id(body))
+        return Event("message", kind or "chat", body_key, account, message_id=_message_id(body), **_incoming(body))
     if kind and account is not None:
         return Event("other", kind[:40], body_key, account)
     raise Malformed("none of the platform's shapes")
@@ -247,6 +265,13 @@ class WebhookInbox:
         self._pending: dict[tuple[str, str], list] = {}  # (scope, kind) -> [n, last_at], not in the store yet
         self._stats: dict[tuple[str, str], int] = {}  # (scope, kind) -> n since this process started
         self._flushed_at: float | None = None
+        self._listeners: list = []
+
+    def listen(self, fn) -> None:
+        """``fn(integration_id, event, now)`` is called for every accepted event, after the inbox's own work (proof
+        of delivery follows its check messages this way). A listener that raises is logged; the push stays
+        accepted."""
+        self._listeners.append(fn)
 
     def __repr__(self) -> str:
         return f"WebhookInbox(numbers={len(self._by_hash)}, max_body={self.max_body})"
@@ -401,6 +426,11 @@ class WebhookInbox:
             self.engine.record_event(iid, result)
         else:
             self.store.note_status_event(iid, at=now)
+        for listener in self._listeners:
+            try:
+                listener(iid, event, now)
+            except Exception as exc:  # noqa: BLE001 - a listener never turns an accepted push into an error
+                log.warning("a listener of pushed events failed for %s (%s)", iid, type(exc).__name__)
 
 
 def hook_url(base: str, secret: str) -> str:

@@ -31,6 +31,7 @@ from ..errors import IntegrationNotFound, StoreError
 from ..i18n import N_
 from ..models import ActivityEntry, Integration, Organization, SignInSession, StatusChange, StatusRecord
 from .alerts import PostgresAlerts
+from .proof import PostgresProof
 from .webhooks import PostgresWebhooks
 from .base import MemberTable, OrgTable
 from ._common import (
@@ -144,7 +145,7 @@ def _unlock_all(conn) -> None:
     conn.execute("select pg_advisory_unlock_all()")
 
 
-class PostgresStore(PostgresAlerts, PostgresWebhooks):
+class PostgresStore(PostgresAlerts, PostgresWebhooks, PostgresProof):
     """``IntegrationStore`` on a PostgreSQL database that has the WPP Console migrations applied."""
 
     def __init__(self, dsn: str, *, pool_size: int = 10, connect_timeout_s: int = 10, migrate: bool = False,

@@ -32,6 +32,7 @@ from ..errors import IntegrationNotFound, StoreError
 from ..i18n import N_
 from ..models import ActivityEntry, Integration, Organization, SignInSession, StatusChange, StatusRecord
 from .alerts import SqliteAlerts
+from .proof import SqliteProof
 from .webhooks import SqliteWebhooks
 from .base import MemberTable, OrgTable
 from ._common import (
@@ -224,7 +225,7 @@ def _q(identifier: str) -> str:
 _guard = guard(lambda: sqlite3.Error)  # every sqlite3 error becomes a StoreError in words
 
 
-class SqliteStore(SqliteAlerts, SqliteWebhooks):
+class SqliteStore(SqliteAlerts, SqliteWebhooks, SqliteProof):
     """``IntegrationStore`` in one SQLite file (see the module docstring)."""
 
     def __init__(self, path: str | os.PathLike[str], *, org_table: OrgTable | None = OrgTable(),

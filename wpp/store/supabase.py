@@ -43,6 +43,7 @@ from ..i18n import N_, Text
 from ..masking import mask
 from ..models import ActivityEntry, Integration, Organization, SignInSession, StatusChange, StatusRecord
 from .alerts import SupabaseAlerts
+from .proof import SupabaseProof
 from .webhooks import SupabaseWebhooks
 from .base import MemberTable, OrgTable
 from ._common import (
@@ -162,7 +163,7 @@ def _api_code(e: Exception) -> str:
     return str(getattr(e, "code", "") or "").upper()
 
 
-class SupabaseStore(SupabaseAlerts, SupabaseWebhooks):
+class SupabaseStore(SupabaseAlerts, SupabaseWebhooks, SupabaseProof):
     """``IntegrationStore`` on Supabase (see the module docstring)."""
 
     def __init__(self, url: str, key: str, *, client: Any = None, org_table: OrgTable | None = OrgTable(),
