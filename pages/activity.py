@@ -62,3 +62,15 @@ st.dataframe(frame, hide_index=True, column_config={
     cols["number"]: st.column_config.TextColumn(cols["number"], width=110),
     cols["who"]: st.column_config.TextColumn(cols["who"], width=95),
 })
+
+# the same lines for the school's own reports: a CSV file (pandas) with the columns in the reader's language and the
+# times in the browser's time zone; only what this person may see, as filtered above
+when_local = frame[cols["when"]].dt.strftime("%Y-%m-%d %H:%M:%S").fillna("")
+report = frame.assign(**{cols["when"]: when_local,
+                         cols["outcome"]: [_("Done") if ln.ok else _("Failed") for ln in picked]})
+st.download_button(
+    _n("Download this {n} entry (CSV)", "Download these {n} entries (CSV)", len(picked)),
+    data=report.to_csv(index=False).encode("utf-8-sig"),  # the BOM lets spreadsheet programs read Cyrillic
+    file_name=f"activity-{pd.Timestamp.now(tz=tables.browser_tz()).strftime('%Y-%m-%d')}.csv",
+    mime="text/csv", icon="⬇️", key="activity_csv",
+    help=_("For the school's own reports: the lines shown above, times in your time zone."))

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from wpp.errors import WppError
+from wpp.glossary import DELIVERY_CHECKING, NOT_DELIVERING_TODO, delivery_proven, not_delivering
 from wpp.i18n import _
 from wppui import gate, pagekit, tables
 from wppui.components import datetime_column, guarded, show_error, when
@@ -160,6 +161,73 @@ if not view.removed:
                 s.simulate_phone_offline(view.id, pagekit.demo_phone(), actor=pagekit.actor())
                 tables.changed()
                 st.toast(_("The phone is offline now. The alert follows in about a minute."), icon="📴")
+
+# --- proof of delivery: does a message from this number really arrive? ----------------------------------------
+def _proof_line(svc, p) -> None:
+    minutes = max(1, round(svc.proof_config.timeout_s / 60))
+    if p.state == "proven":
+        st.success(esc(delivery_proven(when(p.proven_at))) + "  \n" + esc(_(
+            "Its check message reached the witness {phone}.", phone=p.witness or "—")), icon="✅")
+    elif p.state == "failing":
+        st.error(esc(not_delivering(when(p.failing_since))) + "  \n" + esc(NOT_DELIVERING_TODO), icon="🟠")
+    elif p.state == "checking":
+        st.info(esc(_("{state}: a check message went to the witness {phone}; the answer comes within {minutes} "
+                      "minutes.", state=DELIVERY_CHECKING, phone=p.witness or "—", minutes=minutes)), icon="✉️")
+    elif p.state == "none":
+        st.info(esc(_("Delivery not checked yet. The first check goes to the witness {phone} by itself in working "
+                      "hours; “Check delivery now” sends it at once.", phone=p.witness or "—")), icon="✉️")
+    else:
+        st.caption(esc(p.why))
+
+
+def delivery_section(svc, number_id: str, org_id: str) -> None:
+    """The number's proof of delivery and "Check delivery now"."""
+    try:
+        p = svc.proof_view(number_id)
+    except WppError as err:
+        show_error(err, what=_("The delivery checks could not be read"))
+        return
+    _proof_line(svc, p)
+    if p.state != "off" and svc.may("check_delivery", org_id):
+        if st.button(_("Check delivery now"), icon="✉️", key="number_check_delivery",
+                     disabled=p.state == "checking" or p.left_today == 0,
+                     help=_("Sends one short check message to the witness. At most {n} more today.",
+                            n=p.left_today)):
+            with guarded(_("The delivery check was not sent")):
+                svc.check_delivery_now(number_id, actor=pagekit.actor())
+                st.rerun()
+    if p.recent:
+        with st.expander(_("Delivery checks")):
+            st.dataframe(pd.DataFrame({
+                _("Sent"): tables.datetimes([c.sent_at for c in p.recent]),
+                _("To"): [c.to for c in p.recent],
+                _("Outcome"): [("✅ " if c.ok else "❌ " if c.ok is False else "") + c.outcome for c in p.recent],
+                _("How"): [c.how for c in p.recent],
+            }), hide_index=True, column_config={_("Sent"): datetime_column(_("Sent"))})
+
+
+if not view.removed and not view.unfinished and view.status.state is not None \
+        and view.status.state.value == "connected":
+    try:
+        _checking = s.proof_view(view.id).state == "checking"
+    except WppError:
+        _checking = False
+    if _checking:  # a check under way: follow it every 2 s until it is settled, then the page is drawn again
+        @gate.fragment(run_every=2)
+        def _follow_delivery() -> None:
+            s2 = pagekit.fragment_service()
+            if s2 is None:
+                return
+            try:
+                if s2.proof_view(view.id).state != "checking":
+                    st.rerun(scope="app")
+            except WppError:
+                return
+            delivery_section(s2, view.id, org)
+
+        _follow_delivery()
+    else:
+        delivery_section(s, view.id, org)
 
 # the state itself is in the pairing panel above (it refreshes itself); this line only says what does not change
 st.caption(esc(_("Added {time}. Every change of its state is in the connection history below.",

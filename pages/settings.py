@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from wpp.errors import WppError
-from wpp.i18n import _
+from wpp.i18n import _, _n
 from wppui import pagekit, state, tables
 from wppui.components import datetime_column, show_error
 from wppui.text import esc
@@ -39,7 +39,7 @@ except WppError as err:
     show_error(err, what=_("The alerts' recipients could not be read"))
     recipients = []
 if recipients:
-    st.subheader(_("Alerts when a number drops"))
+    st.header(_("Alerts when a number drops"))
     st.dataframe(pd.DataFrame({
         _("Recipient"): [r.to for r in recipients],
         _("How"): [r.channel for r in recipients],
@@ -50,7 +50,7 @@ if recipients:
     st.caption(_("Every alert, with its text, is on the Alerts page."))
 
 # --- status pushed by the platform: is each number's webhook registered, do its events arrive ---------------------
-st.subheader(_("Status pushed by the platform"))
+st.header(_("Status pushed by the platform"))
 try:
     hooks = s.webhook_overview()
 except WppError as err:
@@ -69,3 +69,67 @@ else:
         }), hide_index=True, column_config={_("Last event"): datetime_column(_("Last event"))})
     st.caption(esc(_("All pushes together: {accepted} accepted, {refused} refused.", accepted=hooks.accepted,
                      refused=hooks.refused) + (f" ({hooks.refused_detail})" if hooks.refused_detail else "")))
+
+# --- proof of delivery: who receives the check messages, and what they cost ------------------------------------------
+# Named here, beside who gets the alerts: a witness is a decision about every number of a school (or of all of them),
+# it costs messages, and it is the administrator's (PERMISSIONS["witness"]).
+st.header(_("Proof of delivery"))
+pagekit.show_flashes()
+st.caption(_("A number can show as connected and still deliver nothing. So each connected number sends a short check "
+             "message to a witness: a phone that receives it (the platform's support phone, or another number of "
+             "this console). When the message is delivered, the number's page says “Delivery proven”; when it is "
+             "not, “Not delivering” — and the number needs attention."))
+cost = s.proof_config
+try:
+    live = sum(1 for v in s.numbers() if v.status.state is not None and v.status.state.value == "connected")
+except WppError:
+    live = 0
+st.caption(esc(_("What it costs, in check messages a day per connected number: {per_day} sent by themselves between "
+                 "{hours}, at most {max} with “Check delivery now”.",
+                 per_day=cost.checks_per_day, max=cost.max_per_day,
+                 hours="{:02d}:{:02d}–{:02d}:{:02d}".format(cost.hours[0] // 60, cost.hours[0] % 60,
+                                                            cost.hours[1] // 60, cost.hours[1] % 60))
+               + " " + _n("With {n} connected number: about {total} check messages a day.",
+                          "With {n} connected numbers: about {total} check messages a day.", live,
+                          total=live * cost.checks_per_day)))
+why = s.proof_off_reason()
+if why:
+    st.warning(esc(why), icon="✉️")
+try:
+    witnesses = s.witness_lines()
+except WppError as err:
+    show_error(err, what=_("The witnesses could not be read"))
+    witnesses = []
+if witnesses:
+    st.dataframe(pd.DataFrame({
+        _("For"): [w.school for w in witnesses],
+        _("Witness"): [w.phone for w in witnesses],
+        _("Number of this console"): [w.fleet_number or "" for w in witnesses],
+        _("Named by"): [w.set_by for w in witnesses],
+        _("Named"): tables.datetimes([w.set_at for w in witnesses]),
+    }), hide_index=True, column_config={_("Named"): datetime_column(_("Named"))})
+else:
+    st.info(_("No witness is named yet, so no number's delivery is checked."), icon="✉️")
+
+if s.may("witness"):
+    schools = {"*": _("Every school (unless a school has its own)")} if s.access.all_schools else {}
+    schools.update({o.id: o.name for o in s.organizations() if s.may("witness", o.id)})
+    fleet = s.fleet_phones()
+    with st.form("witness_form"):
+        scope = st.selectbox(_("For"), list(schools), format_func=schools.get, key="witness_scope")
+        typed = st.text_input(_("Witness phone"), key="witness_phone", placeholder="+7 900 123-45-67",
+                              help=_("The phone that receives the check messages, with the country code. Leave it "
+                                     "empty and save to remove the witness."))
+        picked = st.selectbox(_("…or one of this console's numbers"), [p for _label, p in fleet], index=None,
+                              format_func=dict((p, f"{label} · {p}") for label, p in fleet).get,
+                              key="witness_fleet", placeholder=_("None"),
+                              help=_("Its own incoming messages prove delivery too."))
+        if st.form_submit_button(_("Save the witness"), type="primary"):
+            try:
+                saved = s.set_witness(scope, picked or typed, actor=pagekit.actor())
+            except WppError as err:
+                show_error(err, what=_("The witness was not saved"))
+            else:
+                pagekit.flash("success", esc(_("Saved: {phone} receives the check messages.", phone=saved)) if saved
+                              else esc(_("The witness was removed.")))
+                st.rerun()

@@ -47,7 +47,25 @@ def mark(view) -> str:
     board = view.status
     if board.state is None:
         return "⚠️" if board.problem is not None else "⏳"
+    if getattr(view, "not_delivering", False):
+        return "🟠"
     return MARKS.get(board.state, "⚪")
+
+
+def delivery_in_words(view) -> str:
+    """Proof of delivery of a connected number (a ``NumberView``): "Delivery proven 09:12", "Not delivering since
+    09:12", or "" when it was never checked (or cannot be here). Plain text, the browser's time zone."""
+    from wpp.glossary import delivery_proven, not_delivering
+
+    d = getattr(view, "delivery", None)
+    if d is None or view.status.state is not ConnState.CONNECTED:
+        return ""
+    now = dt.datetime.now(dt.timezone.utc)
+    if d.failing_since is not None:
+        return str(not_delivering(format_time(d.failing_since, browser_tz(), now=now)))
+    if d.proven_at is not None:
+        return str(delivery_proven(format_time(d.proven_at, browser_tz(), now=now)))
+    return ""
 
 
 def state_in_words(view, *, live: bool = True) -> str:
@@ -64,7 +82,10 @@ def state_in_words(view, *, live: bool = True) -> str:
     for_ = format_duration(max(0.0, (now - board.since).total_seconds()), threshold=0.9)
     state = board.state
     if state is ConnState.CONNECTED:
-        return _("Connected since {time}", time=since)
+        proof = delivery_in_words(view)
+        if getattr(view, "not_delivering", False):
+            return proof  # the glossary's "Not delivering since 09:12" says it all
+        return _("Connected since {time}", time=since) + (f" · {proof}" if proof else "")
     if state is ConnState.QR_REQUIRED:
         if not live:
             return _("Waiting for the QR scan since {time}", time=since)
@@ -175,6 +196,7 @@ __all__ = [
     "BADGE_COLOURS",
     "MARKS",
     "browser_tz",
+    "delivery_in_words",
     "datetime_column",
     "datetime_format",
     "guarded",

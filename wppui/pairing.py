@@ -84,6 +84,9 @@ def _draw(s, number_id: str, org: str, where: str, heading: str | None = None) -
         st.rerun()
     status_line = state_in_words(number) if number is not None else (view.status.label if view.status else "")
     if view.connected:
+        if number is not None and number.not_delivering:
+            not_delivering(number)
+            return
         connected(s, number_id, org, where=where, status_line=status_line)
         return
     if view.qr_png:
@@ -157,11 +160,19 @@ def watch_only(s, number_id: str) -> None:
         show_error(err, what=_("The number's state cannot be shown"))
         return
     line = state_in_words(number)
-    if number.status.state is ConnState.CONNECTED:
+    if number.not_delivering:
+        not_delivering(number)
+    elif number.status.state is ConnState.CONNECTED:
         st.success(_("**The phone is linked.** This WhatsApp number is connected.") + f"  \n{esc(line)}", icon="✅")
     else:
         st.info(esc(line), icon="ℹ️")
         st.caption(_("Linking a phone (the QR code) is for operators and administrators of this school."))
+
+
+def not_delivering(number) -> None:
+    """Connected on the platform, but its delivery check failed: never a green "ready to send"."""
+    st.warning(_("**The phone shows as linked, but messages from this number do not arrive.**") +
+               f"  \n{esc(state_in_words(number))}  \n{esc(str(number.status.attention or ''))}", icon="🟠")
 
 
 def connected(s, number_id: str, org: str, *, where: str, status_line: str = "") -> None:

@@ -76,8 +76,11 @@ def _scope(s) -> tuple:
 def _signature(v) -> tuple:
     b = v.status
     problem = b.problem.text if b.problem is not None else ""
+    d = getattr(v, "delivery", None)
+    proof = (d.proven_at, d.failing_since) if d is not None else None
     return (v.id, v.label, v.name, v.org_id, v.org_name, v.phone, v.unfinished, v.prelinked, v.removed,
-            b.state, b.label, b.since, str(b.attention) if b.attention is not None else "", problem, v.created_at)
+            b.state, b.label, b.since, str(b.attention) if b.attention is not None else "", problem, v.created_at,
+            proof)
 
 
 def snapshot(s, *, removed: bool = False) -> Snapshot:
