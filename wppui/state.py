@@ -98,9 +98,10 @@ def service():
     # status pushed by the platform: to WPP_PUBLIC_URL; in the demo, the simulator posts to this console's own address
     svc = build_service(settings(), simulator=sim, hook_base=own_address() if sim is not None else None)
     if sim is not None:
-        from wpp.demo import seed_schools
+        from wpp.demo import seed_schools, seed_witness
 
         seed_schools(svc.store)  # the demo's named schools: nothing but a number's name needs typing
+        seed_witness(svc.store)  # a witness for every school: a linked number proves its delivery
     return svc
 
 

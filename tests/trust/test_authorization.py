@@ -25,6 +25,7 @@ USE_CASES = {
     "connection history": ("view", lambda s, n, org: s.history(n)),
     "access report": ("view", lambda s, n, org: s.access_report(n)),
     "check now": ("check", lambda s, n, org: s.check_now([n])),
+    "check delivery now": ("check_delivery", lambda s, n, org: s.check_delivery_now(n, actor="x")),
     "connect a new number": ("create", lambda s, n, org: s.create_number(org, name="New", actor="x")),
     "finish creating": ("create", lambda s, n, org: s.resume(n, actor="x")),
     "show the QR code": ("pair", lambda s, n, org: s.start_pairing(n, actor="x")),
