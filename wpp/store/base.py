@@ -20,6 +20,10 @@ Besides the school platform's ``messenger_integrations`` rows (one per number), 
 * ``wpp_console_test_messages``, ``wpp_console_webhook_seen``, ``wpp_console_webhook_counts`` and the board's
   ``last_event_at``: status pushed by the platform to the console's webhook, what became of the test messages
   (methods in ``wpp/store/webhooks.py``).
+* ``wpp_console_witnesses``, ``wpp_console_delivery_checks`` and the view ``wpp_console_delivery_states``: proof of
+  delivery — who receives the check messages, every check, each number's state (methods in ``wpp/store/proof.py``:
+  ``witnesses``, ``set_witness``, ``start_delivery_check``, ``delivery_check_sent``, ``settle_delivery_check``,
+  ``overdue_delivery_checks``, ``delivery_checks``, ``delivery_states``).
 """
 from __future__ import annotations
 
