@@ -45,7 +45,7 @@ def test_simulate_offline_then_the_alert_shows_on_the_alerts_page(app):  # noqa:
 
     open_page(app, "pages/settings.py")
     assert not app.exception
-    assert "Alerts when a number drops" in [h.value for h in app.subheader]
+    assert "Alerts when a number drops" in [h.value for h in app.header]  # h2 under the page's h1
     recipients = app.dataframe[1].value
     assert list(recipients["Recipient"]) == ["Demo outbox"] and recipients["Did it go out?"][0].startswith("✅")
     settings = app.dataframe[0].value
