@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from wpp.errors import WppError
-from wpp.glossary import DELIVERY_CHECKING, NOT_DELIVERING_TODO, delivery_proven, not_delivering
+from wpp.glossary import CHECKING_DELIVERY, NOT_DELIVERING_TODO, delivery_name, delivery_proven, not_delivering
 from wpp.i18n import _
 from wppui import gate, pagekit, tables
 from wppui.components import datetime_column, guarded, show_error, when
@@ -172,7 +172,7 @@ def _proof_line(svc, p) -> None:
         st.error(esc(not_delivering(when(p.failing_since))) + "  \n" + esc(NOT_DELIVERING_TODO), icon="🟠")
     elif p.state == "checking":
         st.info(esc(_("{state}: a check message went to the witness {phone}; the answer comes within {minutes} "
-                      "minutes.", state=DELIVERY_CHECKING, phone=p.witness or "—", minutes=minutes)), icon="✉️")
+                      "minutes.", state=delivery_name(CHECKING_DELIVERY), phone=p.witness or "—", minutes=minutes)), icon="✉️")
     elif p.state == "none":
         st.info(esc(_("Delivery not checked yet. The first check goes to the witness {phone} by itself in working "
                       "hours; “Check delivery now” sends it at once.", phone=p.witness or "—")), icon="✉️")

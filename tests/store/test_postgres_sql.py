@@ -164,7 +164,7 @@ def test_migration_is_idempotent_and_leaves_an_existing_table_alone(pg_cluster):
             _migrate(c)
         assert shape() == before
         # 11 functions of parts 1-3, 4 of part 5 (status pushed by the platform: webhooks)
-        assert c.execute("select count(*) as n from pg_proc where proname like 'wpp\\_%%'").fetchone()["n"] == 15
+        assert c.execute("select count(*) as n from pg_proc where proname like 'wpp\\_%%'").fetchone()["n"] == 16
 
 
 def test_privileges_service_role_yes_anon_no(sql_dsn):

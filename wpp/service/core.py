@@ -302,9 +302,9 @@ class ServiceCore:
         proof = (delivery or {}).get(row.id)
         if (proof is not None and proof.failing and status.state is ConnState.CONNECTED and not prelinked
                 and not unfinished):
-            from ..glossary import NOT_DELIVERING_TODO
+            from ..glossary import NOT_DELIVERING, NOT_DELIVERING_TODO
 
-            status = dataclasses.replace(status, attention=NOT_DELIVERING_TODO, attention_code="not_delivering")
+            status = dataclasses.replace(status, attention=NOT_DELIVERING_TODO, attention_code=NOT_DELIVERING)
         return NumberView(
             integration=row,
             name=name,
