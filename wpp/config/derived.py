@@ -55,12 +55,15 @@ class Derived:
 
     @property
     def allowed_email_list(self) -> list[str] | None:
-        """The entries of ``WPP_ALLOWED_EMAILS`` (lower case, either form), or None when it is not set."""
+        """The entries of ``WPP_ALLOWED_EMAILS`` (in the normal form of ``wpp.access.emails``, either form), or None
+        when it is not set."""
         if not self.allowed_emails:
             return None
         if self.allowed_email_grants:
             return list(self.allowed_email_grants)
-        return [e.strip().lower() for e in self.allowed_emails.split(",") if e.strip()]
+        from ..access.oidc import parse_allow_list
+
+        return parse_allow_list(self.allowed_emails.split(","))[0]
 
     @property
     def member_table_spec(self):

@@ -158,6 +158,17 @@ def check_staff(staff_value: Any, where: Text | str, problems: list[Text],
     access: dict[str, Any] = {}
     checked: dict[str, object] = {}
     legacy: list[str] = []
+    from ..access.passwords import user_key
+
+    seen: dict[str, str] = {}
+    for key in staff_value:
+        name, folded = str(key), user_key(str(key))
+        if folded and folded in seen:
+            problems.append(N_("[staff] in {source} has two accounts whose names differ only in upper/lower case, "
+                               "“{first}” and “{second}”: the console cannot tell who signs in. Rename or remove one "
+                               "of them.", source=where, first=short(seen[folded], 60), second=short(name, 60)))
+        else:
+            seen[folded] = name
     for key, value in staff_value.items():
         name = str(key)
         if isinstance(value, str):

@@ -201,6 +201,11 @@ def _who_may_sign_in(settings: Settings, tables: Tables, report: Report) -> None
     if settings.allow_any_oidc_account and settings.allowed_emails:
         warnings.append(N_("WPP_ALLOW_ANY_OIDC_ACCOUNT is true, so WPP_ALLOWED_EMAILS is not used: anyone the "
                            "sign-in provider accepts may sign in."))
+    if settings.oidc_trust_emails:
+        warnings.append(N_("WPP_OIDC_TRUST_EMAILS is true: when the sign-in provider does not say whether an e-mail "
+                           "address was verified, the console believes it, and WPP_ALLOWED_EMAILS gives that address "
+                           "its role. Keep it only for a provider that lets nobody choose an address they do not own "
+                           "(your organisation's own accounts)."))
     if settings.allow_any_oidc_account:
         warnings.append(N_("WPP_ALLOW_ANY_OIDC_ACCOUNT is true: everyone with an account at the sign-in provider may "
                            "sign in, and each of them is an administrator of every school. To give people roles, set "

@@ -124,6 +124,10 @@ class Settings(Derived, BaseSettings):
     allow_any_oidc_account: Annotated[bool, check(checks.yes_no)] = setting(
         False, "WPP_ALLOW_ANY_OIDC_ACCOUNT", N_("Anyone with an account at the sign-in provider may sign in"),
         N_("one of true, false, yes, no, 1 or 0"), group="sign_in")
+    oidc_trust_emails: Annotated[bool, check(checks.yes_no)] = setting(
+        False, "WPP_OIDC_TRUST_EMAILS", N_("Trust the sign-in provider's e-mail addresses when it does not say "
+                                           "whether they are verified"),
+        N_("one of true, false, yes, no, 1 or 0"), group="sign_in")
     member_table: Annotated[str | None, check(checks.identifier(table=True))] = setting(
         None, "WPP_MEMBER_TABLE", N_("Table of the school platform's members (who belongs to which school, with "
                                      "which role)"),

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 
 from .. import keys
 from .. import phone as _phone
-from ..access.roles import base_org
+from ..access.roles import ALL, base_org
 from ..errors import InvalidInput, MessageFailed, WppError
 from ..i18n import N_, Text, use_language
 from ..models import ConnState, DeliveryCheck, DeliveryState, Integration, Witness
@@ -221,12 +221,9 @@ class ProofMixin:
     def set_witness(self, scope: str, phone: str | None, *, actor: str) -> str | None:
         """Name (or, with an empty ``phone``, remove) the witness of a school (``scope``: its id) or of every school
         (``"*"``, for someone with every school). Administrator. Returns the phone as it will be used."""
-        scope = "*" if scope == "*" else base_org(scope)
-        if scope == "*":
-            self._permit("witness", None)  # type: ignore[attr-defined]
-            if not self._access.all_schools:  # type: ignore[attr-defined]
-                raise InvalidInput(N_("Only someone who looks after every school can name the witness for every "
-                                      "school."), action=N_("Name a witness for your own school instead."))
+        scope = ALL if scope == ALL else base_org(scope)
+        if scope == ALL:
+            self._permit("witness", ALL)  # type: ignore[attr-defined]  # the witness of every school: every school's
         else:
             if not scope or not self._access.sees(scope):  # type: ignore[attr-defined]
                 raise InvalidInput(N_("This school is not one of yours."), action=N_("Pick one of your schools."))

@@ -163,7 +163,8 @@ def oidc_identity(cfg):
 
     try:
         ident = identity_from_oidc(st.user.to_dict(), allowed=getattr(cfg, "allowed_email_list", None),
-                                   allow_any=bool(getattr(cfg, "allow_any_oidc_account", False)))
+                                   allow_any=bool(getattr(cfg, "allow_any_oidc_account", False)),
+                                   trust_without_claim=bool(getattr(cfg, "oidc_trust_emails", False)))
         state.authorizer().admit(ident)
         return ident
     except WppError as err:
