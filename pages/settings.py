@@ -86,7 +86,7 @@ else:
 
 # --- proof of delivery: who receives the check messages, and what they cost ------------------------------------------
 # Named here, beside who gets the alerts: a witness is a decision about every number of a school (or of all of them),
-# it costs messages, and it is the administrator's (PERMISSIONS["witness"]).
+# it costs messages, and it is the administrator's (PERMISSIONS["witness"], for every school "witness_all").
 st.header(_("Proof of delivery"))
 pagekit.show_flashes()
 st.caption(_("A number can show as connected and still deliver nothing. So each connected number sends a short check "
@@ -126,7 +126,7 @@ else:
     st.info(_("No witness is named yet, so no number's delivery is checked."), icon="✉️")
 
 if s.may("witness"):
-    schools = {"*": _("Every school (unless a school has its own)")} if s.may("witness", "*") else {}
+    schools = {"*": _("Every school (unless a school has its own)")} if s.may("witness_all") else {}
     schools.update({o.id: o.name for o in s.organizations() if s.may("witness", o.id)})
     fleet = s.fleet_phones()
     with st.form("witness_form"):

@@ -180,13 +180,13 @@ def test_a_viewer_can_neither_name_a_witness_nor_check_now(proofed, sim, store):
     school_admin = person(proofed, Role.ADMINISTRATOR, ORG)
     with pytest.raises(NotAllowed):
         school_admin.set_witness("*", "+7 900 111-22-33", actor="anna")  # every school: not hers to decide
-    with pytest.raises(InvalidInput):
-        school_admin.set_witness(ORG2, "+7 900 111-22-33", actor="anna")
+    with pytest.raises(NotAllowed):
+        school_admin.set_witness(ORG2, "+7 900 111-22-33", actor="anna")  # not one of her schools
     assert school_admin.set_witness(ORG, "8 900 111-22-33", actor="anna") == "+7 900 111-22-33"
     assert {w.scope: w.phone for w in store.witnesses()} == {"*": WITNESS, ORG: "79001112233"}
     assert sim.messages() == []  # nothing was sent by anyone refused
     refusals = [e for e in store.list_activity() if e.action == "refused"]
-    assert len(refusals) == 4
+    assert len(refusals) == 5
 
 
 def test_a_bad_witness_is_refused_in_words_and_changes_nothing(proofed):

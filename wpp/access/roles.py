@@ -111,8 +111,10 @@ PERMISSIONS: dict[str, Permission] = {
     "disconnect": Permission(Role.ADMINISTRATOR, N_("disconnect a number's phone")),
     "restore": Permission(Role.ADMINISTRATOR, N_("restore a removed number")),
     "reveal": Permission(Role.ADMINISTRATOR, N_("reveal a number's key or token")),
-    # a witness costs messages on every number of the school (the one for every school: every_school's admin)
-    "witness": Permission(Role.ADMINISTRATOR, N_("name the witness of the delivery checks")),
+    # a witness costs messages on every number of the school: its administrator decides
+    "witness": Permission(Role.ADMINISTRATOR, N_("name the witness of a school's delivery checks")),
+    "witness_all": Permission(Role.ADMINISTRATOR, N_("name the witness of every school's delivery checks"),
+                              every_school=True),
     "diary_all": Permission(Role.ADMINISTRATOR, N_("see refusals, revealed keys, sign-ins and alerts in the diary")),
     "alerts": Permission(Role.ADMINISTRATOR, N_("see the alerts the console sent and who gets them")),
     "webhooks": Permission(Role.ADMINISTRATOR, N_("see whether the platform sends a number's status to the console")),

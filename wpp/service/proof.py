@@ -223,10 +223,10 @@ class ProofMixin:
         (``"*"``, for someone with every school). Administrator. Returns the phone as it will be used."""
         scope = ALL if scope == ALL else base_org(scope)
         if scope == ALL:
-            self._permit("witness", ALL)  # type: ignore[attr-defined]  # the witness of every school: every school's
+            self._permit("witness_all", ALL)  # type: ignore[attr-defined]
         else:
-            if not scope or not self._access.sees(scope):  # type: ignore[attr-defined]
-                raise InvalidInput(N_("This school is not one of yours."), action=N_("Pick one of your schools."))
+            if not scope:
+                raise InvalidInput(N_("Pick the school first."), action=N_("Pick one of your schools."))
             self._permit("witness", scope)  # type: ignore[attr-defined]
         raw = (phone or "").strip()
         school = str(N_("every school")) if scope == "*" else self.organization_name(scope)  # type: ignore[attr-defined]
