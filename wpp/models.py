@@ -318,7 +318,8 @@ class Incident:
     """A number that dropped (table ``wpp_console_incidents``), kept by the alert desk (``wpp.alerts``).
 
     ``id`` is ``<integration id>@<started_at in ms>``: the same drop gets the same id in every replica. ``kind`` is
-    offline | logged_out | cannot_check | key_rejected (the latest while it lasts); ``started_at`` when the number
+    offline | logged_out | cannot_check | key_rejected (the latest while it lasts), or not_delivering (connected, but
+    its delivery checks fail: id ``…~not_delivering``, from when they began to fail); ``started_at`` when the number
     stopped being connected; ``notified_at`` when people were told (None: not yet, e.g. under the threshold or in
     quiet hours); ``recovered_at`` when it was connected again; ``closed_at`` when the desk is done with it (open
     while None). Times: Unix seconds."""
@@ -444,6 +445,19 @@ class DeliveryState:
     @property
     def failing(self) -> bool:
         return self.failing_since is not None
+
+    def not_delivering_since(self, connected_since: float | None) -> float | None:
+        """Since when a number that is connected (since ``connected_since``, the board's ``since``) has not been
+        delivering, or None. A failure from before it was connected again (the phone was relinked) counts only once a
+        check sent since then has not been delivered either (the proof pass sends one at once): then it is not
+        delivering since it was connected again."""
+        if self.failing_since is None:
+            return None
+        if connected_since is None or self.failing_since >= connected_since:
+            return self.failing_since
+        if self.pending_since is None and self.last_sent_at is not None and self.last_sent_at >= connected_since:
+            return connected_since
+        return None
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,38 @@ def test_a_connected_number_whose_check_dies_is_not_delivering_and_says_so(proof
     assert not admin.number(row.id).not_delivering and proofed.not_delivering() == {}
 
 
+def test_not_delivering_is_an_incident_the_alert_desk_sends_once(proofed, sim, store):
+    """End to end: the simulator lets the check message die; the alert desk (demo outbox) opens a "not delivering"
+    incident and queues one alert, however many passes follow; a delivered check sends one "delivers again"."""
+    from wpp.alerts.desk import AlertConfig, AlertDesk
+
+    row, session = connected(proofed, sim, store)
+    store.set_witness("*", WITNESS, actor="admin", at=0)
+    desk = AlertDesk(store, AlertConfig(demo=True, after_s=0.0, language="en"), clock=proofed.clock, holder="t")
+    try:
+        desk.run_once()
+        sim.lose_messages(session, "dead")
+        proofed.check_delivery_now(row.id, actor="olga")
+        wait_for(lambda: proofed.proof_view(row.id).state == "failing", what="the dead check")
+        for _ in range(3):
+            desk.run_once()
+        (alert,) = store.list_alerts(integration_id=row.id)
+        assert alert.event == "down" and alert.subject.endswith("is connected but not delivering")
+        (incident,) = store.load_incidents(open_only=True)
+        assert incident.kind == "not_delivering" and proofed.not_delivering() == {row.id: incident.started_at}
+
+        sim.lose_messages(session, "none")
+        proofed.check_delivery_now(row.id, actor="olga")
+        wait_for(lambda: proofed.proof_view(row.id).state == "proven", what="the delivered check")
+        for _ in range(3):
+            desk.run_once()
+        alerts = store.list_alerts(integration_id=row.id)
+        assert [a.event for a in alerts] == ["recovered", "down"] and alerts[0].subject.endswith("delivers again")
+        assert store.load_incidents(open_only=True) == []
+    finally:
+        desk.stop()
+
+
 def test_a_check_never_delivered_is_lost_after_the_set_time(proofed, sim, store):
     row, session = connected(proofed, sim, store)
     store.set_witness(ORG, WITNESS, actor="admin", at=0)

@@ -11,6 +11,10 @@
 * **One sender.** A pass runs only in the process holding the store's lease ``"alert-sender"`` (renewed on every
   pass, and between deliveries during a long one); the others wait. A restart or a second replica reads what was
   sent from the store: nothing is sent twice.
+* **Connected but not delivering** (proof of delivery, ``wpp.service.proof``): a number the board shows connected
+  whose delivery checks fail (``store.delivery_states()``, read by :meth:`AlertDesk._delivery`) is an incident of
+  its own kind, ``not_delivering``, from when its checks began to fail; it is back when a check is delivered; when the
+  number drops, the drop takes over (the not-delivering incident closes without a message).
 * **Quiet hours.** Nothing is sent during them; what is still true at their end is sent then (an incident that
   starts and ends inside them sends nothing).
 * **Failures break nothing.** A mail server that refuses or does not answer, a webhook answering 500: logged
@@ -40,7 +44,7 @@ from ..models import ActivityEntry, AlertRecord, ConnState, Incident, Integratio
 from ..status import CANNOT_CHECK as SHOWN_CANNOT_CHECK
 from ..status import DEFAULT_POLICY, KEY_REJECTED_KINDS, PollPolicy, default_holder, shown_state
 from .channels import DeliveryFailed, EmailChannel, OutboxChannel, SmtpConfig, WebhookChannel
-from .message import CANNOT_CHECK, DOWN, KEY_REJECTED, LOGGED_OUT, OFFLINE, RECOVERED, Subject, compose
+from .message import CANNOT_CHECK, DOWN, KEY_REJECTED, LOGGED_OUT, NOT_DELIVERING, OFFLINE, RECOVERED, Subject, compose
 from .recipients import EMAIL, OUTBOX, OUTBOX_KEY, WEBHOOK, AlertRecipients, Recipient
 from .schedule import in_quiet_hours, parse_quiet_hours, zone
 
@@ -285,8 +289,34 @@ class AlertDesk:
         self._episodes[memo] = None if started is None else (kind, started)
         return None if started is None else (kind, started)
 
+    def _delivery(self) -> dict:
+        """Every number's proof of delivery (``wpp.service.proof``'s checks); None when it cannot be read now."""
+        read = getattr(self.store, "delivery_states", None)
+        if read is None:
+            return {}
+        try:
+            return read()
+        except WppError as err:
+            log.warning("could not read the delivery checks: %s", err.english)
+            return None
+
+    def _track_not_delivering(self, iid: str, row: Integration, inc: Incident | None, since: float, now: float,
+                              stats: Counter) -> Incident:
+        """A connected number that is not delivering (since ``since``): its incident of that kind (opened when
+        needed; a drop it came back from is over)."""
+        if inc is not None and inc.kind == NOT_DELIVERING:
+            return inc
+        if inc is not None:  # connected again after a drop: that drop is over
+            self._recover(inc, max(inc.started_at, since), now, stats)
+        inc = Incident(id=incident_id(iid, since) + "~" + NOT_DELIVERING, integration_id=iid,
+                       organization_id=row.organization_id, kind=NOT_DELIVERING, started_at=since)
+        self.store.save_incident(inc)
+        stats["opened"] += 1
+        return inc
+
     def _track(self, now: float, stats: Counter) -> None:
         board = self.store.load_statuses()
+        delivery = self._delivery()
         rows = {r.id: r for r in self.store.list_integrations(include_inactive=True)}
         open_ = self.store.load_incidents(open_only=True)
         current: dict[str, Incident] = {}
@@ -301,13 +331,29 @@ class AlertDesk:
                 continue
             shown = shown_state(rec, self.policy)
             inc = current.get(iid)
+            proof = (delivery or {}).get(iid) if shown == _CONNECTED else None
+            failing = proof.not_delivering_since(rec.since) if proof is not None else None
+            if failing is not None:
+                current[iid] = self._track_not_delivering(iid, row, inc, failing, now, stats)
+                continue
             if shown == _CONNECTED:
+                if inc is not None and inc.kind == NOT_DELIVERING:
+                    if proof is None or proof.failing_since is not None:
+                        continue  # not known now, or a check after relinking is still to tell: it stays open
+                    back = proof.proven_at
+                else:
+                    back = rec.since
                 if inc is not None:
-                    self._recover(inc, rec.since if rec.since is not None else now, now, stats)
+                    self._recover(inc, back if back is not None else now, now, stats)
                     current.pop(iid, None)
                 continue
             if shown is None:
                 continue
+            if inc is not None and inc.kind == NOT_DELIVERING:  # it dropped: the drop's own incident takes over
+                self.store.save_incident(replace(inc, closed_at=now))
+                stats["closed"] += 1
+                current.pop(iid, None)
+                inc = None
             episode = self._episode(rec, shown, linked_before=bool(row.settings.get(keys.PHONE)))
             if episode is None:
                 continue

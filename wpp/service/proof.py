@@ -9,8 +9,8 @@ what becomes of it:
 * ``message.dead`` (or a delivery error) fails it at once; nothing within ``WPP_WITNESS_TIMEOUT_MINUTES`` fails it
   too (``lost``); a check the platform did not take at all (unreachable, a refused key) says nothing either way;
 * a number that is connected but whose latest checks failed is **not delivering** (:data:`wpp.glossary.
-  NOT_DELIVERING`): it needs attention in the list, on its page and in the sidebar, and the alert desk can read it
-  (``store.delivery_states()``, one row per number: ``failing_since``).
+  NOT_DELIVERING`): it needs attention in the list, on its page and in the sidebar, and the alert desk makes it an
+  incident of its own kind (it reads ``store.delivery_states()`` beside the board: ``wpp.alerts.desk``).
 
 **When checks go.** On a schedule (:meth:`ProofMixin.proof_pass`, run by the status poller's leaseholder every
 minute): ``WPP_WITNESS_CHECKS_PER_DAY`` per number (default 1), at times spread over ``WPP_WITNESS_HOURS`` (default
@@ -429,10 +429,15 @@ class ProofMixin:
         return states
 
     def not_delivering(self) -> dict[str, float]:
-        """The numbers that are connected but not delivering, with since when (Unix seconds) — the seam the alert
-        desk reads (it can also read ``store.delivery_states()`` with its own board)."""
-        failing = {i: s.failing_since for i, s in self.delivery_states().items() if s.failing_since is not None}
-        return {i: t for i, t in failing.items() if self._is_connected(i)}
+        """The numbers that are connected but not delivering, with since when (Unix seconds), by the same rule as
+        the alert desk's incidents of that kind (:meth:`wpp.models.DeliveryState.not_delivering_since`)."""
+        out = {}
+        for i, s in self.delivery_states().items():
+            entry = self._connected_entry(i) if s.failing_since is not None else None
+            since = s.not_delivering_since(entry.since) if entry is not None else None
+            if since is not None:
+                out[i] = since
+        return out
 
     def proof_view(self, integration_id: str, *, recent: int = 5) -> ProofView:
         """The Number page's proof of delivery: the state in words, the witness, the latest checks."""
