@@ -11,21 +11,21 @@ import re
 
 import pytest
 import streamlit as st
+from streamlit.testing.v1 import AppTest
 
 from wpp import keys
 from wppui import tables
 
-from .conftest import STAFF_PASSWORD, services, sidebar_text, sign_in, signed_in_page
+from .conftest import APP, STAFF_PASSWORD, services, sidebar_text, sign_in, signed_in_page
 from .conftest import texts as _texts
 
 A = "0a0a0a0a-0000-4000-8000-00000000000a"
+B = "0b0b0b0b-0000-4000-8000-00000000000b"
 WITNESS = "+7 999 000-11-22"
 
 
-@pytest.fixture
-def proof_mode(app_env, sim, tmp_path, staff_hash):
-    """Staff anna (administrator, every school), olga (operator of A), vera (viewer of A); the platform can reach
-    the console (WPP_PUBLIC_URL: nothing listens there, so no check is ever delivered by itself)."""
+def _staff(app_env, sim, tmp_path, staff_hash):
+    """Staff anna (administrator, every school), olga (operator of A), vera (viewer of A), on the simulator."""
     secrets = tmp_path / "secrets.toml"
     secrets.write_text(
         f'[staff.anna]\npassword = "{staff_hash}"\nrole = "administrator"\nschools = "*"\n\n'
@@ -34,7 +34,24 @@ def proof_mode(app_env, sim, tmp_path, staff_hash):
     app_env.setenv("WPP_SECRETS_FILE", str(secrets))
     app_env.setenv("WPP_BASE_URL", sim.base_url)
     app_env.setenv("WPP_SECRET", sim.secret)
+
+
+@pytest.fixture
+def proof_mode(app_env, sim, tmp_path, staff_hash):
+    """The staff of :func:`_staff`; the platform can reach the console (WPP_PUBLIC_URL: nothing listens there, so no
+    check is ever delivered by itself)."""
+    _staff(app_env, sim, tmp_path, staff_hash)
     app_env.setenv("WPP_PUBLIC_URL", "http://127.0.0.1:9")
+    st.cache_resource.clear()
+    return sim
+
+
+@pytest.fixture
+def no_webhooks(app_env, sim, tmp_path, staff_hash):
+    """The staff of :func:`_staff`; no WPP_PUBLIC_URL: the platform cannot tell the console what became of a
+    message."""
+    _staff(app_env, sim, tmp_path, staff_hash)
+    app_env.delenv("WPP_PUBLIC_URL", raising=False)
     st.cache_resource.clear()
     return sim
 
@@ -123,6 +140,29 @@ def test_an_operator_checks_delivery_now_and_a_dead_check_says_not_delivering(ap
     assert "Needs attention: 1" in sidebar_text(app) or "1" in sidebar_text(app)
 
 
+def test_without_webhooks_the_pages_say_in_words_that_delivery_cannot_be_proven(app, no_webhooks):
+    app.run()
+    svc, _ = services()
+    svc.add_organization("Школа Альфа", A, actor="setup")
+    row = svc.create_number(A, name="Reception A", actor="setup").integration
+    no_webhooks.set_status(svc.store.get(row.id).session, "connected")
+    svc.check_now()
+    svc.engine.tick()
+    svc.store.set_witness("*", "79990001122", actor="anna", at=0)
+    as_person(app, "anna")
+    page = open_page(app, "pages/settings.py")
+    assert ("Delivery cannot be proven on this console: the platform reports deliveries only to a console it can "
+            "reach, and WPP_PUBLIC_URL (the console's address) is not set.") in page
+    olga = AppTest.from_file(APP, default_timeout=30)  # another browser
+    olga.run()
+    as_person(olga, "olga")
+    page = open_page(olga, "pages/number.py", n=row.id)
+    assert ("Delivery cannot be proven on this console: the platform cannot report to it whether messages arrive. "
+            "Ask the administrator to let the platform reach the console.") in page
+    assert "Check delivery now" not in [b.label for b in olga.button]  # a button that could never prove anything
+    assert no_webhooks.messages() == []
+
+
 def test_a_viewer_sees_the_proof_but_no_button(app, number):
     svc, _ = services()
     svc.store.set_witness("*", "79990001122", actor="anna", at=0)
@@ -141,6 +181,10 @@ def test_the_diary_downloads_as_csv_with_the_readers_columns_and_local_times(app
         return real(label, data, *args, **kwargs)
 
     monkeypatch.setattr(st, "download_button", spy)
+    svc, _ = services()  # another school's lines in the diary: never in olga's file
+    svc.add_organization("Школа Бета", B, actor="setup")
+    svc.create_number(B, name="Reception B", actor="setup")
+    assert any(e.organization_id == B for e in svc.store.list_activity())
     as_person(app, "olga")
     open_page(app, "pages/activity.py")
     shown = app.dataframe[0].value
