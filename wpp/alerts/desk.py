@@ -289,7 +289,7 @@ class AlertDesk:
         self._episodes[memo] = None if started is None else (kind, started)
         return None if started is None else (kind, started)
 
-    def _delivery(self) -> dict:
+    def _delivery(self) -> dict | None:
         """Every number's proof of delivery (``wpp.service.proof``'s checks); None when it cannot be read now."""
         read = getattr(self.store, "delivery_states", None)
         if read is None:
@@ -300,14 +300,14 @@ class AlertDesk:
             log.warning("could not read the delivery checks: %s", err.english)
             return None
 
-    def _track_not_delivering(self, iid: str, row: Integration, inc: Incident | None, since: float, now: float,
-                              stats: Counter) -> Incident:
+    def _track_not_delivering(self, iid: str, row: Integration, rec: StatusRecord, inc: Incident | None,
+                              since: float, now: float, stats: Counter) -> Incident:
         """A connected number that is not delivering (since ``since``): its incident of that kind (opened when
         needed; a drop it came back from is over)."""
         if inc is not None and inc.kind == NOT_DELIVERING:
             return inc
         if inc is not None:  # connected again after a drop: that drop is over
-            self._recover(inc, max(inc.started_at, since), now, stats)
+            self._recover(inc, rec.since if rec.since is not None else now, now, stats)
         inc = Incident(id=incident_id(iid, since) + "~" + NOT_DELIVERING, integration_id=iid,
                        organization_id=row.organization_id, kind=NOT_DELIVERING, started_at=since)
         self.store.save_incident(inc)
@@ -334,7 +334,7 @@ class AlertDesk:
             proof = (delivery or {}).get(iid) if shown == _CONNECTED else None
             failing = proof.not_delivering_since(rec.since) if proof is not None else None
             if failing is not None:
-                current[iid] = self._track_not_delivering(iid, row, inc, failing, now, stats)
+                current[iid] = self._track_not_delivering(iid, row, rec, inc, failing, now, stats)
                 continue
             if shown == _CONNECTED:
                 if inc is not None and inc.kind == NOT_DELIVERING:
