@@ -15,7 +15,9 @@ is single-use and short-lived.
 * ``POST /_wpp/hook/{secret}``: the WPP Platform pushes a number's events here (its webhook; the platform signs
   nothing, so the secret in the address is the proof). Thin: at most the inbox's limit (+1 byte) of the body is read
   and handed, with the secret, to the domain's :class:`wpp.status.webhooks.WebhookInbox`, whose answer (a status
-  code and one word) goes back. Never a 500. The secret is in the path, so every log line that could print a path
+  code and one word) goes back. Never a 500: what could not be handled is a 503 without detail (the platform tries
+  again). At most :data:`HOOK_THREADS` pushes are handled at once (the others wait in the event loop, holding no
+  thread), so a flood never takes the thread pool Streamlit's own requests share. The secret is in the path, so every log line that could print a path
   (uvicorn's access log, httpx's request lines) goes through :func:`install_log_redaction` first: it prints
   ``/_wpp/hook/…`` instead. (Streamlit's own server keeps uvicorn's access log off and logs no request paths.)
 """
@@ -38,6 +40,8 @@ SESSION_PATH = "/_wpp/session"
 END_PATH = "/_wpp/session/end"
 HOOK_PATH = "/_wpp/hook/{secret}"
 _MAX_BODY = 4096
+#: pushes handled at once (each in a thread of the shared pool)
+HOOK_THREADS = 8
 
 
 def _base() -> str:
@@ -203,19 +207,27 @@ async def _read_at_most(request: Request, limit: int) -> bytes:
 
 def hook_endpoint(inbox_of: Callable[[], Any] = _default_inbox):
     """The ``POST /_wpp/hook/{secret}`` endpoint; ``inbox_of()`` gives the process's WebhookInbox."""
+    import anyio
+
+    limiter: list = []  # made on first use, in the server's event loop
+
+    async def in_thread(fn, *args):
+        if not limiter:
+            limiter.append(anyio.CapacityLimiter(HOOK_THREADS))
+        return await anyio.to_thread.run_sync(fn, *args, limiter=limiter[0])
 
     async def receive_hook(request: Request) -> JSONResponse:
         headers = {"Cache-Control": "no-store"}
         try:
-            inbox = await run_in_threadpool(inbox_of)
+            inbox = await in_thread(inbox_of)
             if inbox is None:
                 return JSONResponse({"ok": False, "outcome": "unknown"}, status_code=404, headers=headers)
             body = await _read_at_most(request, int(inbox.max_body) + 1)
-            answer = await run_in_threadpool(inbox.receive, request.path_params.get("secret"), body)
+            answer = await in_thread(inbox.receive, request.path_params.get("secret"), body)
             return JSONResponse(answer.body(), status_code=answer.status, headers=headers)
         except Exception as exc:  # noqa: BLE001 - never a 500, never a traceback (it could quote the path)
             log.warning("a push to the webhook could not be handled (%s)", type(exc).__name__)
-            return JSONResponse({"ok": False, "outcome": "ignored"}, status_code=202, headers=headers)
+            return JSONResponse({"ok": False}, status_code=503, headers=headers)
 
     return receive_hook
 

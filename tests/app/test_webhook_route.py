@@ -88,6 +88,7 @@ def test_the_route_answers_every_push_with_a_status_code_and_one_word(hook):
 
 
 def test_nothing_inside_ever_becomes_a_500(hook, monkeypatch):
+    """What could not be handled is a 503 without detail: the platform tries again later."""
     client, store, engine, inbox, row, secret, state = hook
 
     def broken(*a, **kw):
@@ -95,7 +96,7 @@ def test_nothing_inside_ever_becomes_a_500(hook, monkeypatch):
 
     monkeypatch.setattr(inbox, "receive", broken)
     r = client.post(f"/_wpp/hook/{secret}", json=event())
-    assert (r.status_code, r.json()) == (202, {"ok": False, "outcome": "ignored"})
+    assert (r.status_code, r.json()) == (503, {"ok": False})
     state["inbox"] = None  # the console has no inbox (yet)
     assert client.post(f"/_wpp/hook/{secret}", json=event()).status_code == 404
 
@@ -105,7 +106,7 @@ def test_nothing_inside_ever_becomes_a_500(hook, monkeypatch):
     from wppui.routes import routes
 
     with TestClient(Starlette(routes=routes(inbox_of=unavailable))) as other:
-        assert other.post(f"/_wpp/hook/{secret}", json=event()).status_code == 202
+        assert other.post(f"/_wpp/hook/{secret}", json=event()).status_code == 503
 
 
 def test_the_secret_in_the_address_never_reaches_a_log_line(hook, caplog):
