@@ -118,6 +118,14 @@ def _secret(value: Any) -> Secret:
     return Secret(_text(value))
 
 
+def _token(value: Any) -> Secret:
+    """A bearer token someone types into a scraper's configuration: long enough not to be guessed."""
+    secret = _secret(value)
+    if len(secret.reveal()) < 16 or any(c.isspace() for c in secret.reveal()):
+        raise ValueError("too short, or has spaces")
+    return secret
+
+
 def _database_url(value: Any) -> Secret:
     secret = _secret(value)
     text = secret.reveal()
@@ -490,6 +498,24 @@ class Settings(BaseSettings):
         "starttls", "WPP_SMTP_TLS", N_("How the connection to the mail server is protected"),
         N_("one of {choices}", choices="starttls, ssl, none"), group="alerts")
 
+    # --- the watch: records kept in bounds, metrics for whoever runs the console ----------------------------------
+    keep_history_days: Annotated[float, _check(_number(ge=1, le=3650))] = _setting(
+        30.0, "WPP_KEEP_HISTORY_DAYS", N_("How long each number's connection history is kept"),
+        N_("a number of days from {low} to {high}", low=1, high=3650), group="watch", unit="d")
+    keep_diary_days: Annotated[float, _check(_number(ge=1, le=3650))] = _setting(
+        365.0, "WPP_KEEP_DIARY_DAYS", N_("How long the activity diary is kept"),
+        N_("a number of days from {low} to {high}", low=1, high=3650), group="watch", unit="d")
+    keep_test_messages_days: Annotated[float, _check(_number(ge=1, le=3650))] = _setting(
+        90.0, "WPP_KEEP_TEST_MESSAGES_DAYS", N_("How long test messages and their delivery are kept"),
+        N_("a number of days from {low} to {high}", low=1, high=3650), group="watch", unit="d")
+    keep_event_ids_hours: Annotated[float, _check(_number(ge=24, le=720))] = _setting(
+        25.0, "WPP_KEEP_EVENT_IDS_HOURS", N_("How long the platform's pushed events are remembered (a repeat is "
+                                             "ignored meanwhile)"),
+        N_("a number of hours from {low} to {high}", low=24, high=720), group="watch", unit="h")
+    metrics_token: Annotated[Secret | None, _check(_token)] = _setting(
+        None, "WPP_METRICS_TOKEN", N_("Key for reading the console's metrics (for Prometheus)"),
+        N_("text of at least {n} characters without spaces", n=16), secret=True, group="watch")
+
     # --- the simulated platform (demo) --------------------------------------------------------------------------
     sim_port: Annotated[int | None, _check(_number(integer=True, ge=1, le=65535))] = _setting(
         None, "WPP_SIM_PORT", N_("Port of the simulated platform"),
@@ -720,6 +746,8 @@ def _show(value: Any, extra: dict) -> str:
         return _n("{n} minute", "{n} minutes", int(value), n=_num(value))
     if extra.get("unit") == "h":
         return _n("{n} hour", "{n} hours", int(value), n=_num(value))
+    if extra.get("unit") == "d":
+        return _n("{n} day", "{n} days", int(value), n=_num(value))
     return str(value)
 
 
