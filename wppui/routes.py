@@ -23,6 +23,7 @@ is single-use and short-lived.
 
 For whoever runs the console (``wpp.service.ops``):
 
+* ``GET /_wpp/board?v=…&t=…``: a tab's long request that answers when the status board changed (``wppui.live``).
 * ``GET /_wpp/health``: this replica's watch in JSON, no secret and no school's data; 200 when healthy, 503 with the
   problems when not (a Docker/Kubernetes probe). No sign-in: a probe has none.
 * ``GET /_wpp/metrics``: Prometheus' text format, only with ``Authorization: Bearer <WPP_METRICS_TOKEN>`` (compared in
@@ -335,11 +336,14 @@ def routes(*, inbox_of: Callable[[], Any] | None = None, service_of: Callable[[]
            metrics_token_of: Callable[[], Any] | None = None) -> list[Route]:
     """The routes for ``st.App(..., routes=routes())`` (``inbox_of``: where the webhook's pushes go; ``service_of``:
     the service health and metrics describe; ``metrics_token_of``: the metrics' key; defaults: the process's)."""
+    from .live import BOARD_PATH, board_endpoint
+
     install_log_redaction()
     return [
         Route(url(SESSION_PATH), open_session, methods=["POST"]),
         Route(url(END_PATH), end_session, methods=["POST"]),
         Route(url(HOOK_PATH), hook_endpoint(inbox_of or _default_inbox), methods=["POST"]),
+        Route(url(BOARD_PATH), board_endpoint(service_of), methods=["GET"]),
         Route(url(HEALTH_PATH), health_endpoint(service_of or _default_service), methods=["GET"]),
         Route(url(METRICS_PATH), metrics_endpoint(service_of or _default_service,
                                                   metrics_token_of or _default_metrics_token), methods=["GET"]),
