@@ -87,3 +87,33 @@ def test_build_service_prunes_old_records_after_the_settings(tmp_path, sim):
         svc.close()
         svc.client.close()
         svc.store.close()
+
+
+def test_a_late_check_answer_at_the_simulator_never_overwrites_the_pushed_drop(pushed, sim, store):  # noqa: F811
+    """Issue 23, point 2, as it was found: "Check now", the platform takes the request while the phone is connected
+    but answers late; the phone drops and "offline" is pushed; the late "connected" lands -- and must change nothing."""
+    import time
+
+    row = linked_number(pushed, sim)
+    session = store.get(row.id).session
+    sim.set_status(session, "connected")
+    engine = pushed.engine
+    engine.tick()
+    wait_for(lambda: engine.board([row.id]).get(row.id) and engine.board()[row.id].connected, what="connected")
+    sim.flush_pushes()
+
+    sim.knobs.status_late_s = 1.5
+    engine.check_now([row.id])
+    engine.tick(wait=False)  # the request is taken now, while the phone is connected
+    time.sleep(0.4)
+    sim.set_status(session, "offline")  # ... the phone drops; the platform pushes it
+    wait_for(lambda: engine.board()[row.id].state == "offline", what="the pushed 'offline'")
+    sim.knobs.status_late_s = 0.0
+    wait_for(lambda: engine.stats()["inflight"] == 0 and engine.stats()["stale"] >= 1, what="the late answer")
+    assert engine.board()[row.id].state == "offline"
+    assert store.load_statuses([row.id])[row.id].state == "offline"
+    asked = sim.count("GET /api/accounts/{session}/status")
+    engine.tick()  # the late answer disagreed: asked again at once
+    assert sim.count("GET /api/accounts/{session}/status") == asked + 1
+    assert engine.board()[row.id].state == "offline"
+    assert [c.state for c in store.status_history(row.id)][0] == "offline"
