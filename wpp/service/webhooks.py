@@ -58,9 +58,9 @@ LEASE_TTL_S = 60.0
 #: a test message is followed on the page for this long after it was sent
 FOLLOW_FOR_S = 600.0
 #: a new secret is stored this long (real seconds) before the platform is told it: every replica's inbox reads the
-#: list of secrets again on a miss at most every WebhookInbox.miss_reload_s (0.5 s), so the first push to the new
-#: address, wherever it lands, finds it
-SETTLE_S = 0.6
+#: list of secrets again on a miss, but never within WebhookInbox.miss_reload_s (0.5 s) of its last read's end, so the
+#: first push to the new address, wherever it lands, finds it (as long as a read of the numbers takes under 0.5 s)
+SETTLE_S = 1.0
 
 _STEP_WORDS = {
     "accepted": N_("Accepted by the platform"),

@@ -287,6 +287,7 @@ class WebhookInbox:
         self._loaded_at: float | None = None
         self._load_started: float | None = None
         self._generation = 0  # bumped by every finished read of the secrets
+        self._load_done: float | None = None  # when the last read of the secrets ended
         self._learned: dict[str, float] = {}  # hash -> when this process stored it (kept over a read begun before)
         self.reloads = 0  # reads of the secrets (tests, benches)
         self._pending: dict[tuple[str, str], list] = {}  # (scope, kind) -> [n, last_at], not in the store yet
@@ -330,12 +331,14 @@ class WebhookInbox:
             learned = {h: k for h, k in self._by_hash.items() if h not in found and self._learned.get(h, 0) > started}
             self._by_hash = {**found, **learned}
             self._loaded_at = started
+            self._load_done = self.clock.time()
             self._generation += 1
 
     def _lookup(self, hashed: str) -> _Known | None:
         """The number a secret's hash belongs to. A miss (or a list older than ``reload_every_s``) reads the list
-        again -- at most once per ``miss_reload_s`` however many ask; callers that arrive while it is read wait for
-        that read and share it."""
+        again -- never within ``miss_reload_s`` of the last read's start or end, however many ask (so even a store
+        slower than that is never read back to back); callers that arrive while it is read wait for that read and
+        share it."""
         now = self.clock.time()
         with self._lock:
             known = self._by_hash.get(hashed)
@@ -347,7 +350,9 @@ class WebhookInbox:
             with self._lock:
                 if self._generation != generation:  # read while this caller waited
                     return self._by_hash.get(hashed)
-                recent = self._load_started is not None and 0 <= now - self._load_started < self.miss_reload_s
+                now = self.clock.time()
+                recent = ((self._load_started is not None and 0 <= now - self._load_started < self.miss_reload_s)
+                          or (self._load_done is not None and 0 <= now - self._load_done < self.miss_reload_s))
             if recent:  # the list was read a moment ago: a flood of unknown addresses costs no more reads
                 return known
             self._reload()
