@@ -28,10 +28,10 @@ from typing import Any, Callable
 import anyio
 import streamlit as st
 
+from .addresses import BOARD_PATH, url
+
 log = logging.getLogger("wppui.live")
 
-#: the route's path (under Streamlit's base path)
-BOARD_PATH = "/_wpp/board"
 #: a waiting request answers after this many seconds at the latest (the tab then asks again)
 WAIT_S = 25.0
 #: how often, while tabs wait, the process looks at the board's version (seconds)
@@ -147,7 +147,6 @@ def listen() -> None:
     """Mount the listener (once per page run, after the gate let the person in: ``wppui.gate.sidebar``). Never
     breaks a page: without a board or a key nothing is mounted (the pages' own refresh still runs)."""
     from . import state
-    from .routes import url
 
     try:
         svc = state.service()
@@ -177,14 +176,18 @@ class BoardWatcher:
         self.looks = 0
         self._changed: asyncio.Event | None = None
         self._task: asyncio.Task | None = None
+        self._starting: asyncio.Lock | None = None
 
     async def wait(self, seen: str, timeout: float) -> str:
         """The board's version once it differs from ``seen``, or whatever it is after ``timeout`` seconds."""
         if self._changed is None:
             self._changed = asyncio.Event()
-        if self._task is None or self._task.done():
-            self.current = await anyio.to_thread.run_sync(self.version_of)
-            self._task = asyncio.get_running_loop().create_task(self._look())
+        if self._starting is None:
+            self._starting = asyncio.Lock()
+        async with self._starting:  # tabs arriving together: one of them reads the version, the others wait for it
+            if self._task is None or self._task.done():
+                self.current = await anyio.to_thread.run_sync(self.version_of)
+                self._task = asyncio.get_running_loop().create_task(self._look())
         self.waiting += 1
         try:
             deadline = time.monotonic() + timeout

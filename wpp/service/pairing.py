@@ -161,9 +161,14 @@ class PairingMixin:
             self.tokens.token_for(row, session=self._session_cache)
         except InvalidApiKey:
             checks.append(Check("reachable", True, titles["reachable"]))
-            checks.append(Check("key", False, titles["key"],
-                                N_("The platform no longer accepts this number's key. Connect the number again."),
-                                "make_new", N_("Connect it again")))
+            if self._access.may("remove", row.organization_id):  # connecting it again takes this one off the list
+                checks.append(Check("key", False, titles["key"],
+                                    N_("The platform no longer accepts this number's key. Connect the number again."),
+                                    "make_new", N_("Connect it again")))
+            else:
+                checks.append(Check("key", False, titles["key"],
+                                    N_("The platform no longer accepts this number's key. It must be connected again: "
+                                       "ask an administrator of this school (it replaces this number).")))
             return checks + rest("key")
         except PlatformUnreachable as err:
             checks.append(Check("reachable", False, titles["reachable"], err.message_text, "retry", N_("Check again")))
