@@ -174,3 +174,57 @@ def test_the_real_server_watches_from_its_start_with_nobody_connecting(tmp_path)
         assert store.lease_holder(ALERT_LEASE, now=time.time()) is None
     finally:
         store.close()
+
+
+def test_the_lifespan_builds_the_one_service_pages_use_and_closes_it_on_shutdown(real_mode, app):
+    """In-process: the lifespan (the server's start) builds the process-wide service with its watch running; a page
+    run afterwards uses that very object (no second engine in the process); the shutdown stops the poller and the
+    alert sender and gives their leases up."""
+    import anyio
+
+    from wpp.alerts.desk import ALERT_LEASE
+    from wpp.status import POLLER_LEASE
+    from wppui import state
+
+    seen = {}
+
+    async def serve():
+        async with state.lifespan(None):
+            svc = state.service()
+            seen["svc"] = svc
+            await anyio.to_thread.run_sync(lambda: _wait(lambda: svc.engine.is_leader, timeout=20))
+            seen["running"] = svc.engine.running
+            seen["services"] = list(state.STARTED_SERVICES)
+            app.run()  # a page view while the server runs
+            seen["page_svc"] = state.service()
+
+    anyio.run(serve)
+    svc = seen["svc"]
+    assert seen["running"] and seen["services"] == [svc] and seen["page_svc"] is svc
+    assert not app.exception, app.exception
+    assert not svc.engine.running and state.STARTED_SERVICES == []
+    now = time.time()
+    assert svc.store.lease_holder(POLLER_LEASE, now=now) is None
+    assert svc.store.lease_holder(ALERT_LEASE, now=now) is None
+
+
+def test_a_configuration_that_cannot_be_used_does_not_stop_the_server(tmp_path):
+    """``streamlit run`` with a wrong setting: the server starts all the same, its log says the watch did not start
+    (and why, naming the setting), the health route says 503 and why, and nothing was started behind it."""
+    from tests.harness import AppProcess
+
+    app = AppProcess("broken", tmp_path / "data", log_dir=tmp_path, WPP_KEEP_HISTORY_DAYS="0")
+    http = httpx.Client(timeout=10)
+    try:
+        app.start()
+        _wait(lambda: "the watch did not start" in app.log_tail(20_000), timeout=30)
+        assert "WPP_KEEP_HISTORY_DAYS" in app.log_tail(20_000)
+        r = http.get(f"{app.url}/_wpp/health")
+        assert r.status_code == 503 and r.json()["status"] == "fail"
+        assert "configuration cannot be used" in " ".join(r.json()["problems"])
+        assert http.get(f"{app.url}/_stcore/health").text.strip() == "ok"  # the server itself runs
+        with pytest.raises(httpx.TransportError):  # no demo simulator: nothing was built on a broken configuration
+            http.get(f"{app.sim_url}/_sim/stats", timeout=2)
+    finally:
+        app.stop()
+        http.close()
