@@ -1,4 +1,4 @@
-"""Journey 12 (issue 23) — a push on screen without anyone pressing anything: a phone drops, the platform pushes it,
+"""Journey 13 (issue 23) — a push on screen without anyone pressing anything: a phone drops, the platform pushes it,
 and a tab that is only open (the Activity page: no refresh of its own but the sidebar's count) hears of it through
 its waiting request to ``/_wpp/board`` and shows "Needs attention: 1"; the Numbers list shows the drop too. The
 watch started with the server: nobody had opened a page before the numbers were made.
@@ -61,7 +61,7 @@ def test_a_pushed_drop_reaches_an_open_tab_by_itself(browser, watch_app):
         assert heard.value.json()["v"]
         expect(sidebar).to_contain_text("Needs attention: 1", timeout=8_000)
         assert_no_python_errors(page, "activity after a push")
-        shot(page, "12-watch-activity-after-push")
+        shot(page, "13-watch-activity-after-push")
         assert a.sim_json("GET", "/_sim/pushes").get("200", 0) >= 1
 
         goto(page, "/")
