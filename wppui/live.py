@@ -143,24 +143,38 @@ def board_version(svc=None) -> str:
         return ""
 
 
+#: st.session_state keys: the listener's callback marks the run it triggers; listen() tells that run it only re-draws
+CHANGED_KEY = "_wpp_board_changed"
+REDRAW_KEY = "_wpp_board_redraw"
+
+
+def redrawing() -> bool:
+    """Whether this page run only re-draws the page for a change of the status board (the listener's), not for
+    anything the person did: what the last run said to them once (``pagekit.flash``) is said again, not lost."""
+    return bool(st.session_state.get(REDRAW_KEY))
+
+
 def listen() -> None:
-    """Mount the listener (once per page run, after the gate let the person in: ``wppui.gate.sidebar``). Never
-    breaks a page: without a board or a key nothing is mounted (the pages' own refresh still runs)."""
+    """Mount the listener (once per page run, after the gate let the person in: ``wppui.gate.sidebar``, before the
+    page itself). Never breaks a page: without a board or a key nothing is mounted (the pages' own refresh still
+    runs)."""
     from . import state
 
+    st.session_state[REDRAW_KEY] = bool(st.session_state.pop(CHANGED_KEY, False))
     try:
         svc = state.service()
         version = board_version(svc)
         if not version:
             return
         data = {"v": version, "url": url(BOARD_PATH), "t": make_token(token_key(svc))}
-        _listener()(key="wpp_board_listener", data=data, on_changed_change=_noop, height=0)
+        _listener()(key="wpp_board_listener", data=data, on_changed_change=_changed, height=0)
     except Exception:  # noqa: BLE001 - the sidebar never breaks a page
         log.warning("the board listener could not be mounted", exc_info=True)
 
 
-def _noop() -> None:
-    """The listener's trigger only re-runs the page."""
+def _changed() -> None:
+    """The listener's trigger re-runs the page; this marks that run as a re-draw (see :func:`redrawing`)."""
+    st.session_state[CHANGED_KEY] = True
 
 
 # --- the server side ----------------------------------------------------------------------------------------------
@@ -269,5 +283,6 @@ def board_endpoint(service_of: Callable[[], Any] | None = None, *, wait_s: float
     return board
 
 
-__all__ = ["BOARD_PATH", "BoardWatcher", "LOOK_S", "WAIT_S", "board_endpoint", "board_version", "listen",
+__all__ = ["BOARD_PATH", "BoardWatcher", "CHANGED_KEY", "LOOK_S", "REDRAW_KEY", "WAIT_S", "board_endpoint",
+           "board_version", "listen", "redrawing",
            "make_token", "token_key", "token_ok"]

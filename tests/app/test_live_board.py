@@ -101,6 +101,23 @@ def test_pages_mount_the_listener_with_the_board_version_and_a_token(app):
     assert live.token_ok(key, data["t"])
 
 
+def test_a_redraw_for_a_board_change_keeps_what_the_last_run_said_once(app):
+    """A push re-draws every open page within a second; "… is back in the list" (a sentence said once, after the
+    person's action) must not vanish with it -- only with the person's next action."""
+    said = "“Ресепшн” is back in the list."
+    app.run()
+    assert not app.exception, app.exception
+    app.session_state["_wpp_flash"] = [("success", said)]  # what Restore leaves for the next run
+    app.run()
+    assert said in [e.value for e in app.success]
+    app.session_state[live.CHANGED_KEY] = True  # the listener's callback, before the run it triggers
+    app.run()
+    assert not app.exception, app.exception
+    assert said in [e.value for e in app.success], "a re-draw for the board lost what the person was just told"
+    app.run()  # the person did something else
+    assert said not in [e.value for e in app.success]
+
+
 def _walk(node):
     yield node
     for child in getattr(node, "children", {}).values() if isinstance(getattr(node, "children", None), dict) else []:

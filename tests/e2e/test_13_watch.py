@@ -67,5 +67,20 @@ def test_a_pushed_drop_reaches_an_open_tab_by_itself(browser, watch_app):
         goto(page, "/")
         grid = page.locator('[data-testid="stDataFrame"] [role="row"]', has_text="Offline")
         expect(grid).to_have_count(1)
+
+        # on a Number page the person was just told something ("Renamed to …"); a push re-draws the page within a
+        # second, and what they were told stays (only their next action clears it)
+        goto(page, f"/number?n={numbers[1]['id']}")
+        page.get_by_role("button", name="Rename").click()
+        page.get_by_label("New name").fill("Ресепшн второй")
+        page.get_by_role("button", name="Save name").click()
+        told = page.get_by_text("Renamed to “Ресепшн второй”.")
+        expect(told).to_be_visible(timeout=15_000)
+        time.sleep(1.0)  # the listener's request is waiting
+        with page.expect_response(lambda r: "/_wpp/board" in r.url and r.status == 200, timeout=20_000):
+            a.sim_json("POST", f"/_sim/accounts/{numbers[1]['session']}/status", json={"state": "offline"})
+        expect(sidebar).to_contain_text("Needs attention: 2", timeout=8_000)  # the page was drawn again
+        expect(told).to_be_visible()
+        assert_no_python_errors(page, "number page after a push")
     finally:
         ctx.close()
