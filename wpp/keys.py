@@ -19,6 +19,7 @@ WEBHOOK_HASH = "wppWebhookSecretHash"  # SHA-256 of the secret of the webhook re
 WEBHOOK_PENDING = "wppWebhookPendingHash"  # SHA-256 of a new secret while it is being registered (also accepted)
 WEBHOOK_AT = "wppWebhookRegisteredAt"  # when the webhook was last registered: Unix time in MILLISECONDS
 WEBHOOK_BASE = "wppWebhookBase"  # the console's address it was registered with (WPP_PUBLIC_URL; a change re-registers)
+WEBHOOK_BROKEN = "wppWebhookBrokenAt"  # a change came without its push then (Unix ms): polled as usual until one comes
 
 #: settings values that are secrets: never shown unmasked, logged, or written into the activity log
 SECRET_KEYS: tuple[str, ...] = (API_KEY, JWT)
@@ -35,6 +36,7 @@ __all__ = [
     "SUB_ORG",
     "WEBHOOK_AT",
     "WEBHOOK_BASE",
+    "WEBHOOK_BROKEN",
     "WEBHOOK_HASH",
     "WEBHOOK_PENDING",
 ]

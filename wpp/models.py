@@ -273,8 +273,10 @@ class StatusRecord:
     the poller asks again; ``phone`` the phone's own number when the platform reported it; ``watched_until``: a
     pairing panel shows the number until then (its heartbeat, written by ``watch_status`` only: ``save_status``
     leaves it as it is); ``last_event_at``: when the platform last pushed an event about the number to the
-    console's webhook (written by ``note_status_event`` only: ``save_status`` leaves it as it is too). Times: Unix
-    seconds.
+    console's webhook (written by ``note_status_event`` only: ``save_status`` leaves it as it is too);
+    ``observed_at``: when the observation this entry says was made (a poll: when its request started; a push: the
+    platform's ``created``, else its arrival): the store keeps an entry only if it is not older than the one it has
+    (``save_status`` is a compare-and-set on it), so the newest state wins in every replica. Times: Unix seconds.
     """
 
     integration_id: str
@@ -289,6 +291,7 @@ class StatusRecord:
     phone: str | None = None
     watched_until: float | None = None
     last_event_at: float | None = None
+    observed_at: float | None = None
 
     @property
     def conn_state(self) -> ConnState | None:
@@ -302,7 +305,8 @@ class StatusRecord:
 class StatusChange:
     """A line of a number's connection history (table ``wpp_console_status_history``): it went from ``previous``
     to ``state`` at ``at`` (Unix seconds). ``error`` as in :class:`StatusRecord` when the change was to
-    "cannot be checked"."""
+    "cannot be checked". ``late``: a report that came after a newer one (a pushed event older than the number's
+    newest state): kept in the history as it was said, never applied to the board."""
 
     integration_id: str
     state: str | None
@@ -311,6 +315,7 @@ class StatusChange:
     raw: str | None = None
     error: dict | None = None
     id: int | None = None
+    late: bool = False
 
 
 @dataclass(frozen=True)

@@ -95,6 +95,8 @@ class TokenManager:
         self._cache: dict[str, MintedToken] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+        #: calls to POST /auth/token made by this process, by outcome ("ok", "failed"; /_wpp/metrics)
+        self.mints: dict[str, int] = {"ok": 0, "failed": 0}
 
     def __repr__(self) -> str:
         return f"TokenManager(numbers={len(self._cache)}, margin_s={self.margin_s})"
@@ -257,6 +259,16 @@ class TokenManager:
                         scrub(str(exc), [minted.token.reveal(), reveal(api_key)])[:300])
         return minted
 
+    def _counted_mint(self, api_key: "str | Secret") -> MintedToken:
+        ok = False
+        try:
+            minted = self.client.mint_token(api_key)
+            ok = True
+            return minted
+        finally:
+            with self._guard:
+                self.mints["ok" if ok else "failed"] += 1
+
     def mint_with_backoff(self, api_key: "str | Secret") -> MintedToken:
         """``client.mint_token`` retried on ``InvalidApiKey`` (a just-created key is sometimes not
         accepted for a few seconds): waits 0.5, 1, 2, 4 … s until ``activation_wait_s`` in total."""
@@ -266,7 +278,7 @@ class TokenManager:
         while True:
             attempts += 1
             try:
-                return self.client.mint_token(api_key)
+                return self._counted_mint(api_key)
             except InvalidApiKey as exc:
                 waited = self.clock.time() - start
                 remaining = self.activation_wait_s - waited

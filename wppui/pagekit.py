@@ -249,7 +249,21 @@ def flash(kind: str, message: str, *, key: str = "_wpp_flash") -> None:
 
 
 def show_flashes(*, key: str = "_wpp_flash") -> None:
-    for kind, message in st.session_state.pop(key, []):
+    """Show the sentences left for this run. A run that only re-draws the page because the status board changed
+    (``wppui.live``: a push, within a second) shows again what the last run showed: the person did nothing since,
+    and "… is back in the list" must not vanish under their eyes."""
+    from . import live
+
+    fresh = st.session_state.pop(key, None)
+    shown = key + "_shown"
+    if fresh:
+        st.session_state[shown] = fresh
+    elif live.redrawing():
+        fresh = st.session_state.get(shown) or []
+    else:
+        st.session_state.pop(shown, None)
+        fresh = []
+    for kind, message in fresh:
         getattr(st, kind, st.info)(message)
 
 

@@ -57,6 +57,14 @@ def secret(value: Any) -> Secret:
     return Secret(text(value))
 
 
+def token(value: Any) -> Secret:
+    """A bearer token someone types into a scraper's configuration: long enough not to be guessed."""
+    out = secret(value)
+    if len(out.reveal()) < 16 or any(c.isspace() for c in out.reveal()):
+        raise ValueError("too short, or has spaces")
+    return out
+
+
 def database_url(value: Any) -> Secret:
     found = secret(value)
     shown = found.reveal()

@@ -103,6 +103,8 @@ def _show(value: Any, extra: dict) -> str:
         return _n("{n} minute", "{n} minutes", int(value), n=_num(value))
     if extra.get("unit") == "h":
         return _n("{n} hour", "{n} hours", int(value), n=_num(value))
+    if extra.get("unit") == "d":
+        return _n("{n} day", "{n} days", int(value), n=_num(value))
     return str(value)
 
 

@@ -1,5 +1,5 @@
 """Every setting of the console, declared once, group by group in the order README lists them: the platform,
-where numbers are kept, who may sign in, alerts, the simulated platform (demo).
+where numbers are kept, who may sign in, alerts, the watch (retention, metrics), the simulated platform (demo).
 
 A setting is one field: its type, its value check (:mod:`.checks`) and ``setting(default, NAME, label, rule, …)``
 — the name read from the environment and the secrets files, the label the Settings page shows, the rule a wrong
@@ -205,6 +205,23 @@ class Settings(Derived, BaseSettings):
     witness_text: Annotated[str | None, check(checks.check_text)] = setting(
         None, "WPP_WITNESS_TEXT", N_("Text of the check message (a check code is added)"),
         N_("text of at most {n} characters", n=300), group="witness")
+    # --- the watch: records kept in bounds, metrics for whoever runs the console ----------------------------------
+    keep_history_days: Annotated[float, check(checks.number(ge=1, le=3650))] = setting(
+        30.0, "WPP_KEEP_HISTORY_DAYS", N_("How long each number's connection history is kept"),
+        N_("a number of days from {low} to {high}", low=1, high=3650), group="watch", unit="d")
+    keep_diary_days: Annotated[float, check(checks.number(ge=1, le=3650))] = setting(
+        365.0, "WPP_KEEP_DIARY_DAYS", N_("How long the activity diary is kept"),
+        N_("a number of days from {low} to {high}", low=1, high=3650), group="watch", unit="d")
+    keep_test_messages_days: Annotated[float, check(checks.number(ge=1, le=3650))] = setting(
+        90.0, "WPP_KEEP_TEST_MESSAGES_DAYS", N_("How long test messages and their delivery are kept"),
+        N_("a number of days from {low} to {high}", low=1, high=3650), group="watch", unit="d")
+    keep_event_ids_hours: Annotated[float, check(checks.number(ge=24, le=720))] = setting(
+        25.0, "WPP_KEEP_EVENT_IDS_HOURS", N_("How long the platform's pushed events are remembered (a repeat is "
+                                             "ignored meanwhile)"),
+        N_("a number of hours from {low} to {high}", low=24, high=720), group="watch", unit="h")
+    metrics_token: Annotated[Secret | None, check(checks.token)] = setting(
+        None, "WPP_METRICS_TOKEN", N_("Key for reading the console's metrics (for Prometheus)"),
+        N_("text of at least {n} characters without spaces", n=16), secret=True, group="watch")
 
     # --- the simulated platform (demo) --------------------------------------------------------------------------
     sim_port: Annotated[int | None, check(checks.number(integer=True, ge=1, le=65535))] = setting(

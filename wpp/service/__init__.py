@@ -43,10 +43,16 @@ from .views import (
 
 log = logging.getLogger("wpp.service")
 
+#: old records are deleted this often (seconds; the poller's leaseholder, a few batches each time)
+RETENTION_EVERY_S = 600.0
+
 
 class WppService(NumbersMixin, PairingMixin, AccessMixin, DiaryMixin, AlertsMixin, WebhooksMixin, ProofMixin,
                  ServiceCore):
     """See the module docstring; ``for_session()`` gives the per-browser-session view pages use."""
+
+    #: old records deleted in the background (``wpp.status.retention.Retention``), set by build_service
+    retention = None
 
     # --- the status engine's side -------------------------------------------------------------------------
     def poll_check(self, row: Integration):
@@ -206,13 +212,20 @@ def build_service(settings, *, store=None, simulator=None, clock=SYSTEM_CLOCK, s
         push_fresh_s=max(900.0, 1.5 * float(getattr(settings, "webhook_sanity_minutes", 10.0)) * 60.0),
     )
     svc.engine = StatusEngine(store, svc.poll_check, clock=clock, policy=policy,
-                              concurrency=settings.fleet_concurrency)
+                              concurrency=settings.fleet_concurrency, hooked=svc.webhook_works,
+                              on_missed_push=svc.webhooks_missed)
     # proof of delivery (wpp.service.proof): the witness's check messages, followed through the same inbox
     if hasattr(settings, "witness_max_per_day"):
         svc.configure_proof(ProofConfig.from_settings(settings))
     # status pushed by the platform (wpp.service.webhooks): the inbox behind /_wpp/hook/<secret>, and the poller's
-    # leaseholder registers the webhooks still missing; every replica saves its counts of pushes
+    # leaseholder registers the webhooks still missing (and each again hourly); every replica saves its counts
     _configure_webhooks(svc, settings, hook_base=hook_base, demo=simulator is not None)
+    # old records go in small batches, in the poller's leaseholder (wpp.status.retention): other parts add their
+    # tables with svc.retention.add(Rule(name, keep_s))
+    from ..status.retention import Retention, rules_from_settings
+
+    svc.retention = Retention(store, rules_from_settings(settings), clock=clock)
+    svc.engine.every("retention", RETENTION_EVERY_S, svc.retention.run)
     if start_engine:
         svc.engine.start()
     # alerts when a number drops (wpp.alerts): one sender per deployment (the "alert-sender" lease), every ~30 s
@@ -236,7 +249,8 @@ def _configure_webhooks(svc: WppService, settings, *, hook_base: str | None, dem
     if not base:
         reason = (N_("Status is not pushed in this demo (the console's own address is not known), so every number is "
                      "checked by polling.") if demo else None)
-    inbox = WebhookInbox(svc.store, svc.engine, clock=svc.clock)
+    keep_s = float(getattr(settings, "keep_event_ids_hours", 25.0) or 25.0) * 3600.0
+    inbox = WebhookInbox(svc.store, svc.engine, clock=svc.clock, replay_window_s=keep_s)
     svc.configure_webhooks(base, inbox=inbox, reason=reason)
     svc.engine.every("webhook-counts", 10.0, lambda: inbox.flush(force=True), leader_only=False)
     inbox.listen(svc.proof_event)  # check messages delivered, dead, or received by a fleet witness

@@ -70,6 +70,9 @@ class SimKnobs:
     #: knob a connected account's status answer also carries ``"phone": "<digits>"`` (some platforms report it)
     report_phone: bool = False
     timeout_hold_s: float = 15.0
+    #: a late answer: the status answer says the state the account had when the request came in, but is sent only
+    #: this many seconds later (real seconds; meanwhile the state may change and be pushed)
+    status_late_s: float = 0.0
     # --- pushes to a registered webhook (POST /internal/session/{session}/webhook) -------------------------
     push_events: bool = True  # push connected/offline/qr on state changes and delivery updates after a send
     push_shape: str = "mixed"  # one of PUSH_SHAPES

@@ -188,6 +188,9 @@ class _Handler(BaseHTTPRequestHandler):
                 status, out = fn(self, params, body)
             except Reply as reply:
                 status, out = reply.status, reply.body
+            late = float(sim.knobs.status_late_s or 0)
+            if late > 0 and key == "GET /api/accounts/{session}/status":
+                sim._stopping.wait(late)  # what was true when the request came in, told late
             self._send_json(status, out)
         except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, socket.timeout):
             self.close_connection = True
