@@ -374,7 +374,7 @@ class Settings(BaseSettings):
     http_timeout: Annotated[float, _check(_number(gt=0))] = _setting(
         10.0, "WPP_HTTP_TIMEOUT", N_("How long to wait for the platform's answer"), _SECONDS_ABOVE_0, unit="s")
     activation_wait_s: Annotated[float, _check(_number(ge=0, le=600))] = _setting(
-        15.0, "WPP_KEY_ACTIVATION_WAIT", N_("How long a new platform key may take to start working"),
+        15.0, "WPP_KEY_ACTIVATION_WAIT", N_("How long a new permanent key may take to start working"),
         N_("a number of seconds from {low} to {high}", low=0, high=600), unit="s")
     fleet_concurrency: Annotated[int, _check(_number(integer=True, ge=1, le=500))] = _setting(
         50, "WPP_FLEET_CONCURRENCY", N_("How many numbers are checked at the same time"),
@@ -385,7 +385,7 @@ class Settings(BaseSettings):
         60.0, "WPP_POLL_CONNECTED_SECONDS", N_("How often connected numbers are checked"), _SECONDS_AT_LEAST_1,
         unit="s")
     poll_offline_seconds: Annotated[float, _check(_number(ge=1))] = _setting(
-        30.0, "WPP_POLL_OFFLINE_SECONDS", N_("How often numbers that are not connected are checked"),
+        30.0, "WPP_POLL_OFFLINE_SECONDS", N_("How often offline numbers are checked"),
         _SECONDS_AT_LEAST_1, unit="s")
     poll_pairing_seconds: Annotated[float, _check(_number(ge=1))] = _setting(
         2.0, "WPP_POLL_PAIRING_SECONDS", N_("How often a number waiting for the QR scan is checked"),

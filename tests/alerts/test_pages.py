@@ -40,7 +40,8 @@ def test_simulate_offline_then_the_alert_shows_on_the_alerts_page(app):  # noqa:
     table = app.dataframe[0].value
     assert list(table["To"]) == ["Demo outbox"] and list(table["Number"]) == ["Ресепшн"]
     assert list(table["School"]) == ["Школа № 5"]
-    assert "«Ресепшн»" in table["Subject"][0] and table["Delivered?"][0].startswith("✅")
+    assert table["Delivered?"][0].startswith("✅") and list(table["What happened"]) == ["🔴 Offline"]
+    assert "«Ресепшн»" in app.markdown[-1].value or any("Ресепшн" in t.value for t in app.text)  # the text, whole
     assert "Demo outbox" in texts(app)
 
     open_page(app, "pages/settings.py")

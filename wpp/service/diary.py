@@ -1,6 +1,7 @@
 """Sending a test message, the activity diary, sign-in events and the Settings page's rows."""
 from __future__ import annotations
 
+from .. import glossary
 from .. import phone as _phone
 from .. import validation
 from ..access.identity import DEMO_NAMES
@@ -29,11 +30,35 @@ ADMIN_ONLY_LINES = frozenset({"refused", "reveal", "sign_in", "sign_in_failed", 
                               "alert_sent", "alert_failed"})
 
 
+#: who did what happened by itself: the phone (through the platform) and the console
+_BY_ITSELF = frozenset({"WhatsApp", glossary.CONSOLE_ACTOR})
+
+
 def _who(actor: str | None) -> str:
-    """Who did it, as the diary shows it (the demo's staff member in the reader's language)."""
+    """Who did it, as the diary shows it (the demo's staff member and the console by its one name, in the reader's
+    language)."""
     if actor in DEMO_NAMES:
         return str(DEMO_NAMES[actor])
+    if actor == glossary.CONSOLE_ACTOR:
+        return str(glossary.CONSOLE_NAME)
     return actor or "—"
+
+
+def _outcome(entry: ActivityEntry) -> str:
+    """How it went: the state a phone's or the console's own doing left the number in, by its one name; a person's
+    action done or failed."""
+    params = (entry.message or {}).get("params") if isinstance(entry.message, dict) else None
+    state = params.get("state") if isinstance(params, dict) else None
+    if isinstance(state, dict) and state.get("msgid"):
+        code = next((c for c, t in glossary.STATE_NAMES.items() if t.msgid == state["msgid"]), None)
+        if code is not None:
+            return f"{glossary.state_mark(code)} {glossary.state_name(code)}"
+    if entry.action == "key_refused":
+        return f"{glossary.state_mark(glossary.ACCESS_REFUSED)} {glossary.state_name(glossary.ACCESS_REFUSED)}"
+    ok = entry.outcome == "ok"
+    if entry.actor in _BY_ITSELF:
+        return "✅ " + _("Fine") if ok else "⚠️ " + _("Problem")
+    return "✅ " + _("Done") if ok else "❌ " + _("Failed")
 
 
 class DiaryMixin:
@@ -78,7 +103,7 @@ class DiaryMixin:
             what = e.text()
             out.append(ActivityLine(parse_iso(e.at), _who(e.actor), school, number,
                                     str(what) if isinstance(what, Text) else (what or e.action), e.outcome == "ok",
-                                    e.action))
+                                    e.action, _outcome(e)))
         return out
 
     def _sees_line(self, entry: ActivityEntry, org: str | None) -> bool:
