@@ -185,3 +185,40 @@ def test_the_truth_in_one_voice_on_a_russian_laptop(browser, app):
         shot(page, "truth-1366-number")
     finally:
         ctx.close()
+
+
+def test_nothing_needs_f5_history_demo_button_and_the_last_test_message(browser, app):
+    number = paired_number(browser, app, name="Без F5")
+    ctx, page = new_context(browser, app.url, locale="ru-RU", viewport=LAPTOP)
+    try:
+        goto(page, f"/number?n={number['id']}")
+        main = page.locator('[data-testid="stMain"]')
+        drop = page.get_by_role("button", name="Имитировать потерю связи телефоном")
+        expect(drop).to_be_visible(timeout=30_000)
+        page.get_by_text("История подключения").click()
+        history = main.locator('[data-testid="stExpander"]').filter(has_text="История подключения")
+        expect(history.locator('[data-testid="stDataFrame"]')).to_contain_text("Подключён")
+
+        # the phone drops: the history and the buttons follow by themselves (no F5)
+        app.sim_json("POST", f"/_sim/accounts/{number['session']}/status", json={"state": "offline"})
+        expect(history.locator('[data-testid="stDataFrame"]')).to_contain_text("Не в сети", timeout=30_000)
+        expect(drop).to_have_count(0)
+        expect(main).to_contain_text("Демо: если сбой номера длится")  # who is told, never a page she cannot open
+        # the phone is back: the demo's button is back too
+        app.sim_json("POST", f"/_sim/accounts/{number['session']}/status", json={"state": "connected"})
+        expect(drop).to_be_visible(timeout=30_000)
+        shot(page, "truth-1366-number-follows")
+
+        # a test message, then F5: its ticks are still followed
+        goto(page, f"/send?n={number['id']}")
+        page.get_by_label("Кому (номер телефона)", exact=True).fill("+7 900 123-45-67")
+        page.get_by_role("button", name="Отправить", exact=True).click()
+        ticks = page.locator('[data-testid="stAlert"]').filter(has_text="📬")
+        expect(ticks).to_be_visible(timeout=30_000)
+        page.reload()
+        wait_idle(page)
+        expect(page.locator('[data-testid="stAlert"]').filter(has_text="+7 900 123-45-67")).to_be_visible(
+            timeout=30_000)
+        assert_russian(page, "send after F5")
+    finally:
+        ctx.close()
