@@ -32,11 +32,14 @@ else:
 
     #: pages whose menu entry is only for people who may do what they are for (the page itself refuses others
     #: too, and the service refuses them whatever asks)
-    FOR = {"connect": "create", "send": "send", "settings": "settings", "outbox": "alerts"}
+    #: (Settings: the console's own settings for an administrator of every school; the recipients and webhooks of
+    #: their schools for an administrator of some schools)
+    FOR = {"connect": ("create",), "send": ("send",), "settings": ("settings", "alerts", "webhooks"),
+           "outbox": ("alerts",)}
 
     def make_pages(may=lambda action: True) -> dict:
         def page(name: str, path: str, **kw):
-            shown = "visible" if name not in FOR or may(FOR[name]) else "hidden"
+            shown = "visible" if name not in FOR or any(may(a) for a in FOR[name]) else "hidden"
             return st.Page(path, visibility=shown, **kw)
 
         return {
@@ -101,7 +104,7 @@ else:
         gate.refuse(verdict)  # the sign-in form (or why nobody can sign in); stops
 
     allowed = state.access()
-    if any(not allowed.may(action) for action in FOR.values()):
+    if any(not allowed.may(action) for actions in FOR.values() for action in actions):
         PAGES = make_pages(allowed.may)
         all_pages = [*PAGES.values(), *extra]
         st.session_state["pages"] = PAGES

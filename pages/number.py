@@ -85,9 +85,12 @@ def confirm_remove(number_id: str, label: str) -> None:
 
 
 def _remove(number_id: str, label: str, *, disconnect: bool) -> None:
+    # the dialog's own run: the service with what the person may do NOW (its guard just read it), never the page's
+    # `s` of the run that opened the dialog
+    s_now = pagekit.service()
     try:
         with st.spinner(_("Removing…")):
-            s.remove(number_id, actor=pagekit.actor(), disconnect=disconnect)
+            s_now.remove(number_id, actor=pagekit.actor(), disconnect=disconnect)
     except WppError as err:
         show_error(err, what=_("The number was not removed"))
         return

@@ -1,4 +1,8 @@
-"""Settings: what the console is connected to and how it is set up, in labelled rows (secrets masked)."""
+"""Settings: what the console is connected to and how it is set up, in labelled rows (secrets masked).
+
+The console's own settings (and its warnings, staff, allow-list, mail server) are for an administrator of every
+school. An administrator of some schools sees what concerns those schools: their alerts' recipients and their
+numbers' webhooks (the service decides, line by line)."""
 from __future__ import annotations
 
 import pandas as pd
@@ -10,7 +14,7 @@ from wppui import pagekit, state, tables
 from wppui.components import datetime_column, show_error
 from wppui.text import esc
 
-s = pagekit.begin(needs="settings")
+s = pagekit.begin(needs=("settings", "alerts", "webhooks"))
 
 st.title("⚙️ " + _("Settings"))
 
@@ -18,26 +22,31 @@ if getattr(s, "is_demo", False):
     st.info(_("**Demo — simulated platform.** No platform is configured, so the console runs its own simulated "
               "platform on this computer. Nothing reaches WhatsApp."), icon="🧪")
 
-cfg = state.settings()
-for warning in getattr(cfg, "warnings", None) or []:  # unknown settings, settings that are not used, ...
-    st.warning(esc(warning), icon="⚠️")
+if s.may("settings"):
+    cfg = state.settings()
+    for warning in getattr(cfg, "warnings", None) or []:  # unknown settings, settings that are not used, ...
+        st.warning(esc(warning), icon="⚠️")
 
-try:
-    rows = s.settings_rows()
-except WppError as err:
-    show_error(err, what=_("The settings could not be read"))
-    st.stop()
-st.dataframe(pd.DataFrame(rows, columns=[_("Setting"), _("Value")]), hide_index=True, height="content",
-             column_config={_("Value"): st.column_config.TextColumn(_("Value"), width="large")})
-st.caption(_("Secrets are shown masked. To change a setting, edit .streamlit/secrets.toml or the environment and "
-             "restart the console (see secrets.toml.example)."))
+    try:
+        rows = s.settings_rows()
+    except WppError as err:
+        show_error(err, what=_("The settings could not be read"))
+        st.stop()
+    st.dataframe(pd.DataFrame(rows, columns=[_("Setting"), _("Value")]), hide_index=True, height="content",
+                 column_config={_("Value"): st.column_config.TextColumn(_("Value"), width="large")})
+    st.caption(_("Secrets are shown masked. To change a setting, edit .streamlit/secrets.toml or the environment and "
+                 "restart the console (see secrets.toml.example)."))
+else:
+    st.caption(_("The console's own settings are for administrators of every school. Here: what concerns the "
+                 "schools you administer."))
 
 # --- alerts: who is told when a number drops, and whether the last alert went out ----------------------------------
-try:
-    recipients = s.alert_recipients()
-except WppError as err:
-    show_error(err, what=_("The alerts' recipients could not be read"))
-    recipients = []
+recipients = []
+if s.may("alerts"):
+    try:
+        recipients = s.alert_recipients()
+    except WppError as err:
+        show_error(err, what=_("The alerts' recipients could not be read"))
 if recipients:
     st.subheader(_("Alerts when a number drops"))
     st.dataframe(pd.DataFrame({
@@ -50,6 +59,8 @@ if recipients:
     st.caption(_("Every alert, with its text, is on the Alerts page."))
 
 # --- status pushed by the platform: is each number's webhook registered, do its events arrive ---------------------
+if not s.may("webhooks"):
+    st.stop()
 st.subheader(_("Status pushed by the platform"))
 try:
     hooks = s.webhook_overview()
@@ -67,5 +78,8 @@ else:
             _("Refused"): [h.refused for h in hooks.lines],
             _("Why refused"): [h.refused_detail for h in hooks.lines],
         }), hide_index=True, column_config={_("Last event"): datetime_column(_("Last event"))})
-    st.caption(esc(_("All pushes together: {accepted} accepted, {refused} refused.", accepted=hooks.accepted,
-                     refused=hooks.refused) + (f" ({hooks.refused_detail})" if hooks.refused_detail else "")))
+    together = (_("All pushes together: {accepted} accepted, {refused} refused.", accepted=hooks.accepted,
+                  refused=hooks.refused) if hooks.every_number else
+                _("Pushes about these numbers together: {accepted} accepted, {refused} refused.",
+                  accepted=hooks.accepted, refused=hooks.refused))
+    st.caption(esc(together + (f" ({hooks.refused_detail})" if hooks.refused_detail else "")))

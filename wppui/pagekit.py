@@ -41,15 +41,16 @@ PAGE_FILES = {
 
 
 # --- the start of a run ------------------------------------------------------------------------------------
-def begin(needs: str | None = None):
+def begin(needs: "str | tuple[str, ...] | None" = None):
     """First line of a page: the gate, then the service for this tab (``s.numbers()`` ...). ``needs``: what the page
-    is for (a key of ``wpp.access.roles.PERMISSIONS``); someone whose role does not allow it at any of their schools
-    gets a sentence instead of the page (the service refuses them anyway, whatever asks)."""
+    is for (a key of ``wpp.access.roles.PERMISSIONS``, or several: any of them); someone whose role does not allow it
+    at any of their schools gets a sentence instead of the page (the service refuses them anyway, whatever asks)."""
     gate.guard_page()  # stops the run when nobody is signed in
     quiet_grids()
     s = service()
-    if needs is not None and not s.may(needs):
-        refused(needs)
+    wanted = (needs,) if isinstance(needs, str) else tuple(needs or ())
+    if wanted and not any(s.may(action) for action in wanted):
+        refused(wanted[0])
     return s
 
 
@@ -84,6 +85,11 @@ def fragment_service():
 
 
 def service():
+    """The service for this tab, with what the person may do as read by THIS run's gate (at most a minute old).
+
+    Dialogs, fragments and callbacks call this themselves after their guard (``gate.dialog`` / ``gate.fragment`` /
+    :func:`fragment_service`), never a page's ``s`` from the run that drew them: a dialog's button re-runs only the
+    dialog, and the page's ``s`` keeps the rights of the last full run (a demoted administrator could still remove)."""
     return state.for_session()
 
 

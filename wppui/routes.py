@@ -32,28 +32,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from .addresses import END_PATH, HOOK_PATH, SESSION_PATH, url
+
 log = logging.getLogger("wppui.routes")
 
-SESSION_PATH = "/_wpp/session"
-END_PATH = "/_wpp/session/end"
-HOOK_PATH = "/_wpp/hook/{secret}"
 _MAX_BODY = 4096
-
-
-def _base() -> str:
-    """Streamlit's ``server.baseUrlPath`` as a path prefix ("" or "/console")."""
-    try:
-        from streamlit import config
-
-        base = (config.get_option("server.baseUrlPath") or "").strip("/")
-    except Exception:  # noqa: BLE001
-        base = ""
-    return "/" + base if base else ""
-
-
-def url(path: str) -> str:
-    """The browser-side address of one of these routes."""
-    return _base() + path
 
 
 def _https(request: Request) -> bool:

@@ -81,7 +81,7 @@ def simulator():
 def own_address() -> str:
     """The console's own address on this machine (``http://127.0.0.1:<port>`` and Streamlit's base path): where the
     demo's embedded simulator posts its pushes."""
-    from .routes import url
+    from .addresses import url
 
     try:
         port = int(st.get_option("server.port"))

@@ -25,7 +25,7 @@ import re
 import string
 import unicodedata
 
-__all__ = ["esc", "plain", "shorten"]
+__all__ = ["bold", "esc", "plain", "shorten"]
 
 _PUNCT = frozenset(string.punctuation)  # every ASCII punctuation character: !"#$%&'()*+,-./:;<=>?@[\]^_`{|}~
 #: characters that change how a line is drawn without being seen: controls and the bidi overrides/isolates
@@ -75,3 +75,7 @@ def esc(value: object, *, limit: int | None = None) -> str:
             out.append(ch)
     return "".join(out)
 
+
+def bold(text: str) -> str:
+    """Our own (translated) words in bold; never data (data goes through :func:`esc`)."""
+    return f"**{text}**"

@@ -58,13 +58,41 @@ def test_oidc_without_anybody_is_refused():
 
 
 def test_oidc_allow_list():
-    ok = identity_from_oidc({"email": "Anna@Example.com"}, allowed=["@example.com"])
-    assert ok.username == "Anna@Example.com"
-    assert identity_from_oidc({"email": "boss@other.org"}, allowed=["boss@other.org", "@example.com"])
-    for claims in ({"email": "eve@evil.com"}, {"sub": "g-1"}, {"email": "anna@example.com", "email_verified": False}):
+    ok = identity_from_oidc({"email": "Anna@Example.com", "email_verified": True}, allowed=["@example.com"])
+    assert ok.username == "Anna@Example.com" and ok.email_verified
+    assert identity_from_oidc({"email": "boss@other.org", "email_verified": True},
+                              allowed=["boss@other.org", "@example.com"])
+    for claims in ({"email": "eve@evil.com", "email_verified": True}, {"sub": "g-1"},
+                   {"email": "anna@example.com", "email_verified": False}):
         with pytest.raises(AccessDenied) as info:
             identity_from_oidc(claims, allowed=["@example.com"])
         assert "not allowed" in str(info.value)
+
+
+@pytest.mark.parametrize("claim", [None, "FALSE", "false", "true", "True", 1, "yes", False, 0, {}])
+def test_oidc_counts_an_address_only_with_email_verified_exactly_true(claim):
+    """Issue 24.6: a missing email_verified and the string "FALSE" both counted as verified."""
+    claims = {"email": "anna@example.com"} if claim is None else {"email": "anna@example.com", "email_verified": claim}
+    with pytest.raises(AccessDenied):
+        identity_from_oidc(claims, allowed=["@example.com"])
+    assert identity_from_oidc(claims, allow_any=True).email_verified is False
+
+
+def test_a_provider_without_the_claim_is_believed_only_when_the_administrator_said_so():
+    claims = {"email": "anna@example.com", "sub": "s-1"}
+    who = identity_from_oidc(claims, allowed=["@example.com"], trust_without_claim=True)
+    assert who.email_verified
+    # a claim that says "not verified" is never believed, whatever the setting
+    with pytest.raises(AccessDenied):
+        identity_from_oidc({**claims, "email_verified": False}, allowed=["@example.com"], trust_without_claim=True)
+    with pytest.raises(AccessDenied):
+        identity_from_oidc({**claims, "email_verified": "FALSE"}, allowed=["@example.com"], trust_without_claim=True)
+
+
+def test_oidc_addresses_are_compared_without_casefold_tricks():
+    with pytest.raises(AccessDenied):
+        identity_from_oidc({"email": "x@claß.ru", "email_verified": True}, allowed=["@class.ru"])
+    assert identity_from_oidc({"email": "X@ШКОЛА5.РФ", "email_verified": True}, allowed=["@школа5.рф"])
 
 
 @pytest.mark.parametrize("allowed", [None, [], ["", "  "]])
@@ -86,7 +114,7 @@ def test_oidc_anyone_at_the_provider_only_when_said_explicitly():
 def test_oidc_domain_entry_does_not_match_lookalike_domains():
     for email in ("anna@example.com.evil.org", "anna@notexample.com", "anna@sub.example.com"):
         with pytest.raises(AccessDenied):
-            identity_from_oidc({"email": email}, allowed=["@example.com"])
+            identity_from_oidc({"email": email, "email_verified": True}, allowed=["@example.com"])
 
 
 @pytest.mark.parametrize("text, entries, bad", [
@@ -94,6 +122,7 @@ def test_oidc_domain_entry_does_not_match_lookalike_domains():
     ("Anna@School.org;@Other.org  boss@x.io", ["anna@school.org", "@other.org", "boss@x.io"], []),
     (["@a.org", "b@c.org"], ["@a.org", "b@c.org"], []),
     ("anna, @school", [], ["anna", "@school"]),
+    ("x@Claß.ru, @ШКОЛА5.РФ", ["x@xn--cla-7ka.ru", "@xn--5-7sb3aeo2d.xn--p1ai"], []),
     ("", [], []),
 ])
 def test_parse_allow_list(text, entries, bad):

@@ -21,9 +21,39 @@ def supa(user_id="u-1", email="teacher@school5.ru") -> Identity:
 def test_each_role_may_exactly_what_the_table_says():
     for action, perm in PERMISSIONS.items():
         for role in Role:
-            access = Access.of([Grant(role, frozenset({A}))])
-            assert access.may(action, A) is (role >= perm.role), (action, role)
-            assert access.may(action, B) is (perm.console_wide and role >= perm.role), (action, role)
+            one = Access.of([Grant(role, frozenset({A}))])
+            every = Access.of([Grant(role)])
+            # at one's own school: the role decides, unless the action is about the console as a whole
+            assert one.may(action, A) is (role >= perm.role and not perm.every_school), (action, role)
+            assert one.may(action, B) is False, (action, role)
+            assert one.may(action, ALL) is False, (action, role)
+            assert every.may(action, A) is (role >= perm.role), (action, role)
+            assert every.may(action, ALL) is (role >= perm.role), (action, role)
+
+
+def test_mixed_people_have_each_role_only_where_it_was_given():
+    """Issue 24: the owner of school A who is a viewer in the district is no administrator of B nor of the console."""
+    admin_a_viewer_b = Access.of([Grant(Role.ADMINISTRATOR, frozenset({A})), Grant(Role.VIEWER, frozenset({B}))])
+    viewer_all_admin_a = Access.of([Grant(Role.VIEWER), Grant(Role.ADMINISTRATOR, frozenset({A}))])
+    for person in (admin_a_viewer_b, viewer_all_admin_a):
+        for action in ("alerts", "webhooks", "diary_all", "remove", "reveal"):
+            assert person.may(action, A) and not person.may(action, B), action
+            assert not person.may(action, ALL), f"{action}: administrator of A is not administrator of every school"
+        for action in ("settings", "add_school", "rename_school"):
+            assert not person.may(action) and not person.may(action, A), action
+    assert viewer_all_admin_a.may("view", "c0c0c0c0-0000-4000-8000-00000000000c") and \
+        viewer_all_admin_a.may("view", ALL)
+    operator_everywhere = Access.of([Grant(Role.OPERATOR)])
+    assert operator_everywhere.may("add_school") and not operator_everywhere.may("rename_school")
+    assert not operator_everywhere.may("settings")
+
+
+def test_a_refusal_of_what_needs_every_school_says_so():
+    admin_a = Access.of([Grant(Role.ADMINISTRATOR, frozenset({A}))])
+    with pytest.raises(NotAllowed) as err:
+        admin_a.check("settings", A)
+    assert err.value.message == "Only an administrator of every school can see the console's settings."
+    assert "every school" in err.value.action
 
 
 def test_a_higher_role_at_one_school_does_not_leak_to_another():
@@ -68,19 +98,72 @@ def test_staff_accounts_get_their_own_grant_and_nothing_else():
         auth.admit(Identity(name="Ghost", username="ghost", method="staff"))
 
 
+def oidc(email: str, *, proven: bool = True) -> Identity:
+    return Identity(name="P", username=email, method="oidc", email=email, email_verified=proven)
+
+
 def test_email_allow_list_grants_by_address_and_domain_together():
     auth = Authorizer(email_grants={"@school5.ru": Grant(Role.VIEWER, frozenset({A})),
                                     "director@school5.ru": Grant(Role.ADMINISTRATOR, frozenset({A}))})
-    director = auth.access_for(Identity(name="D", username="d", method="oidc", email="Director@School5.ru"))
-    teacher = auth.access_for(Identity(name="T", username="t", method="oidc", email="teacher@school5.ru"))
+    director = auth.access_for(oidc("Director@School5.ru"))
+    teacher = auth.access_for(oidc("teacher@school5.ru"))
     assert director.role_in(A) is Role.ADMINISTRATOR and teacher.role_in(A) is Role.VIEWER
     with pytest.raises(NoAccess):
-        auth.admit(Identity(name="M", username="m", method="oidc", email="mallory@gmail.com"))
+        auth.admit(oidc("mallory@gmail.com"))
+
+
+def test_an_unproven_address_gets_nothing_from_the_allow_list():
+    """Issue 24.6: a Supabase project that lets people sign up without confirming lets anyone claim x@school5.ru."""
+    auth = Authorizer(email_grants={"@school5.ru": Grant(Role.OPERATOR, frozenset({A}))})
+    claimed = Identity(name="X", username="x@school5.ru", method="supabase", email="x@school5.ru", user_id="u-9")
+    with pytest.raises(NoAccess):
+        auth.admit(claimed)
+    with pytest.raises(NoAccess):
+        auth.admit(oidc("x@school5.ru", proven=False))
+    from dataclasses import replace
+
+    assert auth.admit(replace(claimed, email_verified=True)).role_in(A) is Role.OPERATOR
+
+
+@pytest.mark.parametrize("address, entry, matches", [
+    ("x@claß.ru", "@class.ru", False),            # casefold() made these equal
+    ("x@CLASS.ru", "@class.ru", True),
+    ("Anna@School5.RU", "anna@school5.ru", True),
+    ("x@школа5.рф", "@ШКОЛА5.РФ", True),          # one domain, IDNA
+    ("x@школа5.рф", "@xn--5-7sb3aeo2d.xn--p1ai", True),
+    ("\u212aate@school5.ru", "kate@school5.ru", False),  # the Kelvin sign is not a K
+    ("straße@school5.ru", "strasse@school5.ru", False),
+    ("x@school5.ru.evil.org", "@school5.ru", False),
+    ("x@sub.school5.ru", "@school5.ru", False),
+])
+def test_addresses_are_compared_in_a_form_that_never_makes_two_different_ones_equal(address, entry, matches):
+    auth = Authorizer(email_grants={entry: Grant(Role.VIEWER, frozenset({A}))})
+    assert (not auth.access_for(oidc(address)).empty) is matches
+
+
+def test_two_staff_names_differing_only_in_case_give_neither_a_role():
+    """Issue 24.7: an old-form "Olga" (administrator of every school) beside [staff.olga] (viewer): a restored lasting
+    sign-in of olga must not become the administrator."""
+    auth = Authorizer(staff_access={"Olga": Grant(Role.ADMINISTRATOR), "olga": Grant(Role.VIEWER, frozenset({A})),
+                                    "anna": Grant(Role.OPERATOR, frozenset({A}))})
+    restored = Identity.from_json({"v": 1, "name": "olga", "username": "olga", "method": "staff"})
+    assert auth.access_for(restored).empty
+    assert auth.access_for(Identity(name="Olga", username="Olga", method="staff")).empty
+    assert auth.access_for(Identity(name="anna", username="anna", method="staff")).role_in(A) is Role.OPERATOR
+
+
+def test_a_lasting_sign_in_keeps_whether_the_address_was_proven():
+    proven = oidc("a@school5.ru")
+    assert Identity.from_json(proven.to_json()).email_verified is True
+    assert Identity.from_json(oidc("a@school5.ru", proven=False).to_json()).email_verified is False
+    # a sign-in kept before addresses had to be proven: its address counts for nothing
+    old = {"v": 1, "name": "A", "username": "a@school5.ru", "method": "supabase", "email": "a@school5.ru"}
+    assert Identity.from_json(old).email_verified is False
 
 
 def test_anyone_at_the_provider_only_when_chosen_and_never_for_supabase():
     anyone = Authorizer(allow_any_oidc=True)
-    assert anyone.admit(Identity(name="X", username="x", method="oidc", email="x@gmail.com")).all_schools
+    assert anyone.admit(Identity(name="X", username="x", method="oidc", email="x@gmail.com")).may("settings")
     with pytest.raises(NoAccess):
         anyone.admit(supa())
 

@@ -113,6 +113,37 @@ def test_sign_in_sends_what_gotrue_expects_and_returns_the_jwt(respx_mock):
         assert ACCESS_TOKEN not in text and REFRESH_TOKEN not in text
 
 
+@pytest.mark.parametrize("confirmed, expected", [
+    ({}, True),                                                                  # the normal answer (_session)
+    ({"email_confirmed_at": None, "confirmed_at": None}, False),                 # signed up, never confirmed
+    ({"email_confirmed_at": None}, False),                                       # a phone was confirmed, not this
+    ({"email_confirmed_at": "DROP", "confirmed_at": "2024-05-01T10:00:00Z"}, True),  # an old GoTrue: confirmed_at
+    ({"email_confirmed_at": "DROP", "confirmed_at": None}, False),
+])
+def test_the_address_counts_only_when_supabase_confirmed_it(confirmed, expected):
+    """Issue 24.6: a school platform that lets people sign up without confirming lets anyone claim x@school5.ru;
+    only an address Supabase reports confirmed gets what WPP_ALLOWED_EMAILS gives."""
+    from wpp.access.authorize import Authorizer, NoAccess
+    from wpp.access.roles import Grant, Role
+
+    session = _session()
+    for k, v in confirmed.items():
+        if v == "DROP":
+            session["user"].pop(k, None)
+        else:
+            session["user"][k] = v
+    with respx.mock() as mock:
+        mock.post(TOKEN_URL).mock(return_value=httpx.Response(200, json=session))
+        who = supabase_sign_in(URL, KEY, EMAIL, PASSWORD)
+    assert who.email_verified is expected
+    auth = Authorizer(email_grants={"@" + EMAIL.split("@")[1]: Grant(Role.OPERATOR)})
+    if expected:
+        assert auth.admit(who).role_in("0a0a0a0a-0000-4000-8000-00000000000a") is Role.OPERATOR
+    else:
+        with pytest.raises(NoAccess):
+            auth.admit(who)
+
+
 @respx.mock
 def test_email_is_trimmed_and_name_falls_back_to_email(respx_mock):
     session = _session()

@@ -107,7 +107,7 @@ def test_a_viewer_gets_words_instead_of_connect_send_and_settings(app, schools):
     as_person(app, "vera")
     for page, words in (("pages/connect.py", "Only an operator or an administrator can connect a new number"),
                         ("pages/send.py", "Only an operator or an administrator can send a test message"),
-                        ("pages/settings.py", "Only an administrator can see the console's settings")):
+                        ("pages/settings.py", "Only an administrator of every school can see the console's settings")):
         assert words in open_page(app, page).replace("\\", "")
     number = open_page(app, "pages/number.py", n=schools[A])
     assert "Reception A" in number and "The phone is linked" in number, number
@@ -149,7 +149,7 @@ def test_the_demo_switches_between_its_three_people(app, browser_cookies):
     page = open_page(app, "pages/numbers.py")
     assert "Ресепшн" in page and "Директор" not in page, "the receptionist saw another school's number"
     assert "operator: Школа № 5" in sidebar_text(app).replace("\\", "")
-    assert "Only an administrator can see the console's settings" in open_page(app, "pages/settings.py").replace("\\", "")
+    assert "Only an administrator of every school can see the console's settings" in open_page(app, "pages/settings.py").replace("\\", "")
     app.selectbox(key="wpp_demo_as_choice").set_value("demo-viewer").run()
     assert "Only an operator or an administrator can connect a new number" in \
         open_page(app, "pages/connect.py").replace("\\", "")

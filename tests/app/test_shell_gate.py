@@ -273,7 +273,7 @@ def _fragment_bodies():
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    for path in sorted([*root.joinpath("pages").glob("*.py"), *root.joinpath("wppui").glob("*.py")]):
+    for path in sorted([*root.joinpath("pages").glob("*.py"), *root.joinpath("wppui").rglob("*.py")]):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not isinstance(node, ast.FunctionDef):
                 continue

@@ -84,7 +84,7 @@ def test_attention_count_is_per_scope(svc, store, sim, two_schools):
 def test_operator_cannot_add_a_school_but_someone_with_every_school_can(svc):
     op = svc.for_session({}, access=person("operator", ORG), actor="Olga")
     assert not op.can_add_organizations
-    with pytest.raises(InvalidInput):
+    with pytest.raises(NotAllowed):
         op.add_organization("Школа № 99", actor="Olga")
     everyone = svc.for_session({}, access=Access.of([Grant(Role.OPERATOR)]), actor="Support")
     assert everyone.add_organization("Школа № 99", actor="Support").name == "Школа № 99"

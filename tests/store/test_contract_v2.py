@@ -156,6 +156,17 @@ def test_console_organisations_when_the_platform_has_no_table(store):
     assert len(orgs) == 3
 
 
+def test_adding_a_school_only_new_never_renames_one(store):
+    """Issue 24: "add a school" with an id that is named already changes nothing and says the stored name."""
+    store.add_organization("Школа № 5", ORG_B)
+    again = store.add_organization("Гимназия (typed over)", ORG_B.upper(), only_new=True)
+    assert again == Organization(id=ORG_B, name="Школа № 5", source="console")
+    assert [(o.id, o.name) for o in store.list_organizations()] == [(ORG_B, "Школа № 5")]
+    fresh = store.add_organization("Лицей", ORG_C, only_new=True)
+    assert fresh == Organization(id=ORG_C, name="Лицей", source="console")
+    assert {o.name for o in store.list_organizations()} == {"Школа № 5", "Лицей"}
+
+
 @pytest.mark.parametrize("name", ["", "   ", "\n\t", "x" * 201, None])
 def test_organisation_names_are_checked(store, name):
     with pytest.raises(StoreError) as info:

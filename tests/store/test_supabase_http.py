@@ -517,6 +517,17 @@ def test_add_organisation_is_an_upsert_by_id(store, api):
     assert route.call_count == 1
 
 
+def test_adding_a_school_only_new_ignores_a_known_id_and_reads_the_stored_name(store, api):
+    """Issue 24: INSERT ... ON CONFLICT DO NOTHING (PostgREST's ignore-duplicates), then the name that is stored."""
+    route = api.post("/wpp_console_organizations").mock(return_value=httpx.Response(201))
+    read = api.get("/wpp_console_organizations").mock(return_value=httpx.Response(200, json=[{"name": "Школа № 5"}]))
+    o = store.add_organization("Typed over", ORG, only_new=True)
+    assert o == Organization(id=ORG, name="Школа № 5", source="console")
+    assert {"resolution=ignore-duplicates", "return=minimal"} <= _prefer(route)
+    assert "resolution=merge-duplicates" not in _prefer(route)
+    assert read.calls.last.request.url.params.get("id") == f"eq.{ORG}"
+
+
 def test_sign_in_requests(store, api):
     s = SignInSession(key="k-1", identity={"email": "anna@school.example"}, created_at=NOW, expires_at=NOW + 3600,
                       ticket_hash="t-hash", ticket_expires_at=NOW + 60)

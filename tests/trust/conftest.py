@@ -118,7 +118,8 @@ class TrustRecord:
     inputs: list[dict] = field(default_factory=list)  # form, case, input, outcome, message
     faults: list[dict] = field(default_factory=list)  # fault, what was checked
     leak_checks: list[dict] = field(default_factory=list)  # surface, items checked, secrets, leaks
-    authorizations: list[dict] = field(default_factory=list)  # use-case, role, school, outcome, message
+    authorizations: list[dict] = field(default_factory=list)  # use-case, person, school, outcome, message
+    views: list[dict] = field(default_factory=list)  # page, part, person, shown
 
     def input(self, form: str, case: str, shown: str, outcome: str, message: str) -> None:
         self.inputs.append({"form": form, "case": case, "input": shown, "outcome": outcome, "message": message})
@@ -129,6 +130,9 @@ class TrustRecord:
     def authz(self, case: str, role: str, school: str, outcome: str, message: str) -> None:
         self.authorizations.append({"case": case, "role": role, "school": school, "outcome": outcome,
                                     "message": message})
+
+    def sees(self, page: str, part: str, person: str, shown: bool) -> None:
+        self.views.append({"page": page, "part": part, "person": person, "shown": shown})
 
     def leaks(self, surface: str, checked: int, secrets: int, leaks: int) -> None:
         self.leak_checks.append({"surface": surface, "checked": checked, "secrets": secrets, "leaks": leaks})
@@ -229,12 +233,16 @@ def render(record: TrustRecord, *, tests: int) -> str:
         f"| leak checks (surfaces) | {len(record.leak_checks)} |",
         f"| texts / log lines / reprs searched for secrets | {checked} |",
         f"| leaks found | {leaks} |",
-        f"| authorisation cases (use-case × role × own/other school) | {len(record.authorizations)} |",
+        f"| authorisation cases (action × person × school A / school B / the console) | {len(record.authorizations)} |",
         f"| … allowed by the role table | {sum(1 for a in record.authorizations if a['outcome'] == 'allowed')} |",
-        f"| … refused in words at the person's own school (and in the diary) | "
+        f"| … refused in words (and in the diary) | "
         f"{sum(1 for a in record.authorizations if a['outcome'] == 'refused in words')} |",
         f"| … another school's number answered like an unknown number | "
         f"{sum(1 for a in record.authorizations if a['outcome'] in ('unknown number', 'not one of your schools'))} |",
+        f"| … a page's list without that school's lines | "
+        f"{sum(1 for a in record.authorizations if a['outcome'] == 'not shown')} |",
+        f"| page parts × person (Settings, Activity, Alerts, the webhook overview) | {len(record.views)} |",
+        f"| … shown | {sum(1 for v in record.views if v['shown'])} |",
         "",
         "## Bad inputs and the message each produced",
         "",
@@ -251,14 +259,32 @@ def render(record: TrustRecord, *, tests: int) -> str:
     lines += ["", "## Faults survived", "", "| # | fault | what held |", "| --- | --- | --- |"]
     for n, f in enumerate(record.faults, 1):
         lines.append(f"| {n} | {_cell(f['fault'], 80)} | {_cell(f['survived'], 260)} |")
+    people = list(dict.fromkeys(a["role"] for a in record.authorizations))
     lines += ["", "## Who may do what", "",
-              "Every use-case of the service, for a viewer, an operator and an administrator of one school, on a number "
-              "of their own school and of another school (`tests/trust/test_authorization.py`). A refusal changed "
-              "nothing; another school's number is answered exactly like an unknown one.", "",
-              "| use-case | role | school | outcome | message shown |", "| --- | --- | --- | --- | --- |"]
+              "Every action of the permission table (`PERMISSIONS` in `wpp/access/roles.py`: a row without a use-case "
+              "here fails the suite), for people with one role at school A and for people with different roles at "
+              "different schools, at school A, at school B and on the console as a whole "
+              "(`tests/trust/test_authorization.py`, on the service itself: pages, dialogs, fragments and stale "
+              "buttons all end there). Expected outcomes are computed from the people's grants and the table, not from "
+              "the code under test. A refusal changed nothing but its line in the diary; another school's number is "
+              "answered exactly like an unknown one; nothing of the other school changed or was named, in any case.",
+              "", "People: " + "; ".join(people) + ".", "",
+              "| action | person | school | outcome | message shown |", "| --- | --- | --- | --- | --- |"]
     for a in record.authorizations:
-        lines.append(f"| {_cell(a['case'], 40)} | {a['role']} | {a['school']} | {a['outcome']} | "
+        lines.append(f"| {_cell(a['case'], 50)} | {a['role']} | {a['school']} | {a['outcome']} | "
                      f"{_cell(a['message'], 160)} |")
+    viewers = list(dict.fromkeys(v["person"] for v in record.views))
+    lines += ["", "## What each person reads on the pages", "",
+              "Each part of Settings, Activity, Alerts and the webhook overview, for each person: ✓ shown, · not "
+              "shown — exactly as the role each part needs, at the school it is about, allows "
+              "(`tests/trust/test_authorization.py`).", "",
+              "| page | part | " + " | ".join(viewers) + " |", "| --- | --- | " + " | ".join("---" for _ in viewers) + " |"]
+    parts: dict[tuple[str, str], dict[str, bool]] = {}
+    for v in record.views:
+        parts.setdefault((v["page"], v["part"]), {})[v["person"]] = v["shown"]
+    for (page, part), shown in parts.items():
+        lines.append(f"| {page} | {_cell(part, 60)} | " + " | ".join(
+            "✓" if shown.get(p) else "·" for p in viewers) + " |")
     lines += ["", "## Leak checks", "",
               "| # | surface | texts searched | secrets looked for | leaks |", "| --- | --- | --- | --- | --- |"]
     for n, c in enumerate(record.leak_checks, 1):

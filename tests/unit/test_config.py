@@ -620,6 +620,39 @@ def test_old_staff_form_is_an_administrator_of_every_school_with_one_warning(tmp
         assert "reception" in str(old[0])
 
 
+def test_two_staff_names_differing_only_in_case_stop_the_console_naming_both(tmp_path, anna_and_boris):
+    """Issue 24.7: an old-form "Olga" beside [staff.olga] (a viewer) turned Olga's restored sign-in into an
+    administrator of every school. Like every other broken setting, it stops the console with a sentence."""
+    anna = anna_and_boris[0]
+    f = toml(tmp_path / "s.toml", f'WPP_BASE_URL = "https://wpp.example.org"\n[staff]\nOlga = "{anna}"\n'
+                                  f'[staff.olga]\npassword = "{anna}"\nrole = "viewer"\nschools = ["{ORG_A}"]\n')
+    lines = problems_of(files=[f])
+    assert len(lines) == 1, lines
+    assert "“Olga”" in lines[0] and "“olga”" in lines[0] and "upper/lower case" in lines[0] and str(f) in lines[0]
+    assert anna not in lines[0]
+    with use_language("ru"):
+        assert "Olga" in problems_of(files=[f])[0]
+
+
+def test_trusting_a_providers_unclaimed_addresses_is_a_setting_with_a_warning(tmp_path):
+    f = toml(tmp_path / "s.toml", AUTH)
+    quiet = load({**BASE, "WPP_ALLOWED_EMAILS": "@school.org"}, [f])
+    assert quiet.oidc_trust_emails is False
+    assert not [w for w in quiet.warnings if "WPP_OIDC_TRUST_EMAILS" in str(w)]
+    trusting = load({**BASE, "WPP_ALLOWED_EMAILS": "@school.org", "WPP_OIDC_TRUST_EMAILS": "true"}, [f])
+    assert trusting.oidc_trust_emails is True
+    [warning] = [str(w) for w in trusting.warnings if "WPP_OIDC_TRUST_EMAILS" in str(w)]
+    assert "does not say whether an e-mail address was verified" in warning
+    assert any(str(label) == "Trust the sign-in provider's e-mail addresses when it does not say whether they are "
+               "verified" and value == "yes" for label, value in trusting.describe())
+
+
+def test_allowed_emails_are_kept_in_the_normal_form(tmp_path):
+    s = load({**BASE, "WPP_ALLOWED_EMAILS": '{"@Claß.ru": "viewer", "Head@ШКОЛА5.РФ": "operator"}'})
+    assert set(s.allowed_email_grants) == {"@xn--cla-7ka.ru", "head@xn--5-7sb3aeo2d.xn--p1ai"}
+    assert "@class.ru" not in s.allowed_email_grants
+
+
 @pytest.mark.parametrize("table, expected", [
     ('role = "operator"\nschools = "*"\n', "[staff.anna] in {file}: no password is given"),
     ('password = "{hash}"\nschools = "*"\n', "[staff.anna] in {file}: no role is given"),

@@ -5,7 +5,8 @@ Where grants come from, per sign-in method:
 * **staff** accounts: their ``[staff.<name>]`` table (``role``, ``schools``); the old ``name = "hash"`` form is an
   administrator of every school (Settings warns);
 * **OIDC** and **Supabase Auth**: the e-mail allow-list ``WPP_ALLOWED_EMAILS`` (an address or ``@domain`` with a role
-  and schools); for Supabase also the school platform's membership table (``WPP_MEMBER_TABLE``: user id,
+  and schools), for a **proven** address only (``Identity.email_verified``: Supabase confirmed it, the OIDC provider
+  said ``email_verified: true``), compared in the normal form of :mod:`wpp.access.emails`; for Supabase also the school platform's membership table (``WPP_MEMBER_TABLE``: user id,
   organisation id, role), read from the store; ``WPP_ALLOW_ANY_OIDC_ACCOUNT`` makes everyone at the OIDC provider an
   administrator of every school (deliberately; Settings warns);
 * **demo**: the demo's people (:mod:`wpp.demo`).
@@ -24,6 +25,7 @@ from typing import Any, Callable, Iterable, Mapping
 from ..clock import SYSTEM_CLOCK
 from ..errors import AccessDenied
 from ..i18n import N_
+from .emails import domain_entry, normal_address, normal_entry
 from .identity import Identity
 from .passwords import user_key
 from .roles import Access, Grant, Role, base_org
@@ -49,8 +51,9 @@ class NoAccess(AccessDenied):
 class Authorizer:
     """Turns an :class:`Identity` into an :class:`Access` (see the module docstring). Thread-safe; one per process.
 
-    ``staff_access``: staff name -> Grant (``settings.staff_access``); ``email_grants``: lower-cased address or
-    ``@domain`` -> Grant (``settings.allowed_email_grants``); ``allow_any_oidc``: everyone at the OIDC provider is an
+    ``staff_access``: staff name -> Grant (``settings.staff_access``; two names that differ only in case give neither
+    anything: the configuration refuses them, see ``wpp.config``); ``email_grants``: address or ``@domain`` -> Grant
+    (``settings.allowed_email_grants``; compared in the normal form of :mod:`wpp.access.emails`); ``allow_any_oidc``: everyone at the OIDC provider is an
     administrator of every school; ``memberships``: ``user_id -> [(organisation id, role text)]`` (the store's
     ``list_memberships``) and ``role_map`` (role text, case-folded -> Role) for Supabase accounts; ``demo_people``:
     demo username -> Access.
@@ -68,8 +71,19 @@ class Authorizer:
         clock=SYSTEM_CLOCK,
         recheck_s: float = RECHECK_S,
     ):
-        self._staff = {user_key(str(k)): v for k, v in (staff_access or {}).items()}
-        self._emails = {str(k).strip().casefold(): v for k, v in (email_grants or {}).items()}
+        staff: dict[str, Grant] = {}
+        ambiguous: set[str] = set()
+        for k, v in (staff_access or {}).items():
+            key = user_key(str(k))
+            if key in staff:
+                ambiguous.add(key)  # "Olga" and "olga": which one signed in cannot be told, so neither gets a role
+            staff[key] = v
+        self._staff = {k: v for k, v in staff.items() if k not in ambiguous}
+        self._emails: dict[str, Grant] = {}
+        for k, v in (email_grants or {}).items():
+            entry = normal_entry(str(k))
+            if entry is not None:
+                self._emails[entry] = v
         self._allow_any_oidc = bool(allow_any_oidc)
         self._memberships = memberships
         default_map = {"viewer": Role.VIEWER, "operator": Role.OPERATOR, "administrator": Role.ADMINISTRATOR,
@@ -118,7 +132,9 @@ class Authorizer:
     # --- inside -----------------------------------------------------------------------------------------------------
     @staticmethod
     def _key(identity: Identity) -> tuple:
-        return (identity.method, identity.user_id or "", (identity.email or "").casefold(), user_key(identity.username))
+        email = normal_address(identity.email) if identity.email_verified else None
+        return (identity.method, identity.user_id or "", email or "", bool(identity.email_verified),
+                user_key(identity.username))
 
     def _read(self, identity: Identity) -> Access:
         method = identity.method
@@ -128,7 +144,7 @@ class Authorizer:
         if method == "staff":
             grant = self._staff.get(user_key(identity.username))
             return Access.of([grant] if grant else [], source=source)
-        grants: list[Grant] = list(self._email_grants(identity.email))
+        grants: list[Grant] = list(self._email_grants(identity.email)) if identity.email_verified else []
         if method == "oidc":
             if self._allow_any_oidc:
                 grants.append(Grant(Role.ADMINISTRATOR))
@@ -140,11 +156,11 @@ class Authorizer:
         return Access.none(source)
 
     def _email_grants(self, email: str | None) -> list[Grant]:
-        addr = (email or "").strip().casefold()
-        if not addr or "@" not in addr:
+        """What the allow-list gives a (proven) address: its own entry and its domain's, in the normal form."""
+        addr = normal_address(email)
+        if addr is None:
             return []
-        domain = "@" + addr.rsplit("@", 1)[-1]
-        return [g for k, g in ((addr, self._emails.get(addr)), (domain, self._emails.get(domain))) if g is not None]
+        return [g for g in (self._emails.get(addr), self._emails.get(domain_entry(addr))) if g is not None]
 
     def _member_grants(self, user_id: str) -> list[Grant]:
         out: list[Grant] = []

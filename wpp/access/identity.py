@@ -36,6 +36,9 @@ class Identity:
     expires_at: float | None = field(default=None, compare=False)
     #: Supabase user id (uuid) or OIDC ``sub``
     user_id: str | None = None
+    #: the sign-in proved ``email`` belongs to this person (Supabase: confirmed; OIDC: ``email_verified`` true). Only
+    #: a proven address gets what ``WPP_ALLOWED_EMAILS`` gives it
+    email_verified: bool = False
 
     def __post_init__(self) -> None:
         for attr in ("supabase_jwt", "supabase_refresh_token"):
@@ -70,6 +73,8 @@ class Identity:
             out["email"] = self.email
         if self.user_id:
             out["user_id"] = self.user_id
+        if self.email and self.email_verified:
+            out["email_verified"] = True
         return out
 
     @classmethod
@@ -91,14 +96,16 @@ class Identity:
                 raise ValueError(f"{key} is not a short text")
             return value
 
+        email = text("email")
+        # a sign-in kept before addresses had to be proven: its address counts for nothing (sign in again)
         return cls(name=text("name", required=True) or "", username=text("username") or "", method=method,
-                   email=text("email"), user_id=text("user_id"))
+                   email=email, user_id=text("user_id"), email_verified=bool(email) and data.get("email_verified") is True)
 
     def __repr__(self) -> str:
         jwt = mask(self.supabase_jwt.reveal()) if self.supabase_jwt is not None else None
         return (
             f"Identity(name={self.name!r}, username={self.username!r}, method={self.method!r}, "
-            f"email={self.email!r}, supabase_jwt={jwt!r})"
+            f"email={self.email!r}, email_verified={self.email_verified!r}, supabase_jwt={jwt!r})"
         )
 
     __str__ = __repr__

@@ -5,19 +5,26 @@ Three roles, each allowed everything the one before it is:
 * **viewer** — sees the numbers of their schools, their status, history and the diary of their schools;
 * **operator** — also connects a number, shows its QR code, sends a test message, renames, checks now, renews and
   tests a number's access key;
-* **administrator** — also removes, disconnects, restores, reveals keys and tokens, sees Settings and the whole diary
-  (sign-ins and refusals too).
+* **administrator** — also removes, disconnects, restores, reveals keys and tokens, sees the alerts, who gets them and
+  the webhooks of their schools, and the refusals of their schools in the diary.
 
 A person's :class:`Access` is a role per school (organisation id), and/or one role for every school (``"*"``: the
 platform's support). Everything the service does is checked against :data:`PERMISSIONS` through
 :meth:`Access.check` (by :class:`wpp.service.WppService` on every use-case, whatever page, fragment, dialog or caller
 asked). A number of a school outside the person's schools is answered exactly like an unknown number.
 
+Rights are per school and per action, everywhere: the role an action needs is asked **at the school it is about**.
+What is about the console as a whole (its settings, sign-ins, who is told about every school, adding or renaming a
+school) is about every school: it needs the role for every school (:attr:`Permission.every_school`, asked at
+:data:`ALL`). Someone who administers school A and only views school B is a viewer of B, and someone who views every
+school and administers A is not an administrator of the console.
+
 Nothing here imports Streamlit.
 """
 from __future__ import annotations
 
 import enum
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
@@ -76,8 +83,9 @@ class Permission:
     role: Role
     #: what is refused, for the sentence "Only an operator can {what}."
     what: Text
-    #: True: about the console as a whole, not one school (Settings, the whole diary)
-    console_wide: bool = False
+    #: True: about the console as a whole, not one school (its settings, adding or renaming a school): needs the
+    #: role for every school (``schools = "*"``), whatever school it is asked about
+    every_school: bool = False
 
 
 PERMISSIONS: dict[str, Permission] = {
@@ -86,21 +94,27 @@ PERMISSIONS: dict[str, Permission] = {
     # operator
     "check": Permission(Role.OPERATOR, N_("check a number now")),
     "create": Permission(Role.OPERATOR, N_("connect a new number")),
-    "add_school": Permission(Role.OPERATOR, N_("add a school")),
     "pair": Permission(Role.OPERATOR, N_("show a number's QR code")),
     "send": Permission(Role.OPERATOR, N_("send a test message")),
     "rename": Permission(Role.OPERATOR, N_("rename a number")),
     "refresh_key": Permission(Role.OPERATOR, N_("renew a number's access key")),
     "test_access": Permission(Role.OPERATOR, N_("test a number's access")),
     "take_over": Permission(Role.OPERATOR, N_("decide about a number that was already linked")),
+    # "make a new number instead" when the service itself found the number linked to a phone the console never
+    # paired (anything else that takes a number off the list is "remove")
+    "put_aside": Permission(Role.OPERATOR, N_("put aside a number that was linked to a phone before anyone scanned "
+                                              "its QR code")),
+    "add_school": Permission(Role.OPERATOR, N_("add a school"), every_school=True),
     # administrator
     "remove": Permission(Role.ADMINISTRATOR, N_("remove a number")),
     "disconnect": Permission(Role.ADMINISTRATOR, N_("disconnect a number's phone")),
     "restore": Permission(Role.ADMINISTRATOR, N_("restore a removed number")),
     "reveal": Permission(Role.ADMINISTRATOR, N_("reveal a number's key or token")),
-    "settings": Permission(Role.ADMINISTRATOR, N_("see the console's settings"), console_wide=True),
-    "diary_all": Permission(Role.ADMINISTRATOR, N_("see the whole activity diary"), console_wide=True),
-    "alerts": Permission(Role.ADMINISTRATOR, N_("see the alerts the console sent"), console_wide=True),
+    "diary_all": Permission(Role.ADMINISTRATOR, N_("see refusals, revealed keys, sign-ins and alerts in the diary")),
+    "alerts": Permission(Role.ADMINISTRATOR, N_("see the alerts the console sent and who gets them")),
+    "webhooks": Permission(Role.ADMINISTRATOR, N_("see whether the platform sends a number's status to the console")),
+    "settings": Permission(Role.ADMINISTRATOR, N_("see the console's settings"), every_school=True),
+    "rename_school": Permission(Role.ADMINISTRATOR, N_("rename a school"), every_school=True),
 }
 
 
@@ -119,12 +133,21 @@ class NotAllowed(AccessDenied):
     def __init__(self, action: str, need: Role, **kw):
         self.action_name = action
         self.need = need
-        what = PERMISSIONS[action].what if action in PERMISSIONS else N_("do this")
-        message = {
-            Role.VIEWER: N_("You have no access to do this."),
-            Role.OPERATOR: N_("Only an operator or an administrator can {what}.", what=what),
-            Role.ADMINISTRATOR: N_("Only an administrator can {what}.", what=what),
-        }[need]
+        perm = PERMISSIONS.get(action)
+        what = perm.what if perm is not None else N_("do this")
+        if perm is not None and perm.every_school:
+            message = {
+                Role.VIEWER: N_("You have no access to do this."),
+                Role.OPERATOR: N_("Only an operator or an administrator of every school can {what}.", what=what),
+                Role.ADMINISTRATOR: N_("Only an administrator of every school can {what}.", what=what),
+            }[need]
+            kw.setdefault("action", N_("Ask the console's administrator (someone with every school) to do it."))
+        else:
+            message = {
+                Role.VIEWER: N_("You have no access to do this."),
+                Role.OPERATOR: N_("Only an operator or an administrator can {what}.", what=what),
+                Role.ADMINISTRATOR: N_("Only an administrator can {what}.", what=what),
+            }[need]
         kw.setdefault("action", N_("Ask an administrator of your school to do it, or to give you that role."))
         super().__init__(message, **kw)
 
@@ -226,7 +249,10 @@ class Access:
         return max(roles) if roles else None
 
     def role_in(self, org_id: str | None) -> Role | None:
-        """The person's role at the school of ``org_id`` (None: not one of their schools)."""
+        """The person's role at the school of ``org_id`` (None: not one of their schools). At :data:`ALL` (the
+        console as a whole, every school): the role they have for every school."""
+        if org_id == ALL:
+            return self.everywhere
         own = self.schools.get(base_org(org_id)) if org_id else None
         roles = [r for r in (self.everywhere, own) if r is not None]
         return max(roles) if roles else None
@@ -238,12 +264,17 @@ class Access:
     def may(self, action: str, org_id: str | None = None) -> bool:
         """May this person do ``action`` (a key of :data:`PERMISSIONS`) at the school of ``org_id``?
 
-        Without ``org_id``: at some school (for a console-wide action: with the role anywhere; an unknown action is
-        never allowed)."""
+        ``org_id`` :data:`ALL`: for every school (what is about the console as a whole, or about no school: a
+        sign-in, a recipient of every school's alerts). An action that needs every school
+        (:attr:`Permission.every_school`) is asked at :data:`ALL` whatever ``org_id`` says. Without ``org_id``: at
+        some school (pages deciding which menu entries and buttons to draw; the use-cases ask at the school). An
+        unknown action is never allowed."""
         perm = PERMISSIONS.get(action)
         if perm is None:
             return False
-        if org_id is None or perm.console_wide:
+        if perm.every_school:
+            org_id = ALL
+        if org_id is None:
             top = self.top
             return top is not None and top >= perm.role
         role = self.role_in(org_id)
@@ -265,12 +296,17 @@ class Access:
             return N_("no access")
         if self.everywhere is not None and not self.schools:
             return N_("{role} of every school", role=self.everywhere.label)
-        top = self.top
-        assert top is not None
         n = len(self.schools)
         if self.everywhere is not None:
             return N_("{role} of every school, more at {count} of them", role=self.everywhere.label, count=n)
-        return N_n("{role} of {n} school", "{role} of {n} schools", n, role=top.label)
+        # one part per role, highest first: "administrator of 1 school, viewer of 2 schools" (never a role a person
+        # has at one school said of all of them)
+        parts = [N_n("{role} of {n} school", "{role} of {n} schools", count, role=role.label)
+                 for role, count in sorted(Counter(self.schools.values()).items(), reverse=True)]
+        if len(parts) == 1:
+            return parts[0]
+        return N_("{first}, {rest}", first=parts[0], rest=parts[1] if len(parts) == 2
+                  else N_("{first}, {rest}", first=parts[1], rest=parts[2]))
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{k[:8]}…={v.key}" for k, v in list(self.schools.items())[:5])

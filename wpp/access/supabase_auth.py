@@ -199,6 +199,25 @@ def _map_auth_error(exc: BaseException, secrets_: list[str]) -> WppError:
     )
 
 
+def email_confirmed(user: Any) -> bool:
+    """Did Supabase (GoTrue) confirm the account's e-mail address? Its user object's ``email_confirmed_at``; a
+    GoTrue too old to send that field says it with ``confirmed_at``. Anything else (no user, no date) is no."""
+    def field(name: str) -> tuple[bool, Any]:
+        if isinstance(user, Mapping):
+            return name in user, user.get(name)
+        present = getattr(user, "model_fields_set", None)  # supabase_auth's pydantic User: was it in the answer?
+        if present is not None:
+            return name in present, getattr(user, name, None)
+        return hasattr(user, name), getattr(user, name, None)
+
+    if user is None:
+        return False
+    sent, value = field("email_confirmed_at")
+    if sent or value:
+        return bool(value)
+    return bool(field("confirmed_at")[1])
+
+
 def _identity_from_session(session: Any, user: Any, fallback_email: str) -> Identity:
     access_token = getattr(session, "access_token", None)
     if not access_token:
@@ -208,7 +227,11 @@ def _identity_from_session(session: Any, user: Any, fallback_email: str) -> Iden
         )
     user = user or getattr(session, "user", None)
     meta = getattr(user, "user_metadata", None) or {}
-    email = getattr(user, "email", None) or fallback_email
+    own_email = getattr(user, "email", None)
+    email = own_email or fallback_email
+    # only an address Supabase confirmed gets what WPP_ALLOWED_EMAILS gives (a project that lets people sign up
+    # without confirming would let anyone claim x@school5.ru)
+    proven = bool(own_email) and email_confirmed(user)
     name = ""
     if isinstance(meta, Mapping):
         name = str(meta.get("full_name") or meta.get("name") or "").strip()
@@ -225,6 +248,7 @@ def _identity_from_session(session: Any, user: Any, fallback_email: str) -> Iden
         supabase_refresh_token=Secret(refresh) if refresh else None,
         expires_at=float(expires_at) if expires_at else None,
         user_id=getattr(user, "id", None),
+        email_verified=proven,
     )
 
 
@@ -340,4 +364,4 @@ def supabase_refresh(
     return replace(fresh, name=fresh.name or identity.name)
 
 
-__all__ = ["SignInRateLimited", "SignInUnavailable", "supabase_refresh", "supabase_sign_in"]
+__all__ = ["SignInRateLimited", "SignInUnavailable", "email_confirmed", "supabase_refresh", "supabase_sign_in"]

@@ -120,6 +120,11 @@ class AlertRecipients(Mapping[str, tuple[Recipient, ...]]):
             out.setdefault(r.key, r)
         return list(out.values())
 
+    def own(self, org_id: str | None) -> tuple[Recipient, ...]:
+        """The school's own recipients (named under its id), not those told about every school."""
+        base = str(org_id or "").split("__wpp__", 1)[0]
+        return self._table.get(_canonical(base) or base, ())
+
     def all(self) -> list[tuple[str, Recipient]]:
         """``(school id or "*", recipient)`` for every entry."""
         return [(scope, r) for scope, rs in self._table.items() for r in rs]

@@ -81,13 +81,33 @@ class AlertsMixin:
         except WppError:
             return {}
 
-    def outbox(self, limit: int = 200) -> list[OutboxLine]:
-        """Every alert about the person's schools (in demo mode: the demo outbox), newest first. For
-        administrators; alerts about no school only for administrators of every school."""
-        self._permit("alerts", None)  # type: ignore[attr-defined]
+    # --- who sees which alert and which recipient -----------------------------------------------------------
+    def _recipient_visible(self, org_id: str | None, *, key: str | None = None, shown: object = None) -> bool:
+        """May the person see this recipient of an alert about ``org_id`` (by its store ``key`` or as the diary
+        shows it)? Someone who may see every school's alerts: yes. An administrator of the school: only the school's
+        own recipients (and the demo outbox), never who is told about every school, nor another school's people."""
+        from ..access.roles import ALL
+        from ..alerts.recipients import OUTBOX_KEY
+
         access = self._access  # type: ignore[attr-defined]
+        if access.may("alerts", ALL):
+            return True
+        if not org_id or not access.may("alerts", org_id):
+            return False
+        if key == OUTBOX_KEY or isinstance(shown, dict):  # the demo outbox (the diary keeps it as words)
+            return True
+        desk = self.alerts
+        if desk is None or desk.config.demo:
+            return False
+        own = desk.config.recipients.own(org_id)
+        return any((key is not None and r.key == key) or (shown is not None and r.shown == shown) for r in own)
+
+    def outbox(self, limit: int = 200) -> list[OutboxLine]:
+        """The alerts the person may see (in demo mode: the demo outbox), newest first: those about the schools
+        they administer, to those schools' own recipients; everything only for an administrator of every school."""
+        self._permit("alerts", None)  # type: ignore[attr-defined]
         records = [a for a in self.store.list_alerts(limit=limit)  # type: ignore[attr-defined]
-                   if (access.sees(a.organization_id) if a.organization_id else access.all_schools)]
+                   if self._recipient_visible(a.organization_id, key=a.recipient)]
         numbers = self._alert_names()
         try:  # what each drop was, by the state's one name (wpp.glossary)
             kinds = {i.id: i.kind for i in self.store.load_incidents(open_only=False)}  # type: ignore[attr-defined]
@@ -112,8 +132,11 @@ class AlertsMixin:
         return out
 
     def alert_recipients(self) -> list[RecipientLine]:
-        """Who is told (from the settings) and whether each one's last alert went out. For administrators."""
-        self._permit("settings", None)  # type: ignore[attr-defined]
+        """Who is told (from the settings) and whether each one's last alert went out: the recipients of the
+        schools the person administers; those told about every school only for an administrator of every school."""
+        from ..access.roles import ALL
+
+        self._permit("alerts", None)  # type: ignore[attr-defined]
         desk = self.alerts
         if desk is None:
             return []
@@ -124,17 +147,19 @@ class AlertsMixin:
             pairs = [("*", DEMO_OUTBOX)]
         else:
             pairs = config.recipients.all()
+        access = self._access  # type: ignore[attr-defined]
+        pairs = [(scope, r) for scope, r in pairs if access.may("alerts", ALL if scope == "*" else scope)]
+        if not pairs:
+            return []  # another school's people (and who is told about every school) are not this person's to see
         last: dict[str, object] = {}
         try:
             for a in self.store.list_alerts(limit=2000):  # type: ignore[attr-defined]
-                last.setdefault(a.recipient, a)
+                if self._recipient_visible(a.organization_id, key=a.recipient):  # not another school's alert
+                    last.setdefault(a.recipient, a)
         except WppError:
             pass
         out = []
-        access = self._access  # type: ignore[attr-defined]
         for scope, r in pairs:
-            if not (access.all_schools if scope == "*" else access.sees(scope)):
-                continue  # another school's people (and who is told about every school) are not this person's to see
             a = last.get(r.key)
             if a is None:
                 outcome, ok, at = _("No alert yet"), None, None

@@ -28,6 +28,13 @@ ADMIN_ONLY_LINES = frozenset({"refused", "reveal", "sign_in", "sign_in_failed", 
                               "sign_in_refused", "sign_in_withdrawn",
                               # alerts go to support's and directors' addresses: not a receptionist's business
                               "alert_sent", "alert_failed"})
+#: diary lines that name an alert's recipient (shown only to who may see that recipient)
+ALERT_LINES = frozenset({"alert_sent", "alert_failed"})
+
+
+def line_permission(action: str) -> str:
+    """The permission (``wpp.access.roles.PERMISSIONS``) a diary line of this kind needs, at the line's school."""
+    return "diary_all" if action in ADMIN_ONLY_LINES else "view"
 
 
 #: who did what happened by itself: the phone (through the platform) and the console
@@ -88,8 +95,10 @@ class DiaryMixin:
     def activity(self, limit: int = 500) -> list[ActivityLine]:
         """Who did what, to which school's number, with what outcome: one line per action, newest first.
 
-        Only lines about this person's schools; lines about no school (sign-ins, refusals, …) only for an
-        administrator of every school. Viewers and operators see what happened to numbers, not refusals."""
+        Each line needs its own role at its own school (:func:`line_permission`): what happened to a number, for
+        anyone who sees that school; refusals, revealed keys and alerts, for an administrator of that school (an
+        alert's recipient only when it is the school's own); lines about no school (sign-ins, …) only for an
+        administrator of every school."""
         entries = self.store.list_activity(limit=limit)
         rows = {r.id: r for r in self.store.list_integrations(include_inactive=True)}
         out = []
@@ -107,11 +116,15 @@ class DiaryMixin:
         return out
 
     def _sees_line(self, entry: ActivityEntry, org: str | None) -> bool:
-        if not org:
-            return self._access.all_schools and self._access.may("diary_all")
-        if not self._access.sees(org):
+        from ..access.roles import ALL
+
+        if not self._access.may(line_permission(entry.action), org or ALL):
             return False
-        return entry.action not in ADMIN_ONLY_LINES or self._access.may("diary_all", org)
+        if entry.action in ALERT_LINES:
+            params = entry.message.get("params") if isinstance(entry.message, dict) else None
+            shown = params.get("to") if isinstance(params, dict) else None
+            return self._recipient_visible(org, shown=shown)
+        return True
 
     def log_sign_in(self, event: str, *, username: str, client: str | None = None, method: str = "staff") -> None:
         """Sign-in events into the diary (every failure and throttle, as the gate issue asks)."""
@@ -137,4 +150,4 @@ class DiaryMixin:
         return rows
 
 
-__all__ = ["DiaryMixin", "SIGN_IN_EVENTS"]
+__all__ = ["ADMIN_ONLY_LINES", "DiaryMixin", "SIGN_IN_EVENTS", "line_permission"]

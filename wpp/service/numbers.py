@@ -36,6 +36,16 @@ def _words(name: object) -> str:
     return " ".join(str(name or "").translate(_INVISIBLE).split())
 
 
+def _school_name(name: object) -> str:
+    clean = _words(name)
+    if not clean:
+        raise InvalidInput(N_("The school's name is empty."), action=N_("Type the school's name."))
+    if len(clean) > 200:
+        raise InvalidInput(N_("The school's name is too long (at most 200 characters)."),
+                           action=N_("Use a shorter name."))
+    return clean
+
+
 def _clean_name(name: str | None, *, required: bool = False) -> str | None:
     text = _words(name)
     if not text:
@@ -51,20 +61,11 @@ def _clean_name(name: str | None, *, required: bool = False) -> str | None:
 class NumbersMixin:
     # --- organisations ----------------------------------------------------------------------------------
     def add_organization(self, name: str, organization_id: str | None = None, *, actor: str) -> Organization:
-        """Name a school once, when its first number is added (only where the school platform has no table).
-        Only someone with every school may (a new school would be outside anyone else's schools)."""
+        """Name a new school once, when its first number is added (only where the school platform has no table of
+        schools). Needs ``add_school`` (an operator of every school: a new school is outside anybody else's). An id
+        that already names a school is refused, never renamed (renaming is :meth:`rename_organization`)."""
         self._permit("add_school", None, actor=actor)
-        if not self._access.all_schools:
-            self._log("refused", actor, None, False, N_("Refused: adding a school (only for people with every school)"))
-            raise InvalidInput(N_("Only someone with access to every school can add a new school."),
-                               action=N_("Pick one of your schools. If yours is missing, ask an administrator to add "
-                                         "it and give you access to it."))
-        clean = _words(name)
-        if not clean:
-            raise InvalidInput(N_("The school's name is empty."), action=N_("Type the school's name."))
-        if len(clean) > 200:
-            raise InvalidInput(N_("The school's name is too long (at most 200 characters)."),
-                               action=N_("Use a shorter name."))
+        clean = _school_name(name)
         org_id = None
         if organization_id and str(organization_id).strip():
             org_id = validation.validate_org_id(str(organization_id).strip())
@@ -74,9 +75,47 @@ class NumbersMixin:
         if not self.can_add_organizations:
             raise InvalidInput(N_("Schools come from the school platform here and cannot be added in the console."),
                                action=N_("Pick the school from the list. If it is missing, ask an administrator."))
-        org = self.store.add_organization(clean, org_id)
+        with self._org_lock(f"add-school:{org_id or ''}"):
+            if org_id is not None:
+                self._refuse_known_school(org_id)
+            # only_new: the store never renames a school that is there already (another tab, another replica)
+            org = self.store.add_organization(clean, org_id, only_new=True)
+            if org.name != clean:
+                self._forget_orgs()
+                self._refuse_known_school(org.id, known=org)
         self._forget_orgs()
         self._log("organization_added", actor, None, True, N_("Added the school \u201c{school}\u201d", school=org.name),
+                  organization_id=org.id)
+        return org
+
+    def _refuse_known_school(self, org_id: str, *, known: Organization | None = None) -> None:
+        """An id typed for a new school that already names one: refused in words (nothing is changed)."""
+        if known is None:
+            from ..access.roles import base_org
+
+            known = self._orgs(fresh=True).get(base_org(org_id))
+        if known is not None:
+            raise InvalidInput(N_("This id already belongs to the school \u201c{school}\u201d; it was not changed.",
+                                  school=known.name),
+                               action=N_("Pick \u201c{school}\u201d from the list of schools, or leave the id empty for "
+                                         "a new school.", school=known.name))
+
+    def rename_organization(self, organization_id: str, name: str, *, actor: str) -> Organization:
+        """Give a school the console named a new name (where the school platform has no table of schools). Needs
+        ``rename_school`` (an administrator of every school: everybody reads the school by that name)."""
+        self._permit("rename_school", None, actor=actor)
+        org_id = validation.validate_org_id(str(organization_id or "").strip())
+        clean = _school_name(name)
+        known = self._orgs(fresh=True).get(org_id)
+        if known is None:
+            raise InvalidInput(N_("There is no school with this id."), action=N_("Pick the school from the list."))
+        if known.source == "platform":
+            raise InvalidInput(N_("This school's name comes from the school platform and cannot be changed in the "
+                                  "console."), action=N_("Change it on the school platform."))
+        org = self.store.add_organization(clean, org_id)
+        self._forget_orgs()
+        self._log("organization_renamed", actor, None, True,
+                  N_("Renamed the school \u201c{old}\u201d to \u201c{new}\u201d", old=known.name, new=org.name),
                   organization_id=org.id)
         return org
 
@@ -227,14 +266,45 @@ class NumbersMixin:
         return self.number(row.id)
 
     def make_new_instead(self, integration_id: str, *, actor: str, user_jwt: str | None = None) -> CreateOutcome:
-        """The already-linked number is not theirs: put it aside (undoable) and make a fresh number instead."""
-        row = self._row(integration_id, "take_over", actor=actor)
+        """Put the number aside (restorable from Removed numbers) and make a fresh number of its school instead.
+
+        Taking a number off the list is ``remove`` (an administrator) — unless the service itself finds that it is
+        safe (:meth:`linked_elsewhere`: the platform says the number is linked to a phone the console never paired);
+        then ``put_aside`` (an operator) is enough. Either way ``create`` too. Whatever button asked: a stale one
+        finds the number as it is now."""
+        row = self._row(integration_id, "view", actor=actor)
+        safe = self.linked_elsewhere(row.id)
+        self._permit("put_aside" if safe else "remove", row.organization_id, row=row, actor=actor)
         self._permit("create", row.organization_id, row=row, actor=actor)
         self.store.merge_settings(row.id, {keys.PRELINKED: None})
         self.store.deactivate(row.id)
-        self._log("remove", actor, row, True, N_("Put aside the number that was already linked on the platform "
-                                                 "(it can be restored from Removed numbers)"))
+        self._log("remove", actor, row, True,
+                  N_("Put aside the number that was already linked on the platform to a phone the console never "
+                     "paired (it can be restored from Removed numbers)") if safe else
+                  N_("Removed the number to make a new one instead (it can be restored from Removed numbers)"))
         return self.create_number(row.organization_id, name=row.name, actor=actor, user_jwt=user_jwt)
+
+    def linked_elsewhere(self, integration_id: str) -> bool:
+        """Is this number linked to a phone the console never paired (so that an operator may put it aside)?
+
+        Established by the service, never taken from a button: (1) the console found it connected right after
+        creating it, before any QR code was shown, and nobody has decided about it since (``keys.PRELINKED``);
+        (2) the console never offered a QR code for it: no linking started in the diary, and the board's history
+        never shows it waiting for a scan; (3) the platform says now, asked now, that it is connected. Anything that
+        cannot be read is "no" (then it is an administrator's ``remove``)."""
+        try:
+            row = self._row(integration_id, "view")
+            if not (row.is_active and row.settings.get(keys.PRELINKED) and row.api_key and row.session):
+                return False
+            if any(e.action == "pair" and e.outcome == "ok"
+                   for e in self.store.list_activity(integration_id=row.id, limit=2000)):
+                return False
+            if any(ch.state == ConnState.QR_REQUIRED.value for ch in self.store.status_history(row.id, limit=500)):
+                return False
+            status = self.client.get_status(self._session_id(row), self._auth(row))
+        except WppError:
+            return False
+        return status.state is ConnState.CONNECTED
 
     # --- rename / remove / restore ---------------------------------------------------------------------------
     def rename(self, integration_id: str, name: str, *, actor: str) -> NumberView:

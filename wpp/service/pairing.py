@@ -173,9 +173,14 @@ class PairingMixin:
             self.tokens.token_for(row, session=self._session_cache)
         except InvalidApiKey:
             checks.append(Check("reachable", True, titles["reachable"]))
-            checks.append(failed("key", N_("It no longer gives out access keys. Connect the number again: it gets a "
-                                           "new permanent key, and the phone is linked with a new QR code."),
-                                 "make_new", N_("Connect it again")))
+            if self._access.may("remove", row.organization_id):  # connecting it again takes this one off the list
+                checks.append(failed("key", N_("It no longer gives out access keys. Connect the number again: it gets "
+                                               "a new permanent key, and the phone is linked with a new QR code."),
+                                     "make_new", N_("Connect it again")))
+            else:
+                checks.append(failed("key", N_("It no longer gives out access keys. The number must be connected "
+                                               "again: ask an administrator of this school (it replaces this "
+                                               "number).")))
             return checks + rest("key")
         except WppError as err:
             checks.append(failed("reachable", err.message_text, "retry", N_("Check again")))

@@ -110,6 +110,9 @@ class WebhookOverview:
     refused: int = 0
     refused_detail: str = ""
     last_event: dt.datetime | None = None
+    #: True: the figures are every push the console received (an administrator of every school); False: only the
+    #: pushes about the numbers in ``lines`` (an administrator of some schools)
+    every_number: bool = True
 
 
 class _HookState:
@@ -355,17 +358,27 @@ class WebhooksMixin:
     # --- the Settings page -------------------------------------------------------------------------------------
     def webhook_overview(self) -> WebhookOverview:
         """Per number: its webhook registered or not, whether its events arrive and when the last came, what was
-        refused; and the same for all pushes together. For administrators."""
-        self._permit("settings", None)  # type: ignore[attr-defined]
+        refused; and the same for all pushes together. The numbers of the schools the person administers; the
+        console's own address and the pushes to no number only for an administrator of every school."""
+        from ..access.roles import ALL
+
+        self._permit("webhooks", None)  # type: ignore[attr-defined]
+        everything = self._access.may("webhooks", ALL)  # type: ignore[attr-defined]
         st = self._hooks
-        if self.webhooks_on:
-            sanity = getattr(getattr(self.engine, "policy", None), "sanity_s", 600.0)
+        sanity = getattr(getattr(self.engine, "policy", None), "sanity_s", 600.0)
+        if self.webhooks_on and everything:
             summary = _("On: the platform posts each number's status to {address}/_wpp/hook/… (a secret address per "
                         "number). While events arrive, a number is checked by polling only every {every}.",
                         address=st.base, every=format_duration(sanity))
-        else:
+        elif self.webhooks_on:
+            summary = _("On: the platform posts each number's status to the console. While events arrive, a number is "
+                        "checked by polling only every {every}.", every=format_duration(sanity))
+        elif everything:
             summary = self.webhooks_off_reason()
-        rows = [r for r in self.store.list_integrations() if self._visible(r)]  # type: ignore[attr-defined]
+        else:
+            summary = _("Off: every number is checked by polling.")
+        rows = [r for r in self.store.list_integrations()  # type: ignore[attr-defined]
+                if self._visible(r) and self._access.may("webhooks", r.organization_id)]  # type: ignore[attr-defined]
         try:
             counts = self.inbox.counts() if self.inbox is not None else {}
         except WppError as err:
@@ -401,11 +414,18 @@ class WebhooksMixin:
                 label=view.label, registered=registered, registered_at=at, arriving=arriving,
                 last_event=from_epoch(event_at), accepted=mine.get("accepted", (0, None))[0],
                 refused=refusals(mine), refused_detail=_refused_words(mine)))
-        total = counts.get("*", {})
         latest = max(last.values()) if last else None
+        if everything:
+            total = counts.get("*", {})
+        else:  # the pushes about these numbers only (not those to unknown addresses: they belong to no school)
+            total = {}
+            for row in rows:
+                for kind, (n, _at) in counts.get(row.id, {}).items():
+                    total[kind] = (total.get(kind, (0, None))[0] + n, None)
         return WebhookOverview(on=self.webhooks_on, summary=summary, lines=lines,
                                accepted=total.get("accepted", (0, None))[0], refused=refusals(total),
-                               refused_detail=_refused_words(total), last_event=from_epoch(latest))
+                               refused_detail=_refused_words(total), last_event=from_epoch(latest),
+                               every_number=everything)
 
 
 __all__ = ["DeliveryView", "WebhookLine", "WebhookOverview", "WebhooksMixin"]

@@ -5,16 +5,13 @@ Numbers that need attention sort first (:func:`sort_key`), the most urgent reaso
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from .. import glossary
 from ..i18n import N_, N_n, Text
 from ..models import ConnState, StatusRecord
 from .policy import DEFAULT_POLICY, PollPolicy
 from .record import CANNOT_CHECK, shown_state
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .board import BoardEntry
 
 #: error kinds that mean the platform refuses the number's access key or permanent key
 KEY_REJECTED_KINDS = glossary.REFUSED_KINDS
@@ -77,7 +74,15 @@ def triage(record: StatusRecord | None, *, now: float, policy: PollPolicy = DEFA
     return None
 
 
-def sort_key(entry: "BoardEntry | None") -> tuple[int, int]:
+class Triaged(Protocol):
+    """What :func:`sort_key` reads of a number: why it needs attention, if it does (a
+    :class:`~wpp.status.board.BoardEntry` is one; triage itself stays below the board)."""
+
+    @property
+    def attention(self) -> Attention | None: ...
+
+
+def sort_key(entry: Triaged | None) -> tuple[int, int]:
     """Numbers that need attention first, the most urgent reason first; then the others (combine with a name:
     ``sorted(rows, key=lambda r: (sort_key(board.get(r.id)), r.display_name.casefold()))``)."""
     attention = entry.attention if entry is not None else None

@@ -150,10 +150,13 @@ class IntegrationStore(Protocol):
         permission) raises StoreError ("The school platform's table of memberships (...) cannot be read."):
         callers must then let nobody in through it (fail closed)."""
 
-    def add_organization(self, name: str, organization_id: str | None = None) -> Organization:
+    def add_organization(self, name: str, organization_id: str | None = None, *,
+                         only_new: bool = False) -> Organization:
         """Name an organisation in the console's own table: ``organization_id`` (a UUID) when given, else a new
-        uuid4. An id that is already named keeps its row and gets the new name (idempotent). Names are 1-200
-        characters, stored trimmed; a blank name is refused (StoreError with a plain message)."""
+        uuid4. An id that is already named keeps its row and gets the new name (idempotent) — unless ``only_new``:
+        then nothing is written for a known id (atomically: a school is never renamed by adding it), and the stored
+        organisation is returned with its stored name. Names are 1-200 characters, stored trimmed; a blank name is
+        refused (StoreError with a plain message)."""
 
     # --- lasting sign-ins ---------------------------------------------------------------------------------------
     def create_sign_in_session(self, session: SignInSession) -> None:

@@ -510,8 +510,18 @@ class PostgresStore(PostgresAlerts, PostgresWebhooks):
         return membership_rows((r["org"], r["role"]) for r in rows)
 
     @_guard
-    def add_organization(self, name: str, organization_id: str | None = None) -> Organization:
+    def add_organization(self, name: str, organization_id: str | None = None, *,
+                         only_new: bool = False) -> Organization:
         text, oid = org_name(name), org_id_for_add(organization_id)
+        if only_new:
+            def insert_or_read(c):
+                c.execute("insert into public.wpp_console_organizations (id, name) values (%s, %s)"
+                          " on conflict (id) do nothing", (oid, text))
+                return c.execute("select name from public.wpp_console_organizations where id = %s",
+                                 (oid,)).fetchone()
+
+            stored = self._run(insert_or_read)
+            return Organization(id=oid, name=stored["name"] if stored else text, source="console")
         self._run(lambda c: c.execute(
             "insert into public.wpp_console_organizations (id, name) values (%s, %s)"
             " on conflict (id) do update set name = excluded.name, updated_at = now()",

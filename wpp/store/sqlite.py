@@ -588,14 +588,19 @@ class SqliteStore(SqliteAlerts, SqliteWebhooks):
         return membership_rows((r[0], r[1]) for r in rows)
 
     @_guard
-    def add_organization(self, name: str, organization_id: str | None = None) -> Organization:
+    def add_organization(self, name: str, organization_id: str | None = None, *,
+                         only_new: bool = False) -> Organization:
         text, oid, now = org_name(name), org_id_for_add(organization_id), now_iso()
+        conflict = "DO NOTHING" if only_new else "DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at"
         with self._write() as c:
             c.execute(
                 "INSERT INTO wpp_console_organizations (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (id) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at",
+                f" ON CONFLICT (id) {conflict}",
                 (oid, text, now, now),
             )
+            if only_new:
+                stored = c.execute("SELECT name FROM wpp_console_organizations WHERE id = ?", (oid,)).fetchone()
+                text = stored[0] if stored else text
         return Organization(id=oid, name=text, source="console")
 
     # --- lasting sign-ins -------------------------------------------------------------------

@@ -477,12 +477,19 @@ class SupabaseStore(SupabaseAlerts, SupabaseWebhooks):
         return membership_rows((r.get("org"), r.get("role")) for r in rows if isinstance(r, dict))
 
     @_guard(N_("Saving an organisation"))
-    def add_organization(self, name: str, organization_id: str | None = None) -> Organization:
+    def add_organization(self, name: str, organization_id: str | None = None, *,
+                         only_new: bool = False) -> Organization:
         text, oid = org_name(name), org_id_for_add(organization_id)
         from postgrest.types import ReturnMethod
 
+        # only_new: "Prefer: resolution=ignore-duplicates" (INSERT ... ON CONFLICT DO NOTHING), then the stored name
         self._client.table(ORG_TABLE).upsert({"id": oid, "name": text, "updated_at": now_iso()},
-                                             on_conflict="id", returning=ReturnMethod.minimal).execute()
+                                             on_conflict="id", ignore_duplicates=only_new,
+                                             returning=ReturnMethod.minimal).execute()
+        if only_new:
+            found = self._client.table(ORG_TABLE).select("name").eq("id", oid).limit(1).execute().data or []
+            if found and found[0].get("name"):
+                text = str(found[0]["name"])
         return Organization(id=oid, name=text, source="console")
 
     # --- lasting sign-ins ---------------------------------------------------------------------
