@@ -205,3 +205,39 @@ def test_a_viewer_of_two_schools_finds_both_in_the_list_filter_also_the_one_with
     open_page(app, "pages/numbers.py")
     options = set(widget(app, "selectbox", "School").options)  # as she reads them: by name
     assert {SCHOOL, "Гимназия № 1"} <= options, options
+
+
+# --- Settings an administrator can read: who is told first, school by school; then sections in words ----------------
+def test_settings_lead_with_who_is_told_per_school_then_sections_in_words(app, app_env, sim, tmp_path, staff_hash):
+    from .conftest import sign_in
+
+    school_a = "0a0a0a0a-0000-4000-8000-00000000000a"
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text(
+        f'WPP_SMTP_HOST = "smtp.example.org"\nWPP_SMTP_FROM = "console@school.example"\n'
+        f'[staff.anna]\npassword = "{staff_hash}"\nrole = "administrator"\nschools = "*"\n\n'
+        f'[WPP_ALERT_RECIPIENTS]\n"*" = ["support@wpp.example"]\n"{school_a}" = ["director@school-a.ru"]\n',
+        encoding="utf-8")
+    app_env.setenv("WPP_SECRETS_FILE", str(secrets))
+    app_env.setenv("WPP_BASE_URL", sim.base_url)
+    app_env.setenv("WPP_SECRET", sim.secret)
+    import streamlit as st
+
+    st.cache_resource.clear()
+    app.run()
+    svc, _ = services()
+    svc.add_organization("Школа Альфа", school_a, actor="setup")
+    sign_in(app, "anna")
+    open_page(app, "pages/settings.py")
+    assert not app.exception, app.exception
+    headers = [h.value for h in app.header]
+    assert headers[0] == "Who is told when a number drops", headers
+    assert {"The WhatsApp platform", "Where the numbers are kept", "Who may sign in", "How alerts are sent",
+            "Where these settings come from"} <= set(headers), headers
+    who = next(df.value for df in app.dataframe if "Recipient" in df.value.columns)
+    assert list(who["For"]) == ["Школа Альфа", "Every school"]  # the school's own first
+    assert list(who["Recipient"]) == ["director@school-a.ru", "support@wpp.example"]
+    rows = {r["Setting"]: r["Value"] for df in app.dataframe if "Setting" in df.value.columns
+            for r in df.value.to_dict("records")}
+    assert rows["How the connection to the mail server is protected"] == "encrypted once connected (STARTTLS)"
+    assert ".streamlit/secrets.toml" not in "\n".join(c.value for c in app.caption)

@@ -25,6 +25,11 @@ LAPTOP = {"width": 1366, "height": 900}
 ALLOWED_LATIN = {"WhatsApp", "QR", "WPP", "Android", "iPhone", "ID", "HTTP", "English"}  # "English": the language switch names each language in itself
 
 
+#: names of products and protocols an administrator's Settings page names as they are called
+PRODUCT_NAMES = {"Supabase", "PostgreSQL", "SQLite", "SMTP", "STARTTLS", "SSL", "TLS", "OpenID", "Connect", "OIDC",
+                 "Babel", "Telegram", "Europe", "Moscow", "http", "https", "localhost"}
+
+
 def latin_words(text: str) -> list[str]:
     """Latin words in what a person reads (digits, ids and the allowed names aside)."""
     words = [w.strip("-'’") for w in re.findall(r"(?<![\w@./-])[A-Za-z][A-Za-z'’-]+", text)]
@@ -176,6 +181,14 @@ def test_the_truth_in_one_voice_on_a_russian_laptop(browser, app):
         assert_russian(page, "alerts")
         assert_grid_whole(page, "alerts", tables.ALERTS_WIDTHS, ["when", "event", "school", "number", "to", "outcome"])
         shot(page, "truth-1366-alerts", full_page=True)
+
+        # Settings, for an administrator: who is told first, then sections in words (names of products aside)
+        goto(page, "/settings")
+        expect(page.get_by_role("heading", level=2).first).to_have_text(re.compile("Кому сообщают"), timeout=30_000)
+        wait_idle(page)
+        words = [w for w in latin_words(readable_text(page)) if w not in PRODUCT_NAMES]
+        assert not words, f"settings: English on a Russian page: {sorted(set(words))}"
+        shot(page, "truth-1366-settings", full_page=True)
 
         # the fine number, for the README
         goto(page, f"/number?n={fine['id']}")

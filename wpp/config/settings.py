@@ -258,6 +258,10 @@ class Settings(Derived, BaseSettings):
         """Rows for the Settings page: ``(label, value)`` in plain words, secrets masked (see :mod:`.describe`)."""
         return _describe.rows(self)
 
+    def describe_sections(self) -> list[tuple[str, Text, Text, list[tuple[Text, str]]]]:
+        """The same rows in the Settings page's sections: ``(group, title, about, rows)`` (see :mod:`.describe`)."""
+        return _describe.sections(self)
+
     def __repr__(self) -> str:
         return _describe.masked_repr(self)
 

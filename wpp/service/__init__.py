@@ -202,6 +202,8 @@ def build_service(settings, *, store=None, simulator=None, clock=SYSTEM_CLOCK, s
         jwt_verify_key=reveal(settings.jwt_verify_key),
         demo=simulator is not None,
         settings_rows=describe if callable(describe) else None,
+        settings_sections=getattr(settings, "describe_sections", None)
+        if callable(getattr(settings, "describe_sections", None)) else None,
     )
     policy = PollPolicy(
         starting_s=settings.poll_pairing_seconds,

@@ -69,6 +69,7 @@ class ServiceCore:
         engine=None,
         demo: bool = False,
         settings_rows: Callable[[], list[tuple[Any, str]]] | None = None,
+        settings_sections: Callable[[], list[tuple[str, Any, Any, list[tuple[Any, str]]]]] | None = None,
     ):
         from ..masking import reveal
 
@@ -82,6 +83,7 @@ class ServiceCore:
         self.tokens = tokens or TokenManager(client, store, clock=clock, activation_wait_s=activation_wait_s)
         self.engine = engine  # wpp.status.StatusEngine, attached by build_service (or tests)
         self._settings_rows = settings_rows
+        self._settings_sections = settings_sections
         self._org_locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self._qr_seen: dict[str, tuple[str, float]] = {}

@@ -149,5 +149,26 @@ class DiaryMixin:
                          _("on") if self.webhooks_on else self.webhooks_off_reason()))
         return rows
 
+    def settings_sections(self) -> list[tuple[str, str, list[tuple[str, str]]]]:
+        """The Settings page's sections: ``(title, what it is about, rows)`` in words an administrator reads (secrets
+        masked). For an administrator of every school."""
+        self._permit("settings", None)
+        found = self._settings_sections() if self._settings_sections is not None else []
+        sections = {g: (str(title), str(about), [(str(k), str(v)) for k, v in rows]) for g, title, about, rows in found}
+        extra = {
+            "platform": [(_("Platform"), _("simulated (demo)") if self.is_demo else self.client.base_url)],
+            "store": [(_("Where the numbers are kept"),
+                       str(getattr(self.store, "described_as", None) or self.store.description))],
+        }
+        if hasattr(self, "webhooks_on"):
+            extra["platform"].append((_("Status pushed by the platform"),
+                                      _("on") if self.webhooks_on else str(self.webhooks_off_reason())))
+        out = []
+        for g, (title, about, rows) in sections.items():
+            out.append((title, about, extra.pop(g, []) + rows))
+        if not sections:  # no described settings (tests, scripts): what the service itself knows
+            out = [(_("The console"), "", [row for rows in extra.values() for row in rows])]
+        return out
+
 
 __all__ = ["ADMIN_ONLY_LINES", "DiaryMixin", "SIGN_IN_EVENTS", "line_permission"]
