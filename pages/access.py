@@ -9,7 +9,7 @@ import streamlit as st
 
 from wpp.errors import InvalidApiKey, WppError
 from wpp.i18n import _, format_duration
-from wppui import pagekit
+from wppui import pagekit, tables
 from wppui.components import masked_words, show_error, when
 from wppui.text import esc
 
@@ -67,7 +67,7 @@ def technical(report, *, key: str, reveal_with=None) -> None:
         (_("Platform account in the key"), report.token_session or "—"),
         (_("Platform account saved for this number"), report.stored_session or "—"),
     ]
-    st.dataframe(pd.DataFrame(rows, columns=[_("What"), _("Value")]), hide_index=True,
+    st.dataframe(pd.DataFrame(rows, columns=[_("What"), _("Value")]), hide_index=True, placeholder=tables.EMPTY,
                  column_config={_("Value"): st.column_config.TextColumn(_("Value"), width="large")})
     for problem in report.problems:
         st.warning(esc(problem), icon="⚠️")
@@ -92,7 +92,8 @@ def technical(report, *, key: str, reveal_with=None) -> None:
     left, right = st.columns(2)
     with left:
         st.markdown("**" + esc(_("Header")) + "**")
-        st.dataframe(pd.DataFrame(report.header, columns=[_("Field"), _("Value")]), hide_index=True)
+        st.dataframe(pd.DataFrame(report.header, columns=[_("Field"), _("Value")]), hide_index=True,
+                     placeholder=tables.EMPTY)
     with right:
         st.markdown("**" + esc(_("Claims")) + "**")
         # a time claim (exp, iat, nbf) as a local time, never a raw count of seconds
@@ -100,7 +101,7 @@ def technical(report, *, key: str, reveal_with=None) -> None:
             _("Claim"): [c[0] for c in report.claims],
             _("Value"): [when(c[2]) if c[2] else ("—" if c[1] is None else c[1]) for c in report.claims],
         })
-        st.dataframe(claims, hide_index=True)
+        st.dataframe(claims, hide_index=True, placeholder=tables.EMPTY)
 
 
 view = None

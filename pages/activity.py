@@ -59,7 +59,7 @@ frame = pd.DataFrame({
     cols["who"]: [ln.who for ln in picked],
 })
 w = tables.DIARY_WIDTHS
-st.dataframe(frame, hide_index=True, row_height=tables.ROW_HEIGHT, column_config={
+st.dataframe(frame, hide_index=True, placeholder=tables.EMPTY, row_height=tables.ROW_HEIGHT, column_config={
     cols["when"]: datetime_column(cols["when"], seconds=False, width=w["when"]),
     **{cols[k]: st.column_config.TextColumn(cols[k], width=w[k]) for k in ("what", "outcome", "school", "number", "who")},
 })

@@ -203,7 +203,7 @@ with st.expander(_("Connection history")):
                 _("Before"): [h.previous for h in history],
                 _("Problem"): [h.problem for h in history],
             }),
-            hide_index=True,
+            hide_index=True, placeholder=tables.EMPTY,
             column_config={_("When"): datetime_column(_("When"))},
         )
 
@@ -221,7 +221,7 @@ if tests:
                 _("To"): [t.to for t in tests],
                 _("Did it arrive?"): [f"{t.ticks} {t.words}" for t in tests],
             }),
-            hide_index=True,
+            hide_index=True, placeholder=tables.EMPTY,
             column_config={_("Sent"): datetime_column(_("Sent"))},
         )
         st.caption(esc(s.delivery_note()))
@@ -237,7 +237,7 @@ with st.expander(_("Details for support")):
         (_("Added"), when(view.created_at)),
         (_("Last problem"), row.last_error or "—"),
     ]
-    st.dataframe(pd.DataFrame(details, columns=[_("What"), _("Value")]), hide_index=True)
+    st.dataframe(pd.DataFrame(details, columns=[_("What"), _("Value")]), hide_index=True, placeholder=tables.EMPTY)
 
 
 @gate.fragment(run_every=pagekit.board_interval())

@@ -140,7 +140,7 @@ else:
     gen = st.session_state.setdefault(GEN, 0)
     event = st.dataframe(
         table.frame,
-        hide_index=True,
+        hide_index=True, placeholder=tables.EMPTY,
         column_config=tables.column_config(),
         on_select="rerun",
         selection_mode=["single-row", "single-cell"],

@@ -53,8 +53,8 @@ def alerts_table() -> None:
                           + (f" ({ln.problem})" if ln.problem and not ln.ok else "") for ln in lines],
     })
     w = tables.ALERTS_WIDTHS
-    event = st.dataframe(frame, hide_index=True, row_height=tables.ROW_HEIGHT, on_select="rerun",
-                         selection_mode="single-row", key="outbox_table", column_config={
+    event = st.dataframe(frame, hide_index=True, placeholder=tables.EMPTY, row_height=tables.ROW_HEIGHT,
+                         on_select="rerun", selection_mode="single-row", key="outbox_table", column_config={
         cols["when"]: datetime_column(cols["when"], seconds=False, width=w["when"]),
         **{cols[k]: st.column_config.TextColumn(cols[k], width=w[k]) for k in ("event", "school", "number", "to",
                                                                                "outcome")},

@@ -40,7 +40,8 @@ if recipients:
         _("How"): [r.channel for r in recipients],
         _("Last alert"): tables.datetimes([r.last_at for r in recipients]),
         _("Did it go out?"): [("✅ " if r.ok else "❌ " if r.ok is False else "") + r.outcome for r in recipients],
-    }), hide_index=True, column_config={_("Last alert"): datetime_column(_("Last alert"), seconds=False)})
+    }), hide_index=True, placeholder=tables.EMPTY,
+        column_config={_("Last alert"): datetime_column(_("Last alert"), seconds=False)})
     st.caption(_("Each school's own recipients first, then those told about every school. Every alert, with its text, "
                  "is on the Alerts page."))
 
@@ -60,7 +61,8 @@ if s.may("settings"):
         st.header(esc(title))
         if about:
             st.caption(esc(about))
-        st.dataframe(pd.DataFrame(rows, columns=[_("Setting"), _("Value")]), hide_index=True, height="content",
+        st.dataframe(pd.DataFrame(rows, columns=[_("Setting"), _("Value")]), hide_index=True,
+                     placeholder=tables.EMPTY, height="content",
                      column_config={_("Setting"): st.column_config.TextColumn(_("Setting"), width="medium"),
                                     _("Value"): st.column_config.TextColumn(_("Value"), width="large")})
 else:
@@ -86,7 +88,8 @@ else:
             _("Accepted"): [h.accepted for h in hooks.lines],
             _("Refused"): [h.refused for h in hooks.lines],
             _("Why refused"): [h.refused_detail for h in hooks.lines],
-        }), hide_index=True, column_config={_("Last event"): datetime_column(_("Last event"))})
+        }), hide_index=True, placeholder=tables.EMPTY,
+            column_config={_("Last event"): datetime_column(_("Last event"))})
     together = (_("All pushes together: {accepted} accepted, {refused} refused.", accepted=hooks.accepted,
                   refused=hooks.refused) if hooks.every_number else
                 _("Pushes about these numbers together: {accepted} accepted, {refused} refused.",

@@ -168,6 +168,8 @@ def column_names() -> dict[str, str]:
 #: rows tall enough for three lines: the grid wraps a long cell instead of cutting it (Streamlit lets text wrap in
 #: rows taller than 4 rem)
 ROW_HEIGHT = 66
+#: what a grid shows in an empty cell (left alone, Streamlit's grid writes the English word "None" there)
+EMPTY = "—"
 #: the main area of a 1366 × 900 screen with the sidebar open is about 900 px wide: the grids staff read fit in it
 #: whole (in this order; widths in px), so no column a receptionist needs is cut or behind a sideways scroll
 NUMBERS_WIDTHS = {"school": 130, "number": 125, "phone": 135, "status": 185, "todo": 265}

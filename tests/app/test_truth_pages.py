@@ -241,3 +241,23 @@ def test_settings_lead_with_who_is_told_per_school_then_sections_in_words(app, a
             for r in df.value.to_dict("records")}
     assert rows["How the connection to the mail server is protected"] == "encrypted once connected (STARTTLS)"
     assert ".streamlit/secrets.toml" not in "\n".join(c.value for c in app.caption)
+
+
+# --- an empty cell reads empty: never the English word "None" the grid writes by itself ---------------------------
+def test_no_grid_writes_none_in_an_empty_cell(app, browser_cookies):
+    browser_cookies["wpp_lang"] = "ru"
+    app.run()
+    svc, sim = services()
+    view = create_via_service("Ресепшн")  # not linked yet: no last check, no events, no alert yet
+    seen_empty = []
+    for page, params in [("pages/settings.py", {}), ("pages/numbers.py", {}), ("pages/number.py", {"n": view.id}),
+                         ("pages/access.py", {"n": view.id}), ("pages/activity.py", {}), ("pages/outbox.py", {})]:
+        open_page(app, page, **params)
+        assert not app.exception, (page, app.exception)
+        for df in app.dataframe:
+            frame = df.value
+            assert not (frame.astype(str) == "None").any().any(), (page, "a cell reads “None”", frame)
+            if frame.isna().any().any():  # the grid draws its placeholder there
+                seen_empty.append(page)
+                assert df.proto.placeholder not in ("", "None"), (page, "an empty cell reads “None”", frame)
+    assert "pages/settings.py" in seen_empty  # the recipient with no alert yet, the number with no event yet
