@@ -261,3 +261,22 @@ def test_no_grid_writes_none_in_an_empty_cell(app, browser_cookies):
                 seen_empty.append(page)
                 assert df.proto.placeholder not in ("", "None"), (page, "an empty cell reads “None”", frame)
     assert "pages/settings.py" in seen_empty  # the recipient with no alert yet, the number with no event yet
+
+
+# --- sending from a number that is not connected says what will happen, before the click ---------------------------
+def test_sending_from_a_dropped_number_says_before_the_click_that_nothing_would_go_out(app):
+    app.run()
+    svc, sim = services()
+    view = connected_number()
+    open_page(app, "pages/send.py", n=view.id)
+    assert not app.exception, app.exception
+    assert widget(app, "button", "Send").disabled is False
+    assert "would not go out" not in texts(app)
+
+    sim.set_status(view.integration.session, "offline")
+    settle(svc, lambda s: s.number(view.id).status.code == "offline", "the drop")
+    open_page(app, "pages/send.py", n=view.id)
+    warning = "\n".join(plain(w.value) for w in app.warning)
+    assert "Offline" in warning and "A message sent now would not go out" in warning, warning
+    assert "Check that the school's phone is on" in warning  # what to do, the phone first
+    assert widget(app, "button", "Send").disabled is True  # not a click that fails afterwards

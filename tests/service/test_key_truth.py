@@ -164,3 +164,47 @@ def test_routine_renewals_are_one_diary_line_a_day(sim, make_service, store):
         finally:
             svc.close()
             client.close()
+
+
+# --- "why is there no QR code?" is titled by the actual problem, and no line contradicts another ------------------
+def _said(checks):
+    """What the checklist reads, line by line: ``(mark, words)``."""
+    return [("✅" if c.ok else "❌" if c.ok is False else "▫️", str(c.problem or c.title) if c.ok is False
+             else str(c.title)) for c in checks]
+
+
+def test_the_checklist_of_a_refused_access_key_names_the_two_keys_apart(svc, sim, number):
+    sim.make_key_stale(number.session)
+    checks = svc.pairing_checklist(number.id)
+    said = _said(checks)
+    # the permanent key still gives out access keys (✅), the access key is refused (❌): two keys, two names
+    assert ("✅", "The platform accepts the number's permanent key") in said, said
+    [failed] = [c for c in checks if c.ok is False]
+    assert failed.code == "token" and str(failed.problem) == "The platform refuses the number's access key"
+    assert failed.action == "refresh_token"
+    # nothing after the problem is ticked, and no tick says the access key is accepted
+    after = said[said.index(("❌", str(failed.problem))) + 1:]
+    assert all(mark == "▫️" for mark, _ in after), said
+    assert not [w for m, w in said if m == "✅" and "access key" in w], said
+
+
+def test_the_checklist_of_a_dropped_number_says_the_problem_as_a_fact(svc, sim, number):
+    sim.set_status(number.session, "offline")
+    checks = svc.pairing_checklist(number.id)
+    [failed] = [c for c in checks if c.ok is False]
+    assert failed.code == "session"
+    with use_language("ru"):
+        # the state's one name, then what is wrong as a fact: never "❌ Номер запущен на платформе"
+        assert str(failed.problem) == "Не в сети: номер остановлен на платформе", str(failed.problem)
+
+
+def test_an_operator_of_two_schools_has_both_also_the_one_without_a_number(svc, store, number):
+    from .conftest import ORG2
+
+    if ORG not in {o.id for o in svc.organizations()}:
+        svc.add_organization("Школа Альфа", ORG, actor="setup")
+    svc.add_organization("Школа Бета", ORG2, actor="setup")  # no number yet
+    op = svc.for_session({}, access=Access.of([Grant(Role.OPERATOR, frozenset({ORG, ORG2}))], source="test"),
+                         actor="Olga")
+    assert [v.org_id for v in op.numbers()] == [ORG]
+    assert {o.id for o in op.organizations()} == {ORG, ORG2}
