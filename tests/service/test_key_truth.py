@@ -196,6 +196,7 @@ def test_the_checklist_of_a_dropped_number_says_the_problem_as_a_fact(svc, sim, 
     with use_language("ru"):
         # the state's one name, then what is wrong as a fact: never "❌ Номер запущен на платформе"
         assert str(failed.problem) == "Не в сети: номер остановлен на платформе", str(failed.problem)
+    assert str(failed.fix).startswith("First check that the school's phone is on and online"), failed.fix  # phone first
 
 
 def test_an_operator_of_two_schools_has_both_also_the_one_without_a_number(svc, store, number):

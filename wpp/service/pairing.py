@@ -206,9 +206,10 @@ class PairingMixin:
             checks.append(Check("qr", True, N_("No QR code is needed: the phone is already linked.")))
             return checks
         if status.state is ConnState.OFFLINE:
-            checks.append(failed("session", N_("The phone was unlinked, or its QR codes ran out before a scan (WhatsApp "
-                                               "offers about six, one every 20 seconds). Press \u201cShow a new QR "
-                                               "code\u201d and scan it with the school's phone."),
+            checks.append(failed("session", N_("First check that the school's phone is on and online. If the number "
+                                               "stays offline, the phone was unlinked, or its QR codes ran out before "
+                                               "a scan (WhatsApp offers about six, one every 20 seconds): press "
+                                               "\u201cShow a new QR code\u201d and scan it with the school's phone."),
                                  "start", N_("Show a new QR code")))
             return checks + rest("session")
         checks.append(Check("session", True, titles["session"]))
