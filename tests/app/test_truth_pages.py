@@ -240,6 +240,8 @@ def test_settings_lead_with_who_is_told_per_school_then_sections_in_words(app, a
     rows = {r["Setting"]: r["Value"] for df in app.dataframe if "Setting" in df.value.columns
             for r in df.value.to_dict("records")}
     assert rows["How the connection to the mail server is protected"] == "encrypted once connected (STARTTLS)"
+    platform = next(df.value for df in app.dataframe if "Setting" in df.value.columns)
+    assert list(platform["Setting"])[:2] == ["Mode", "Platform"], list(platform["Setting"])  # the mode leads
     assert ".streamlit/secrets.toml" not in "\n".join(c.value for c in app.caption)
 
 

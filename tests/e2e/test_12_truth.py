@@ -185,6 +185,9 @@ def test_the_truth_in_one_voice_on_a_russian_laptop(browser, app):
         # Settings, for an administrator: who is told first, then sections in words (names of products aside)
         goto(page, "/settings")
         expect(page.get_by_role("heading", level=2).first).to_have_text(re.compile("Кому сообщают"), timeout=30_000)
+        grids = page.locator('[data-testid="stDataFrame"]')
+        expect(grids.first).to_contain_text("Демо-ящик исходящих", timeout=30_000)  # who is told, drawn
+        expect(grids.nth(1)).to_contain_text("Режим", timeout=30_000)  # the first section's rows, drawn
         wait_idle(page)
         words = [w for w in latin_words(readable_text(page)) if w not in PRODUCT_NAMES]
         assert not words, f"settings: English on a Russian page: {sorted(set(words))}"

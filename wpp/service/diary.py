@@ -165,7 +165,8 @@ class DiaryMixin:
                                       _("on") if self.webhooks_on else str(self.webhooks_off_reason())))
         out = []
         for g, (title, about, rows) in sections.items():
-            out.append((title, about, extra.pop(g, []) + rows))
+            known = extra.pop(g, [])  # after the section's first row ("Mode" leads the platform's section)
+            out.append((title, about, rows[:1] + known + rows[1:]))
         if not sections:  # no described settings (tests, scripts): what the service itself knows
             out = [(_("The console"), "", [row for rows in extra.values() for row in rows])]
         return out
