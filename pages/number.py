@@ -1,5 +1,8 @@
-"""One number (``?n=<integration id>``): its state in words, linking the phone, the next step once connected,
-rename, remove (with undo), its connection history and, for support, the technical details."""
+"""One number (``?n=<integration id>``): its phone under its name, its state in words, linking the phone, the next
+step once connected, rename, remove (with undo), its connection history and, for support, the technical details.
+
+The page follows the number by itself (no F5): a small fragment looks at the number's shown state every few seconds
+and draws the page again when it changed, so the history, the demo's buttons and what to do are never stale."""
 from __future__ import annotations
 
 import pandas as pd
@@ -26,9 +29,12 @@ current = pagekit.number_param()
 if not current:
     if not views:
         st.title("📱 " + _("Number"))
-        st.info(_("No numbers yet. Connect the first one."), icon="👋")
-        if st.button(_("Connect a number"), icon="➕", type="primary"):
-            pagekit.go("connect")
+        if s.may("create"):
+            st.info(_("No numbers yet. Connect the first one."), icon="👋")
+            if st.button(_("Connect a number"), icon="➕", type="primary"):
+                pagekit.go("connect")
+        else:
+            st.info(_("No numbers yet. An operator or an administrator of your school connects them."), icon="👋")
         st.stop()
     last = pagekit.last_number()
     current = last if any(v.id == last for v in views) else views[0].id
@@ -42,6 +48,8 @@ choices = views if any(v.id == view.id for v in views) else [view, *views]
 head, pick = st.columns([3, 1.3], vertical_alignment="bottom")
 with head:
     st.title(esc(view.label))
+    st.caption("📞 " + (esc(view.phone) if view.phone else
+                        esc(_("The phone's number shows here once the phone is linked."))))
 with pick:
     chosen = pagekit.number_picker(choices, view.id, key="number_pick", label=_("Open another number"),
                                    collapsed=True)
@@ -52,6 +60,8 @@ pagekit.show_flashes()
 
 # --- remove (asks first) and restore -----------------------------------------------------------------------
 REMOVING = "_number_removing"  # the number whose "Remove" confirmation is open (survives a full re-run)
+DROPPED = "_number_demo_dropped"  # the demo's "the phone went offline" was just pressed for this number
+SHOWN = "_number_shown_state"  # (number id, the version of its state this run drew)
 
 
 def _close_remove() -> None:
@@ -102,7 +112,10 @@ if view.removed:
             pagekit.flash("success", esc(_("“{name}” is back in the list.", name=view.label)))
             st.rerun()
 elif view.unfinished:
-    st.warning(esc(_("Creating this number was not finished. Nothing is lost: press “Finish creating”.")) +
+    st.warning(esc(_("Creating this number was not finished. Nothing is lost: press “Finish creating”.")
+                   if s.may("create", org) else
+                   _("Creating this number was not finished. Nothing is lost: an operator or an administrator of this "
+                     "school can finish it.")) +
                (f"  \n{esc(view.unfinished_reason)}" if view.unfinished_reason else ""), icon="🟡")
     if s.may("create", org) and st.button(_("Finish creating"), type="primary", key="number_finish"):
         with guarded(_("Creating was not finished")):
@@ -154,16 +167,20 @@ if not view.removed:
         st.session_state[REMOVING] = view.id
     if st.session_state.get(REMOVING) == view.id:
         confirm_remove(view.id, view.label)
-    # the demo: what a drop at night looks like, so its alert can be seen on the Alerts page
+    # the demo: what a drop at night looks like, and who is told about it
     if (getattr(s, "is_demo", False) and s.may("check", org) and view.status.state is not None
             and view.status.state.value == "connected" and pagekit.demo_phone() is not None):
         if st.button(_("Simulate the phone going offline"), icon="📴", key="number_demo_offline",
-                     help=_("Demo: the phone loses its connection. About a minute later its alert appears on the "
-                            "Alerts page.")):
+                     help=_("Demo: the phone loses its connection, as it would at night.")):
             with guarded(_("The phone could not be made to go offline")):
                 s.simulate_phone_offline(view.id, pagekit.demo_phone(), actor=pagekit.actor())
                 tables.changed()
-                st.toast(_("The phone is offline now. The alert follows in about a minute."), icon="📴")
+                st.session_state[DROPPED] = view.id
+                st.rerun()
+    if view.status.attention_code in ("offline", "key_rejected", "cannot_check") or st.session_state.get(DROPPED) == view.id:
+        # a number that dropped: who is told (never a page the reader cannot open)
+        with guarded(None):
+            st.caption("🔔 " + esc(s.alert_audience(view.id)))
 
 # --- proof of delivery: does a message from this number really arrive? ----------------------------------------
 def _proof_line(svc, p) -> None:
@@ -234,7 +251,9 @@ if not view.removed and not view.unfinished and view.status.state is not None \
 
 # the state itself is in the pairing panel above (it refreshes itself); this line only says what does not change
 st.caption(esc(_("Added {time}. Every change of its state is in the connection history below.",
-                 time=when(view.created_at))))
+                 time=when(view.created_at))) +
+           (" " + esc(_("The console last asked the platform at {time}.", time=when(view.status.checked_at)))
+            if view.status.checked_at else ""))
 
 with st.expander(_("Connection history")):
     try:
@@ -252,7 +271,7 @@ with st.expander(_("Connection history")):
                 _("Before"): [h.previous for h in history],
                 _("Problem"): [h.problem for h in history],
             }),
-            hide_index=True,
+            hide_index=True, placeholder=tables.EMPTY,
             column_config={_("When"): datetime_column(_("When"))},
         )
 
@@ -270,7 +289,7 @@ if tests:
                 _("To"): [t.to for t in tests],
                 _("Did it arrive?"): [f"{t.ticks} {t.words}" for t in tests],
             }),
-            hide_index=True,
+            hide_index=True, placeholder=tables.EMPTY,
             column_config={_("Sent"): datetime_column(_("Sent"))},
         )
         st.caption(esc(s.delivery_note()))
@@ -286,4 +305,25 @@ with st.expander(_("Details for support")):
         (_("Added"), when(view.created_at)),
         (_("Last problem"), row.last_error or "—"),
     ]
-    st.dataframe(pd.DataFrame(details, columns=[_("What"), _("Value")]), hide_index=True)
+    st.dataframe(pd.DataFrame(details, columns=[_("What"), _("Value")]), hide_index=True, placeholder=tables.EMPTY)
+
+
+@gate.fragment(run_every=pagekit.board_interval())
+def follow() -> None:
+    """Every few seconds: did the number's state change (the phone linked or dropped, the platform refused its key)?
+    Then the whole page is drawn again: history, buttons and what to do follow by themselves. Costs a look-up."""
+    s2 = pagekit.service()
+    try:
+        now = s2.status_version(view.id)
+    except WppError:
+        return
+    if st.session_state.get(SHOWN) != (view.id, now):
+        st.session_state[SHOWN] = (view.id, now)
+        st.rerun()
+
+
+try:
+    st.session_state[SHOWN] = (view.id, s.status_version(view.id))
+except WppError:
+    pass
+follow()

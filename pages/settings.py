@@ -1,4 +1,5 @@
-"""Settings: what the console is connected to and how it is set up, in labelled rows (secrets masked).
+"""Settings: who is told when a number drops (school by school, first), then what the console is connected to and how
+it is set up, section by section in words (secrets masked).
 
 The console's own settings (and its warnings, staff, allow-list, mail server) are for an administrator of every
 school. An administrator of some schools sees what concerns those schools: their alerts' recipients and their
@@ -22,25 +23,7 @@ if getattr(s, "is_demo", False):
     st.info(_("**Demo — simulated platform.** No platform is configured, so the console runs its own simulated "
               "platform on this computer. Nothing reaches WhatsApp."), icon="🧪")
 
-if s.may("settings"):
-    cfg = state.settings()
-    for warning in getattr(cfg, "warnings", None) or []:  # unknown settings, settings that are not used, ...
-        st.warning(esc(warning), icon="⚠️")
-
-    try:
-        rows = s.settings_rows()
-    except WppError as err:
-        show_error(err, what=_("The settings could not be read"))
-        st.stop()
-    st.dataframe(pd.DataFrame(rows, columns=[_("Setting"), _("Value")]), hide_index=True, height="content",
-                 column_config={_("Value"): st.column_config.TextColumn(_("Value"), width="large")})
-    st.caption(_("Secrets are shown masked. To change a setting, edit .streamlit/secrets.toml or the environment and "
-                 "restart the console (see secrets.toml.example)."))
-else:
-    st.caption(_("The console's own settings are for administrators of every school. Here: what concerns the "
-                 "schools you administer."))
-
-# --- alerts: who is told when a number drops, and whether the last alert went out ----------------------------------
+# --- first: who is told when a number drops, school by school, and whether the last alert went out ----------------
 recipients = []
 if s.may("alerts"):
     try:
@@ -48,15 +31,43 @@ if s.may("alerts"):
     except WppError as err:
         show_error(err, what=_("The alerts' recipients could not be read"))
 if recipients:
-    st.header(_("Alerts when a number drops"))
+    st.header(_("Who is told when a number drops"))
+    every = _("Every school")
+    recipients = sorted(recipients, key=lambda r: (r.scope == every, r.scope.casefold(), r.to.casefold()))
     st.dataframe(pd.DataFrame({
+        _("For"): [r.scope for r in recipients],
         _("Recipient"): [r.to for r in recipients],
         _("How"): [r.channel for r in recipients],
-        _("For"): [r.scope for r in recipients],
         _("Last alert"): tables.datetimes([r.last_at for r in recipients]),
         _("Did it go out?"): [("✅ " if r.ok else "❌ " if r.ok is False else "") + r.outcome for r in recipients],
-    }), hide_index=True, column_config={_("Last alert"): datetime_column(_("Last alert"))})
-    st.caption(_("Every alert, with its text, is on the Alerts page."))
+    }), hide_index=True, placeholder=tables.EMPTY,
+        column_config={_("Last alert"): datetime_column(_("Last alert"), seconds=False)})
+    st.caption(_("Each school's own recipients first, then those told about every school. Every alert, with its text, "
+                 "is on the Alerts page."))
+
+# --- the console's own settings, section by section, in words ---------------------------------------------------------
+if s.may("settings"):
+    cfg = state.settings()
+    for warning in getattr(cfg, "warnings", None) or []:  # unknown settings, settings that are not used, ...
+        st.warning(esc(warning), icon="⚠️")
+    try:
+        sections = s.settings_sections()
+    except WppError as err:
+        show_error(err, what=_("The settings could not be read"))
+        st.stop()
+    st.caption(_("Secrets are shown masked. Settings are changed by whoever installed the console, in its settings "
+                 "file or environment (see the last section), and take effect when the console is restarted."))
+    for title, about, rows in sections:
+        st.header(esc(title))
+        if about:
+            st.caption(esc(about))
+        st.dataframe(pd.DataFrame(rows, columns=[_("Setting"), _("Value")]), hide_index=True,
+                     placeholder=tables.EMPTY, height="content",
+                     column_config={_("Setting"): st.column_config.TextColumn(_("Setting"), width="medium"),
+                                    _("Value"): st.column_config.TextColumn(_("Value"), width="large")})
+else:
+    st.caption(_("The console's own settings are for administrators of every school. Here: what concerns the "
+                 "schools you administer."))
 
 # --- status pushed by the platform: is each number's webhook registered, do its events arrive ---------------------
 if not s.may("webhooks"):
@@ -77,7 +88,8 @@ else:
             _("Accepted"): [h.accepted for h in hooks.lines],
             _("Refused"): [h.refused for h in hooks.lines],
             _("Why refused"): [h.refused_detail for h in hooks.lines],
-        }), hide_index=True, column_config={_("Last event"): datetime_column(_("Last event"))})
+        }), hide_index=True, placeholder=tables.EMPTY,
+            column_config={_("Last event"): datetime_column(_("Last event"))})
     together = (_("All pushes together: {accepted} accepted, {refused} refused.", accepted=hooks.accepted,
                   refused=hooks.refused) if hooks.every_number else
                 _("Pushes about these numbers together: {accepted} accepted, {refused} refused.",

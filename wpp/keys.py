@@ -13,6 +13,11 @@ SUB_ORG = "wppSubOrgId"  # "<org uuid>__wpp__<8 hex>": the id the platform clien
 CREATE_REQUEST = "wppCreateRequestId"  # makes a repeated "create" (double click, F5) finish the same number
 PHONE = "wppPhone"  # the phone's own number (digits with country code), once the platform has reported it
 PRELINKED = "wppPreLinked"  # true while a new number's platform session was already linked before any scan
+#: the platform refuses the number's keys: ``{"verdict": "refused", "kind": "token" | "api_key", "since": <Unix ms>,
+#: "status": <HTTP status>, "said": "<the platform's own words>", "fresh": <a brand-new access key refused too>}``,
+#: written once when the refusal begins and removed when it ends (``wpp.tokens.TokenManager``), so every replica
+#: sees it; absent while the platform accepts the number's keys
+KEY_EVIDENCE = "wppKeyEvidence"
 # status pushed by the platform (webhooks): the secret in the address the platform posts to is never stored, only
 # its SHA-256 (hex); a database reader cannot forge a push
 WEBHOOK_HASH = "wppWebhookSecretHash"  # SHA-256 of the secret of the webhook registered on the platform
@@ -29,6 +34,7 @@ __all__ = [
     "CREATE_REQUEST",
     "JWT",
     "JWT_EXPIRES_AT",
+    "KEY_EVIDENCE",
     "PHONE",
     "PRELINKED",
     "SECRET_KEYS",

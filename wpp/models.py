@@ -23,17 +23,15 @@ class ConnState(str, enum.Enum):
 
     @property
     def label(self) -> str:
-        """The state in words, in the current language."""
-        return str(_LABELS[self])
+        """The state in words, in the current language (its one name: :mod:`wpp.glossary`)."""
+        return str(self.name_text)
 
+    @property
+    def name_text(self) -> Text:
+        """The state's one name, translated when shown."""
+        from .glossary import state_name
 
-_LABELS = {
-    ConnState.CONNECTED: N_("Connected"),
-    ConnState.QR_REQUIRED: N_("Waiting for the QR scan"),
-    ConnState.STARTING: N_("Starting"),
-    ConnState.OFFLINE: N_("Offline"),
-    ConnState.UNKNOWN: N_("Unknown"),
-}
+        return state_name(self.value)
 
 _SPELLINGS = {
     "connected": ConnState.CONNECTED,
@@ -81,9 +79,14 @@ class Status:
 
     @property
     def label(self) -> str:
+        return str(self.name_text)
+
+    @property
+    def name_text(self) -> Text:
+        """The state in words, translated when shown (an unknown word of the platform's is kept beside it)."""
         if self.state is ConnState.UNKNOWN:
-            return str(N_("Unknown ({word})", word=self.raw or "—"))
-        return self.state.label
+            return N_("Unknown ({word})", word=self.raw or "—")
+        return self.state.name_text
 
     @property
     def connected(self) -> bool:
@@ -175,6 +178,18 @@ class Integration:
     @property
     def sub_org_id(self) -> str | None:
         return self.settings.get(keys.SUB_ORG) or None
+
+    @property
+    def key_evidence(self) -> dict | None:
+        """What the platform last answered to calls with this number's keys (:data:`wpp.keys.KEY_EVIDENCE`), or None."""
+        v = self.settings.get(keys.KEY_EVIDENCE)
+        return v if isinstance(v, dict) and v.get("verdict") in ("accepted", "refused") else None
+
+    @property
+    def key_refused(self) -> dict | None:
+        """The platform's refusal of this number's keys while it lasts (``kind``, ``since`` …), else None."""
+        v = self.key_evidence
+        return v if v is not None and v.get("verdict") == "refused" and v.get("since") is not None else None
 
     @property
     def token_pending(self) -> bool:

@@ -88,7 +88,7 @@ def test_the_demo_phone_goes_offline_and_the_alert_lands_in_the_outbox(demo):
     admin = svc.for_session({}, access=Access.full("demo"), actor="demo")
     [line] = admin.outbox()
     assert line.to == "Demo outbox" and line.school == "Школа № 5" and line.number == "Ресепшн"
-    assert line.ok is True and line.event == "Number down" and "«Ресепшн»" in line.subject
+    assert line.ok is True and line.event == "🔴 Offline" and "«Ресепшн»" in line.subject  # the state by its one name
     assert "Что сделать:" in line.text  # WPP_ALERT_LANGUAGE: Russian by default
     [who] = admin.alert_recipients()
     assert who.to == "Demo outbox" and who.scope == "Every school" and who.ok is True and who.last_at is not None

@@ -69,7 +69,7 @@ class Settings(Derived, BaseSettings):
     http_timeout: Annotated[float, check(checks.number(gt=0))] = setting(
         10.0, "WPP_HTTP_TIMEOUT", N_("How long to wait for the platform's answer"), _SECONDS_ABOVE_0, unit="s")
     activation_wait_s: Annotated[float, check(checks.number(ge=0, le=600))] = setting(
-        15.0, "WPP_KEY_ACTIVATION_WAIT", N_("How long a new platform key may take to start working"),
+        15.0, "WPP_KEY_ACTIVATION_WAIT", N_("How long a new permanent key may take to start working"),
         N_("a number of seconds from {low} to {high}", low=0, high=600), unit="s")
     fleet_concurrency: Annotated[int, check(checks.number(integer=True, ge=1, le=500))] = setting(
         50, "WPP_FLEET_CONCURRENCY", N_("How many numbers are checked at the same time"),
@@ -80,7 +80,7 @@ class Settings(Derived, BaseSettings):
         60.0, "WPP_POLL_CONNECTED_SECONDS", N_("How often connected numbers are checked"), _SECONDS_AT_LEAST_1,
         unit="s")
     poll_offline_seconds: Annotated[float, check(checks.number(ge=1))] = setting(
-        30.0, "WPP_POLL_OFFLINE_SECONDS", N_("How often numbers that are not connected are checked"),
+        30.0, "WPP_POLL_OFFLINE_SECONDS", N_("How often offline numbers are checked"),
         _SECONDS_AT_LEAST_1, unit="s")
     poll_pairing_seconds: Annotated[float, check(checks.number(ge=1))] = setting(
         2.0, "WPP_POLL_PAIRING_SECONDS", N_("How often a number waiting for the QR scan is checked"),
@@ -291,6 +291,10 @@ class Settings(Derived, BaseSettings):
     def describe(self) -> list[tuple[Text, str]]:
         """Rows for the Settings page: ``(label, value)`` in plain words, secrets masked (see :mod:`.describe`)."""
         return _describe.rows(self)
+
+    def describe_sections(self) -> list[tuple[str, Text, Text, list[tuple[Text, str]]]]:
+        """The same rows in the Settings page's sections: ``(group, title, about, rows)`` (see :mod:`.describe`)."""
+        return _describe.sections(self)
 
     def __repr__(self) -> str:
         return _describe.masked_repr(self)

@@ -90,8 +90,20 @@ class WppService(NumbersMixin, PairingMixin, AccessMixin, DiaryMixin, AlertsMixi
                 attention=entry.attention.text if entry.attention else None,
                 attention_code=entry.attention.code if entry.attention else None,
                 phone=entry.phone,
+                code=entry.code,
             )
         return out
+
+    def status_version(self, integration_id: str) -> str:
+        """Changes when what a page shows of this number's state changes (its shown state, since when, its problem,
+        its phone) — and so when its connection history gets a line. Cheap: the process's copy of the board."""
+        if self.engine is None:
+            return ""
+        try:
+            entry = self.engine.entry(integration_id)
+        except WppError:
+            return ""
+        return "" if entry is None else format(entry.signature & 0xFFFFFFFFFFFF, "x")
 
     def board_version(self) -> str:
         """Changes only when something a viewer of the Numbers page sees changed (pages cache their table by it)."""
@@ -127,22 +139,18 @@ class WppService(NumbersMixin, PairingMixin, AccessMixin, DiaryMixin, AlertsMixi
                 at=from_epoch(ch.at),
                 state=self._state_words(ch.state, problem),
                 previous=self._state_words(ch.previous, None) if ch.previous is not None else "—",
-                problem=problem.text if problem else "",
+                problem=str(problem.message) if problem else "",  # what happened; what to do is the page's
             ))
         return lines
 
     @staticmethod
     def _state_words(state: str | None, problem: Problem | None) -> str:
-        from ..status import CANNOT_CHECK
+        """A history line's state by its one name (:mod:`wpp.glossary`)."""
+        from .. import glossary
 
-        if state == CANNOT_CHECK:
-            return _("Cannot be checked")
-        if state:
-            try:
-                return ConnState(state).label
-            except ValueError:
-                return ConnState.UNKNOWN.label
-        return _("Cannot be checked") if problem else _("Not checked yet")
+        if state is None and problem is not None:
+            state = glossary.CANNOT_CHECK
+        return str(glossary.state_name(glossary.shown_code(state, problem.kind if problem else None)))
 
     def close(self) -> None:
         try:
@@ -202,6 +210,8 @@ def build_service(settings, *, store=None, simulator=None, clock=SYSTEM_CLOCK, s
         jwt_verify_key=reveal(settings.jwt_verify_key),
         demo=simulator is not None,
         settings_rows=describe if callable(describe) else None,
+        settings_sections=getattr(settings, "describe_sections", None)
+        if callable(getattr(settings, "describe_sections", None)) else None,
     )
     policy = PollPolicy(
         starting_s=settings.poll_pairing_seconds,

@@ -6,10 +6,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 from ..errors import WppError
-from ..i18n import N_, _
+from ..i18n import N_, Text, _
 from .core import from_epoch
 
-_EVENTS = {"down": N_("Number down"), "recovered": N_("Number back")}
+_EVENTS = {"down": N_("The number dropped"), "recovered": N_("Number back")}
 _CHANNELS = {"email": N_("E-mail"), "webhook": N_("Webhook"), "outbox": N_("Demo outbox")}
 _OUTCOMES = {"sent": N_("Delivered"), "failed": N_("Failed"), "pending": N_("Waiting to be sent"),
              "retry": N_("Failed, will be tried again")}
@@ -42,6 +42,24 @@ class RecipientLine:
     last_at: dt.datetime | None
     outcome: str
     ok: bool | None
+
+
+#: what kind of drop an incident was -> the state it left the number in (wpp.glossary)
+_KIND_STATES = {"offline": "offline", "logged_out": "qr_required", "cannot_check": "cannot_check",
+                "key_rejected": "access_refused"}
+
+
+def _event_words(event: str, kind: str | None) -> str:
+    """What an alert was about, by the state's one name: "🔴 Offline"; "🟢 Connected again" for a recovery."""
+    from .. import glossary
+
+    if event == "recovered":
+        return f"{glossary.state_mark(glossary.CONNECTED)} " + str(N_("{state} again",
+                                                                       state=glossary.state_name(glossary.CONNECTED)))
+    code = _KIND_STATES.get(kind or "")
+    if code is None:
+        return str(_EVENTS.get(event, event))
+    return f"{glossary.state_mark(code)} {glossary.state_name(code)}"
 
 
 def _problem(stored: str | None) -> str:
@@ -91,6 +109,10 @@ class AlertsMixin:
         records = [a for a in self.store.list_alerts(limit=limit)  # type: ignore[attr-defined]
                    if self._recipient_visible(a.organization_id, key=a.recipient)]
         numbers = self._alert_names()
+        try:  # what each drop was, by the state's one name (wpp.glossary)
+            kinds = {i.id: i.kind for i in self.store.load_incidents(open_only=False)}  # type: ignore[attr-defined]
+        except WppError:
+            kinds = {}
         out = []
         for a in records:
             at = a.sent_at if a.sent_at is not None else a.created_at
@@ -100,7 +122,7 @@ class AlertsMixin:
                 channel=str(_CHANNELS.get(a.channel, a.channel)),
                 school=self.organization_name(a.organization_id) if a.organization_id else "",  # type: ignore[attr-defined]
                 number=numbers.get(a.integration_id or "", _("(deleted number)")),
-                event=str(_EVENTS.get(a.event, a.event)),
+                event=_event_words(a.event, kinds.get(a.incident_id)),
                 subject=a.subject,
                 text=a.body,
                 outcome=str(_OUTCOMES.get(a.status, a.status)),
@@ -154,6 +176,35 @@ class AlertsMixin:
                 last_at=at, outcome=outcome, ok=ok,
             ))
         return out
+
+    def alert_audience(self, integration_id: str) -> "Text":
+        """Who is told when this number drops, and after how long, in words anyone who may see the number can act on
+        (e-mail addresses as they are, a webhook only by its host; this school's own recipients first). Never names a
+        page the reader may not open."""
+        from ..i18n import N_n
+        from ..alerts.recipients import EMAIL
+
+        row = self._row(integration_id)  # type: ignore[attr-defined]
+        desk = self.alerts
+        if desk is None:
+            return N_("Nobody is told automatically when this number drops: no one is set to receive alerts. If it "
+                      "stays down, tell the school's administrator yourself.")
+        config = desk.config
+        minutes = max(1, int(round(float(config.after_s) / 60.0)))
+        if config.demo:
+            return N_n("Demo: if the number stays down for {n} minute, an alert goes to the demo outbox (in real use: "
+                       "to the people set to receive alerts for this school).",
+                       "Demo: if the number stays down for {n} minutes, an alert goes to the demo outbox (in real use: "
+                       "to the people set to receive alerts for this school).", minutes)
+        everyone = {r.key for r in config.recipients.get("*", ())}
+        own = [r for r in config.recipients_for(row.organization_id) if r.key not in everyone]
+        rest = [r for r in config.recipients_for(row.organization_id) if r.key in everyone]
+        who = ", ".join(r.shown if r.kind == EMAIL else str(N_("a chat ({host})", host=r.shown.split("/…")[0]))
+                        for r in own + rest)
+        return N_n("If the number stays down for {n} minute, these are told once (and once more when it is back): "
+                   "{who}.",
+                   "If the number stays down for {n} minutes, these are told once (and once more when it is back): "
+                   "{who}.", minutes, who=who)
 
     def simulate_phone_offline(self, integration_id: str, phone, *, actor: str) -> None:
         """Demo mode: the simulated phone loses its connection (``phone``: ``wpp.demo.DemoPhone``). Needs the

@@ -15,7 +15,7 @@ import threading
 import time
 from typing import Any, Callable, Iterable, MutableMapping
 
-from .. import keys, validation
+from .. import glossary, keys, validation
 from ..client import WppClient
 from ..clock import SYSTEM_CLOCK
 from ..errors import IntegrationNotFound, InvalidInput, WppError
@@ -69,6 +69,7 @@ class ServiceCore:
         engine=None,
         demo: bool = False,
         settings_rows: Callable[[], list[tuple[Any, str]]] | None = None,
+        settings_sections: Callable[[], list[tuple[str, Any, Any, list[tuple[Any, str]]]]] | None = None,
     ):
         from ..masking import reveal
 
@@ -82,6 +83,7 @@ class ServiceCore:
         self.tokens = tokens or TokenManager(client, store, clock=clock, activation_wait_s=activation_wait_s)
         self.engine = engine  # wpp.status.StatusEngine, attached by build_service (or tests)
         self._settings_rows = settings_rows
+        self._settings_sections = settings_sections
         self._org_locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self._qr_seen: dict[str, tuple[str, float]] = {}
@@ -296,19 +298,22 @@ class ServiceCore:
                       if row.api_key else N_("The number was not created on the platform yet."))
         prelinked = bool(row.settings.get(keys.PRELINKED))
         if prelinked:
-            status = BoardView(label=_("Already linked before any scan — choose what to do"),
+            status = BoardView(label=str(glossary.state_name(glossary.PRELINKED)),
                                attention=N_("It was already linked to a phone before anyone scanned its QR code: "
                                             "decide whether to take it over."),
-                               attention_code="prelinked")
+                               attention_code="prelinked", code=glossary.PRELINKED)
         elif unfinished:
-            status = BoardView(label=_("Not finished — open it to finish creating"), attention=reason,
-                               attention_code="unfinished")
+            status = BoardView(label=str(glossary.state_name(glossary.UNFINISHED)), attention=reason,
+                               attention_code="unfinished", code=glossary.UNFINISHED)
+        elif status.code is None:
+            status = dataclasses.replace(status, code=glossary.NOT_CHECKED if status.state is None
+                                         else glossary.state_code(status.state))
         proof = (delivery or {}).get(row.id)
         if (proof is not None and proof.failing and status.state is ConnState.CONNECTED and not prelinked
                 and not unfinished):
-            from ..glossary import NOT_DELIVERING, NOT_DELIVERING_TODO
-
-            status = dataclasses.replace(status, attention=NOT_DELIVERING_TODO, attention_code=NOT_DELIVERING)
+            status = dataclasses.replace(status, attention=glossary.NOT_DELIVERING_TODO,
+                                         attention_code=glossary.NOT_DELIVERING)
+        status = self._for_reader(status, row.organization_id)
         return NumberView(
             integration=row,
             name=name,
@@ -324,6 +329,31 @@ class ServiceCore:
             phone=phone,
             delivery=proof,
         )
+
+    #: why a number needs attention (wpp.status.triage codes) -> (its state in wpp.glossary, the right that fixes it)
+    _FIXED_BY = {
+        "key_rejected": (glossary.ACCESS_REFUSED, "refresh_key"),
+        "offline": (glossary.OFFLINE, "pair"),
+        "scan_overdue": (glossary.QR_REQUIRED, "pair"),
+        "starting_too_long": (glossary.STARTING, "pair"),
+        "cannot_check": (glossary.CANNOT_CHECK, "check"),
+        "unfinished": (glossary.UNFINISHED, "create"),
+        "prelinked": (glossary.PRELINKED, "take_over"),
+        "not_delivering": (glossary.NOT_DELIVERING, "check_delivery"),
+    }
+
+    def _for_reader(self, status: BoardView, org_id: str) -> BoardView:
+        """What to do, worded for this reader: someone who may not fix the number is told whom to ask, never a button
+        they do not have."""
+        fixed_by = self._FIXED_BY.get(status.attention_code or "")
+        if status.attention is None or fixed_by is None:
+            return status
+        may_fix = self._access.may(fixed_by[1], org_id)
+        short = glossary.short_advice(fixed_by[0], may_fix=may_fix)
+        if may_fix:
+            return dataclasses.replace(status, todo=short)
+        return dataclasses.replace(status, attention=glossary.advice(fixed_by[0], may_fix=False) or status.attention,
+                                   todo=short)
 
     def _views(self, rows: list[Integration]) -> list[NumberView]:
         board = self._board([r.id for r in rows])
@@ -418,7 +448,9 @@ class ServiceCore:
 
     @staticmethod
     def state_label(state: ConnState | None) -> str:
-        return state.label if state is not None else _("Cannot be checked")
+        from .. import glossary
+
+        return str(glossary.state_name(state if state is not None else glossary.CANNOT_CHECK))
 
 
 __all__ = ["ServiceCore", "from_epoch", "parse_iso"]

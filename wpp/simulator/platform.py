@@ -110,6 +110,9 @@ class Account:
     phone: str | None = None  # the linked phone's own number (digits), once a phone is linked
     pushed_phase: str | None = None  # the phase the last state push told the webhook about
     pushed_qr: str | None = None  # the QR code the last "qr" push carried
+    #: the seeds' stale-key incident: the apiKey still mints tokens, but every call made with them is refused
+    #: (401 Invalid token), as when the console holds a key the platform has replaced
+    stale_key: bool = False
 
 
 def phone_for(session: str) -> str:
@@ -519,7 +522,7 @@ class Platform(_Pushes):
         if serial <= self._revoked_all or serial <= self._revoked.get(session, 0):
             raise Reply(401, INVALID_TOKEN)
         acct = self._accounts.get(session)
-        if acct is None:
+        if acct is None or acct.stale_key:
             raise Reply(401, INVALID_TOKEN)
         return acct
 
@@ -757,6 +760,19 @@ class Platform(_Pushes):
             else:
                 self._revoked[session] = self._token_serial
 
+    def make_key_stale(self, session: str, stale: bool = True) -> None:
+        """The seeds' stale-key incident (or its end): ``POST /auth/token`` with the account's apiKey still mints
+        tokens, but every ``/api`` call made with them answers ``401 {"error": "Invalid token"}``."""
+        with self.lock:
+            self._acct(session).stale_key = bool(stale)
+
+    def revoke_api_key(self, session: str) -> None:
+        """The account's apiKey is no longer accepted: ``POST /auth/token`` answers ``403 Invalid API key`` (tokens
+        minted before keep working until they expire or are expired)."""
+        with self.lock:
+            acct = self._acct(session)
+            self._by_key.pop(acct.api_key, None)
+
     def messages(self, session: str | None = None) -> list[dict]:
         with self.lock:
             return [dict(m) for m in self._messages if session is None or m["session"] == session]
@@ -773,6 +789,7 @@ class Platform(_Pushes):
                         "apiKey": mask(acct.api_key),
                         "webhook": acct.webhook,
                         "createdAt": acct.created_at,
+                        "staleKey": acct.stale_key,
                     }
                 )
             return out

@@ -364,6 +364,17 @@ def _control_routes() -> list:
         h.server.sim.expire_tokens(b.get("session"))
         return 200, {"ok": True}
 
+    def stale_key(h, p, b):
+        stale = b.get("stale", True)
+        if not isinstance(stale, bool):
+            raise ValueError("stale must be true or false")
+        h.server.sim.make_key_stale(p["session"], stale)
+        return 200, {"ok": True, "stale": stale}
+
+    def revoke_key(h, p, b):
+        h.server.sim.revoke_api_key(p["session"])
+        return 200, {"ok": True}
+
     def outage(h, p, b):
         seconds = float(b.get("seconds", 0))
         if seconds < 0:
@@ -401,6 +412,8 @@ def _control_routes() -> list:
         ("POST", "/_sim/accounts/{session}/rotate", rotate),
         ("POST", "/_sim/accounts/{session}/status", set_status),
         ("POST", "/_sim/tokens/expire", expire),
+        ("POST", "/_sim/accounts/{session}/stale-key", stale_key),
+        ("POST", "/_sim/accounts/{session}/revoke-key", revoke_key),
         ("POST", "/_sim/outage", outage),
         ("GET", "/_sim/messages", messages),
         ("GET", "/_sim/accounts", accounts),
@@ -665,6 +678,15 @@ class Simulator:
 
     def set_status(self, session: str, state: str) -> str:
         return self.platform.set_status(session, state)
+
+    def make_key_stale(self, session: str, stale: bool = True) -> None:
+        """The seeds' stale-key incident: the apiKey still mints, every call with its tokens answers 401 Invalid
+        token (``stale=False`` ends it)."""
+        self.platform.make_key_stale(session, stale)
+
+    def revoke_api_key(self, session: str) -> None:
+        """``POST /auth/token`` refuses the account's apiKey from now on (403 Invalid API key)."""
+        self.platform.revoke_api_key(session)
 
     def messages(self, session: str | None = None) -> list[dict]:
         return self.platform.messages(session)

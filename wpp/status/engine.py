@@ -51,6 +51,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait as wait_futures
 from dataclasses import replace
 from typing import Callable, Iterable
 
+from .. import glossary
 from ..clock import SYSTEM_CLOCK
 from ..errors import WppError
 from ..i18n import N_
@@ -74,18 +75,24 @@ _STARTING = ConnState.STARTING.value
 
 
 def diary_line(change: StatusChange) -> ActivityEntry | None:
-    """The diary line for a change staff care about (the phone linked, unlinked, the QR codes ran out), else None.
+    """The diary line for a change staff care about (the phone linked, went offline, the QR codes ran out), else None.
 
-    Only changes from a known state: the first look at a number (``previous`` None) is not news."""
+    Each says the new state by its one name (:mod:`wpp.glossary`, a value of the message, so the diary, the list and
+    the history say it alike). Only changes from a known state: the first look at a number (``previous`` None) is
+    not news."""
     before, after = change.previous, change.state
     if not before or before == after:
         return None
+    state = glossary.state_name(after)
     if after == _CONNECTED:
-        action, ok, text = "linked", True, N_("The phone was linked: the number is connected")
-    elif before == _CONNECTED and after in (_OFFLINE, _QR):
-        action, ok, text = "unlinked", False, N_("The phone is no longer linked: the number needs a new QR scan")
+        action, ok, text = "linked", True, N_("{state}: the phone was linked", state=state)
+    elif before == _CONNECTED and after == _OFFLINE:
+        action, ok, text = "unlinked", False, N_("{state}: the phone stopped answering or was unlinked (it was "
+                                                 "connected)", state=state)
+    elif before == _CONNECTED and after == _QR:
+        action, ok, text = "unlinked", False, N_("{state}: the phone was unlinked (it was connected)", state=state)
     elif after == _OFFLINE and before in (_QR, _STARTING):
-        action, ok, text = "qr_ran_out", False, N_("The phone was not linked in time: the QR codes ran out")
+        action, ok, text = "qr_ran_out", False, N_("{state}: the QR codes ran out before a scan", state=state)
     else:
         return None
     return ActivityEntry(action=action, outcome="ok" if ok else "error", actor=PLATFORM_ACTOR,
@@ -897,6 +904,12 @@ class StatusEngine:
                 return Board(self._entries, self._version, self._loaded_at or now)
             picked = {i: self._entries[i] for i in dict.fromkeys(ids) if i in self._entries}
         return Board(picked, version_of(picked.items()), self._loaded_at or now)
+
+    def record_of(self, integration_id: str) -> StatusRecord | None:
+        """One number's status record as stored (this process's copy of the board: ``ok_at``, the last good answer)."""
+        self._refresh(self.clock.time())
+        with self._guard:
+            return self._records.get(integration_id)
 
     def entry(self, integration_id: str) -> BoardEntry | None:
         """One number's shown status (None before its first check)."""
