@@ -6,7 +6,7 @@ cd "$(dirname "$0")"
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
-if ! .venv/bin/python -c "import wpp, streamlit, httpx, supabase, qrcode, PIL, pandas, jwt, babel, pydantic_settings, phonenumbers, authlib" 2>/dev/null; then
+if ! .venv/bin/python -c "import wpp, streamlit, httpx, supabase, qrcode, PIL, pandas, jwt, babel, pydantic_settings, phonenumbers, authlib, prometheus_client" 2>/dev/null; then
   .venv/bin/pip install --quiet --upgrade pip
   .venv/bin/pip install --quiet -e .
 fi

@@ -3,7 +3,8 @@
 This one file is two things (``streamlit run streamlit_app.py`` finds the ``st.App`` below):
 
 * imported by the server (``__name__ != "__main__"``): the ASGI app, i.e. Streamlit plus the console's own HTTP
-  routes (``wppui.routes``: the lasting sign-in cookie);
+  routes (``wppui.routes``: the lasting sign-in cookie, the platform's pushes, health and metrics) and the watch
+  started with the server (``wppui.state.lifespan``: status polling and alerts, whether or not anyone opens a page);
 * run by Streamlit for every page view (``__name__ == "__main__"``): the script below.
 
 Every page file also calls ``wppui.gate.guard_page()`` first (Streamlit may run a page file alone right after a
@@ -15,10 +16,10 @@ import streamlit as st
 
 if __name__ != "__main__":
     from wppui.routes import routes
-    from wppui.state import leave_legacy_pages_mode
+    from wppui.state import leave_legacy_pages_mode, lifespan
 
     leave_legacy_pages_mode()  # before the first browser connects (harmless; every page guards itself anyway)
-    app = st.App("streamlit_app.py", routes=routes())
+    app = st.App("streamlit_app.py", routes=routes(), lifespan=lifespan)
 else:
     from urllib.parse import unquote, urlsplit
 

@@ -16,7 +16,7 @@ fi
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
-if ! .venv/bin/python -c "import wpp, streamlit, pytest, respx, playwright, zxingcpp, psycopg, psycopg_pool, pytest_timeout, babel, pydantic_settings, phonenumbers, authlib" 2>/dev/null; then
+if ! .venv/bin/python -c "import wpp, streamlit, pytest, respx, playwright, zxingcpp, psycopg, psycopg_pool, pytest_timeout, babel, pydantic_settings, phonenumbers, authlib, axe_playwright_python, prometheus_client" 2>/dev/null; then
   .venv/bin/pip install --quiet --upgrade pip
   .venv/bin/pip install --quiet -e '.[test]'
 fi

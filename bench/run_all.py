@@ -1,7 +1,7 @@
 """Run the benchmarks (all, or those named) and print one summary table with the machine's core count; the same
 table, with every bench's notes, is written to bench/results/latest.md.
 
-    .venv/bin/python bench/run_all.py                 # tokens status qr page viewers
+    .venv/bin/python bench/run_all.py                 # tokens status qr page viewers watch
     .venv/bin/python bench/run_all.py status qr       # a subset, by name
 
 Each bench runs in its own Python process (`bench_<name>.py` imported by `run_all.py --one <name>`), so none
@@ -31,6 +31,7 @@ BENCHES = {
     "qr": ("bench_qr", "QR"),
     "page": ("bench_page", "Page cost"),
     "viewers": ("bench_viewers", "Viewers"),
+    "watch": ("bench_watch", "Watch"),
 }
 
 

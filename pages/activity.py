@@ -22,7 +22,12 @@ if not lines:
     st.info(_("Nothing has happened yet."), icon="🕘")
     st.stop()
 
-schools = sorted({ln.school for ln in lines if ln.school}, key=str.casefold)
+# every school of this person (also those without a line yet), and any school a line names
+try:
+    known = {o.name for o in s.organizations()}
+except WppError:
+    known = set()
+schools = sorted(known | {ln.school for ln in lines if ln.school}, key=str.casefold)
 c1, c2, c3 = st.columns([2, 1.3, 2.5], vertical_alignment="bottom")
 if st.session_state.get("activity_school") not in (None, *schools):
     st.session_state.pop("activity_school", None)
@@ -41,24 +46,32 @@ if not picked:
     st.info(_("No entry matches these filters."), icon="🔎")
     st.stop()
 st.caption(_n("{n} entry, newest first", "{n} entries, newest first", len(picked)))
-# what happened and how it went first: they must be in view on a small laptop (1280 px); who and which number follow
+# what happened and how it went first; every column whole in the main area of a 1366 × 900 screen with the sidebar
+# open (about 900 px): a long line wraps in its row instead of being cut
 cols = {"when": _("When"), "what": _("What happened"), "outcome": _("Outcome"), "school": _("School"),
         "number": _("Number"), "who": _("Who")}
 frame = pd.DataFrame({
     cols["when"]: tables.datetimes([ln.at for ln in picked]),
     cols["what"]: [ln.what for ln in picked],
-    cols["outcome"]: [("✅ " + _("Done")) if ln.ok else ("❌ " + _("Failed")) for ln in picked],
+    cols["outcome"]: [ln.outcome for ln in picked],
     cols["school"]: [ln.school for ln in picked],
     cols["number"]: [ln.number for ln in picked],
     cols["who"]: [ln.who for ln in picked],
 })
-# every column fits the main area of a 1280 px screen with the sidebar open (about 820 px); a long line is read
-# whole by hovering its cell
-st.dataframe(frame, hide_index=True, column_config={
-    cols["when"]: datetime_column(cols["when"], width=115),
-    cols["what"]: st.column_config.TextColumn(cols["what"], width=280),
-    cols["outcome"]: st.column_config.TextColumn(cols["outcome"], width=95),
-    cols["school"]: st.column_config.TextColumn(cols["school"], width=115),
-    cols["number"]: st.column_config.TextColumn(cols["number"], width=110),
-    cols["who"]: st.column_config.TextColumn(cols["who"], width=95),
+w = tables.DIARY_WIDTHS
+st.dataframe(frame, hide_index=True, placeholder=tables.EMPTY, row_height=tables.ROW_HEIGHT, column_config={
+    cols["when"]: datetime_column(cols["when"], seconds=False, width=w["when"]),
+    **{cols[k]: st.column_config.TextColumn(cols[k], width=w[k]) for k in ("what", "outcome", "school", "number", "who")},
 })
+
+# the same lines for the school's own reports: a CSV file (pandas) with the columns in the reader's language and the
+# times in the browser's time zone; only what this person may see, as filtered above
+when_local = frame[cols["when"]].dt.strftime("%Y-%m-%d %H:%M:%S").fillna("")
+report = frame.assign(**{cols["when"]: when_local,
+                         cols["outcome"]: [_("Done") if ln.ok else _("Failed") for ln in picked]})
+st.download_button(
+    _n("Download this {n} entry (CSV)", "Download these {n} entries (CSV)", len(picked)),
+    data=report.to_csv(index=False).encode("utf-8-sig"),  # the BOM lets spreadsheet programs read Cyrillic
+    file_name=f"activity-{pd.Timestamp.now(tz=tables.browser_tz()).strftime('%Y-%m-%d')}.csv",
+    mime="text/csv", icon="⬇️", key="activity_csv",
+    help=_("For the school's own reports: the lines shown above, times in your time zone."))

@@ -128,9 +128,11 @@ except WppError as err:
     show_error(err, what=_("The list of schools could not be read"))
     st.stop()
 names = {o.id: o.name for o in orgs}
-ids = list(names)
+ids = sorted(names, key=lambda i: names[i].casefold())
 if st.session_state.get(SCHOOL) is not None and st.session_state[SCHOOL] not in ids and not can_add:
     st.session_state.pop(SCHOOL, None)
+if len(ids) == 1 and not can_add and st.session_state.get(SCHOOL) is None:
+    st.session_state[SCHOOL] = ids[0]  # her only school, already chosen: one click creates the number
 
 school = st.selectbox(
     _("School"),

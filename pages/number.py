@@ -1,5 +1,8 @@
-"""One number (``?n=<integration id>``): its state in words, linking the phone, the next step once connected,
-rename, remove (with undo), its connection history and, for support, the technical details."""
+"""One number (``?n=<integration id>``): its phone under its name, its state in words, linking the phone, the next
+step once connected, rename, remove (with undo), its connection history and, for support, the technical details.
+
+The page follows the number by itself (no F5): a small fragment looks at the number's shown state every few seconds
+and draws the page again when it changed, so the history, the demo's buttons and what to do are never stale."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from wpp.errors import WppError
+from wpp.glossary import CHECKING_DELIVERY, NOT_DELIVERING_TODO, delivery_name, delivery_proven, not_delivering
 from wpp.i18n import _
 from wppui import gate, pagekit, tables
 from wppui.components import browser_tz, datetime_column, guarded, show_error, when
@@ -27,9 +31,12 @@ current = pagekit.number_param()
 if not current:
     if not views:
         st.title("📱 " + _("Number"))
-        st.info(_("No numbers yet. Connect the first one."), icon="👋")
-        if st.button(_("Connect a number"), icon="➕", type="primary"):
-            pagekit.go("connect")
+        if s.may("create"):
+            st.info(_("No numbers yet. Connect the first one."), icon="👋")
+            if st.button(_("Connect a number"), icon="➕", type="primary"):
+                pagekit.go("connect")
+        else:
+            st.info(_("No numbers yet. An operator or an administrator of your school connects them."), icon="👋")
         st.stop()
     last = pagekit.last_number()
     current = last if any(v.id == last for v in views) else views[0].id
@@ -43,6 +50,8 @@ choices = views if any(v.id == view.id for v in views) else [view, *views]
 head, pick = st.columns([3, 1.3], vertical_alignment="bottom")
 with head:
     st.title(esc(view.label))
+    st.caption("📞 " + (esc(view.phone) if view.phone else
+                        esc(_("The phone's number shows here once the phone is linked."))))
 with pick:
     chosen = pagekit.number_picker(choices, view.id, key="number_pick", label=_("Open another number"),
                                    collapsed=True)
@@ -53,6 +62,8 @@ pagekit.show_flashes()
 
 # --- remove (asks first) and restore -----------------------------------------------------------------------
 REMOVING = "_number_removing"  # the number whose "Remove" confirmation is open (survives a full re-run)
+DROPPED = "_number_demo_dropped"  # the demo's "the phone went offline" was just pressed for this number
+SHOWN = "_number_shown_state"  # (number id, the version of its state this run drew)
 
 
 def _close_remove() -> None:
@@ -103,7 +114,10 @@ if view.removed:
             pagekit.flash("success", esc(_("“{name}” is back in the list.", name=view.label)))
             st.rerun()
 elif view.unfinished:
-    st.warning(esc(_("Creating this number was not finished. Nothing is lost: press “Finish creating”.")) +
+    st.warning(esc(_("Creating this number was not finished. Nothing is lost: press “Finish creating”.")
+                   if s.may("create", org) else
+                   _("Creating this number was not finished. Nothing is lost: an operator or an administrator of this "
+                     "school can finish it.")) +
                (f"  \n{esc(view.unfinished_reason)}" if view.unfinished_reason else ""), icon="🟡")
     if s.may("create", org) and st.button(_("Finish creating"), type="primary", key="number_finish"):
         with guarded(_("Creating was not finished")):
@@ -155,17 +169,17 @@ if not view.removed:
         st.session_state[REMOVING] = view.id
     if st.session_state.get(REMOVING) == view.id:
         confirm_remove(view.id, view.label)
-    # the demo: what a drop at night (or a platform outage) looks like, so its alert can be seen on the Alerts page
+    # the demo: what a drop at night (or a platform outage) looks like, and who is told about it
     if (getattr(s, "is_demo", False) and s.may("check", org) and view.status.state is not None
             and view.status.state.value == "connected" and pagekit.demo_phone() is not None):
         d1, d2 = st.columns(2)
         if d1.button(_("Simulate the phone going offline"), icon="📴", key="number_demo_offline", width="stretch",
-                     help=_("Demo: the phone loses its connection. About a minute later its alert appears on the "
-                            "Alerts page.")):
+                     help=_("Demo: the phone loses its connection, as it would at night.")):
             with guarded(_("The phone could not be made to go offline")):
                 s.simulate_phone_offline(view.id, pagekit.demo_phone(), actor=pagekit.actor())
                 tables.changed()
-                st.toast(_("The phone is offline now. The alert follows in about a minute."), icon="📴")
+                st.session_state[DROPPED] = view.id
+                st.rerun()
         if d2.button(_("Simulate a platform outage"), icon="🌩️", key="number_demo_outage", width="stretch",
                      help=_("Demo: the whole platform stops answering for three minutes, as in an upgrade. Every "
                             "number soon cannot be checked; the Alerts page shows ONE message about the platform, "
@@ -175,6 +189,10 @@ if not view.removed:
                 tables.changed()
                 st.toast(_("The platform stops answering for three minutes. Its alert follows in about two."),
                          icon="🌩️")
+    if view.status.attention_code in ("offline", "key_rejected", "cannot_check") or st.session_state.get(DROPPED) == view.id:
+        # a number that dropped: who is told (never a page the reader cannot open)
+        with guarded(None):
+            st.caption("🔔 " + esc(s.alert_audience(view.id)))
 
 
 # --- alerts: "I'm on it" and muting (issue 26) ------------------------------------------------------------
@@ -261,9 +279,78 @@ def alerts_part(view) -> None:
 if not view.removed:
     alerts_part(view)
 
+# --- proof of delivery: does a message from this number really arrive? ----------------------------------------
+def _proof_line(svc, p) -> None:
+    minutes = max(1, round(svc.proof_config.timeout_s / 60))
+    if p.state == "proven":
+        st.success(esc(delivery_proven(when(p.proven_at))) + "  \n" + esc(_(
+            "Its check message reached the witness {phone}.", phone=p.witness or "—")), icon="✅")
+    elif p.state == "failing":
+        st.error(esc(not_delivering(when(p.failing_since))) + "  \n" + esc(NOT_DELIVERING_TODO), icon="🟠")
+    elif p.state == "checking":
+        st.info(esc(_("{state}: a check message went to the witness {phone}; the answer comes within {minutes} "
+                      "minutes.", state=delivery_name(CHECKING_DELIVERY), phone=p.witness or "—", minutes=minutes)), icon="✉️")
+    elif p.state == "none":
+        st.info(esc(_("Delivery not checked yet. The first check goes to the witness {phone} by itself in working "
+                      "hours; “Check delivery now” sends it at once.", phone=p.witness or "—")), icon="✉️")
+    else:
+        st.caption(esc(p.why))
+
+
+def delivery_section(svc, number_id: str, org_id: str) -> None:
+    """The number's proof of delivery and "Check delivery now"."""
+    try:
+        p = svc.proof_view(number_id)
+    except WppError as err:
+        show_error(err, what=_("The delivery checks could not be read"))
+        return
+    _proof_line(svc, p)
+    if p.state != "off" and svc.may("check_delivery", org_id):
+        if st.button(_("Check delivery now"), icon="✉️", key="number_check_delivery",
+                     disabled=p.state == "checking" or p.left_today == 0,
+                     help=_("Sends one short check message to the witness. At most {n} more today.",
+                            n=p.left_today)):
+            with guarded(_("The delivery check was not sent")):
+                svc.check_delivery_now(number_id, actor=pagekit.actor())
+                st.rerun()
+    if p.recent:
+        with st.expander(_("Delivery checks")):
+            st.dataframe(pd.DataFrame({
+                _("Sent"): tables.datetimes([c.sent_at for c in p.recent]),
+                _("To"): [c.to for c in p.recent],
+                _("Outcome"): [("✅ " if c.ok else "❌ " if c.ok is False else "") + c.outcome for c in p.recent],
+                _("How"): [c.how for c in p.recent],
+            }), hide_index=True, column_config={_("Sent"): datetime_column(_("Sent"))})
+
+
+if not view.removed and not view.unfinished and view.status.state is not None \
+        and view.status.state.value == "connected":
+    try:
+        _checking = s.proof_view(view.id).state == "checking"
+    except WppError:
+        _checking = False
+    if _checking:  # a check under way: follow it every 2 s until it is settled, then the page is drawn again
+        @gate.fragment(run_every=2)
+        def _follow_delivery() -> None:
+            s2 = pagekit.fragment_service()
+            if s2 is None:
+                return
+            try:
+                if s2.proof_view(view.id).state != "checking":
+                    st.rerun(scope="app")
+            except WppError:
+                return
+            delivery_section(s2, view.id, org)
+
+        _follow_delivery()
+    else:
+        delivery_section(s, view.id, org)
+
 # the state itself is in the pairing panel above (it refreshes itself); this line only says what does not change
 st.caption(esc(_("Added {time}. Every change of its state is in the connection history below.",
-                 time=when(view.created_at))))
+                 time=when(view.created_at))) +
+           (" " + esc(_("The console last asked the platform at {time}.", time=when(view.status.checked_at)))
+            if view.status.checked_at else ""))
 
 with st.expander(_("Connection history")):
     try:
@@ -281,7 +368,7 @@ with st.expander(_("Connection history")):
                 _("Before"): [h.previous for h in history],
                 _("Problem"): [h.problem for h in history],
             }),
-            hide_index=True,
+            hide_index=True, placeholder=tables.EMPTY,
             column_config={_("When"): datetime_column(_("When"))},
         )
 
@@ -299,7 +386,7 @@ if tests:
                 _("To"): [t.to for t in tests],
                 _("Did it arrive?"): [f"{t.ticks} {t.words}" for t in tests],
             }),
-            hide_index=True,
+            hide_index=True, placeholder=tables.EMPTY,
             column_config={_("Sent"): datetime_column(_("Sent"))},
         )
         st.caption(esc(s.delivery_note()))
@@ -315,4 +402,25 @@ with st.expander(_("Details for support")):
         (_("Added"), when(view.created_at)),
         (_("Last problem"), row.last_error or "—"),
     ]
-    st.dataframe(pd.DataFrame(details, columns=[_("What"), _("Value")]), hide_index=True)
+    st.dataframe(pd.DataFrame(details, columns=[_("What"), _("Value")]), hide_index=True, placeholder=tables.EMPTY)
+
+
+@gate.fragment(run_every=pagekit.board_interval())
+def follow() -> None:
+    """Every few seconds: did the number's state change (the phone linked or dropped, the platform refused its key)?
+    Then the whole page is drawn again: history, buttons and what to do follow by themselves. Costs a look-up."""
+    s2 = pagekit.service()
+    try:
+        now = s2.status_version(view.id)
+    except WppError:
+        return
+    if st.session_state.get(SHOWN) != (view.id, now):
+        st.session_state[SHOWN] = (view.id, now)
+        st.rerun()
+
+
+try:
+    st.session_state[SHOWN] = (view.id, s.status_version(view.id))
+except WppError:
+    pass
+follow()

@@ -52,11 +52,19 @@ except WppError as err:
     show_error(err, what=_("The list of numbers could not be read"))
     st.stop()
 
+# every school of this person, also those without a number yet (and any school a number names)
 schools = {}
+try:
+    for o in s.organizations():
+        schools[o.id] = o.name
+except WppError:
+    pass
 for v in snap.views:
-    schools.setdefault(v.org_id, v.org_name)
+    schools.setdefault(v.org_id.split("__wpp__", 1)[0], v.org_name)
 school_ids = sorted(schools, key=lambda i: schools[i].casefold())
 needing = sum(1 for v in snap.views if v.status.needs_attention)
+if len(school_ids) == 1 and not s.access.all_schools and "numbers_school" not in st.session_state:
+    st.session_state["numbers_school"] = school_ids[0]  # one school: hers, already chosen
 
 c_school, c_check, c_new = st.columns([3.6, 2, 2.2], vertical_alignment="bottom")
 with c_school:
@@ -120,7 +128,8 @@ except WppError as err:
     st.stop()
 
 if not table.total:
-    st.info(_("No numbers yet. Press “Connect a number” to add the first one."), icon="👋")
+    st.info(_("No numbers yet. Press “Connect a number” to add the first one.") if s.may("create") else
+            _("No numbers yet. An operator or an administrator of your school connects them."), icon="👋")
 elif table.frame.empty:
     st.info(_("No number matches these filters."), icon="🔎")
 else:
@@ -131,12 +140,13 @@ else:
     gen = st.session_state.setdefault(GEN, 0)
     event = st.dataframe(
         table.frame,
-        hide_index=True,
+        hide_index=True, placeholder=tables.EMPTY,
         column_config=tables.column_config(),
         on_select="rerun",
         selection_mode=["single-row", "single-cell"],
         key=f"numbers_table_{gen}",
-        height=min(35 * (len(table.frame) + 1) + 3, 640),
+        row_height=tables.ROW_HEIGHT,
+        height=min(tables.ROW_HEIGHT * len(table.frame) + 48, 660),
     )
     selection = getattr(event, "selection", None)
     picked = None

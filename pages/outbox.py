@@ -23,8 +23,8 @@ if getattr(s, "is_demo", False):
     st.info(_("**Demo outbox.** In the demo nothing is sent: the alerts stay here. Open a connected number and press "
               "“Simulate the phone going offline”; about a minute later its alert appears here."), icon="🧪")
 else:
-    st.caption(_("When a number stays down for a while, the recipients in WPP_ALERT_RECIPIENTS are told once, and "
-                 "once more when it is back (see Settings)."))
+    st.caption(_("When a number stays down for a while, the people set to receive alerts are told once, and once "
+                 "more when it is back (who they are: Settings, “Alerts when a number drops”)."))
 
 #: how often the open page looks for new alerts (seconds): an alert lands without F5
 REFRESH_S = 10.0
@@ -180,30 +180,33 @@ def alerts_table() -> None:
     if not lines:
         st.info(_("No alert yet."), icon="🔔")
         return
-    st.caption(_n("{n} alert, newest first", "{n} alerts, newest first", len(lines)))
-    # what a reader needs first fits in 1280 px: when, delivered or not, which number, what happened; the rest after
+    st.caption(_n("{n} alert, newest first", "{n} alerts, newest first", len(lines)) + " · "
+               + _("click an alert to read its text below"))
+    # every column whole in the main area of a 1366 × 900 screen with the sidebar open (about 900 px; long cells wrap);
+    # the alert's own text is read in full below the table, never by scrolling the table sideways
     cols = {"when": _("When"), "outcome": _("Delivered?"), "school": _("School"), "number": _("Number"),
-            "event": _("What happened"), "to": _("To"), "subject": _("Subject"), "text": _("Text")}
+            "event": _("What happened"), "to": _("To")}
     frame = pd.DataFrame({
         cols["when"]: tables.datetimes([ln.at for ln in lines]),
-        cols["outcome"]: [("✅ " if ln.ok else "❌ " if ln.ok is False else "⏳ ") + ln.outcome
-                          + (f" ({ln.problem})" if ln.problem and not ln.ok else "") for ln in lines],
+        cols["event"]: [ln.event for ln in lines],
         cols["school"]: [ln.school for ln in lines],
         cols["number"]: [ln.number for ln in lines],
-        cols["event"]: [ln.event for ln in lines],
         cols["to"]: [ln.to for ln in lines],
-        cols["subject"]: [ln.subject for ln in lines],
-        cols["text"]: [ln.text for ln in lines],
+        cols["outcome"]: [("✅ " if ln.ok else "❌ " if ln.ok is False else "⏳ ") + ln.outcome
+                          + (f" ({ln.problem})" if ln.problem and not ln.ok else "") for ln in lines],
     })
-    st.dataframe(frame, hide_index=True, column_config={
-        cols["when"]: datetime_column(cols["when"], width=130),
-        cols["outcome"]: st.column_config.TextColumn(cols["outcome"], width=200),
-        cols["school"]: st.column_config.TextColumn(cols["school"], width=150),
-        cols["number"]: st.column_config.TextColumn(cols["number"], width=130),
-        cols["event"]: st.column_config.TextColumn(cols["event"], width=160),
-        cols["subject"]: st.column_config.TextColumn(cols["subject"], width=260),
-        cols["text"]: st.column_config.TextColumn(cols["text"], width=420),
+    w = tables.ALERTS_WIDTHS
+    event = st.dataframe(frame, hide_index=True, placeholder=tables.EMPTY, row_height=tables.ROW_HEIGHT,
+                         on_select="rerun", selection_mode="single-row", key="outbox_table", column_config={
+        cols["when"]: datetime_column(cols["when"], seconds=False, width=w["when"]),
+        **{cols[k]: st.column_config.TextColumn(cols[k], width=w[k]) for k in ("event", "school", "number", "to",
+                                                                               "outcome")},
     })
-
+    rows = list(getattr(getattr(event, "selection", None), "rows", None) or [])
+    picked = lines[rows[0]] if rows and 0 <= rows[0] < len(lines) else lines[0]
+    with st.container(border=True):
+        st.markdown("**" + esc(picked.subject) + "**")
+        st.caption(esc(_("{when} · to {to}", when=when(picked.at), to=picked.to)))
+        st.text(picked.text)
 
 alerts_table()

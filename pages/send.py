@@ -1,18 +1,23 @@
 """Send a test message from one of the numbers (``?n=`` says which)."""
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
+from wpp import glossary
 from wpp.errors import WppError
 from wpp.i18n import _
 from wppui import gate, pagekit
-from wppui.components import show_error, when
+from wppui.components import show_error, state_code_of, state_in_words, when
 from wppui.text import esc
 
 s = pagekit.begin(needs="send")
 
 #: the last test message this tab sent: (number id, the platform's message id, whether its ticks are final)
 LAST = "_send_last"
+#: a test message sent this recently is followed again after F5 (seconds)
+RECENT_S = 6 * 3600.0
 
 
 def follow_delivery(number_id: str, message_id: str) -> None:
@@ -59,9 +64,18 @@ chosen = pagekit.number_picker(views, pagekit.number_param(), key="send_from", l
 if chosen is None:
     st.stop()
 view = next(v for v in views if v.id == chosen)
-if not view.status.state or view.status.state.value != "connected":
-    st.caption("ℹ️ " + esc(_("This number is not connected right now ({state}): the platform may refuse to send.",
-                             state=view.status.label)))
+# what will happen, said before the click: a number whose phone is not linked and online cannot send (offline or its
+# keys refused: the button is off; starting or waiting for a scan may change any second: said, the button stays)
+code = state_code_of(view)
+blocked = code in (glossary.OFFLINE, glossary.ACCESS_REFUSED)
+if code not in (glossary.CONNECTED, glossary.NOT_CHECKED, glossary.CANNOT_CHECK):
+    st.warning(f"**{esc(state_in_words(view))}**  \n" + esc(_(
+        "A message sent now would not go out: the platform sends only from a number whose phone is linked and online. "
+        "{todo}", todo=view.status.attention or glossary.advice(state_code_of(view), may_fix=s.may("pair", view.org_id))
+        or "")), icon=glossary.state_mark(state_code_of(view)))
+elif not view.status.state:
+    st.caption("ℹ️ " + esc(_("The console has not been able to check this number yet ({state}): the platform may "
+                             "refuse to send.", state=view.status.label)))
 
 to = st.text_input(_("To (phone number)"), key="send_to", placeholder="+7 900 123-45-67",
                    help=_("With the country code. Russian numbers may also be typed as 8 900 … or 900 …"))
@@ -75,7 +89,7 @@ if to.strip():
 text = st.text_area(_("Message"), key="send_text", value=_("Test message from WPP Console"), max_chars=4096)
 
 # always enabled: one click right after typing the number sends (the field is committed with the click)
-if st.button(_("Send"), type="primary", icon="📤", key="send_button"):
+if st.button(_("Send"), type="primary", icon="📤", key="send_button", disabled=blocked):
     try:
         with st.spinner(_("Sending…")):
             out = s.send_test(view.id, to, text, actor=pagekit.actor())
@@ -90,7 +104,16 @@ if st.button(_("Send"), type="primary", icon="📤", key="send_button"):
         if not s.webhooks_on:
             st.caption("ℹ️ " + esc(s.delivery_note()))
 
-# did it arrive? (the platform's delivery updates, when it pushes them to the console)
+# did it arrive? (the platform's delivery updates, when it pushes them to the console). After F5 (a new tab session)
+# the number's latest test message of the last hours is followed again: the ticks are in the store
 last = st.session_state.get(LAST)
+if (not last or last[0] != view.id) and s.webhooks_on:
+    try:
+        recent = s.recent_tests(view.id, limit=1)
+    except WppError:
+        recent = []
+    if recent and recent[0].sent_at is not None and time.time() - recent[0].sent_at.timestamp() < RECENT_S:
+        last = (view.id, recent[0].message_id, recent[0].done)
+        st.session_state[LAST] = last
 if last and last[0] == view.id and s.webhooks_on:
     follow_delivery(last[0], last[1])

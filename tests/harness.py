@@ -144,7 +144,7 @@ class AppProcess:
         return self.start(timeout)
 
     def wait_simulator(self, timeout: float = 30) -> None:
-        """The embedded simulator starts with the first script run (st.cache_resource), i.e. the first page view."""
+        """The embedded simulator starts with the server (the app's lifespan builds the service), no page view needed."""
         if not _wait_until(lambda: self.http.get(self.sim_url + "/_sim/stats", timeout=2).status_code == 200,
                            timeout, 0.1):
             raise RuntimeError(f"the embedded simulator never listened on {self.sim_url}; see {self.log_path}")

@@ -272,13 +272,14 @@ class WppClient:
         detail = f"{method} {path} → HTTP {status}\n{shown_body if raw.strip() else '(empty body)'}"
 
         def make(cls, message=None, action=None):
-            return cls(message, action=action, status=status, detail=detail, secrets=secrets)
+            err = cls(message, action=action, status=status, detail=detail, secrets=secrets)
+            err.said = platform_text or None
+            return err
 
         def said(message: Text) -> Text:
-            """The message, followed by the platform's own words when it gave some (a value, never a msgid)."""
-            if not platform_text:
-                return message
-            return N_("{message} The platform said: \u201c{said}\u201d.", message=message, said=platform_text)
+            """The message staff read: in words only. The platform's own words (often English: "Invalid token") are
+            kept in ``err.said`` and ``detail``, for support."""
+            return message
 
         if 200 <= status < 300:
             return make(BadResponse, {
@@ -370,7 +371,7 @@ class WppClient:
             session = str(session).zfill(13)
         without_key = {k: v for k, v in body.items() if k != "apiKey"}
         if not isinstance(api_key, str) or not api_key.strip():
-            raise self._bad("POST", path, N_("The WhatsApp platform created the number but sent no platform key for it."),
+            raise self._bad("POST", path, N_("The WhatsApp platform created the number but sent no permanent key for it."),
                             "apiKey", without_key, secrets)
         if not isinstance(session, str) or not session.strip():
             raise self._bad("POST", path, N_("The WhatsApp platform created the number but did not say which account "
@@ -387,7 +388,7 @@ class WppClient:
         """``POST /auth/token``: one request, no retry (``TokenManager`` does the back-off)."""
         key = reveal(api_key)
         if not key or not key.strip():
-            raise InvalidInput(N_("This number has no platform key."), action=N_("Connect the number again."))
+            raise InvalidInput(N_("This number has no permanent key."), action=N_("Connect the number again."))
         path = "/auth/token"
         secrets = [key]
         body = self._call("POST", path, context="mint", json_body={"apiKey": key}, secrets=secrets) or {}

@@ -5,6 +5,8 @@ Kept out of ``WppService``: the app wires it only in demo mode.
 """
 from __future__ import annotations
 
+import time
+
 from .errors import InvalidInput, WppError
 from .i18n import N_
 from .store.base import IntegrationStore
@@ -42,6 +44,20 @@ def seed_schools(store: IntegrationStore) -> None:
         pass
 
 
+#: the demo's witness of the delivery checks (the simulated platform's support phone: not a number of the fleet)
+DEMO_WITNESS = "79990000000"
+
+
+def seed_witness(store: IntegrationStore) -> None:
+    """Name the demo's witness for every school, so a linked number proves its delivery (idempotent; a witness staff
+    named is left as it is)."""
+    try:
+        if not store.witnesses():
+            store.set_witness("*", DEMO_WITNESS, actor="demo", at=time.time())
+    except WppError:
+        pass
+
+
 class DemoPhone:
     """Plays the phone: "scans" the QR code the simulated platform shows for a number."""
 
@@ -70,4 +86,4 @@ class DemoPhone:
         self.simulator.outage(float(seconds))
 
 
-__all__ = ["DEMO_SCHOOLS", "DemoPhone", "demo_people", "seed_schools"]
+__all__ = ["DEMO_SCHOOLS", "DEMO_WITNESS", "DemoPhone", "demo_people", "seed_schools", "seed_witness"]

@@ -55,6 +55,9 @@ class WppError(Exception):
         self._known = frozenset(s for s in known if len(s) >= 6)
         self.status = status
         self.detail = scrub(detail or "", known)
+        #: the platform's own words in its answer (``Invalid token``), scrubbed and short: for support only, never
+        #: in the message staff read (set by the client)
+        self.said: str | None = None
         super().__init__(self.english)
 
     # --- the words, in the reader's language --------------------------------------------------------------
@@ -139,7 +142,7 @@ class InvalidToken(WppError):
     default_message = N_("The platform did not accept this number's access key.")
     default_action = N_(
         "Open \u201cAccess\u201d and press \u201cGet a new access key\u201d. If that fails too, the number's "
-        "platform key is no longer valid: connect the number again."
+        "permanent key is no longer valid: connect the number again."
     )
 
 
@@ -157,7 +160,7 @@ class InvalidApiKey(WppError):
     """403 Invalid API key from /auth/token."""
 
     kind = "invalid_api_key"
-    default_message = N_("The platform rejected the number's platform key.")
+    default_message = N_("The platform rejected the number's permanent key.")
     default_action = N_(
         "If the number was created just now, the key may still be activating: try again in a few seconds. "
         "Otherwise connect the number again."

@@ -13,12 +13,18 @@ SUB_ORG = "wppSubOrgId"  # "<org uuid>__wpp__<8 hex>": the id the platform clien
 CREATE_REQUEST = "wppCreateRequestId"  # makes a repeated "create" (double click, F5) finish the same number
 PHONE = "wppPhone"  # the phone's own number (digits with country code), once the platform has reported it
 PRELINKED = "wppPreLinked"  # true while a new number's platform session was already linked before any scan
+#: the platform refuses the number's keys: ``{"verdict": "refused", "kind": "token" | "api_key", "since": <Unix ms>,
+#: "status": <HTTP status>, "said": "<the platform's own words>", "fresh": <a brand-new access key refused too>}``,
+#: written once when the refusal begins and removed when it ends (``wpp.tokens.TokenManager``), so every replica
+#: sees it; absent while the platform accepts the number's keys
+KEY_EVIDENCE = "wppKeyEvidence"
 # status pushed by the platform (webhooks): the secret in the address the platform posts to is never stored, only
 # its SHA-256 (hex); a database reader cannot forge a push
 WEBHOOK_HASH = "wppWebhookSecretHash"  # SHA-256 of the secret of the webhook registered on the platform
 WEBHOOK_PENDING = "wppWebhookPendingHash"  # SHA-256 of a new secret while it is being registered (also accepted)
 WEBHOOK_AT = "wppWebhookRegisteredAt"  # when the webhook was last registered: Unix time in MILLISECONDS
 WEBHOOK_BASE = "wppWebhookBase"  # the console's address it was registered with (WPP_PUBLIC_URL; a change re-registers)
+WEBHOOK_BROKEN = "wppWebhookBrokenAt"  # a change came without its push then (Unix ms): polled as usual until one comes
 
 #: settings values that are secrets: never shown unmasked, logged, or written into the activity log
 SECRET_KEYS: tuple[str, ...] = (API_KEY, JWT)
@@ -28,6 +34,7 @@ __all__ = [
     "CREATE_REQUEST",
     "JWT",
     "JWT_EXPIRES_AT",
+    "KEY_EVIDENCE",
     "PHONE",
     "PRELINKED",
     "SECRET_KEYS",
@@ -35,6 +42,7 @@ __all__ = [
     "SUB_ORG",
     "WEBHOOK_AT",
     "WEBHOOK_BASE",
+    "WEBHOOK_BROKEN",
     "WEBHOOK_HASH",
     "WEBHOOK_PENDING",
 ]

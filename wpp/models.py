@@ -23,17 +23,15 @@ class ConnState(str, enum.Enum):
 
     @property
     def label(self) -> str:
-        """The state in words, in the current language."""
-        return str(_LABELS[self])
+        """The state in words, in the current language (its one name: :mod:`wpp.glossary`)."""
+        return str(self.name_text)
 
+    @property
+    def name_text(self) -> Text:
+        """The state's one name, translated when shown."""
+        from .glossary import state_name
 
-_LABELS = {
-    ConnState.CONNECTED: N_("Connected"),
-    ConnState.QR_REQUIRED: N_("Waiting for the QR scan"),
-    ConnState.STARTING: N_("Starting"),
-    ConnState.OFFLINE: N_("Offline"),
-    ConnState.UNKNOWN: N_("Unknown"),
-}
+        return state_name(self.value)
 
 _SPELLINGS = {
     "connected": ConnState.CONNECTED,
@@ -81,9 +79,14 @@ class Status:
 
     @property
     def label(self) -> str:
+        return str(self.name_text)
+
+    @property
+    def name_text(self) -> Text:
+        """The state in words, translated when shown (an unknown word of the platform's is kept beside it)."""
         if self.state is ConnState.UNKNOWN:
-            return str(N_("Unknown ({word})", word=self.raw or "—"))
-        return self.state.label
+            return N_("Unknown ({word})", word=self.raw or "—")
+        return self.state.name_text
 
     @property
     def connected(self) -> bool:
@@ -175,6 +178,18 @@ class Integration:
     @property
     def sub_org_id(self) -> str | None:
         return self.settings.get(keys.SUB_ORG) or None
+
+    @property
+    def key_evidence(self) -> dict | None:
+        """What the platform last answered to calls with this number's keys (:data:`wpp.keys.KEY_EVIDENCE`), or None."""
+        v = self.settings.get(keys.KEY_EVIDENCE)
+        return v if isinstance(v, dict) and v.get("verdict") in ("accepted", "refused") else None
+
+    @property
+    def key_refused(self) -> dict | None:
+        """The platform's refusal of this number's keys while it lasts (``kind``, ``since`` …), else None."""
+        v = self.key_evidence
+        return v if v is not None and v.get("verdict") == "refused" and v.get("since") is not None else None
 
     @property
     def token_pending(self) -> bool:
@@ -273,8 +288,10 @@ class StatusRecord:
     the poller asks again; ``phone`` the phone's own number when the platform reported it; ``watched_until``: a
     pairing panel shows the number until then (its heartbeat, written by ``watch_status`` only: ``save_status``
     leaves it as it is); ``last_event_at``: when the platform last pushed an event about the number to the
-    console's webhook (written by ``note_status_event`` only: ``save_status`` leaves it as it is too). Times: Unix
-    seconds.
+    console's webhook (written by ``note_status_event`` only: ``save_status`` leaves it as it is too);
+    ``observed_at``: when the observation this entry says was made (a poll: when its request started; a push: the
+    platform's ``created``, else its arrival): the store keeps an entry only if it is not older than the one it has
+    (``save_status`` is a compare-and-set on it), so the newest state wins in every replica. Times: Unix seconds.
     """
 
     integration_id: str
@@ -289,6 +306,7 @@ class StatusRecord:
     phone: str | None = None
     watched_until: float | None = None
     last_event_at: float | None = None
+    observed_at: float | None = None
 
     @property
     def conn_state(self) -> ConnState | None:
@@ -302,7 +320,8 @@ class StatusRecord:
 class StatusChange:
     """A line of a number's connection history (table ``wpp_console_status_history``): it went from ``previous``
     to ``state`` at ``at`` (Unix seconds). ``error`` as in :class:`StatusRecord` when the change was to
-    "cannot be checked"."""
+    "cannot be checked". ``late``: a report that came after a newer one (a pushed event older than the number's
+    newest state): kept in the history as it was said, never applied to the board."""
 
     integration_id: str
     state: str | None
@@ -311,6 +330,7 @@ class StatusChange:
     raw: str | None = None
     error: dict | None = None
     id: int | None = None
+    late: bool = False
 
 
 #: the ``integration_id`` of a platform incident (it is about every number, not one)
@@ -322,7 +342,8 @@ class Incident:
     """A number that dropped (table ``wpp_console_incidents``), kept by the alert desk (``wpp.alerts``).
 
     ``id`` is ``<integration id>@<started_at in ms>``: the same drop gets the same id in every replica. ``kind`` is
-    offline | logged_out | cannot_check | key_rejected (the latest while it lasts); ``started_at`` when the number
+    offline | logged_out | cannot_check | key_rejected (the latest while it lasts), or not_delivering (connected, but
+    its delivery checks fail: id ``…~not_delivering``, from when they began to fail); ``started_at`` when the number
     stopped being connected; ``notified_at`` when people were told (None: not yet, e.g. under the threshold or in
     quiet hours); ``recovered_at`` when it was connected again; ``closed_at`` when the desk is done with it (open
     while None). ``started_at`` is when the number was last seen well (from the shared board), not when the
@@ -454,6 +475,78 @@ class DeliveryRecord:
     status_at: float | None = None
     detail: str | None = None
     actor: str | None = None
+
+
+#: what became of a delivery check (table ``wpp_console_delivery_checks``): ``pending`` until proven or given up;
+#: ``proven`` (the platform said delivered/read, or a fleet witness received it), ``lost`` (nothing within the set
+#: time), ``dead`` (the platform said it died), ``not_sent`` (the platform did not take it: says nothing either way)
+CHECK_STATUSES: tuple[str, ...] = ("pending", "proven", "lost", "dead", "not_sent")
+
+
+@dataclass(frozen=True)
+class Witness:
+    """Who receives the delivery checks (table ``wpp_console_witnesses``): ``scope`` is a school's organisation id, or
+    ``"*"`` for every school without one of its own; ``phone`` digits with the country code. Times: Unix seconds."""
+
+    scope: str
+    phone: str
+    set_by: str | None = None
+    set_at: float | None = None
+
+
+@dataclass(frozen=True)
+class DeliveryCheck:
+    """One check message from a number to its witness (table ``wpp_console_delivery_checks``).
+
+    ``code``: the random id carried in the text (a fleet witness's incoming message names it); ``message_id``: the
+    platform's id once it took the message; ``deadline``: proven by then, or it is ``lost``; ``status``: one of
+    :data:`CHECK_STATUSES`; ``proven_by``: the integration id of the fleet number that received it (None: the
+    platform's "delivered"); ``trigger``: ``schedule`` or ``manual``. Times: Unix seconds."""
+
+    code: str
+    integration_id: str
+    organization_id: str
+    witness: str
+    sent_at: float
+    deadline: float
+    status: str = "pending"
+    message_id: str | None = None
+    settled_at: float | None = None
+    detail: str | None = None
+    actor: str | None = None
+    trigger: str = "schedule"
+    proven_by: str | None = None
+
+
+@dataclass(frozen=True)
+class DeliveryState:
+    """A number's proof of delivery, from its checks (view ``wpp_console_delivery_states``): when delivery was last
+    proven, since when its checks fail (the first one not delivered after the last proven; None: not failing), since
+    when one is under way, when the last was sent and how many there were. Times: Unix seconds."""
+
+    integration_id: str
+    proven_at: float | None = None
+    failing_since: float | None = None
+    pending_since: float | None = None
+    last_sent_at: float | None = None
+    checks: int = 0
+
+    @property
+    def failing(self) -> bool:
+        return self.failing_since is not None
+
+    def not_delivering_since(self, connected_since: float | None) -> float | None:
+        """Since when a number that is connected (since ``connected_since``, the board's ``since``) has not been
+        delivering, or None. A failure from before it was connected again (the phone was relinked) counts only once a
+        check sent since then has not been delivered either (the proof pass sends one at once): then it is not
+        delivering since it was connected again."""
+        if self.failing_since is None:
+            return None
+        if connected_since is None or self.failing_since >= connected_since:
+            return self.failing_since
+        if self.pending_since is None and self.last_sent_at is not None and self.last_sent_at >= connected_since:
+            return connected_since
+        return None
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,17 @@ is usable it mints a new one exactly once per lifetime, however many threads, ta
    A failed write-back is logged and the token kept: losing it would only cost another mint.
 
 ``auth()`` gives an ``httpx.Auth`` that sends the current token and, on a 401, refreshes once and retries once.
+
+What the platform answers to calls made with a number's keys is evidence the console keeps, for every replica:
+
+* a refusal (``401 Invalid token`` even with a fresh access key, or ``403 Invalid API key`` from ``/auth/token``) opens
+  an *episode*: the row's :data:`wpp.keys.KEY_EVIDENCE` says "refused" (kind, since, status, the platform's words),
+  written once with one diary line, and removed, with one more line, when a call with the number's access key is
+  accepted again (a mint, for a refused permanent key). Nothing is written while calls are accepted: this process
+  remembers when it last saw one (:meth:`TokenManager.last_accepted`), the status board says when the last check
+  succeeded;
+* a refusal cured at once by the automatic renewal is one diary line (at most one an hour per number);
+* the routine renewal of a key that ran out is one diary line a day per number (:data:`RENEWAL_LINE_EVERY_S`).
 """
 from __future__ import annotations
 
@@ -30,11 +41,11 @@ import httpx
 from . import keys
 from .client import WppClient
 from .clock import SYSTEM_CLOCK
-from .errors import InvalidApiKey, InvalidInput, StoreError
-from .i18n import N_, N_n
+from .errors import InvalidApiKey, InvalidInput, StoreError, WppError
+from .i18n import N_, N_n, Text
 from .jwtinfo import MARGIN_S, is_usable, jwt_expiry_ms
 from .masking import Secret, reveal, scrub
-from .models import Integration, MintedToken
+from .models import ActivityEntry, Integration, MintedToken
 
 if TYPE_CHECKING:  # pragma: no cover
     from .store.base import IntegrationStore
@@ -43,6 +54,22 @@ log = logging.getLogger("wpp.tokens")
 
 #: what a page hands over as its session cache: integration id -> MintedToken
 SessionCache = MutableMapping[str, Any]
+
+#: who the diary says did what the console did by itself (shown as the console's name, ``wpp.glossary``)
+CONSOLE_ACTOR = "WPP Console"
+#: the routine renewal of a key that ran out is written to the diary at most this often per number (seconds)
+RENEWAL_LINE_EVERY_S = 24 * 3600.0
+#: a refusal cured at once by the automatic renewal is written at most this often per number (seconds)
+CURED_LINE_EVERY_S = 3600.0
+#: the kinds of refusal (:data:`wpp.keys.KEY_EVIDENCE`): the access key (with a fresh one too), the permanent key
+REFUSED_TOKEN = "token"
+REFUSED_API_KEY = "api_key"
+
+
+def accepted_status(status: int) -> bool:
+    """Whether an answer to a call made with an access key says the platform accepted the key: any answer but a
+    refusal (401, 403) or the platform's own failure (5xx), which says nothing about the key."""
+    return status < 500 and status not in (401, 403)
 
 
 def stored_token(integration: Integration) -> MintedToken | None:
@@ -95,6 +122,16 @@ class TokenManager:
         self._cache: dict[str, MintedToken] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+        #: calls to POST /auth/token made by this process, by outcome ("ok", "failed"; /_wpp/metrics)
+        self.mints: dict[str, int] = {"ok": 0, "failed": 0}
+        #: refusal episodes this process knows are open: id -> kind (the store's marker is the truth for all)
+        self._refusals: dict[str, str] = {}
+        #: (id, kind of line) -> when this process last wrote a throttled diary line
+        self._lines: dict[tuple[str, str], float] = {}
+        #: id -> when this process last saw the platform accept a call with the number's access key (Unix ms)
+        self._accepted_seen: dict[str, int] = {}
+        #: numbers whose open refusal episode includes a brand-new access key refused too (this process knows)
+        self._fresh_refused: set[str] = set()
 
     def __repr__(self) -> str:
         return f"TokenManager(numbers={len(self._cache)}, margin_s={self.margin_s})"
@@ -181,11 +218,12 @@ class TokenManager:
             best = self._known(row, session)  # another thread may have minted while we waited
             if self.usable(best):
                 return best  # type: ignore[return-value]
-            return self._mint_shared(row, session, stale=None, force=False)
+            return self._mint_shared(row, session, stale=None, force=False,
+                                     reason="expired" if best is not None else "first")
 
     def refresh(self, integration: "Integration | str", *, stale: "str | Secret | MintedToken | None" = None,
-                session: SessionCache | None = None) -> MintedToken:
-        """A new token now (after a 401, or "Get a new access key").
+                session: SessionCache | None = None, reason: str = "refused") -> MintedToken:
+        """A new token now (after a 401: ``reason="refused"``, or "Get a new access key": ``"asked"``).
 
         ``stale`` is the token the caller found wanting: when the current one already differs from it (another
         caller, in this process or another replica, refreshed meanwhile) and is usable, that one is returned and
@@ -200,7 +238,7 @@ class TokenManager:
                 fresher = self._fresher_than(stale_text, row, session)
                 if fresher is not None:
                     return fresher
-            return self._mint_shared(row, session, stale=stale_text, force=True)
+            return self._mint_shared(row, session, stale=stale_text, force=True, reason=reason)
 
     def auth(self, integration: "Integration | str", *, session: SessionCache | None = None) -> "TokenAuth":
         """An ``httpx.Auth`` for calls on behalf of the number: its current token; one refresh and one retry on 401."""
@@ -208,7 +246,7 @@ class TokenManager:
 
     # --- minting ------------------------------------------------------------------------------------------------
     def _mint_shared(self, row: Integration, session: SessionCache | None, *, stale: str | None,
-                     force: bool) -> MintedToken:
+                     force: bool, reason: str = "asked") -> MintedToken:
         """Mint under the store's lock for this number, unless the re-read row shows another replica did.
         Caller holds the number's process lock."""
         with contextlib.ExitStack() as held:
@@ -219,7 +257,7 @@ class TokenManager:
                 # is worth more than the one-mint rule, so mint under the process lock only.
                 log.warning("token mint lock for %s unavailable (%s: %s); minting without it", row.id,
                             type(exc).__name__, (exc.detail or exc.english)[:200])
-                return self._mint(row, row, session)
+                return self._mint(row, row, session, reason=reason)
             try:
                 fresh = self.store.get(row.id)
             except StoreError as exc:
@@ -236,17 +274,31 @@ class TokenManager:
                 elif stale is not None and stored.token.reveal() != stale:  # type: ignore[union-attr]
                     self._adopt(row.id, stored, session)  # type: ignore[arg-type]
                     return stored  # type: ignore[return-value]
-            return self._mint(fresh, row, session)
+            return self._mint(fresh, row, session, reason=reason)
 
-    def _mint(self, fresh: Integration, row: Integration, session: SessionCache | None) -> MintedToken:
+    def _mint(self, fresh: Integration, row: Integration, session: SessionCache | None, *,
+              reason: str = "asked") -> MintedToken:
         api_key = fresh.api_key or row.api_key
         if not api_key:
             raise InvalidInput(
-                N_("This number has no platform key yet, so no access key can be made."),
+                N_("This number has no permanent key yet, so no access key can be made."),
                 action=N_("Open \u201cConnect a number\u201d and finish connecting it."),
             )
-        minted = self.mint_with_backoff(api_key)
+        try:
+            minted = self.mint_with_backoff(api_key)
+        except InvalidApiKey as err:
+            self.note_refused(fresh, kind=REFUSED_API_KEY, status=err.status, said=getattr(err, "said", None))
+            raise
         self._adopt(row.id, minted, session)
+        if (fresh.key_refused or {}).get("kind") == REFUSED_API_KEY or self._open_kind(row.id) == REFUSED_API_KEY:
+            self._end_api_key_refusal(fresh)
+        if reason == "expired" and self._due(row.id, "renewal", RENEWAL_LINE_EVERY_S):
+            minutes = max(1, int(round(minted.seconds_left(self.clock.time()) / 60.0)))
+            self._diary(row, "key_renewed", True, N_n(
+                "The console renewed the number's access key by itself, as it does about every {n} minute (this line "
+                "is written once a day).",
+                "The console renewed the number's access key by itself, as it does about every {n} minutes (this line "
+                "is written once a day).", minutes))
         log.info("new token for %s (expires in %.0f s, source %s)", row.id,
                  minted.seconds_left(self.clock.time()), minted.expiry_source)
         try:
@@ -257,6 +309,167 @@ class TokenManager:
                         scrub(str(exc), [minted.token.reveal(), reveal(api_key)])[:300])
         return minted
 
+    def _counted_mint(self, api_key: "str | Secret") -> MintedToken:
+        ok = False
+        try:
+            minted = self.client.mint_token(api_key)
+            ok = True
+            return minted
+        finally:
+            with self._guard:
+                self.mints["ok" if ok else "failed"] += 1
+
+    # --- what the platform answered: evidence every replica sees, and the diary's lines --------------------
+    def _open_kind(self, integration_id: str) -> str | None:
+        with self._guard:
+            return self._refusals.get(integration_id)
+
+    def _due(self, integration_id: str, line: str, every_s: float) -> bool:
+        """Whether a throttled diary line of this kind may be written for this number now (and note that it is)."""
+        now = self.clock.time()
+        with self._guard:
+            last = self._lines.get((integration_id, line))
+            if last is not None and 0 <= now - last < every_s:
+                return False
+            self._lines[(integration_id, line)] = now
+            if len(self._lines) > 10000:
+                self._lines.clear()
+            return True
+
+    def _diary(self, row: Integration, action: str, ok: bool, message: Text) -> None:
+        try:
+            self.store.log_activity(ActivityEntry(
+                action=action, outcome="ok" if ok else "error", actor=CONSOLE_ACTOR, integration_id=row.id,
+                organization_id=row.organization_id, detail=message.english, message=message.to_json()))
+        except Exception as exc:  # noqa: BLE001 - the diary is a record; the call itself goes on
+            log.warning("could not write the diary line %s for %s: %s", action, row.id, type(exc).__name__)
+
+    def _fresh(self, row: Integration) -> Integration:
+        try:
+            return self.store.get(row.id)
+        except WppError:
+            return row
+
+    def note_refused(self, integration: "Integration | str", *, kind: str = REFUSED_TOKEN, status: int | None = None,
+                     said: str | None = None, renewed: str | None = None) -> None:
+        """The platform refused a call made with the number's key: ``kind`` :data:`REFUSED_TOKEN` (its access key,
+        a fresh one too when ``renewed`` is ``"refused"``) or :data:`REFUSED_API_KEY` (``/auth/token`` refused its
+        permanent key). Opens the refusal episode once, for every replica: the row's evidence and one diary line;
+        later refusals of the same kind in the same episode write nothing. Never raises."""
+        try:
+            row = self._row(integration)
+        except WppError:
+            return
+        fresh_too = renewed == "refused"
+        with self._guard:
+            known = self._refusals.get(row.id)
+            if known == kind and (not fresh_too or row.id in self._fresh_refused):
+                return
+        current = self._fresh(row)
+        marker = current.key_refused
+        if marker is not None and marker.get("kind") == kind:  # begun already (here or by another replica)
+            if fresh_too and not marker.get("fresh"):
+                try:  # a brand-new access key is refused too: the stale-key incident
+                    self.store.merge_settings(row.id, {keys.KEY_EVIDENCE: dict(marker, fresh=True)})
+                except Exception as exc:  # noqa: BLE001
+                    log.warning("could not note the refusal of %s's new key: %s", row.id, type(exc).__name__)
+            with self._guard:
+                self._refusals[row.id] = kind
+                if fresh_too or marker.get("fresh"):
+                    self._fresh_refused.add(row.id)
+            return
+        since = int(self.clock.time() * 1000)
+        words = scrub(str(said), [s for s in (current.api_key, current.jwt) if s])[:200] if said else None
+        evidence = {"verdict": "refused", "kind": kind, "since": since, "status": status, "said": words}
+        if fresh_too:
+            evidence["fresh"] = True
+        try:
+            self.store.merge_settings(row.id, {keys.KEY_EVIDENCE: evidence})
+        except Exception as exc:  # noqa: BLE001 - the diary still tells
+            log.warning("could not note the refusal of %s's key: %s", row.id, type(exc).__name__)
+        with self._guard:
+            self._refusals[row.id] = kind
+            if fresh_too:
+                self._fresh_refused.add(row.id)
+            else:
+                self._fresh_refused.discard(row.id)
+        if kind == REFUSED_API_KEY:
+            text = N_("The platform refuses the number's permanent key: no new access key can be made for it.")
+        elif renewed == "refused":
+            text = N_("The platform refused the number's access key, and the new one the console got by itself too. "
+                      "See \u201cAccess\u201d.")
+        else:
+            text = N_("The platform refused the number's access key. See \u201cAccess\u201d.")
+        self._diary(row, "key_refused", False, text)
+
+    def note_cured(self, integration: "Integration | str") -> None:
+        """A refusal the automatic renewal cured at once (the new access key was accepted): one diary line an hour
+        per number at most."""
+        try:
+            row = self._row(integration)
+        except WppError:
+            return
+        if self._due(row.id, "cured", CURED_LINE_EVERY_S):
+            self._diary(row, "key_renewed", True, N_(
+                "The platform refused the number's access key; the console got a new one by itself, and the platform "
+                "accepted it."))
+
+    def last_accepted(self, integration_id: str) -> float | None:
+        """When this process last saw the platform accept a call with the number's access key (Unix s), or None."""
+        with self._guard:
+            ms = self._accepted_seen.get(integration_id)
+        return ms / 1000.0 if ms is not None else None
+
+    def note_accepted(self, integration: "Integration | str") -> None:
+        """A call made with the number's access key was accepted (remembered in this process). A refusal of the
+        access key ends: its evidence is removed from the row, with one diary line. Costs nothing (no store access)
+        while no refusal is open. Never raises."""
+        row = integration if isinstance(integration, Integration) else None
+        iid = row.id if row is not None else str(integration)
+        with self._guard:
+            self._accepted_seen[iid] = int(self.clock.time() * 1000)
+            if len(self._accepted_seen) > 100_000:
+                self._accepted_seen.clear()
+            open_kind = self._refusals.get(iid)
+        refused_in_row = row is not None and (row.key_refused or {}).get("kind") == REFUSED_TOKEN
+        if open_kind != REFUSED_TOKEN and not refused_in_row:
+            return
+        try:
+            row = row if row is not None else self._row(iid)
+        except WppError:
+            return
+        fresh = self._fresh(row)
+        marker = fresh.key_refused
+        if marker is not None and marker.get("kind") == REFUSED_API_KEY:
+            return  # an access key made earlier still works; the permanent key's refusal ends with a mint
+        with self._guard:
+            if self._refusals.get(iid) == REFUSED_TOKEN:
+                del self._refusals[iid]
+            self._fresh_refused.discard(iid)
+        if marker is None:
+            return  # ended already (by another replica)
+        try:
+            self.store.merge_settings(row.id, {keys.KEY_EVIDENCE: None})
+        except Exception as exc:  # noqa: BLE001
+            log.warning("could not note that %s's key is accepted again: %s", row.id, type(exc).__name__)
+            return
+        self._diary(row, "key_accepted", True, N_("The platform accepts the number's access key again."))
+
+    def _end_api_key_refusal(self, row: Integration) -> None:
+        """A mint worked: a refusal of the permanent key ends (one diary line)."""
+        with self._guard:
+            if self._refusals.get(row.id) == REFUSED_API_KEY:
+                del self._refusals[row.id]
+        fresh = self._fresh(row)
+        if (fresh.key_refused or {}).get("kind") != REFUSED_API_KEY:
+            return  # ended already (by another replica)
+        try:
+            self.store.merge_settings(row.id, {keys.KEY_EVIDENCE: None})
+        except Exception as exc:  # noqa: BLE001
+            log.warning("could not note that %s's permanent key is accepted again: %s", row.id, type(exc).__name__)
+            return
+        self._diary(row, "key_accepted", True, N_("The platform accepts the number's permanent key again."))
+
     def mint_with_backoff(self, api_key: "str | Secret") -> MintedToken:
         """``client.mint_token`` retried on ``InvalidApiKey`` (a just-created key is sometimes not
         accepted for a few seconds): waits 0.5, 1, 2, 4 … s until ``activation_wait_s`` in total."""
@@ -266,7 +479,7 @@ class TokenManager:
         while True:
             attempts += 1
             try:
-                return self.client.mint_token(api_key)
+                return self._counted_mint(api_key)
             except InvalidApiKey as exc:
                 waited = self.clock.time() - start
                 remaining = self.activation_wait_s - waited
@@ -274,14 +487,16 @@ class TokenManager:
                     if attempts == 1:
                         raise
                     seconds = int(round(waited))
-                    raise InvalidApiKey(
-                        N_n("The platform rejected the number's platform key, even after retrying for {n} second.",
-                            "The platform rejected the number's platform key, even after retrying for {n} seconds.",
+                    final = InvalidApiKey(
+                        N_n("The platform refused the number's permanent key, even after retrying for {n} second.",
+                            "The platform refused the number's permanent key, even after retrying for {n} seconds.",
                             seconds),
                         status=exc.status,
                         detail=f"{exc.detail}\n{attempts} attempts in {waited:.1f} s".strip(),
                         secrets=[reveal(api_key)],
-                    ) from None
+                    )
+                    final.said = exc.said
+                    raise final from None
                 pause = min(delay, remaining)
                 log.info("platform key not accepted yet; retrying in %.1f s (attempt %d)", pause, attempts)
                 self.clock.sleep(pause)
@@ -317,15 +532,24 @@ class TokenAuth(httpx.Auth):
         request.headers["Authorization"] = f"Bearer {token}"
         response = yield request
         if response.status_code != 401:
+            if accepted_status(response.status_code):
+                self.manager.note_accepted(self.integration)
             return
         response.read()
         log.info("401 on %s %s; refreshing the token once", request.method, request.url.path)
-        fresh = self.manager.refresh(self.integration, stale=token, session=self.session)
+        fresh = self.manager.refresh(self.integration, stale=token, session=self.session, reason="refused")
         new_token = fresh.token.reveal()
         self._seen.append(new_token)
         self.retried = True
         request.headers["Authorization"] = f"Bearer {new_token}"
-        yield request  # a second 401 is returned as is; the client turns it into InvalidToken
+        response = yield request  # a second 401 is returned as is; the client turns it into InvalidToken
+        if response.status_code == 401:
+            response.read()
+            self.manager.note_refused(self.integration, kind=REFUSED_TOKEN, status=401,
+                                      said=platform_words(response), renewed="refused")
+        elif accepted_status(response.status_code):
+            self.manager.note_cured(self.integration)
+            self.manager.note_accepted(self.integration)
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         raise NotImplementedError("TokenAuth works through sync_auth_flow (an httpx.Client)")
@@ -336,4 +560,14 @@ class TokenAuth(httpx.Auth):
         yield request  # pragma: no cover - makes this an async generator
 
 
-__all__ = ["SessionCache", "TokenAuth", "TokenManager", "stored_token"]
+def platform_words(response: httpx.Response) -> str | None:
+    """The platform's own words in an error answer (``{"error": "Invalid token"}`` -> ``Invalid token``), short."""
+    from .client import WppClient, _error_text
+
+    body, problem = WppClient._parse(response)
+    words = _error_text(body) if problem is None else None
+    return words[:200] if words else None
+
+
+__all__ = ["CONSOLE_ACTOR", "REFUSED_API_KEY", "REFUSED_TOKEN", "SessionCache", "TokenAuth", "TokenManager",
+           "accepted_status", "platform_words", "stored_token"]

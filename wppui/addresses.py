@@ -8,6 +8,9 @@ from __future__ import annotations
 SESSION_PATH = "/_wpp/session"
 END_PATH = "/_wpp/session/end"
 HOOK_PATH = "/_wpp/hook/{secret}"
+BOARD_PATH = "/_wpp/board"
+HEALTH_PATH = "/_wpp/health"
+METRICS_PATH = "/_wpp/metrics"
 
 
 def _base() -> str:
@@ -26,4 +29,4 @@ def url(path: str) -> str:
     return _base() + path
 
 
-__all__ = ["END_PATH", "HOOK_PATH", "SESSION_PATH", "url"]
+__all__ = ["BOARD_PATH", "END_PATH", "HEALTH_PATH", "HOOK_PATH", "METRICS_PATH", "SESSION_PATH", "url"]

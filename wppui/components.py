@@ -8,16 +8,18 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import re
 from zoneinfo import ZoneInfo
 
 import streamlit as st
 
+from wpp import glossary
 from wpp.errors import WppError
-from wpp.i18n import _, current_language, format_duration, format_time
+from wpp.i18n import _, _n, current_language, format_duration, format_time
 from wpp.masking import scrub
 from wpp.models import ConnState
 
-from .text import esc
+from .text import esc, plain
 
 log = logging.getLogger("wppui")
 
@@ -39,45 +41,73 @@ BADGE_COLOURS = {
 
 
 def mark(view) -> str:
-    """The coloured mark of a number (a ``NumberView``): its state, or why it cannot show one."""
+    """The coloured mark of a number (a ``NumberView``): its state's mark in :mod:`wpp.glossary` (🟠 for a connected
+    number that does not deliver)."""
+    if getattr(view, "not_delivering", False):
+        return "🟠"
+    return glossary.state_mark(state_code_of(view))
+
+
+def state_code_of(view) -> str:
+    """The glossary code of a number's shown state (not finished, already linked, access refused, …)."""
     if getattr(view, "prelinked", False):
-        return "🟣"
+        return glossary.PRELINKED
     if getattr(view, "unfinished", False):
-        return "🟡"
+        return glossary.UNFINISHED
     board = view.status
+    code = getattr(board, "code", None)
+    if code:
+        return code
     if board.state is None:
-        return "⚠️" if board.problem is not None else "⏳"
-    return MARKS.get(board.state, "⚪")
+        return glossary.CANNOT_CHECK if board.problem is not None else glossary.NOT_CHECKED
+    return glossary.state_code(board.state)
+
+
+def delivery_in_words(view) -> str:
+    """Proof of delivery of a connected number (a ``NumberView``): "Delivery proven 09:12", "Not delivering since
+    09:12", or "" when it was never checked (or cannot be here). Plain text, the browser's time zone."""
+    from wpp.glossary import delivery_proven, not_delivering
+
+    d = getattr(view, "delivery", None)
+    if d is None or view.status.state is not ConnState.CONNECTED:
+        return ""
+    now = dt.datetime.now(dt.timezone.utc)
+    if d.failing_since is not None:
+        return str(not_delivering(format_time(d.failing_since, browser_tz(), now=now)))
+    if d.proven_at is not None:
+        return str(delivery_proven(format_time(d.proven_at, browser_tz(), now=now)))
+    return ""
 
 
 def state_in_words(view, *, live: bool = True) -> str:
-    """The number's status in words with how long: "Connected since 09:12", "Waiting for a scan for 4 minutes".
+    """The number's status by its one name with how long: "Connected since 09:12", "Waiting for the QR scan: 4 min".
 
     Plain text (no Markdown), in the current language and the browser's time zone. ``live=False`` (a table
     redrawn once a minute): "since 09:12" for every state, never a count of seconds that would stand still."""
     board = view.status
-    if getattr(view, "prelinked", False) or getattr(view, "unfinished", False) or board.since is None:
-        return board.label
+    code = state_code_of(view)
+    if code in (glossary.PRELINKED, glossary.UNFINISHED) or board.since is None:
+        return board.label or str(glossary.state_name(code))
     now = dt.datetime.now(dt.timezone.utc)
-    tz = browser_tz()
-    since = format_time(board.since, tz, now=now)
-    for_ = format_duration(max(0.0, (now - board.since).total_seconds()), threshold=0.9)
-    state = board.state
-    if state is ConnState.CONNECTED:
-        return _("Connected since {time}", time=since)
-    if state is ConnState.QR_REQUIRED:
-        if not live:
-            return _("Waiting for the QR scan since {time}", time=since)
-        return _("Waiting for the QR scan: {duration}", duration=for_)
-    if state is ConnState.STARTING:
-        if not live:
-            return _("Starting since {time}", time=since)
-        return _("Starting: {duration}", duration=for_)
-    if state is ConnState.OFFLINE:
-        return _("Offline since {time}", time=since)
-    if state is None and board.problem is not None:
-        return _("Cannot be checked since {time}", time=since)
+    since = format_time(board.since, browser_tz(), now=now)
+    if live and code in (glossary.QR_REQUIRED, glossary.STARTING):
+        for_ = format_duration(max(0.0, (now - board.since).total_seconds()), threshold=0.9)
+        return _("{state}: {duration}", state=board.label, duration=for_)
+    if code == glossary.CONNECTED:
+        proof = delivery_in_words(view)
+        if getattr(view, "not_delivering", False) and proof:
+            return proof  # the glossary's "Not delivering since 09:12" says it all
+        if proof:
+            return _("{state} since {time}", state=board.label, time=since) + f" · {proof}"
     return _("{state} since {time}", state=board.label, time=since)
+
+
+_MASK_LENGTH = re.compile(r"\((\d+) chars\)")
+
+
+def masked_words(text: str) -> str:
+    """A masked secret as staff read it: ``eyJh…BZPk (245 chars)`` -> ``eyJh…BZPk (245 символов)`` in Russian."""
+    return _MASK_LENGTH.sub(lambda m: _n("({n} character)", "({n} characters)", int(m.group(1))), str(text))
 
 
 def show_error(err: BaseException, *, what: str | None = None) -> None:
@@ -90,6 +120,7 @@ def show_error(err: BaseException, *, what: str | None = None) -> None:
         detail = scrub(err.detail or "")
         status = err.status
         kind = getattr(err, "kind", type(err).__name__)
+        said = getattr(err, "said", None)
     else:
         log.error("unexpected error", exc_info=err)
         message = esc(_("Something unexpected went wrong."))
@@ -97,10 +128,13 @@ def show_error(err: BaseException, *, what: str | None = None) -> None:
         detail = scrub(f"{type(err).__name__}: {err}")
         status = None
         kind = "unexpected"
+        said = None
     head = f"**{esc(what)}** — {message}" if what else message
     st.error(head + (f"\n\n{action}" if action else ""), icon="⚠️")
     with st.expander(_("Details for support")):
         st.text(_("Kind: {kind}", kind=kind) + (" · " + _("HTTP status: {status}", status=status) if status else ""))
+        if said:
+            st.text(_("The platform's own words: {said}", said=plain(said, limit=200)))
         if detail:
             st.code(detail, language=None, wrap_lines=True)
 
@@ -175,11 +209,13 @@ __all__ = [
     "BADGE_COLOURS",
     "MARKS",
     "browser_tz",
+    "delivery_in_words",
     "datetime_column",
     "datetime_format",
     "guarded",
     "local",
     "mark",
+    "masked_words",
     "show_error",
     "state_in_words",
     "tz_name",

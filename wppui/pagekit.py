@@ -46,11 +46,23 @@ def begin(needs: "str | tuple[str, ...] | None" = None):
     is for (a key of ``wpp.access.roles.PERMISSIONS``, or several: any of them); someone whose role does not allow it
     at any of their schools gets a sentence instead of the page (the service refuses them anyway, whatever asks)."""
     gate.guard_page()  # stops the run when nobody is signed in
+    quiet_grids()
     s = service()
     wanted = (needs,) if isinstance(needs, str) else tuple(needs or ())
     if wanted and not any(s.may(action) for action in wanted):
         refused(wanted[0])
     return s
+
+
+#: the data grids' own toolbar ("Search", "Download as CSV", "Fullscreen", "Show/hide columns") and column menu
+#: ("Sort ascending", "Pin column", …) speak only English: staff never see them (a click on a header still sorts)
+_QUIET_GRIDS = ('<style>[data-testid="stElementToolbar"], [data-testid="stDataFrameColumnMenu"], '
+                '[data-testid="stDataFrameColumnVisibilityMenu"] { display: none !important; }</style>')
+
+
+def quiet_grids() -> None:
+    """Hide the data grids' English-only toolbar and column menu on this page (a style, no space taken)."""
+    st.html(_QUIET_GRIDS)
 
 
 def refused(action: str) -> None:
@@ -249,7 +261,21 @@ def flash(kind: str, message: str, *, key: str = "_wpp_flash") -> None:
 
 
 def show_flashes(*, key: str = "_wpp_flash") -> None:
-    for kind, message in st.session_state.pop(key, []):
+    """Show the sentences left for this run. A run that only re-draws the page because the status board changed
+    (``wppui.live``: a push, within a second) shows again what the last run showed: the person did nothing since,
+    and "… is back in the list" must not vanish under their eyes."""
+    from . import live
+
+    fresh = st.session_state.pop(key, None)
+    shown = key + "_shown"
+    if fresh:
+        st.session_state[shown] = fresh
+    elif live.redrawing():
+        fresh = st.session_state.get(shown) or []
+    else:
+        st.session_state.pop(shown, None)
+        fresh = []
+    for kind, message in fresh:
         getattr(st, kind, st.info)(message)
 
 

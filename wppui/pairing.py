@@ -13,12 +13,13 @@ import time
 
 import streamlit as st
 
+from wpp import glossary
 from wpp.errors import WppError
 from wpp.i18n import _
 from wpp.models import ConnState
 
 from . import pagekit
-from .components import guarded, show_error, state_in_words
+from .components import guarded, show_error, state_code_of, state_in_words
 from .text import esc
 
 log = logging.getLogger("wppui")
@@ -84,7 +85,10 @@ def _draw(s, number_id: str, org: str, where: str, heading: str | None = None) -
         st.rerun()
     status_line = state_in_words(number) if number is not None else (view.status.label if view.status else "")
     if view.connected:
-        connected(s, number_id, org, where=where, status_line=status_line)
+        if number is not None and number.not_delivering:
+            not_delivering(number)
+            return
+        connected(s, number_id, org, where=where, status_line=status_line, number=number)
         return
     if view.qr_png:
         left, right = st.columns([11, 10], gap="medium")
@@ -102,16 +106,15 @@ def _draw(s, number_id: str, org: str, where: str, heading: str | None = None) -
             show_error(view.error, what=_("The QR code could not be drawn"))
         return
     offline = view.status is not None and view.status.state is ConnState.OFFLINE
-    if view.error is not None:
-        show_error(view.error, what=_("The QR code cannot be shown right now"))
-    elif offline:
-        st.warning(_("Offline: the platform has no working link to a phone for this number (the phone was unlinked, "
-                     "or the QR codes ran out before a scan). Show a new QR code and scan it with the school's phone."),
-                   icon="🔌")
-    else:
+    explain = s.should_explain(view)
+    if view.error is not None and not explain:  # the checklist below, once shown, says what is wrong itself
+        show_error(view.error, what=_("The number's state cannot be checked right now"))
+    elif view.error is None and offline:
+        st.warning(f"**{esc(status_line or glossary.state_name(glossary.OFFLINE))}**  \n" +
+                   esc(glossary.advice(glossary.OFFLINE, may_fix=True)), icon="🔴")
+    elif view.error is None:
         st.info(_("Preparing the QR code… It appears here in a few seconds.") +
                 (f"  \n{esc(status_line)}" if status_line else ""), icon="⏳")
-    explain = s.should_explain(view)
     if (offline or view.error is not None) and not explain:  # the checklist below has this button itself
         if st.button(_("Show a new QR code"), type="primary", key=f"{where}_restart_{number_id}"):
             _start(s, number_id)
@@ -150,24 +153,44 @@ def _demo_scan(s, number_id: str, where: str) -> None:
 
 
 def watch_only(s, number_id: str) -> None:
-    """For someone who may see the number but not link a phone (a viewer): its state in words."""
+    """For someone who may see the number but not link a phone (a viewer): its state in words and what she can do
+    (whom to tell), never a button she does not have."""
     try:
         number = s.number(number_id)
     except WppError as err:
         show_error(err, what=_("The number's state cannot be shown"))
         return
     line = state_in_words(number)
+    if number.not_delivering:
+        not_delivering(number)
+        return
     if number.status.state is ConnState.CONNECTED:
-        st.success(_("**The phone is linked.** This WhatsApp number is connected.") + f"  \n{esc(line)}", icon="✅")
-    else:
-        st.info(esc(line), icon="ℹ️")
-        st.caption(_("Linking a phone (the QR code) is for operators and administrators of this school."))
+        st.success(linked_sentence(number) + f"  \n{esc(line)}", icon="✅")
+        return
+    todo = number.status.attention or glossary.advice(state_code_of(number), may_fix=False)
+    body = f"**{esc(line)}**" + (f"  \n{esc(todo)}" if todo else "")
+    (st.warning if number.status.needs_attention else st.info)(body, icon=glossary.state_mark(state_code_of(number)))
+    st.caption(_("Linking a phone (the QR code) is for operators and administrators of this school."))
 
 
-def connected(s, number_id: str, org: str, *, where: str, status_line: str = "") -> None:
-    """The success, and the next step one click away."""
-    st.success(_("**The phone is linked.** This WhatsApp number is connected and ready to send messages.") +
-               (f"  \n{esc(status_line)}" if status_line else ""), icon="✅")
+def not_delivering(number) -> None:
+    """Connected on the platform, but its delivery check failed: never a green "ready to send"."""
+    st.warning(_("**The phone shows as linked, but messages from this number do not arrive.**") +
+               f"  \n{esc(state_in_words(number))}  \n{esc(str(number.status.attention or ''))}", icon="🟠")
+
+
+def linked_sentence(number) -> str:
+    """ "The phone +7 900 123-45-67 is linked." (Markdown; the phone is data): which phone, when the platform said."""
+    phone = getattr(number, "phone", None) if number is not None else None
+    if phone:
+        return _("**The phone is linked: {phone}.** This WhatsApp number is connected and ready to send messages.",
+                 phone=esc(phone))
+    return _("**The phone is linked.** This WhatsApp number is connected and ready to send messages.")
+
+
+def connected(s, number_id: str, org: str, *, where: str, status_line: str = "", number=None) -> None:
+    """The success (which phone was linked), and the next step one click away."""
+    st.success(linked_sentence(number) + (f"  \n{esc(status_line)}" if status_line else ""), icon="✅")
     if s.may("send", org) and st.button(_("Send a test message"), type="primary", icon="✉️", key=f"{where}_send_{number_id}"):
         pagekit.go("send", number_id)
 
@@ -217,24 +240,37 @@ def checklist(s, number_id: str, *, where: str) -> None:
             show_error(err, what=_("The checks could not be made"))
             return
         st.session_state[key] = (time.monotonic(), checks)
+    first = next((c for c in checks if c.ok is False), None)
     with st.container(border=True):
-        st.markdown("**" + esc(_("Why is there no QR code?")) + "**")
+        # titled by the actual problem (the first step that failed), else the question itself
+        heading = first.problem if first is not None and first.problem else _("Why is there no QR code?")
+        st.markdown("**" + esc(heading) + "**")
+        if first is not None and first.problem:
+            st.caption(_("Why is there no QR code? Step by step:"))
         for i, check in enumerate(checks):
             if check.ok is True:
                 st.markdown(f"✅ {esc(check.title)}")
             elif check.ok is None:
                 st.caption(f"▫️ {esc(check.title)} — " + esc(_("not checked yet (an earlier step must work first)")))
             else:
-                st.markdown(f"❌ **{esc(check.title)}**" + (f"  \n{esc(check.fix)}" if check.fix else ""))
+                st.markdown(f"❌ **{esc(check.problem or check.title)}**" + (f"  \n{esc(check.fix)}" if check.fix else ""))
                 if check.action:
                     label = str(check.action_label or _("Check again"))
                     if st.button(label, key=f"{where}_check_{number_id}_{check.code}_{i}",
                                  type="primary" if check.action != "retry" else "secondary"):
                         _run_action(s, number_id, check.action)
+        said = st.session_state.get(_said_key(number_id))
+        if said:
+            st.error(f"**{esc(said[0])}**  \n{esc(said[1])}  \n" + esc(_("Next step: {step}", step=said[2])), icon="⛔")
+
+
+def _said_key(number_id: str) -> str:
+    return f"_wpp_checklist_said_{number_id}"
 
 
 def _run_action(s, number_id: str, action: str) -> None:
     st.session_state.pop(_checklist_key(number_id), None)
+    st.session_state.pop(_said_key(number_id), None)
     with guarded(_("That did not work")):
         with st.spinner(_("Working…")):
             result = s.run_check_action(number_id, action, actor=pagekit.actor())
@@ -243,6 +279,10 @@ def _run_action(s, number_id: str, action: str) -> None:
         if isinstance(err, WppError):
             show_error(err)
             return
+        if getattr(result, "ok", True) is False and getattr(result, "title", None) is not None:
+            # "Get a new access key" tried the new key and the platform refused it too: say so, with what to do
+            st.session_state[_said_key(number_id)] = (str(result.title), str(result.explanation),
+                                                      str(result.next_step))
         if action == "make_new" and new and new != number_id:
             try:
                 s.start_pairing(new, actor=pagekit.actor())

@@ -15,12 +15,23 @@ is single-use and short-lived.
 * ``POST /_wpp/hook/{secret}``: the WPP Platform pushes a number's events here (its webhook; the platform signs
   nothing, so the secret in the address is the proof). Thin: at most the inbox's limit (+1 byte) of the body is read
   and handed, with the secret, to the domain's :class:`wpp.status.webhooks.WebhookInbox`, whose answer (a status
-  code and one word) goes back. Never a 500. The secret is in the path, so every log line that could print a path
+  code and one word) goes back. Never a 500: what could not be handled is a 503 without detail (the platform tries
+  again). At most :data:`HOOK_THREADS` pushes are handled at once (the others wait in the event loop, holding no
+  thread), so a flood never takes the thread pool Streamlit's own requests share. The secret is in the path, so every log line that could print a path
   (uvicorn's access log, httpx's request lines) goes through :func:`install_log_redaction` first: it prints
   ``/_wpp/hook/…`` instead. (Streamlit's own server keeps uvicorn's access log off and logs no request paths.)
+
+For whoever runs the console (``wpp.service.ops``):
+
+* ``GET /_wpp/board?v=…&t=…``: a tab's long request that answers when the status board changed (``wppui.live``).
+* ``GET /_wpp/health``: this replica's watch in JSON, no secret and no school's data; 200 when healthy, 503 with the
+  problems when not (a Docker/Kubernetes probe). No sign-in: a probe has none.
+* ``GET /_wpp/metrics``: Prometheus' text format, only with ``Authorization: Bearer <WPP_METRICS_TOKEN>`` (compared in
+  constant time; a missing or wrong key: 401). Without ``WPP_METRICS_TOKEN`` the address does not exist (404).
 """
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import re
@@ -29,14 +40,16 @@ from urllib.parse import urlsplit
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from .addresses import END_PATH, HOOK_PATH, SESSION_PATH, url
+from .addresses import END_PATH, HEALTH_PATH, HOOK_PATH, METRICS_PATH, SESSION_PATH, url
 
 log = logging.getLogger("wppui.routes")
 
 _MAX_BODY = 4096
+#: pushes handled at once (each in a thread of the shared pool)
+HOOK_THREADS = 8
 
 
 def _https(request: Request) -> bool:
@@ -186,29 +199,133 @@ async def _read_at_most(request: Request, limit: int) -> bytes:
 
 def hook_endpoint(inbox_of: Callable[[], Any] = _default_inbox):
     """The ``POST /_wpp/hook/{secret}`` endpoint; ``inbox_of()`` gives the process's WebhookInbox."""
+    import anyio
+
+    limiter: list = []  # made on first use, in the server's event loop
+
+    async def in_thread(fn, *args):
+        if not limiter:
+            limiter.append(anyio.CapacityLimiter(HOOK_THREADS))
+        return await anyio.to_thread.run_sync(fn, *args, limiter=limiter[0])
 
     async def receive_hook(request: Request) -> JSONResponse:
         headers = {"Cache-Control": "no-store"}
         try:
-            inbox = await run_in_threadpool(inbox_of)
+            inbox = await in_thread(inbox_of)
             if inbox is None:
                 return JSONResponse({"ok": False, "outcome": "unknown"}, status_code=404, headers=headers)
             body = await _read_at_most(request, int(inbox.max_body) + 1)
-            answer = await run_in_threadpool(inbox.receive, request.path_params.get("secret"), body)
+            answer = await in_thread(inbox.receive, request.path_params.get("secret"), body)
             return JSONResponse(answer.body(), status_code=answer.status, headers=headers)
         except Exception as exc:  # noqa: BLE001 - never a 500, never a traceback (it could quote the path)
             log.warning("a push to the webhook could not be handled (%s)", type(exc).__name__)
-            return JSONResponse({"ok": False, "outcome": "ignored"}, status_code=202, headers=headers)
+            return JSONResponse({"ok": False}, status_code=503, headers=headers)
 
     return receive_hook
 
 
-def routes(*, inbox_of: Callable[[], Any] | None = None) -> list[Route]:
-    """The routes for ``st.App(..., routes=routes())`` (``inbox_of``: where the webhook's pushes go; default the
-    process's service)."""
+# --- health and metrics, for whoever runs the console ------------------------------------------------------------
+#: requests of health and metrics handled at once (each in a thread of the shared pool)
+OPS_THREADS = 4
+
+
+def _default_service():
+    from . import state
+
+    return state.service()
+
+
+def _default_metrics_token():
+    from . import state
+
+    return getattr(state.settings(), "metrics_token", None)
+
+
+def _limited():
+    import anyio
+
+    limiter: list = []
+
+    async def in_thread(fn, *args):
+        if not limiter:
+            limiter.append(anyio.CapacityLimiter(OPS_THREADS))
+        return await anyio.to_thread.run_sync(fn, *args, limiter=limiter[0])
+
+    return in_thread
+
+
+def health_endpoint(service_of: Callable[[], Any] = _default_service):
+    """``GET /_wpp/health`` (see the module docstring)."""
+    in_thread = _limited()
+
+    async def health(request: Request) -> JSONResponse:
+        from wpp.service.ops import health as check
+
+        headers = {"Cache-Control": "no-store"}
+        try:
+            svc = await in_thread(service_of)
+        except Exception as exc:  # noqa: BLE001 - the configuration (the pages say what is wrong with it)
+            log.warning("health: the console's service is not available (%s)", type(exc).__name__)
+            return JSONResponse({"status": "fail", "problems": ["the configuration cannot be used: see the console's "
+                                                                "Settings page or its log"]},
+                                status_code=503, headers=headers)
+        try:
+            report = await in_thread(check, svc)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("health could not be checked (%s)", type(exc).__name__)
+            return JSONResponse({"status": "fail", "problems": ["the health could not be checked"]}, status_code=503,
+                                headers=headers)
+        return JSONResponse(report.as_dict(), status_code=200 if report.ok else 503, headers=headers)
+
+    return health
+
+
+def metrics_endpoint(service_of: Callable[[], Any] = _default_service,
+                     token_of: Callable[[], Any] = _default_metrics_token):
+    """``GET /_wpp/metrics`` (see the module docstring)."""
+    in_thread = _limited()
+
+    async def metrics(request: Request) -> Response:
+        headers = {"Cache-Control": "no-store"}
+        try:
+            token = await in_thread(token_of)
+        except Exception:  # noqa: BLE001 - a configuration that cannot be used: no key is known
+            return PlainTextResponse("Service Unavailable\n", status_code=503, headers=headers)
+        expected = token.reveal() if hasattr(token, "reveal") else token
+        if not expected:
+            return PlainTextResponse("Not Found\n", status_code=404, headers=headers)
+        given = request.headers.get("authorization", "")
+        scheme, _, value = given.partition(" ")
+        if not hmac.compare_digest(value.strip().encode("utf-8") if scheme.lower() == "bearer" else b"",
+                                   str(expected).encode("utf-8")):
+            return PlainTextResponse("Unauthorized\n", status_code=401,
+                                     headers={**headers, "WWW-Authenticate": 'Bearer realm="wpp-console"'})
+        try:
+            from wpp.service.ops import metrics_text
+
+            svc = await in_thread(service_of)
+            body, content_type = await in_thread(metrics_text, svc)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("the metrics could not be gathered (%s)", type(exc).__name__)
+            return PlainTextResponse("Service Unavailable\n", status_code=503, headers=headers)
+        return Response(body, media_type=content_type, headers=headers)
+
+    return metrics
+
+
+def routes(*, inbox_of: Callable[[], Any] | None = None, service_of: Callable[[], Any] | None = None,
+           metrics_token_of: Callable[[], Any] | None = None) -> list[Route]:
+    """The routes for ``st.App(..., routes=routes())`` (``inbox_of``: where the webhook's pushes go; ``service_of``:
+    the service health and metrics describe; ``metrics_token_of``: the metrics' key; defaults: the process's)."""
+    from .live import BOARD_PATH, board_endpoint
+
     install_log_redaction()
     return [
         Route(url(SESSION_PATH), open_session, methods=["POST"]),
         Route(url(END_PATH), end_session, methods=["POST"]),
         Route(url(HOOK_PATH), hook_endpoint(inbox_of or _default_inbox), methods=["POST"]),
+        Route(url(BOARD_PATH), board_endpoint(service_of), methods=["GET"]),
+        Route(url(HEALTH_PATH), health_endpoint(service_of or _default_service), methods=["GET"]),
+        Route(url(METRICS_PATH), metrics_endpoint(service_of or _default_service,
+                                                  metrics_token_of or _default_metrics_token), methods=["GET"]),
     ]

@@ -1,6 +1,15 @@
-"""Process-wide resources (st.cache_resource) and what belongs to one browser tab (st.session_state)."""
+"""Process-wide resources (st.cache_resource) and what belongs to one browser tab (st.session_state).
+
+The watch (status poller, webhook registrations, alert sender: whatever ``build_service`` starts) runs from the
+server's start, whether or not anyone opens a page: :func:`lifespan` (``st.App(..., lifespan=...)``) builds the
+process-wide :func:`service` when the server starts -- the very object every page then uses -- and closes it on
+shutdown (the poller's and the alert sender's leases are given up, so another replica takes over at once). A
+configuration that cannot be used does not stop the server: the lifespan logs it, and pages show the
+configuration-error page as before.
+"""
 from __future__ import annotations
 
+import contextlib
 import logging
 
 import streamlit as st
@@ -12,6 +21,8 @@ log = logging.getLogger("wppui")
 
 #: simulators this process started (tests stop them between runs)
 STARTED_SIMULATORS: list = []
+#: services this process built (the lifespan closes them on shutdown)
+STARTED_SERVICES: list = []
 
 #: st.session_state keys of the signed-in person (set by wppui.gate only)
 IDENTITY = "identity"
@@ -97,11 +108,55 @@ def service():
     sim = simulator()
     # status pushed by the platform: to WPP_PUBLIC_URL; in the demo, the simulator posts to this console's own address
     svc = build_service(settings(), simulator=sim, hook_base=own_address() if sim is not None else None)
+    STARTED_SERVICES.append(svc)
     if sim is not None:
-        from wpp.demo import seed_schools
+        from wpp.demo import seed_schools, seed_witness
 
         seed_schools(svc.store)  # the demo's named schools: nothing but a number's name needs typing
+        seed_witness(svc.store)  # a witness for every school: a linked number proves its delivery
     return svc
+
+
+def start_watch() -> bool:
+    """Build the process-wide service now (its status engine, webhook registrations and alert sender start with it).
+    Never raises: a configuration that cannot be used is logged (the pages say what is wrong). True when it runs."""
+    try:
+        svc = service()
+    except Exception as exc:  # noqa: BLE001 - the server starts all the same; pages show the configuration error
+        english = getattr(exc, "english", None) or type(exc).__name__
+        log.error("the watch did not start (status checks and alerts): %s", english)
+        return False
+    log.info("the watch runs from the server's start: %r", svc.engine)
+    return True
+
+
+def stop_watch() -> None:
+    """Close every service this process built (the poller and the alert sender stop and give their leases up) and
+    stop the simulators it started. Never raises."""
+    while STARTED_SERVICES:
+        svc = STARTED_SERVICES.pop()
+        try:
+            svc.close()
+        except Exception:  # noqa: BLE001
+            log.exception("stopping the watch failed")
+    while STARTED_SIMULATORS:
+        try:
+            STARTED_SIMULATORS.pop().stop()
+        except Exception:  # noqa: BLE001
+            log.exception("stopping the simulator failed")
+
+
+@contextlib.asynccontextmanager
+async def lifespan(_app):
+    """``st.App(..., lifespan=lifespan)``: the watch starts with the server and stops with it (see the module
+    docstring). The blocking work runs in a worker thread, never in the server's event loop."""
+    import anyio
+
+    await anyio.to_thread.run_sync(start_watch)
+    try:
+        yield
+    finally:
+        await anyio.to_thread.run_sync(stop_watch)
 
 
 @st.cache_resource(show_spinner=False)

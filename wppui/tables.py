@@ -76,9 +76,11 @@ def _scope(s) -> tuple:
 def _signature(v) -> tuple:
     b = v.status
     problem = b.problem.text if b.problem is not None else ""
+    d = getattr(v, "delivery", None)
+    proof = (d.proven_at, d.failing_since) if d is not None else None
     return (v.id, v.label, v.name, v.org_id, v.org_name, v.phone, v.unfinished, v.prelinked, v.removed,
             b.state, b.label, b.since, str(b.attention) if b.attention is not None else "", problem, v.created_at,
-            getattr(v, "muted_until", None))
+            proof, str(getattr(b, "todo", None) or ""), getattr(v, "muted_until", None))
 
 
 def snapshot(s, *, removed: bool = False) -> Snapshot:
@@ -95,7 +97,10 @@ def snapshot(s, *, removed: bool = False) -> Snapshot:
 
 
 def _what_to_do(v) -> str:
+    """What to do in a few words (the whole advice is on the number's page), fitted to the reader."""
     b = v.status
+    if getattr(b, "todo", None) is not None:
+        return str(b.todo)
     if b.attention is not None:
         return str(b.attention)
     if b.problem is not None:
@@ -121,15 +126,14 @@ def numbers_table(s, *, attention_only: bool = False, school: str | None = None)
     views = [v for v in snap.views
              if (not attention_only or v.status.needs_attention) and (not school or v.org_id.split("__wpp__")[0] == school)]
     cols = column_names()
+    # what a receptionist needs, in the order she reads it; when it was last checked is on the number's own page
     frame = pd.DataFrame(
         {
             cols["school"]: [v.org_name for v in views],
             cols["number"]: [v.name for v in views],
+            cols["phone"]: [v.phone or "" for v in views],
             cols["status"]: [f"{mark(v)} {state_in_words(v, live=False)}" + _muted(v) for v in views],
             cols["todo"]: [_what_to_do(v) for v in views],
-            cols["phone"]: [v.phone or "" for v in views],
-            cols["since"]: datetimes([v.status.since for v in views]),
-            cols["checked"]: datetimes([v.status.checked_at for v in views]),
         }
     )
     table = NumbersTable(key, frame, tuple(v.id for v in views), len(snap.views),
@@ -163,27 +167,29 @@ def column_names() -> dict[str, str]:
         "number": _("Number"),
         "phone": _("Phone"),
         "status": _("Status"),
-        "since": _("In this state since"),
         "checked": _("Last checked"),
         "todo": _("What to do"),
     }
 
 
+#: rows tall enough for three lines: the grid wraps a long cell instead of cutting it (Streamlit lets text wrap in
+#: rows taller than 4 rem)
+ROW_HEIGHT = 66
+#: what a grid shows in an empty cell (left alone, Streamlit's grid writes the English word "None" there)
+EMPTY = "—"
+#: the main area of a 1366 × 900 screen with the sidebar open is about 900 px wide: the grids staff read fit in it
+#: whole (in this order; widths in px), so no column a receptionist needs is cut or behind a sideways scroll
+NUMBERS_WIDTHS = {"school": 130, "number": 125, "phone": 135, "status": 185, "todo": 265}
+DIARY_WIDTHS = {"when": 110, "what": 280, "outcome": 110, "school": 110, "number": 100, "who": 150}
+ALERTS_WIDTHS = {"when": 110, "event": 130, "school": 135, "number": 115, "to": 170, "outcome": 175}
+
+
 def column_config() -> dict:
-    """Widths that keep School, Number, Status (with since when) and What to do in view on a small laptop (1280 px
-    with the sidebar); the phone and the sortable times follow (the grid scrolls sideways)."""
-    cols = column_names()
-    return {
-        cols["school"]: st.column_config.TextColumn(cols["school"], width=160),
-        cols["number"]: st.column_config.TextColumn(cols["number"], width=150),
-        cols["status"]: st.column_config.TextColumn(cols["status"], width=250),
-        cols["todo"]: st.column_config.TextColumn(cols["todo"], width=300),
-        cols["phone"]: st.column_config.TextColumn(cols["phone"], width=140),
-        cols["since"]: datetime_column(cols["since"], seconds=False, width=150,
-                                       help=_("When the number got into this state")),
-        cols["checked"]: st.column_config.DatetimeColumn(cols["checked"], format=TIME_FORMAT, width=110,
-                                                         help=_("When the console last asked the platform")),
-    }
+    """Widths that keep School, Number, Phone, Status (since when) and What to do whole in the main area of a
+    1366 × 900 screen with the sidebar open (about 900 px, the row picker's column included): long cells wrap
+    (:data:`ROW_HEIGHT`)."""
+    cols, w = column_names(), NUMBERS_WIDTHS
+    return {cols[k]: st.column_config.TextColumn(cols[k], width=w[k]) for k in w}
 
 
 __all__ = ["NumbersTable", "Snapshot", "changed", "column_config", "column_names", "numbers_table", "snapshot",

@@ -298,7 +298,7 @@ def test_an_incident_starts_when_the_number_was_last_seen_well(store, smtp):
         w.play(1 * MINUTE, desks=[after])
         assert len(smtp.messages) == 1, "a drop found after a restart, down for an hour, is told at once"
         body = smtp.messages[0][2].get_body(("plain",)).get_content()
-        assert "не на связи с 12:0" in body and "13:0" not in body
+        assert "не в сети с 12:0" in body and "13:0" not in body
         [inc] = store.load_incidents()
         assert inc.started_at <= msk(2027, 3, 10, 12, 2) < msk(2027, 3, 10, 13, 0) <= inc.noticed_at
     finally:

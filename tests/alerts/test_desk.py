@@ -45,7 +45,7 @@ def test_one_message_per_incident_after_the_threshold_and_one_on_recovery(world,
     by_to = {rcpts[0]: msg for _f, rcpts, msg in smtp.messages[:3]}
     ru = by_to["director@school5.ru"].get_body(("plain",)).get_content()
     en = by_to["deputy@school5.ru"].get_body(("plain",)).get_content()
-    assert "Номер «Ресепшн» школы «Школа № 5» не на связи с 12:" in ru
+    assert "Номер «Ресепшн» школы «Школа № 5» не в сети с 12:" in ru
     assert "Что сделать:" in ru and "QR-код" in ru
     assert "The number “Ресепшн” of “Школа № 5” has been offline since 12:" in en
     assert "What to do: open the number in the console and scan a new QR code" in en
@@ -56,7 +56,7 @@ def test_one_message_per_incident_after_the_threshold_and_one_on_recovery(world,
     html = by_to["deputy@school5.ru"].get_body(("html",)).get_content()
     assert f'<a href="{link}">' in html
     back = {rcpts[0]: msg for _f, rcpts, msg in smtp.messages[3:]}
-    assert "снова на связи" in back["director@school5.ru"].get_body(("plain",)).get_content()
+    assert "снова подключён" in back["director@school5.ru"].get_body(("plain",)).get_content()
     assert "is connected again" in back["deputy@school5.ru"]["Subject"]
 
     down, up = (body for _path, _ctype, body in hook.requests)
@@ -171,7 +171,7 @@ def test_two_replicas_on_postgres_send_each_message_once(clock, smtp, pg_alerts_
         w.play(5 * MINUTE, desks=[b])
         assert smtp.to() == ["support@wpp.example", "support@wpp.example"]
         subjects = [m["Subject"] for _f, _r, m in smtp.messages]
-        assert "не на связи" in subjects[0] and "снова на связи" in subjects[1]
+        assert "не в сети" in subjects[0] and "снова подключён" in subjects[1]
     finally:
         w.close()
         one.close()
@@ -194,7 +194,7 @@ def test_quiet_hours_hold_the_alert_until_they_end(store, smtp):
         w.play(3 * MINUTE, step=60)  # 07:00: still down, so it is sent now, saying since when
         assert len(smtp.messages) == 1
         body = smtp.messages[0][2].get_body(("plain",)).get_content()
-        assert "не на связи с 10 мар" in body and "22:3" in body  # another day: the date too
+        assert "не в сети с 10 мар" in body and "22:3" in body  # another day: the date too
         w.play(60 * MINUTE, step=60)
         assert len(smtp.messages) == 1
     finally:
@@ -239,7 +239,7 @@ def test_a_recovery_in_quiet_hours_is_said_when_they_end(store, smtp):
         w.play(6 * 60 * MINUTE, step=60)  # 06:22
         assert len(smtp.messages) == 1
         w.play(60 * MINUTE, step=60)  # 07:22
-        assert len(smtp.messages) == 2 and "снова на связи" in smtp.messages[1][2]["Subject"]
+        assert len(smtp.messages) == 2 and "снова подключён" in smtp.messages[1][2]["Subject"]
     finally:
         w.close()
 

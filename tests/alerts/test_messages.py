@@ -23,7 +23,7 @@ def _down(kind, lang, **kw):
 
 
 @pytest.mark.parametrize("kind, ru, en", [
-    (OFFLINE, "Номер «Ресепшн» школы «Школа № 5» не на связи с 02:14.",
+    (OFFLINE, "Номер «Ресепшн» школы «Школа № 5» не в сети с 02:14.",
      "The number “Ресепшн” of “Школа № 5” has been offline since 02:14."),
     (LOGGED_OUT, "Номер «Ресепшн» школы «Школа № 5» отвязан от телефона с 02:14: нужно заново отсканировать QR-код.",
      "has not been linked to its phone since 02:14: it needs a new QR scan."),
@@ -51,8 +51,8 @@ def test_every_kind_in_russian_and_english(kind, ru, en):
 def test_recovered_and_the_link():
     c = compose(ABOUT, event=RECOVERED, kind=OFFLINE, started_at=SINCE, recovered_at=msk(2027, 3, 11, 7, 40),
                 lang="ru", tz=MSK, now=NOW, public_url="https://console.school.example/")
-    assert c.subject == "«Ресепшн» (Школа № 5) снова на связи"
-    assert "снова на связи с 07:40 (не работал с 02:14)" in c.body
+    assert c.subject == "«Ресепшн» (Школа № 5): снова подключён"
+    assert "снова подключён с 07:40 (сбой длился с 02:14)" in c.body
     link = f"https://console.school.example/number?n={NUMBER}"
     assert f"Открыть номер: {link}" in c.body
     assert UUID_RE.findall(c.body.replace(link, "")) == []

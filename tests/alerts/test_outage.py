@@ -59,14 +59,14 @@ def test_five_drops_within_the_window_are_one_message_per_recipient(world, smtp)
     assert {k: len(v) for k, v in got.items()} == {"support@wpp.example": 1, "director@school5.ru": 1,
                                                     "head@gym1.ru": 1}
     support = got["support@wpp.example"][0]
-    assert support["Subject"] == "5 номеров не работают: Школа № 5 (3), Гимназия № 1 (2)"
+    assert support["Subject"] == "Не работают 5 номеров: Школа № 5 (3), Гимназия № 1 (2)"
     text = _text(support)
     assert text.index("Школа № 5 — 3:") < text.index("Гимназия № 1 — 2:")  # the bigger group first
     for row in dropping:
-        assert f"«{row.name}»: не на связи с" in text and f"https://console.school.example/number?n={row.id}" in text
+        assert f"«{row.name}»: не в сети с" in text and f"https://console.school.example/number?n={row.id}" in text
     director = _text(got["director@school5.ru"][0])
     assert "Школа № 5 — 3:" in director and "Гимназия" not in director  # a school hears about its own numbers only
-    assert got["head@gym1.ru"][0]["Subject"] == "2 номера не работают: Гимназия № 1 (2)"
+    assert got["head@gym1.ru"][0]["Subject"] == "Не работают 2 номера: Гимназия № 1 (2)"
 
     for row in dropping:  # all back within a minute: one recovery message each
         world.platform.set(row.id, "connected")
@@ -178,7 +178,7 @@ def test_a_muted_number_sends_nothing_then_once_when_the_mute_ends(world, smtp, 
     world.play(55 * MINUTE)
     assert smtp.messages == []
     world.play(10 * MINUTE)  # the mute ended, and it is still down: told once, saying since when
-    assert len(smtp.messages) == 1 and "не на связи с 12:0" in _text(smtp.messages[0][2])
+    assert len(smtp.messages) == 1 and "не в сети с 12:0" in _text(smtp.messages[0][2])
     world.play(30 * MINUTE)
     assert len(smtp.messages) == 1
 

@@ -89,7 +89,7 @@ def test_the_demo_phone_goes_offline_and_the_alert_lands_in_the_outbox(demo):
     admin = svc.for_session({}, access=Access.full("demo"), actor="demo")
     [line] = admin.outbox()
     assert line.to == "Demo outbox" and line.school == "Школа № 5" and line.number == "Ресепшн"
-    assert line.ok is True and line.event == "Number down" and "«Ресепшн»" in line.subject
+    assert line.ok is True and line.event == "🔴 Offline" and "«Ресепшн»" in line.subject  # the state by its one name
     assert "Что сделать:" in line.text  # WPP_ALERT_LANGUAGE: Russian by default
     [who] = admin.alert_recipients()
     assert who.to == "Demo outbox" and who.scope == "Every school" and who.ok is True and who.last_at is not None
@@ -130,7 +130,7 @@ def test_im_on_it_is_refused_for_a_viewer_and_named_in_the_recovery(demo):
     svc.engine.check_now([number.id])
     svc.engine.tick(now + 1)
     svc.alerts.run_once(now + 65)
-    assert [line.event for line in admin.outbox()] == ["Number down"]
+    assert [line.event for line in admin.outbox()] == ["🔴 Offline"]
 
     with pytest.raises(NotAllowed) as info:
         viewer.acknowledge(number.id, actor="vera")
@@ -149,7 +149,7 @@ def test_im_on_it_is_refused_for_a_viewer_and_named_in_the_recovery(demo):
     svc.engine.check_now([number.id])
     svc.engine.tick(now + 100)
     svc.alerts.run_once(now + 110)
-    back = [line for line in admin.outbox() if line.event == "Number back"]
+    back = [line for line in admin.outbox() if line.event == "🟢 Connected again"]
     assert len(back) == 1 and "Кто занимался: anna" in back[0].text
 
 

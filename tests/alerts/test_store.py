@@ -15,8 +15,8 @@ IID = "11111111-2222-4333-8444-555555555555"
 
 def _alert(recipient: str, *, event: str = "down", at: float = 100.0, **kw) -> AlertRecord:
     return AlertRecord(incident_id=f"{IID}@1000", event=event, recipient=recipient, channel="email",
-                       shown_to=recipient.split(":", 1)[-1], lang="ru", subject="«Ресепшн» не на связи",
-                       body="Номер «Ресепшн» школы «Школа № 5» не на связи с 02:14.", created_at=at, next_try_at=at,
+                       shown_to=recipient.split(":", 1)[-1], lang="ru", subject="«Ресепшн»: не в сети",
+                       body="Номер «Ресепшн» школы «Школа № 5» не в сети с 02:14.", created_at=at, next_try_at=at,
                        integration_id=IID, organization_id=ORG, **kw)
 
 

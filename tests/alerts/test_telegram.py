@@ -50,7 +50,7 @@ def test_telegram_chats_per_school_get_the_alert_in_their_language(world, bot, c
     by_chat = {m["chat_id"]: m for m in bot.sent}
     ru, en = by_chat[SUPPORT_CHAT], by_chat[SCHOOL5_CHAT]
     assert ru["parse_mode"] == "HTML" and ru["link_preview_options"] == {"is_disabled": True}
-    assert ru["text"].startswith("<b>«Ресепшн &lt;b&gt;&amp;&lt;/b&gt;» (Школа № 5) не на связи</b>\n\n")
+    assert ru["text"].startswith("<b>«Ресепшн &lt;b&gt;&amp;&lt;/b&gt;» (Школа № 5): не в сети</b>\n\n")
     assert "<b>&" not in ru["text"].split("</b>", 1)[1]
     assert "The number “Ресепшн &lt;b&gt;&amp;&lt;/b&gt;” of “Школа № 5” has been offline since" in en["text"]
     assert f"https://console.school.example/number?n={tricky.id}" in en["text"]
@@ -62,7 +62,7 @@ def test_telegram_chats_per_school_get_the_alert_in_their_language(world, bot, c
 
     world.platform.set(tricky.id, "connected")
     world.play(3 * MINUTE)
-    assert len(bot.sent) == 4 and "снова на связи" in bot.sent[-1]["text"] + bot.sent[-2]["text"]
+    assert len(bot.sent) == 4 and "снова подключён" in bot.sent[-1]["text"] + bot.sent[-2]["text"]
 
 
 def test_a_429_retry_after_is_obeyed(world, bot, clock):

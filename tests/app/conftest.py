@@ -71,6 +71,7 @@ def _stop_everything() -> None:
         except Exception:  # noqa: BLE001
             pass
     st.cache_resource.clear()
+    state.STARTED_SERVICES.clear()  # closed above (the server's lifespan closes them on shutdown)
     while state.STARTED_SIMULATORS:
         state.STARTED_SIMULATORS.pop().stop()
 

@@ -35,8 +35,8 @@ def reads(monkeypatch) -> list[str]:
     from wpp.service import WppService
 
     seen: list[str] = []
-    for name in ("numbers", "number", "activity", "settings_rows", "access_report", "attention_count",
-                 "organizations", "pairing_state", "history", "list_numbers", "get"):
+    for name in ("numbers", "number", "activity", "settings_rows", "settings_sections", "access_report",
+                 "attention_count", "organizations", "pairing_state", "history", "list_numbers", "get"):
         real = getattr(WppService, name, None)
         if real is None:
             continue

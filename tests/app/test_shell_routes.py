@@ -155,6 +155,10 @@ def test_the_entry_script_is_the_asgi_app_with_these_routes(monkeypatch):
     module = importlib.import_module("streamlit_app")
     try:
         assert isinstance(module.app, st.App)
-        assert {r.path for r in made[0]} == {"/_wpp/session", "/_wpp/session/end", "/_wpp/hook/{secret}"}
+        assert {r.path for r in made[0]} == {"/_wpp/session", "/_wpp/session/end", "/_wpp/hook/{secret}",
+                                             "/_wpp/board", "/_wpp/health", "/_wpp/metrics"}
+        from wppui.state import lifespan
+
+        assert module.app._user_lifespan is lifespan  # the watch starts and stops with the server
     finally:
         sys.modules.pop("streamlit_app", None)

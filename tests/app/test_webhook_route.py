@@ -88,6 +88,7 @@ def test_the_route_answers_every_push_with_a_status_code_and_one_word(hook):
 
 
 def test_nothing_inside_ever_becomes_a_500(hook, monkeypatch):
+    """What could not be handled is a 503 without detail: the platform tries again later."""
     client, store, engine, inbox, row, secret, state = hook
 
     def broken(*a, **kw):
@@ -95,7 +96,7 @@ def test_nothing_inside_ever_becomes_a_500(hook, monkeypatch):
 
     monkeypatch.setattr(inbox, "receive", broken)
     r = client.post(f"/_wpp/hook/{secret}", json=event())
-    assert (r.status_code, r.json()) == (202, {"ok": False, "outcome": "ignored"})
+    assert (r.status_code, r.json()) == (503, {"ok": False})
     state["inbox"] = None  # the console has no inbox (yet)
     assert client.post(f"/_wpp/hook/{secret}", json=event()).status_code == 404
 
@@ -105,7 +106,7 @@ def test_nothing_inside_ever_becomes_a_500(hook, monkeypatch):
     from wppui.routes import routes
 
     with TestClient(Starlette(routes=routes(inbox_of=unavailable))) as other:
-        assert other.post(f"/_wpp/hook/{secret}", json=event()).status_code == 202
+        assert other.post(f"/_wpp/hook/{secret}", json=event()).status_code == 503
 
 
 def test_the_secret_in_the_address_never_reaches_a_log_line(hook, caplog):
@@ -142,16 +143,20 @@ def test_settings_send_and_number_pages_show_pushed_status(app):
     assert svc.webhooks_on  # the demo: the simulator posts to the console's own address
     org = next(o.id for o in svc.organizations())
     out = svc.create_number(org, name="Ресепшн", actor="test")
-    svc.wait_webhooks()
-    row = svc.store.get(out.integration.id)
-    assert row.settings.get(keys.WEBHOOK_HASH)  # registered with the embedded simulator
+    # registered with the embedded simulator: by the creation's own registration, or by the background webhook pass
+    # when that one held the number's registration lease first (its first run can come late under load)
+    deadline = time.monotonic() + 30
+    while not (row := svc.store.get(out.integration.id)).settings.get(keys.WEBHOOK_HASH):
+        assert time.monotonic() < deadline, "the number's webhook was never registered"
+        svc.wait_webhooks()
+        time.sleep(0.1)
     sim.set_status(row.session, "connected")
 
     _open(app, "pages/settings.py")
     assert not app.exception, app.exception
     page = texts(app)
     assert "Status pushed by the platform" in page and "/_wpp/hook/" in page
-    table = app.dataframe[-1].value
+    table = next(df.value for df in app.dataframe if "Webhook registered" in df.value.columns)
     assert list(table["Webhook registered"]) == ["Yes"]
 
     _open(app, "pages/send.py", n=row.id)

@@ -102,7 +102,7 @@ def test_an_administrator_of_one_school_sees_no_other_schools_address_on_setting
         # the menu offers Settings to both: hers is her school's part of it
         expect(maria.locator('[data-testid="stSidebarNav"]').get_by_text("Настройки")).to_have_count(1)
         goto(maria, "/settings", title=re.compile("Настройки"))
-        expect(maria.get_by_text(re.compile("Оповещения, когда номер|Alerts when a number drops")).first
+        expect(maria.get_by_text(re.compile("Кому сообщают о сбое номера|Who is told when a number drops")).first
                ).to_be_visible()
         expect(maria.locator('[data-testid="stDataFrame"]').first).to_be_visible()
         maria.wait_for_timeout(500)  # the grids draw their rows

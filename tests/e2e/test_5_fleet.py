@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from tests.harness import seed_numbers
 from wpp.store.sqlite import SqliteStore
+from wppui import tables
 
 from ._ui import assert_no_python_errors, assert_no_uuid, goto, new_context, number_id, shot, wait_idle
 from .conftest import app_process
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.e2e
 
 N = 200
 N_CONNECTED = 40
-ROW_H = 35  # st.dataframe's row height (and its header's)
+ROW_H = 35  # st.dataframe's header height
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +107,9 @@ def test_a_click_anywhere_in_a_row_opens_that_number(browser, fleet_app):
         name = re.search(r"Fleet \d{3}", texts[k]).group(0)
         box = grid(page).bounding_box()
         # the "Status" cell of that row: well to the right of the row's checkbox
-        page.mouse.click(box["x"] + box["width"] * 0.45, box["y"] + ROW_H * k + ROW_H / 2)
+        # rows are taller than the header (long cells wrap: wppui.tables.ROW_HEIGHT)
+        page.mouse.click(box["x"] + box["width"] * 0.45,
+                         box["y"] + ROW_H + tables.ROW_HEIGHT * (k - 1) + tables.ROW_HEIGHT / 2)
         expect(page.get_by_role("heading", level=1)).to_contain_text(name, timeout=20_000)
         assert number_id(page), page.url
         assert "/number" in page.url

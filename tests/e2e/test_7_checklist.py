@@ -22,8 +22,10 @@ def test_the_checklist_explains_a_platform_that_never_offers_a_qr(browser, app):
         expect(qr_image(page)).to_have_count(0)
         main = page.locator('[data-testid="stMain"]')
         expect(main).to_contain_text("✅ The platform answers")
-        expect(main).to_contain_text("✅ The platform accepts the number's key")
-        expect(main).to_contain_text("The platform offers a QR code")
+        expect(main).to_contain_text("✅ The platform accepts the number's permanent key")
+        expect(main).to_contain_text("✅ The platform accepts the number's access key")
+        expect(main).to_contain_text("❌ The platform offers no QR code")  # the problem said as a fact
+        expect(main).not_to_contain_text("❌ The platform offers a QR code")  # never "❌ <what must hold>"
         expect(main).to_contain_text("still starting")
         expect(page.get_by_role("button", name="Show a new QR code")).to_be_visible()
         assert_no_python_errors(page, "Connect (no QR)")

@@ -232,9 +232,11 @@ def test_build_service_wires_webhooks_from_the_settings(tmp_path, sim):
     try:
         assert on.webhooks_on and on._hooks.base == "https://console.school.example"
         assert on.engine.policy.sanity_s == 300 and on.engine.policy.push_fresh_s >= 900
-        assert {t.name for t in on.engine._tasks} == {"webhooks", "webhook-counts"}
+        assert {t.name for t in on.engine._tasks} == {"webhooks", "webhook-counts", "retention", "delivery-proof"}
+        assert on.engine.hooked == on.webhook_works and on.engine.on_missed_push == on.webhooks_missed
+        assert on.inbox.replay_window_s == 25 * 3600  # the platform may retry for a day
         assert not off.webhooks_on and off.inbox is not None  # pushes to an old address are still understood
-        assert {t.name for t in off.engine._tasks} == {"webhook-counts"}  # nothing is registered
+        assert {t.name for t in off.engine._tasks} == {"webhook-counts", "retention"}  # nothing is registered
         assert "WPP_PUBLIC_URL" in off.webhooks_off_reason()
     finally:
         for svc in (on, off):

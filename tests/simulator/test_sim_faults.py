@@ -83,3 +83,25 @@ def test_faults_over_http_and_control_endpoints_are_never_faulted(api, sim):
     assert r.status_code == 400 and "error" in r.json()
     with pytest.raises(ValueError):
         sim.add_fault("teapot")
+
+
+def test_a_late_status_answer_tells_what_was_true_when_the_request_came_in(api, sim):
+    """The knob behind issue 23's "a stale poll answer overwrites a newer push": the platform takes the status request
+    (the phone is connected), the phone drops meanwhile, and the answer that finally comes still says connected."""
+    import threading
+    import time
+
+    session, h = api.login()
+    sim.set_status(session, "connected")
+    sim.knobs.status_late_s = 0.8
+    threading.Timer(0.3, lambda: sim.set_status(session, "offline")).start()
+    t0 = time.monotonic()
+    r = api.status(session, h)
+    assert time.monotonic() - t0 >= 0.75
+    assert r.json()["status"] == "connected"  # late, and no longer true
+    sim.knobs.status_late_s = 0.0
+    assert api.status(session, h).json()["status"] == "offline"
+    sim.knobs.update({"status_late_s": 1.5})
+    assert sim.knobs.status_late_s == 1.5
+    with pytest.raises(ValueError):
+        sim.knobs.update({"status_late_s": -1})

@@ -157,4 +157,4 @@ def test_the_diary_says_when_a_phone_was_linked_unlinked_or_its_codes_ran_out(st
     lines = {e.action: e for e in store.list_activity(limit=50)}
     assert lines["linked"].integration_id == row.id
     with use_language("ru"):
-        assert str(lines["linked"].text()) == "Телефон привязан: номер подключён"
+        assert str(lines["linked"].text()) == "Подключён: телефон привязан"

@@ -27,7 +27,8 @@ MIGRATIONS = migration_paths()
 MIGRATION_SQL = migration_sql()
 #: the console's own tables (emptied between tests on the shared databases)
 CONSOLE_TABLES = ("wpp_console_activity", "wpp_console_organizations", "wpp_console_sessions", "wpp_console_secrets",
-                  "wpp_console_status", "wpp_console_status_history", "wpp_console_leases")
+                  "wpp_console_status", "wpp_console_status_history", "wpp_console_leases",
+                  "wpp_console_witnesses", "wpp_console_delivery_checks")
 
 # Supabase's API roles, so the migration's grants and policy are exercised as in production.
 SUPABASE_ROLES_SQL = """

@@ -163,8 +163,9 @@ def test_migration_is_idempotent_and_leaves_an_existing_table_alone(pg_cluster):
         for _ in range(3):
             _migrate(c)
         assert shape() == before
-        # 11 functions of parts 1-3, 4 of part 5 (status pushed by the platform: webhooks)
-        assert c.execute("select count(*) as n from pg_proc where proname like 'wpp\\_%%'").fetchone()["n"] == 15
+        # 11 functions of parts 1-3, 4 of part 5 (status pushed by the platform: webhooks), 7 of part 6 (the newest
+        # state wins, records kept in bounds), 1 of proof of delivery
+        assert c.execute("select count(*) as n from pg_proc where proname like 'wpp\\_%%'").fetchone()["n"] == 23
 
 
 def test_privileges_service_role_yes_anon_no(sql_dsn):

@@ -207,9 +207,10 @@ def test_a_file_of_the_previous_version_is_upgraded_and_keeps_its_data(tmp_path)
     path = _v1_file(tmp_path / "old.db")
     store = SqliteStore(path)
     with sqlite3.connect(path) as c:
-        assert c.execute("pragma user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert c.execute("pragma user_version").fetchone()[0] == SCHEMA_VERSION == 4
         assert "message" in {r[1] for r in c.execute("pragma table_info('integration_activity')")}
-        assert "watched_until" in {r[1] for r in c.execute("pragma table_info('wpp_console_status')")}
+        assert {"watched_until", "observed_at"} <= {r[1] for r in c.execute("pragma table_info('wpp_console_status')")}
+        assert "late" in {r[1] for r in c.execute("pragma table_info('wpp_console_status_history')")}
 
     old = store.get(V1_ID)
     assert (old.name, old.is_primary, old.settings) == ("Front desk", True, {"wppApiKey": "k", "crm": {"x": 1}})

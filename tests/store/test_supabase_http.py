@@ -591,21 +591,33 @@ def test_console_secret_is_one_rpc_call(store, api):
 
 
 def test_status_board_requests(store, api, key):
-    save = api.post("/rpc/wpp_save_status").mock(return_value=httpx.Response(204))
+    # the compare-and-set: the function says whether the entry was saved (a newer one stays)
+    save = api.post("/rpc/wpp_save_status_if_newer").mock(side_effect=[httpx.Response(200, json=True),
+                                                                       httpx.Response(200, json=False),
+                                                                       httpx.Response(200, json=None)])
     error = {"kind": "auth", "status": 401, "message": f"rejected {key}", "action": None}
-    store.save_status(StatusRecord(integration_id=IID.upper(), state="connected", raw="CONNECTED", since=NOW,
-                                   checked_at=NOW, ok_at=NOW, failures=1, error=error, next_check_at=NOW + 60,
-                                   phone="79001234567"),
-                      StatusChange(integration_id=IID, state="connected", previous="qr_required", raw="CONNECTED", at=NOW))
+    assert store.save_status(StatusRecord(integration_id=IID.upper(), state="connected", raw="CONNECTED", since=NOW,
+                                          checked_at=NOW, ok_at=NOW, failures=1, error=error, next_check_at=NOW + 60,
+                                          phone="79001234567", observed_at=NOW - 1),
+                             StatusChange(integration_id=IID, state="connected", previous="qr_required",
+                                          raw="CONNECTED", at=NOW)) is True
     body = _body(save)
     assert body["p_record"] == {"integration_id": IID, "state": "connected", "raw": "CONNECTED", "since": NOW,
                                 "checked_at": NOW, "ok_at": NOW, "failures": 1, "error": body["p_record"]["error"],
-                                "next_check_at": NOW + 60, "phone": "79001234567"}
+                                "next_check_at": NOW + 60, "phone": "79001234567", "observed_at": NOW - 1}
     assert key not in json.dumps(body) and body["p_record"]["error"]["status"] == 401
     assert body["p_change"] == {"integration_id": IID, "state": "connected", "previous": "qr_required",
-                                "raw": "CONNECTED", "at": NOW, "error": None}
-    store.save_status(StatusRecord(integration_id=IID))
+                                "raw": "CONNECTED", "at": NOW, "error": None, "late": False}
+    assert store.save_status(StatusRecord(integration_id=IID)) is False
     assert _body(save)["p_change"] is None
+    with pytest.raises(StoreError):  # an answer that is no yes or no is not taken for one
+        store.save_status(StatusRecord(integration_id=IID))
+
+    late = api.post("/rpc/wpp_add_status_history").mock(return_value=httpx.Response(204))
+    store.add_status_history(StatusChange(integration_id=IID, state="connected", previous="qr_required", at=NOW - 780,
+                                          late=True))
+    assert _body(late)["p_change"] == {"integration_id": IID, "state": "connected", "previous": "qr_required",
+                                       "raw": None, "at": NOW - 780, "error": None, "late": True}
 
     rows = [{"integration_id": str(uuid.UUID(int=n)), "state": "connected", "failures": 0} for n in range(250)]
     load = api.get("/wpp_console_status").mock(side_effect=lambda request: httpx.Response(200, json=[
@@ -628,9 +640,10 @@ def test_status_board_requests(store, api, key):
         {"id": 2, "integration_id": IID, "state": "connected", "previous": "qr_required", "raw": "CONNECTED",
          "at": NOW + 1, "error": None},
         {"id": 1, "integration_id": IID, "state": "qr_required", "previous": None, "raw": None, "at": NOW,
-         "error": {"kind": "x"}}]))
+         "error": {"kind": "x"}, "late": True}]))
     changes = store.status_history(IID, limit=5)
-    assert [(c.id, c.state, c.at) for c in changes] == [(2, "connected", NOW + 1), (1, "qr_required", NOW)]
+    assert [(c.id, c.state, c.at, c.late) for c in changes] == [(2, "connected", NOW + 1, False),
+                                                                (1, "qr_required", NOW, True)]
     assert changes[1].error == {"kind": "x"}
     assert _params(history.calls.last.request) == {"select": "*", "integration_id": f"eq.{IID}",
                                                    "order": "at.desc,id.desc", "limit": "5"}

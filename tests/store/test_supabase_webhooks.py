@@ -79,3 +79,21 @@ def test_test_messages_and_counts(store, api):
     api.get("/wpp_console_webhook_counts").mock(return_value=httpx.Response(200, json=[
         {"scope": "*", "kind": "unknown", "n": 3, "last_at": 9.0}]))
     assert store.webhook_counts() == [WebhookCount("*", "unknown", 3, 9.0)]
+
+
+def test_forgetting_an_event_and_pruning_are_rpc_calls(store, api):
+    unseen = api.post("/rpc/wpp_webhook_unseen").mock(return_value=httpx.Response(200, json=True))
+    store.webhook_unseen(f"{IID}:e:evt_1")
+    assert body(unseen) == {"p_key": f"{IID}:e:evt_1"}
+
+    prune = api.post("/rpc/wpp_prune_status_history").mock(side_effect=[httpx.Response(200, json=500),
+                                                                        httpx.Response(200, json="x")])
+    assert store.prune("status_history", before=1000.5, limit=500) == 500
+    assert body(prune) == {"p_before": 1000.5, "p_limit": 500}
+    with pytest.raises(StoreError):  # an answer that is no count is not taken for one
+        store.prune("status_history", before=1000.5, limit=500)
+    for name in ("activity", "test_messages", "webhook_seen"):
+        route = api.post(f"/rpc/wpp_prune_{name}").mock(return_value=httpx.Response(200, json=0))
+        assert store.prune(name, before=5.0, limit=10) == 0 and route.called
+    with pytest.raises(StoreError):  # nothing is sent for a table it does not know
+        store.prune("wpp_console_sessions", before=5.0, limit=10)

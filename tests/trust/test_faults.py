@@ -28,7 +28,9 @@ from .conftest import ORG, ORG2, ROOT, snapshot, unreadable_reasons
 from .helpers import outcome_of
 
 ORG3 = "5f0c1e2d-1111-4222-8333-444455556666"
-TOKEN_KEYS = ("wppJwtToken", "wppJwtExpiresAt")
+#: the console's own bookkeeping in a row's settings: the token, and what the platform answered to the number's keys
+#: (a refusal is recorded there, like last_error: wpp.keys.KEY_EVIDENCE)
+TOKEN_KEYS = ("wppJwtToken", "wppJwtExpiresAt", "wppKeyEvidence")
 
 
 def lost(before: dict, after: dict) -> list[str]:

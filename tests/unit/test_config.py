@@ -849,3 +849,31 @@ def test_settings_alone_give_grants_of_the_allowed_emails():
     assert s.allowed_email_list == ["@school.org"]
     assert Settings().allowed_email_grants == {} and Settings().allowed_email_list is None
     assert Settings().staff_access == {} and Settings().member_table_spec is None
+
+
+# =================================================================================================================
+# Issue 23: how long records are kept, the metrics key
+# =================================================================================================================
+def test_retention_has_sensible_defaults_and_is_checked(data_dir):
+    s = load({**BASE, "WPP_DATA_DIR": str(data_dir)})
+    assert (s.keep_history_days, s.keep_diary_days, s.keep_test_messages_days, s.keep_event_ids_hours) == (
+        30, 365, 90, 25)
+    labels = {str(label): value for label, value in s.describe()}
+    assert labels["How long each number's connection history is kept"] == "30 days"
+    assert labels["How long the platform's pushed events are remembered (a repeat is ignored meanwhile)"] == "25 hours"
+    s = load({**BASE, "WPP_DATA_DIR": str(data_dir), "WPP_KEEP_HISTORY_DAYS": "7"})
+    assert s.keep_history_days == 7
+    # the platform may send an event again for a day: fewer than 24 hours would let a repeat through
+    problems = problems_of({**BASE, "WPP_KEEP_EVENT_IDS_HOURS": "2", "WPP_KEEP_DIARY_DAYS": "0"})
+    assert any("WPP_KEEP_EVENT_IDS_HOURS" in p for p in problems)
+    assert any("WPP_KEEP_DIARY_DAYS" in p for p in problems)
+
+
+def test_the_metrics_key_is_a_secret_and_long_enough(data_dir):
+    token = "metrics-0123456789-abcdef"
+    s = load({**BASE, "WPP_DATA_DIR": str(data_dir), "WPP_METRICS_TOKEN": token})
+    assert isinstance(s.metrics_token, Secret) and s.metrics_token.reveal() == token
+    for text in (repr(s), str(s), repr(s.describe())):
+        assert token not in text
+    problems = problems_of({**BASE, "WPP_METRICS_TOKEN": "short"})
+    assert any("WPP_METRICS_TOKEN" in p for p in problems) and not any("short" in p for p in problems)

@@ -411,7 +411,7 @@ def test_no_back_off_when_activation_wait_is_zero(setup):
 def test_a_number_without_a_platform_key_gets_words_not_a_request(setup):
     bare = Integration(id="int-1", organization_id="123e4567-e89b-12d3-a456-426614174000", settings={})
     mgr, _, fake, _, _ = setup(bare)
-    with pytest.raises(InvalidInput, match="no platform key"):
+    with pytest.raises(InvalidInput, match="no permanent key"):
         mgr.token_for(bare)
     assert fake.minted == []
 

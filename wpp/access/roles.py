@@ -101,6 +101,7 @@ PERMISSIONS: dict[str, Permission] = {
     "refresh_key": Permission(Role.OPERATOR, N_("renew a number's access key")),
     "test_access": Permission(Role.OPERATOR, N_("test a number's access")),
     "take_over": Permission(Role.OPERATOR, N_("decide about a number that was already linked")),
+    "check_delivery": Permission(Role.OPERATOR, N_("check a number's delivery now")),
     # "make a new number instead" when the service itself found the number linked to a phone the console never
     # paired (anything else that takes a number off the list is "remove")
     "put_aside": Permission(Role.OPERATOR, N_("put aside a number that was linked to a phone before anyone scanned "
@@ -116,6 +117,10 @@ PERMISSIONS: dict[str, Permission] = {
     "maintenance": Permission(Role.ADMINISTRATOR, N_("set a maintenance window")),
     "platform_maintenance": Permission(Role.ADMINISTRATOR, N_("set a maintenance window for the whole platform"),
                                        every_school=True),
+    # a witness costs messages on every number of the school: its administrator decides
+    "witness": Permission(Role.ADMINISTRATOR, N_("name the witness of a school's delivery checks")),
+    "witness_all": Permission(Role.ADMINISTRATOR, N_("name the witness of every school's delivery checks"),
+                              every_school=True),
     "diary_all": Permission(Role.ADMINISTRATOR, N_("see refusals, revealed keys, sign-ins and alerts in the diary")),
     "alerts": Permission(Role.ADMINISTRATOR, N_("see the alerts the console sent and who gets them")),
     "webhooks": Permission(Role.ADMINISTRATOR, N_("see whether the platform sends a number's status to the console")),

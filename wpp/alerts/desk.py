@@ -25,7 +25,13 @@
 * **Never silently none.** An alert that still cannot be delivered after ``max_attempts`` (or that can never be:
   a refused address) is given up, written to the diary, shown in red on the Alerts and Settings pages, and told
   once to the "*" recipients (all but the one that failed).
-* **One sender.** A pass runs only in the process holding the store's lease ``"alert-sender"``; the others wait.
+* **One sender.** A pass runs only in the process holding the store's lease ``"alert-sender"`` (renewed on every
+  pass, and between deliveries during a long one); the others wait. A restart or a second replica reads what was
+  sent from the store: nothing is sent twice.
+* **Connected but not delivering** (proof of delivery, ``wpp.service.proof``): a number the board shows connected
+  whose delivery checks fail (``store.delivery_states()``, read by :meth:`AlertDesk._delivery`) is an incident of
+  its own kind, ``not_delivering``, from when its checks began to fail; it is back when a check is delivered; when the
+  number drops, the drop takes over (the not-delivering incident closes without a message).
 * **Quiet hours.** Nothing is sent during them; what is still true at their end is sent then (an incident that
   starts and ends inside them sends nothing).
 * **Kept in bounds.** The lease holder deletes, in small batches, closed incidents after ``keep_incidents_s``
@@ -57,8 +63,8 @@ from ..status import CANNOT_CHECK as SHOWN_CANNOT_CHECK
 from ..status import DEFAULT_POLICY, KEY_REJECTED_KINDS, PollPolicy, default_holder, shown_state
 from .channels import DeliveryFailed, EmailChannel, OutboxChannel, SmtpConfig, TelegramChannel, WebhookChannel
 from ..store.alerts import alert_uid
-from .message import (CANNOT_CHECK, DOWN, KEY_REJECTED, LOGGED_OUT, OFFLINE, RECOVERED, REMINDER, UNDELIVERABLE,
-                      Item, Outage, Subject, compose_notice, compose_outage, compose_undeliverable)
+from .message import (CANNOT_CHECK, DOWN, KEY_REJECTED, LOGGED_OUT, NOT_DELIVERING, OFFLINE, RECOVERED, REMINDER,
+                      UNDELIVERABLE, Item, Outage, Subject, compose_notice, compose_outage, compose_undeliverable)
 from .recipients import EMAIL, EVERY_SCHOOL, OUTBOX, OUTBOX_KEY, TELEGRAM, WEBHOOK, AlertRecipients, Recipient
 from .schedule import in_quiet_hours, parse_quiet_hours, parse_working_hours, working_seconds, zone
 
@@ -422,8 +428,34 @@ class AlertDesk:
             started = seen if connected is None else max(seen, connected)
         return kind, dropped, started
 
+    def _delivery(self) -> dict | None:
+        """Every number's proof of delivery (``wpp.service.proof``'s checks); None when it cannot be read now."""
+        read = getattr(self.store, "delivery_states", None)
+        if read is None:
+            return {}
+        try:
+            return read()
+        except WppError as err:
+            log.warning("could not read the delivery checks: %s", err.english)
+            return None
+
+    def _track_not_delivering(self, iid: str, row: Integration, rec: StatusRecord, inc: Incident | None,
+                              since: float, now: float, stats: Counter) -> Incident:
+        """A connected number that is not delivering (since ``since``): its incident of that kind (opened when
+        needed; a drop it came back from is over)."""
+        if inc is not None and inc.kind == NOT_DELIVERING:
+            return inc
+        if inc is not None:  # connected again after a drop: that drop is over
+            self._recover(inc, rec.since if rec.since is not None else now, now, stats)
+        inc = Incident(id=incident_id(iid, since) + "~" + NOT_DELIVERING, integration_id=iid,
+                       organization_id=row.organization_id, kind=NOT_DELIVERING, started_at=since)
+        self.store.save_incident(inc)
+        stats["opened"] += 1
+        return inc
+
     def _track(self, now: float, stats: Counter) -> None:
         board = self.store.load_statuses()
+        delivery = self._delivery()
         rows = {r.id: r for r in self.store.list_integrations(include_inactive=True)}
         open_ = [i for i in self.store.load_incidents(open_only=True) if not i.platform]
         current: dict[str, Incident] = {}
@@ -438,13 +470,29 @@ class AlertDesk:
                 continue
             shown = shown_state(rec, self.policy)
             inc = current.get(iid)
+            proof = (delivery or {}).get(iid) if shown == _CONNECTED else None
+            failing = proof.not_delivering_since(rec.since) if proof is not None else None
+            if failing is not None:
+                current[iid] = self._track_not_delivering(iid, row, rec, inc, failing, now, stats)
+                continue
             if shown == _CONNECTED:
+                if inc is not None and inc.kind == NOT_DELIVERING:
+                    if proof is None or proof.failing_since is not None:
+                        continue  # not known now, or a check after relinking is still to tell: it stays open
+                    back = proof.proven_at
+                else:
+                    back = rec.since
                 if inc is not None:
-                    self._recover(inc, rec.since if rec.since is not None else now, now, stats)
+                    self._recover(inc, back if back is not None else now, now, stats)
                     current.pop(iid, None)
                 continue
             if shown is None:
                 continue
+            if inc is not None and inc.kind == NOT_DELIVERING:  # it dropped: the drop's own incident takes over
+                self.store.save_incident(replace(inc, closed_at=now))
+                stats["closed"] += 1
+                current.pop(iid, None)
+                inc = None
             episode = self._episode(rec, shown, linked_before=bool(row.settings.get(keys.PHONE)))
             if episode is None:
                 continue
@@ -529,6 +577,7 @@ class AlertDesk:
         """``(platform incident?, unreachable?)`` for the numbers down now: every number of the fleet cannot be
         checked (the platform cannot be reached), or more than ``platform_percent`` of the fleet (at least 3) is down
         at once."""
+        down = [i for i in down if i.kind != NOT_DELIVERING]  # connected: never a sign of a platform outage
         n = len(down)
         fleet = max(self._fleet_size, n)
         if n == 0:
@@ -556,7 +605,7 @@ class AlertDesk:
 
         # 1. the platform incident: most of the fleet down at once, or the platform cannot be reached
         if platform is None and wide:
-            cands = [i for i in down if i.notified_at is None and i.parent_id is None]
+            cands = [i for i in down if i.notified_at is None and i.parent_id is None and i.kind != NOT_DELIVERING]
             if cands and now - min(i.started_at for i in cands) >= self.config.after_s:
                 first = min(cands, key=lambda i: (i.started_at, i.id))
                 platform = Incident(id="platform@" + first.id, integration_id=PLATFORM_INCIDENT, organization_id=None,
@@ -566,7 +615,7 @@ class AlertDesk:
                 stats["platform"] += 1
         if platform is not None and platform.recovered_at is None:
             for n, i in enumerate(down):  # its numbers are told in its message, not one by one
-                if i.notified_at is None and i.parent_id is None:
+                if i.notified_at is None and i.parent_id is None and i.kind != NOT_DELIVERING:
                     down[n] = replace(i, parent_id=platform.id)
                     self.store.save_incident(down[n])
             back = [float(i.recovered_at) for i in numbers if i.parent_id == platform.id and i.recovered_at is not None]

@@ -63,6 +63,23 @@ _ACTIONS = {
 }
 _RECOVERED_ACTION = N_("nothing: it works again.")
 
+# --- proof of delivery (issue 26): a number that shows as connected but whose check message was not delivered ------
+# (the desk opens it from ``store.delivery_states()``; the name is the glossary's; it is back when a check is delivered)
+NOT_DELIVERING = "not_delivering"
+KINDS = (*KINDS, NOT_DELIVERING)
+_SUBJECTS[NOT_DELIVERING] = N_("\u201c{number}\u201d ({school}) is connected but not delivering")
+_WHAT[NOT_DELIVERING] = N_("The number \u201c{number}\u201d of \u201c{school}\u201d shows as connected, but its "
+                           "check message has not been delivered since {since}: people may not be getting its "
+                           "messages.")
+_ACTIONS[NOT_DELIVERING] = N_("check that the school's phone is on and has internet, and open WhatsApp on it; then "
+                              "press \u201cCheck delivery now\u201d on the number's page. If the check fails again, "
+                              "link the phone again with a new QR code.")
+#: what "it is back" says for kinds whose recovery is not "connected again"
+_RECOVERED_SUBJECTS = {NOT_DELIVERING: N_("\u201c{number}\u201d ({school}) delivers again")}
+_RECOVERED_WHATS = {NOT_DELIVERING: N_("The check message of the number \u201c{number}\u201d of \u201c{school}\u201d "
+                                       "was delivered at {at}: it delivers again (it was not delivering from "
+                                       "{since}).")}
+
 _TODO = N_("What to do: {action}")
 _IM_ON_IT = N_("Whoever takes care of it: open the number in the console and press \u201cI'm on it\u201d, so the "
                "others know.")
@@ -73,6 +90,7 @@ _STATE_WORDS = {
     LOGGED_OUT: N_("needs a new QR scan"),
     CANNOT_CHECK: N_("cannot be checked"),
     KEY_REJECTED: N_("the access key is refused"),
+    NOT_DELIVERING: N_("connected but not delivering"),
 }
 _LINK = N_("Open the number: {url}")
 _PHONE = N_("Phone: {phone}")
@@ -121,8 +139,10 @@ def compose(about: Subject, *, event: str, kind: str, started_at: float, recover
     url = number_url(public_url, about.number_id)
     if event == RECOVERED:
         at = format_time(recovered_at if recovered_at is not None else now, tz, lang=lang, now=now)
-        subject = Text(_RECOVERED_SUBJECT.msgid, number=number, school=school).render(lang)
-        what = Text(_RECOVERED_WHAT.msgid, number=number, school=school, since=since, at=at).render(lang)
+        subject = Text(_RECOVERED_SUBJECTS.get(kind, _RECOVERED_SUBJECT).msgid, number=number,
+                       school=school).render(lang)
+        what = Text(_RECOVERED_WHATS.get(kind, _RECOVERED_WHAT).msgid, number=number, school=school, since=since,
+                    at=at).render(lang)
         action = _RECOVERED_ACTION.render(lang)
         state = CONNECTED
     else:
@@ -417,6 +437,7 @@ __all__ = [
     "KEY_REJECTED",
     "KINDS",
     "LOGGED_OUT",
+    "NOT_DELIVERING",
     "OFFLINE",
     "RECOVERED",
     "Subject",

@@ -57,6 +57,14 @@ def secret(value: Any) -> Secret:
     return Secret(text(value))
 
 
+def token(value: Any) -> Secret:
+    """A bearer token someone types into a scraper's configuration: long enough not to be guessed."""
+    out = secret(value)
+    if len(out.reveal()) < 16 or any(c.isspace() for c in out.reveal()):
+        raise ValueError("too short, or has spaces")
+    return out
+
+
 def database_url(value: Any) -> Secret:
     found = secret(value)
     shown = found.reveal()
@@ -185,6 +193,25 @@ def quiet_hours(value: Any) -> str:
     from ..alerts.schedule import quiet_text
 
     return quiet_text(text(value))
+
+
+def working_hours(value: Any) -> str:
+    """``WPP_WITNESS_HOURS``: "09:00-18:00", the first time earlier (within one day)."""
+    from ..alerts.schedule import parse_quiet_hours, quiet_text
+
+    hours = quiet_text(text(value))
+    start, end = parse_quiet_hours(hours)
+    if start >= end:
+        raise ValueError("the first time is not earlier")
+    return hours
+
+
+def check_text(value: Any) -> str:
+    """``WPP_WITNESS_TEXT``: one line of at most 300 characters."""
+    line = " ".join(text(value).split())
+    if len(line) > 300:
+        raise ValueError("too long")
+    return line
 
 
 def host(value: Any) -> str:

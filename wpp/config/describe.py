@@ -14,11 +14,40 @@ from ..masking import Secret, mask
 Row = tuple[Text, str]
 
 
+#: the Settings page's sections, in this order: group -> (title, what it is about), in words an administrator reads
+SECTIONS: dict[str, tuple[Text, Text]] = {
+    "platform": (N_("The WhatsApp platform"),
+                 N_("Where the console reaches the platform, and how often it asks about the numbers.")),
+    "store": (N_("Where the numbers are kept"),
+              N_("The database with the numbers, their keys and the console's own records.")),
+    "sign_in": (N_("Who may sign in"),
+                N_("How staff sign in, and which role each person has at which schools.")),
+    "alerts": (N_("How alerts are sent"),
+               N_("The mail server, the time zone and the quiet hours of the alerts (who gets them: above).")),
+    "demo": (N_("The demo"), N_("The simulated platform of demo mode.")),
+    "source": (N_("Where these settings come from"),
+               N_("To change a setting, whoever installed the console changes it there and restarts the console.")),
+}
+
+
 def rows(settings: Any) -> list[Row]:
     """Rows for the Settings page: ``(label, value)`` in plain words, secrets masked. Values are in the
     current language; demo-only settings are listed in demo mode only."""
-    out: list[Row] = [
-        (N_("Mode"), _("Demo: a simulated platform on this computer") if settings.demo else _("The real platform")),
+    return [(label, value) for _group, label, value in _grouped(settings)]
+
+
+def sections(settings: Any) -> list[tuple[str, Text, Text, list[Row]]]:
+    """The same rows in sections (:data:`SECTIONS`): ``(group, title, about, rows)``, empty sections left out."""
+    by_group: dict[str, list[Row]] = {}
+    for group, label, value in _grouped(settings):
+        by_group.setdefault(group if group in SECTIONS else "platform", []).append((label, value))
+    return [(g, title, about, by_group[g]) for g, (title, about) in SECTIONS.items() if by_group.get(g)]
+
+
+def _grouped(settings: Any) -> list[tuple[str, Text, str]]:
+    out: list[tuple[str, Text, str]] = [
+        ("platform", N_("Mode"),
+         _("Demo: a simulated platform on this computer") if settings.demo else _("The real platform")),
     ]
     for name, info in type(settings).model_fields.items():
         extra = info.json_schema_extra
@@ -28,16 +57,17 @@ def rows(settings: Any) -> list[Row]:
             continue
         otherwise = SHOWN_OTHERWISE.get(name)
         shown = otherwise(settings, extra["label"]) if otherwise is not None else None
-        out.extend(shown if shown is not None else [(extra["label"], _show(getattr(settings, name), extra))])
-    out.append((N_("Staff accounts"),
+        for label, value in (shown if shown is not None else [(extra["label"], _show(getattr(settings, name), extra))]):
+            out.append((extra["group"], label, value))
+    out.append(("sign_in", N_("Staff accounts"),
                 _n("{n} account", "{n} accounts", len(settings.staff)) if settings.staff else _("none")))
     if settings.staff_access:
-        out.append((N_("Staff accounts' roles"),
+        out.append(("sign_in", N_("Staff accounts' roles"),
                     "; ".join(f"{name}: {_grant_text(g)}" for name, g in sorted(settings.staff_access.items()))))
-    out.append((N_("Sign-in with an organisation account"),
+    out.append(("sign_in", N_("Sign-in with an organisation account"),
                 _("set up ({providers})", providers=", ".join(settings.oidc_providers)) if settings.oidc_configured
                 else _("not set up")))
-    out.append((N_("Settings read from"), ", ".join(settings.secrets_files) or _("no secrets file")))
+    out.append(("source", N_("Settings read from"), ", ".join(settings.secrets_files) or _("no secrets file")))
     return out
 
 
@@ -62,6 +92,13 @@ def _alert_after(settings: Any, label: Text) -> list[Row]:
              else _("{value} (demo)", value=shown))]
 
 
+def _smtp_tls(settings: Any, label: Text) -> list[Row]:
+    words = {"starttls": N_("encrypted once connected (STARTTLS)"), "ssl": N_("encrypted from the start (SSL/TLS)"),
+             "none": N_("not encrypted")}
+    word = words.get(str(settings.smtp_tls).lower())
+    return [(label, str(word) if word is not None else str(settings.smtp_tls))]
+
+
 def _member_roles(settings: Any, label: Text) -> list[Row]:
     shown = ", ".join(f"{k} → {r.label}" for k, r in settings.member_role_map.items())
     return [(label, shown if settings.member_roles else
@@ -74,6 +111,7 @@ SHOWN_OTHERWISE: dict[str, Callable[[Any, Text], list[Row] | None]] = {
     "allowed_emails": _allowed_emails,
     "alert_after_minutes": _alert_after,
     "member_roles": _member_roles,
+    "smtp_tls": _smtp_tls,
 }
 
 

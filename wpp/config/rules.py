@@ -151,6 +151,7 @@ def check_together(settings: Settings | None, found: Found, tables: Tables, env:
         return
     _who_may_sign_in(settings, tables, report)
     _alerts(settings, report.problems, report.warnings)
+    _witness(settings, report.problems)
     if settings.demo and not real:
         _no_demo_in_real_data(settings, env, report)
 
@@ -235,6 +236,15 @@ def _no_demo_in_real_data(settings: Settings, env: Mapping[str, str], report: Re
             "(WPP_BASE_URL and the rest seem to be missing), so the console will not start a demo there. "
             "Check that the secrets file and the environment are the ones the console was set up with.",
             folder=str(folder), file=REAL_DB))
+
+
+def _witness(settings: Settings, problems: list[Text]) -> None:
+    """Proof of delivery: the scheduled checks must fit the daily limit."""
+    if settings.witness_checks_per_day > settings.witness_max_per_day:
+        problems.append(N_(
+            "WPP_WITNESS_CHECKS_PER_DAY ({n}) is more than WPP_WITNESS_MAX_PER_DAY ({max}): the delivery checks "
+            "by schedule must fit the daily limit. Lower the first or raise the second.",
+            n=settings.witness_checks_per_day, max=settings.witness_max_per_day))
 
 
 def _alerts(settings: Settings, problems: list[Text], warnings: list[Text]) -> None:

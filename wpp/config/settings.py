@@ -1,5 +1,5 @@
 """Every setting of the console, declared once, group by group in the order README lists them: the platform,
-where numbers are kept, who may sign in, alerts, the simulated platform (demo).
+where numbers are kept, who may sign in, alerts, the watch (retention, metrics), the simulated platform (demo).
 
 A setting is one field: its type, its value check (:mod:`.checks`) and ``setting(default, NAME, label, rule, …)``
 — the name read from the environment and the secrets files, the label the Settings page shows, the rule a wrong
@@ -69,7 +69,7 @@ class Settings(Derived, BaseSettings):
     http_timeout: Annotated[float, check(checks.number(gt=0))] = setting(
         10.0, "WPP_HTTP_TIMEOUT", N_("How long to wait for the platform's answer"), _SECONDS_ABOVE_0, unit="s")
     activation_wait_s: Annotated[float, check(checks.number(ge=0, le=600))] = setting(
-        15.0, "WPP_KEY_ACTIVATION_WAIT", N_("How long a new platform key may take to start working"),
+        15.0, "WPP_KEY_ACTIVATION_WAIT", N_("How long a new permanent key may take to start working"),
         N_("a number of seconds from {low} to {high}", low=0, high=600), unit="s")
     fleet_concurrency: Annotated[int, check(checks.number(integer=True, ge=1, le=500))] = setting(
         50, "WPP_FLEET_CONCURRENCY", N_("How many numbers are checked at the same time"),
@@ -80,7 +80,7 @@ class Settings(Derived, BaseSettings):
         60.0, "WPP_POLL_CONNECTED_SECONDS", N_("How often connected numbers are checked"), _SECONDS_AT_LEAST_1,
         unit="s")
     poll_offline_seconds: Annotated[float, check(checks.number(ge=1))] = setting(
-        30.0, "WPP_POLL_OFFLINE_SECONDS", N_("How often numbers that are not connected are checked"),
+        30.0, "WPP_POLL_OFFLINE_SECONDS", N_("How often offline numbers are checked"),
         _SECONDS_AT_LEAST_1, unit="s")
     poll_pairing_seconds: Annotated[float, check(checks.number(ge=1))] = setting(
         2.0, "WPP_POLL_PAIRING_SECONDS", N_("How often a number waiting for the QR scan is checked"),
@@ -218,6 +218,40 @@ class Settings(Derived, BaseSettings):
         90, "WPP_KEEP_ALERTS_DAYS", N_("How long delivered alerts are kept"),
         N_("a whole number of days from {low} to {high}", low=1, high=3650), group="alerts", unit="d")
 
+    # --- proof of delivery: check messages to a witness (wpp.service.proof) ------------------------------------
+    witness_checks_per_day: Annotated[int, check(checks.number(integer=True, ge=0, le=24))] = setting(
+        1, "WPP_WITNESS_CHECKS_PER_DAY", N_("Delivery checks a day per number, sent by themselves"),
+        N_("a whole number from {low} to {high}", low=0, high=24), group="witness")
+    witness_max_per_day: Annotated[int, check(checks.number(integer=True, ge=1, le=24))] = setting(
+        3, "WPP_WITNESS_MAX_PER_DAY", N_("Delivery checks a day per number at most (with “Check delivery now”)"),
+        N_("a whole number from {low} to {high}", low=1, high=24), group="witness")
+    witness_timeout_minutes: Annotated[float, check(checks.number(gt=0, le=1440))] = setting(
+        10.0, "WPP_WITNESS_TIMEOUT_MINUTES", N_("How long a check message may take to be delivered"),
+        N_("a number of minutes greater than 0, at most {high}", high=1440), group="witness", unit="min")
+    witness_hours: Annotated[str, check(checks.working_hours)] = setting(
+        "09:00-18:00", "WPP_WITNESS_HOURS", N_("Hours in which the delivery checks are sent (time zone of the alerts)"),
+        N_("two times of day, from-to, the first earlier, such as {example}", example="09:00-18:00"), group="witness")
+    witness_text: Annotated[str | None, check(checks.check_text)] = setting(
+        None, "WPP_WITNESS_TEXT", N_("Text of the check message (a check code is added)"),
+        N_("text of at most {n} characters", n=300), group="witness")
+    # --- the watch: records kept in bounds, metrics for whoever runs the console ----------------------------------
+    keep_history_days: Annotated[float, check(checks.number(ge=1, le=3650))] = setting(
+        30.0, "WPP_KEEP_HISTORY_DAYS", N_("How long each number's connection history is kept"),
+        N_("a number of days from {low} to {high}", low=1, high=3650), group="watch", unit="d")
+    keep_diary_days: Annotated[float, check(checks.number(ge=1, le=3650))] = setting(
+        365.0, "WPP_KEEP_DIARY_DAYS", N_("How long the activity diary is kept"),
+        N_("a number of days from {low} to {high}", low=1, high=3650), group="watch", unit="d")
+    keep_test_messages_days: Annotated[float, check(checks.number(ge=1, le=3650))] = setting(
+        90.0, "WPP_KEEP_TEST_MESSAGES_DAYS", N_("How long test messages and their delivery are kept"),
+        N_("a number of days from {low} to {high}", low=1, high=3650), group="watch", unit="d")
+    keep_event_ids_hours: Annotated[float, check(checks.number(ge=24, le=720))] = setting(
+        25.0, "WPP_KEEP_EVENT_IDS_HOURS", N_("How long the platform's pushed events are remembered (a repeat is "
+                                             "ignored meanwhile)"),
+        N_("a number of hours from {low} to {high}", low=24, high=720), group="watch", unit="h")
+    metrics_token: Annotated[Secret | None, check(checks.token)] = setting(
+        None, "WPP_METRICS_TOKEN", N_("Key for reading the console's metrics (for Prometheus)"),
+        N_("text of at least {n} characters without spaces", n=16), secret=True, group="watch")
+
     # --- the simulated platform (demo) --------------------------------------------------------------------------
     sim_port: Annotated[int | None, check(checks.number(integer=True, ge=1, le=65535))] = setting(
         None, "WPP_SIM_PORT", N_("Port of the simulated platform"),
@@ -286,6 +320,10 @@ class Settings(Derived, BaseSettings):
     def describe(self) -> list[tuple[Text, str]]:
         """Rows for the Settings page: ``(label, value)`` in plain words, secrets masked (see :mod:`.describe`)."""
         return _describe.rows(self)
+
+    def describe_sections(self) -> list[tuple[str, Text, Text, list[tuple[Text, str]]]]:
+        """The same rows in the Settings page's sections: ``(group, title, about, rows)`` (see :mod:`.describe`)."""
+        return _describe.sections(self)
 
     def __repr__(self) -> str:
         return _describe.masked_repr(self)

@@ -25,6 +25,7 @@ from .core import ServiceCore, from_epoch
 from .diary import DiaryMixin
 from .numbers import NumbersMixin
 from .pairing import PairingMixin
+from .proof import CheckLine, ProofConfig, ProofMixin, ProofView, WitnessLine
 from .webhooks import DeliveryView, WebhookLine, WebhookOverview, WebhooksMixin
 from .views import (
     AccessReport,
@@ -42,9 +43,16 @@ from .views import (
 
 log = logging.getLogger("wpp.service")
 
+#: old records are deleted this often (seconds; the poller's leaseholder, a few batches each time)
+RETENTION_EVERY_S = 600.0
 
-class WppService(NumbersMixin, PairingMixin, AccessMixin, DiaryMixin, AlertsMixin, WebhooksMixin, ServiceCore):
+
+class WppService(NumbersMixin, PairingMixin, AccessMixin, DiaryMixin, AlertsMixin, WebhooksMixin, ProofMixin,
+                 ServiceCore):
     """See the module docstring; ``for_session()`` gives the per-browser-session view pages use."""
+
+    #: old records deleted in the background (``wpp.status.retention.Retention``), set by build_service
+    retention = None
 
     # --- the status engine's side -------------------------------------------------------------------------
     def poll_check(self, row: Integration):
@@ -82,8 +90,20 @@ class WppService(NumbersMixin, PairingMixin, AccessMixin, DiaryMixin, AlertsMixi
                 attention=entry.attention.text if entry.attention else None,
                 attention_code=entry.attention.code if entry.attention else None,
                 phone=entry.phone,
+                code=entry.code,
             )
         return out
+
+    def status_version(self, integration_id: str) -> str:
+        """Changes when what a page shows of this number's state changes (its shown state, since when, its problem,
+        its phone) — and so when its connection history gets a line. Cheap: the process's copy of the board."""
+        if self.engine is None:
+            return ""
+        try:
+            entry = self.engine.entry(integration_id)
+        except WppError:
+            return ""
+        return "" if entry is None else format(entry.signature & 0xFFFFFFFFFFFF, "x")
 
     def board_version(self) -> str:
         """Changes only when something a viewer of the Numbers page sees changed (pages cache their table by it)."""
@@ -119,22 +139,18 @@ class WppService(NumbersMixin, PairingMixin, AccessMixin, DiaryMixin, AlertsMixi
                 at=from_epoch(ch.at),
                 state=self._state_words(ch.state, problem),
                 previous=self._state_words(ch.previous, None) if ch.previous is not None else "—",
-                problem=problem.text if problem else "",
+                problem=str(problem.message) if problem else "",  # what happened; what to do is the page's
             ))
         return lines
 
     @staticmethod
     def _state_words(state: str | None, problem: Problem | None) -> str:
-        from ..status import CANNOT_CHECK
+        """A history line's state by its one name (:mod:`wpp.glossary`)."""
+        from .. import glossary
 
-        if state == CANNOT_CHECK:
-            return _("Cannot be checked")
-        if state:
-            try:
-                return ConnState(state).label
-            except ValueError:
-                return ConnState.UNKNOWN.label
-        return _("Cannot be checked") if problem else _("Not checked yet")
+        if state is None and problem is not None:
+            state = glossary.CANNOT_CHECK
+        return str(glossary.state_name(glossary.shown_code(state, problem.kind if problem else None)))
 
     def close(self) -> None:
         try:
@@ -194,6 +210,8 @@ def build_service(settings, *, store=None, simulator=None, clock=SYSTEM_CLOCK, s
         jwt_verify_key=reveal(settings.jwt_verify_key),
         demo=simulator is not None,
         settings_rows=describe if callable(describe) else None,
+        settings_sections=getattr(settings, "describe_sections", None)
+        if callable(getattr(settings, "describe_sections", None)) else None,
     )
     policy = PollPolicy(
         starting_s=settings.poll_pairing_seconds,
@@ -204,10 +222,20 @@ def build_service(settings, *, store=None, simulator=None, clock=SYSTEM_CLOCK, s
         push_fresh_s=max(900.0, 1.5 * float(getattr(settings, "webhook_sanity_minutes", 10.0)) * 60.0),
     )
     svc.engine = StatusEngine(store, svc.poll_check, clock=clock, policy=policy,
-                              concurrency=settings.fleet_concurrency)
+                              concurrency=settings.fleet_concurrency, hooked=svc.webhook_works,
+                              on_missed_push=svc.webhooks_missed)
+    # proof of delivery (wpp.service.proof): the witness's check messages, followed through the same inbox
+    if hasattr(settings, "witness_max_per_day"):
+        svc.configure_proof(ProofConfig.from_settings(settings))
     # status pushed by the platform (wpp.service.webhooks): the inbox behind /_wpp/hook/<secret>, and the poller's
-    # leaseholder registers the webhooks still missing; every replica saves its counts of pushes
+    # leaseholder registers the webhooks still missing (and each again hourly); every replica saves its counts
     _configure_webhooks(svc, settings, hook_base=hook_base, demo=simulator is not None)
+    # old records go in small batches, in the poller's leaseholder (wpp.status.retention): other parts add their
+    # tables with svc.retention.add(Rule(name, keep_s))
+    from ..status.retention import Retention, rules_from_settings
+
+    svc.retention = Retention(store, rules_from_settings(settings), clock=clock)
+    svc.engine.every("retention", RETENTION_EVERY_S, svc.retention.run)
     if start_engine:
         svc.engine.start()
     # alerts when a number drops (wpp.alerts): one sender per deployment (the "alert-sender" lease), every ~30 s
@@ -231,11 +259,16 @@ def _configure_webhooks(svc: WppService, settings, *, hook_base: str | None, dem
     if not base:
         reason = (N_("Status is not pushed in this demo (the console's own address is not known), so every number is "
                      "checked by polling.") if demo else None)
-    inbox = WebhookInbox(svc.store, svc.engine, clock=svc.clock)
+    keep_s = float(getattr(settings, "keep_event_ids_hours", 25.0) or 25.0) * 3600.0
+    inbox = WebhookInbox(svc.store, svc.engine, clock=svc.clock, replay_window_s=keep_s)
     svc.configure_webhooks(base, inbox=inbox, reason=reason)
     svc.engine.every("webhook-counts", 10.0, lambda: inbox.flush(force=True), leader_only=False)
+    inbox.listen(svc.proof_event)  # check messages delivered, dead, or received by a fleet witness
     if base:
+        from .proof import PASS_EVERY_S as PROOF_EVERY_S
+
         svc.engine.every("webhooks", PASS_EVERY_S, svc.webhook_pass)
+        svc.engine.every("delivery-proof", PROOF_EVERY_S, svc.proof_pass)
 
 
 __all__ = [
@@ -244,6 +277,7 @@ __all__ = [
     "ActivityLine",
     "BoardView",
     "Check",
+    "CheckLine",
     "CreateOutcome",
     "DeliveryView",
     "HistoryLine",
@@ -251,11 +285,14 @@ __all__ = [
     "OutboxLine",
     "PairingView",
     "Problem",
+    "ProofConfig",
+    "ProofView",
     "RecipientLine",
     "SendOutcome",
     "UndeliveredLine",
     "WebhookLine",
     "WebhookOverview",
+    "WitnessLine",
     "WppService",
     "build_service",
 ]

@@ -22,6 +22,7 @@ _KIND_WORDS = {
     "logged_out": N_("needs a new QR scan"),
     "cannot_check": N_("cannot be checked"),
     "key_rejected": N_("the access key is refused"),
+    "not_delivering": N_("connected but not delivering"),
 }
 
 #: a platform incident's kinds (wpp.alerts.desk.PLATFORM_DOWN / PLATFORM_UNREACHABLE)
@@ -30,8 +31,8 @@ _PLATFORM_KIND_WORDS = {
     "platform_unreachable": N_("the platform cannot be reached"),
 }
 
-_EVENTS = {"down": N_("Number down"), "recovered": N_("Number back"), "reminder": N_("Reminder: nobody is on it"),
-           "undeliverable": N_("Alerts not delivered")}
+_EVENTS = {"down": N_("The number dropped"), "recovered": N_("Number back"),
+           "reminder": N_("Reminder: nobody is on it"), "undeliverable": N_("Alerts not delivered")}
 _CHANNELS = {"email": N_("E-mail"), "webhook": N_("Webhook"), "telegram": N_("Telegram"), "outbox": N_("Demo outbox")}
 _OUTCOMES = {"sent": N_("Delivered"), "failed": N_("Failed"),
              "pending": N_("Waiting to be sent"), "sending": N_("Being sent now"),
@@ -149,6 +150,41 @@ class RecipientLine:
     ok: bool | None
 
 
+#: what kind of drop an incident was -> the state it left the number in (wpp.glossary)
+_KIND_STATES = {"offline": "offline", "logged_out": "qr_required", "cannot_check": "cannot_check",
+                "key_rejected": "access_refused"}
+
+
+def _kinds_by_alert(incidents) -> dict[str, str | None]:
+    """What each alert's ``incident_id`` was about: an incident's kind, or a notice's (several drops told together)
+    when all its incidents were of one kind (else None: "The number dropped")."""
+    kinds: dict[str, str | None] = {}
+    for i in incidents:
+        kinds[i.id] = i.kind
+    for i in incidents:
+        notice = getattr(i, "notice_id", None)
+        if notice and notice != i.id:
+            kinds[notice] = i.kind if kinds.get(notice, i.kind) == i.kind else None
+    return kinds
+
+
+def _event_words(event: str, kind: str | None) -> str:
+    """What an alert was about, by the state's one name: "🔴 Offline"; "🟢 Connected again" for a recovery."""
+    from .. import glossary
+
+    if event == "recovered":
+        return f"{glossary.state_mark(glossary.CONNECTED)} " + str(N_("{state} again",
+                                                                       state=glossary.state_name(glossary.CONNECTED)))
+    if event in ("reminder", "undeliverable"):
+        return str(_EVENTS.get(event, event))
+    if kind in _PLATFORM_KIND_WORDS:
+        return "\U0001f329\ufe0f " + str(_PLATFORM_KIND_WORDS[kind])
+    code = _KIND_STATES.get(kind or "")
+    if code is None:
+        return str(_EVENTS.get(event, event))
+    return f"{glossary.state_mark(code)} {glossary.state_name(code)}"
+
+
 def _problem(stored: str | None) -> str:
     from ..alerts.desk import problem_text
 
@@ -196,6 +232,10 @@ class AlertsMixin:
         records = [a for a in self.store.list_alerts(limit=limit)  # type: ignore[attr-defined]
                    if self._recipient_visible(a.organization_id, key=a.recipient)]
         numbers = self._alert_names()
+        try:  # what each drop was, by the state's one name (wpp.glossary)
+            kinds = _kinds_by_alert(self.store.load_incidents(open_only=False))  # type: ignore[attr-defined]
+        except WppError:
+            kinds = {}
         out = []
         for a in records:
             at = a.sent_at if a.sent_at is not None else a.created_at
@@ -207,7 +247,7 @@ class AlertsMixin:
                 number=(numbers.get(a.integration_id, _("(deleted number)")) if a.integration_id else
                         _("The whole platform") if a.incident_id.startswith("platform@") else
                         _("several numbers") if a.event != "undeliverable" else ""),
-                event=str(_EVENTS.get(a.event, a.event)),
+                event=_event_words(a.event, kinds.get(a.incident_id)),
                 subject=a.subject,
                 text=a.body,
                 outcome=str(_OUTCOMES.get(a.status, a.status)),
@@ -512,6 +552,35 @@ class AlertsMixin:
                 last_at=at, outcome=outcome, ok=ok,
             ))
         return out
+
+    def alert_audience(self, integration_id: str) -> "Text":
+        """Who is told when this number drops, and after how long, in words anyone who may see the number can act on
+        (e-mail addresses as they are, a webhook only by its host; this school's own recipients first). Never names a
+        page the reader may not open."""
+        from ..i18n import N_n
+        from ..alerts.recipients import EMAIL
+
+        row = self._row(integration_id)  # type: ignore[attr-defined]
+        desk = self.alerts
+        if desk is None:
+            return N_("Nobody is told automatically when this number drops: no one is set to receive alerts. If it "
+                      "stays down, tell the school's administrator yourself.")
+        config = desk.config
+        minutes = max(1, int(round(float(config.after_s) / 60.0)))
+        if config.demo:
+            return N_n("Demo: if the number stays down for {n} minute, an alert goes to the demo outbox (in real use: "
+                       "to the people set to receive alerts for this school).",
+                       "Demo: if the number stays down for {n} minutes, an alert goes to the demo outbox (in real use: "
+                       "to the people set to receive alerts for this school).", minutes)
+        everyone = {r.key for r in config.recipients.get("*", ())}
+        own = [r for r in config.recipients_for(row.organization_id) if r.key not in everyone]
+        rest = [r for r in config.recipients_for(row.organization_id) if r.key in everyone]
+        who = ", ".join(r.shown if r.kind == EMAIL else str(N_("a chat ({host})", host=r.shown.split("/…")[0]))
+                        for r in own + rest)
+        return N_n("If the number stays down for {n} minute, these are told once (and once more when it is back): "
+                   "{who}.",
+                   "If the number stays down for {n} minutes, these are told once (and once more when it is back): "
+                   "{who}.", minutes, who=who)
 
     def simulate_phone_offline(self, integration_id: str, phone, *, actor: str) -> None:
         """Demo mode: the simulated phone loses its connection (``phone``: ``wpp.demo.DemoPhone``). Needs the

@@ -15,7 +15,7 @@ import threading
 import time
 from typing import Any, Callable, Iterable, MutableMapping
 
-from .. import keys, validation
+from .. import glossary, keys, validation
 from ..client import WppClient
 from ..clock import SYSTEM_CLOCK
 from ..errors import IntegrationNotFound, InvalidInput, WppError
@@ -69,6 +69,7 @@ class ServiceCore:
         engine=None,
         demo: bool = False,
         settings_rows: Callable[[], list[tuple[Any, str]]] | None = None,
+        settings_sections: Callable[[], list[tuple[str, Any, Any, list[tuple[Any, str]]]]] | None = None,
     ):
         from ..masking import reveal
 
@@ -82,6 +83,7 @@ class ServiceCore:
         self.tokens = tokens or TokenManager(client, store, clock=clock, activation_wait_s=activation_wait_s)
         self.engine = engine  # wpp.status.StatusEngine, attached by build_service (or tests)
         self._settings_rows = settings_rows
+        self._settings_sections = settings_sections
         self._org_locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self._qr_seen: dict[str, tuple[str, float]] = {}
@@ -261,7 +263,14 @@ class ServiceCore:
     def engine_views(self, ids: Iterable[str] | None = None) -> dict[str, BoardView]:  # overridden in status glue
         return {}
 
-    def _view(self, row: Integration, board: dict[str, BoardView], same_name: set[str]) -> NumberView:
+    def _delivery_for(self) -> dict:
+        """Every number's proof of delivery while it can be proven here (``wpp.service.proof``), else nothing."""
+        if not getattr(self, "webhooks_on", False) or not hasattr(self, "delivery_states"):
+            return {}
+        return self.delivery_states()
+
+    def _view(self, row: Integration, board: dict[str, BoardView], same_name: set[str],
+              delivery: dict | None = None) -> NumberView:
         name = row.name or _("Unnamed number")
         org_name = self.organization_name(row.organization_id)
         status = board.get(row.id) or BoardView(label=_("Not checked yet"))
@@ -289,13 +298,22 @@ class ServiceCore:
                       if row.api_key else N_("The number was not created on the platform yet."))
         prelinked = bool(row.settings.get(keys.PRELINKED))
         if prelinked:
-            status = BoardView(label=_("Already linked before any scan — choose what to do"),
+            status = BoardView(label=str(glossary.state_name(glossary.PRELINKED)),
                                attention=N_("It was already linked to a phone before anyone scanned its QR code: "
                                             "decide whether to take it over."),
-                               attention_code="prelinked")
+                               attention_code="prelinked", code=glossary.PRELINKED)
         elif unfinished:
-            status = BoardView(label=_("Not finished — open it to finish creating"), attention=reason,
-                               attention_code="unfinished")
+            status = BoardView(label=str(glossary.state_name(glossary.UNFINISHED)), attention=reason,
+                               attention_code="unfinished", code=glossary.UNFINISHED)
+        elif status.code is None:
+            status = dataclasses.replace(status, code=glossary.NOT_CHECKED if status.state is None
+                                         else glossary.state_code(status.state))
+        proof = (delivery or {}).get(row.id)
+        if (proof is not None and proof.failing and status.state is ConnState.CONNECTED and not prelinked
+                and not unfinished):
+            status = dataclasses.replace(status, attention=glossary.NOT_DELIVERING_TODO,
+                                         attention_code=glossary.NOT_DELIVERING)
+        status = self._for_reader(status, row.organization_id)
         return NumberView(
             integration=row,
             name=name,
@@ -309,7 +327,33 @@ class ServiceCore:
             prelinked=prelinked,
             removed=not row.is_active,
             phone=phone,
+            delivery=proof,
         )
+
+    #: why a number needs attention (wpp.status.triage codes) -> (its state in wpp.glossary, the right that fixes it)
+    _FIXED_BY = {
+        "key_rejected": (glossary.ACCESS_REFUSED, "refresh_key"),
+        "offline": (glossary.OFFLINE, "pair"),
+        "scan_overdue": (glossary.QR_REQUIRED, "pair"),
+        "starting_too_long": (glossary.STARTING, "pair"),
+        "cannot_check": (glossary.CANNOT_CHECK, "check"),
+        "unfinished": (glossary.UNFINISHED, "create"),
+        "prelinked": (glossary.PRELINKED, "take_over"),
+        "not_delivering": (glossary.NOT_DELIVERING, "check_delivery"),
+    }
+
+    def _for_reader(self, status: BoardView, org_id: str) -> BoardView:
+        """What to do, worded for this reader: someone who may not fix the number is told whom to ask, never a button
+        they do not have."""
+        fixed_by = self._FIXED_BY.get(status.attention_code or "")
+        if status.attention is None or fixed_by is None:
+            return status
+        may_fix = self._access.may(fixed_by[1], org_id)
+        short = glossary.short_advice(fixed_by[0], may_fix=may_fix)
+        if may_fix:
+            return dataclasses.replace(status, todo=short)
+        return dataclasses.replace(status, attention=glossary.advice(fixed_by[0], may_fix=False) or status.attention,
+                                   todo=short)
 
     def _views(self, rows: list[Integration]) -> list[NumberView]:
         board = self._board([r.id for r in rows])
@@ -317,7 +361,8 @@ class ServiceCore:
         for r in rows:
             seen.setdefault((r.organization_id.split("__wpp__", 1)[0], (r.name or "").strip().casefold()), []).append(r.id)
         same = {i for ids in seen.values() if len(ids) > 1 for i in ids}
-        views = [self._view(r, board, same) for r in rows]
+        delivery = self._delivery_for()
+        views = [self._view(r, board, same, delivery) for r in rows]
         muted = self._muted_numbers()
         if muted:
             views = [dataclasses.replace(v, muted_until=muted[v.id]) if v.id in muted else v for v in views]
@@ -392,6 +437,11 @@ class ServiceCore:
             odd = {r.id for r in unusual}
             ready = [r.id for r in rows if r.id not in odd]
             on_board = self.engine.attention_count(ready) if (self.engine is not None and ready) else 0
+            failing = [i for i, d in self._delivery_for().items() if d.failing and i in set(ready)]
+            if failing and self.engine is not None:  # connected but not delivering: not counted by the board
+                board = self.engine.board(failing)
+                on_board += sum(1 for i in failing if (e := board.get(i)) is not None
+                                and e.state == ConnState.CONNECTED.value and e.attention is None)
             return len(unusual) + on_board
         except WppError:
             return 0
@@ -409,7 +459,9 @@ class ServiceCore:
 
     @staticmethod
     def state_label(state: ConnState | None) -> str:
-        return state.label if state is not None else _("Cannot be checked")
+        from .. import glossary
+
+        return str(glossary.state_name(state if state is not None else glossary.CANNOT_CHECK))
 
 
 __all__ = ["ServiceCore", "from_epoch", "parse_iso"]

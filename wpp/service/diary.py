@@ -1,6 +1,7 @@
 """Sending a test message, the activity diary, sign-in events and the Settings page's rows."""
 from __future__ import annotations
 
+from .. import glossary
 from .. import phone as _phone
 from .. import validation
 from ..access.identity import DEMO_NAMES
@@ -36,11 +37,35 @@ def line_permission(action: str) -> str:
     return "diary_all" if action in ADMIN_ONLY_LINES else "view"
 
 
+#: who did what happened by itself: the phone (through the platform) and the console
+_BY_ITSELF = frozenset({"WhatsApp", glossary.CONSOLE_ACTOR})
+
+
 def _who(actor: str | None) -> str:
-    """Who did it, as the diary shows it (the demo's staff member in the reader's language)."""
+    """Who did it, as the diary shows it (the demo's staff member and the console by its one name, in the reader's
+    language)."""
     if actor in DEMO_NAMES:
         return str(DEMO_NAMES[actor])
+    if actor == glossary.CONSOLE_ACTOR:
+        return str(glossary.CONSOLE_NAME)
     return actor or "—"
+
+
+def _outcome(entry: ActivityEntry) -> str:
+    """How it went: the state a phone's or the console's own doing left the number in, by its one name; a person's
+    action done or failed."""
+    params = (entry.message or {}).get("params") if isinstance(entry.message, dict) else None
+    state = params.get("state") if isinstance(params, dict) else None
+    if isinstance(state, dict) and state.get("msgid"):
+        code = next((c for c, t in glossary.STATE_NAMES.items() if t.msgid == state["msgid"]), None)
+        if code is not None:
+            return f"{glossary.state_mark(code)} {glossary.state_name(code)}"
+    if entry.action == "key_refused":
+        return f"{glossary.state_mark(glossary.ACCESS_REFUSED)} {glossary.state_name(glossary.ACCESS_REFUSED)}"
+    ok = entry.outcome == "ok"
+    if entry.actor in _BY_ITSELF:
+        return "✅ " + _("Fine") if ok else "⚠️ " + _("Problem")
+    return "✅ " + _("Done") if ok else "❌ " + _("Failed")
 
 
 class DiaryMixin:
@@ -87,7 +112,7 @@ class DiaryMixin:
             what = e.text()
             out.append(ActivityLine(parse_iso(e.at), _who(e.actor), school, number,
                                     str(what) if isinstance(what, Text) else (what or e.action), e.outcome == "ok",
-                                    e.action))
+                                    e.action, _outcome(e)))
         return out
 
     def _sees_line(self, entry: ActivityEntry, org: str | None) -> bool:
@@ -123,6 +148,28 @@ class DiaryMixin:
             rows.append((_("Status pushed by the platform"),
                          _("on") if self.webhooks_on else self.webhooks_off_reason()))
         return rows
+
+    def settings_sections(self) -> list[tuple[str, str, list[tuple[str, str]]]]:
+        """The Settings page's sections: ``(title, what it is about, rows)`` in words an administrator reads (secrets
+        masked). For an administrator of every school."""
+        self._permit("settings", None)
+        found = self._settings_sections() if self._settings_sections is not None else []
+        sections = {g: (str(title), str(about), [(str(k), str(v)) for k, v in rows]) for g, title, about, rows in found}
+        extra = {
+            "platform": [(_("Platform"), _("simulated (demo)") if self.is_demo else self.client.base_url)],
+            "store": [(_("Where the numbers are kept"),
+                       str(getattr(self.store, "described_as", None) or self.store.description))],
+        }
+        if hasattr(self, "webhooks_on"):
+            extra["platform"].append((_("Status pushed by the platform"),
+                                      _("on") if self.webhooks_on else str(self.webhooks_off_reason())))
+        out = []
+        for g, (title, about, rows) in sections.items():
+            known = extra.pop(g, [])  # after the section's first row ("Mode" leads the platform's section)
+            out.append((title, about, rows[:1] + known + rows[1:]))
+        if not sections:  # no described settings (tests, scripts): what the service itself knows
+            out = [(_("The console"), "", [row for rows in extra.values() for row in rows])]
+        return out
 
 
 __all__ = ["ADMIN_ONLY_LINES", "DiaryMixin", "SIGN_IN_EVENTS", "line_permission"]

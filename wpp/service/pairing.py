@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import logging
 
-from .. import keys
+from .. import glossary, keys
 from .. import qr as _qr
 from ..errors import (
     InvalidApiKey,
     InvalidInput,
     InvalidToken,
-    PlatformUnreachable,
     WppError,
     WrongAccount,
 )
@@ -132,7 +131,9 @@ class PairingMixin:
 
     # --- why is there no QR code? -----------------------------------------------------------------------
     def pairing_checklist(self, integration_id: str) -> list[Check]:
-        """Each step a QR code needs, checked in order, with a tick or the one thing to do (and its button)."""
+        """Each step a QR code needs, checked in order, with a tick or what is wrong, the one thing to do and its
+        button. The two keys are named apart: the number's permanent key (it gives out access keys) and its access
+        key (used on every call)."""
         row = self._row(integration_id, "pair")
         checks: list[Check] = []
 
@@ -141,52 +142,61 @@ class PairingMixin:
 
         titles = {
             "reachable": N_("The platform answers"),
-            "key": N_("The platform accepts the number's key"),
-            "token": N_("The access key works"),
-            "session": N_("The number is running on the platform"),
+            "key": N_("The platform accepts the number's permanent key"),
+            "token": N_("The platform accepts the number's access key"),
+            "session": N_("The number is started on the platform"),
             "qr": N_("The platform offers a QR code"),
             "codes": N_("QR codes are not used up"),
         }
+        problems = {
+            "reachable": N_("The platform does not answer"),
+            "key": N_("The platform refuses the number's permanent key"),
+            "token": N_("The platform refuses the number's access key"),
+            "session": N_("{state}: the number is stopped on the platform", state=glossary.state_name(glossary.OFFLINE)),
+            "qr": N_("The platform offers no QR code"),
+        }
         order = list(titles)
+
+        def failed(code: str, fix, action: str | None = None, label=None) -> Check:
+            return Check(code, False, titles[code], fix, action, label, problem=problems.get(code))
 
         def rest(after: str) -> list[Check]:
             return [skipped(c, titles[c]) for c in order[order.index(after) + 1:]]
 
         if not (row.api_key and row.session):
             checks.append(Check("key", False, titles["key"], N_("The number was not fully created on the platform."),
-                                "finish_creating", N_("Finish creating")))
+                                "finish_creating", N_("Finish creating"),
+                                problem=N_("The number was not fully created on the platform")))
             return checks
-        # 1-2: reachable, key accepted (getting a usable access key needs both)
+        # 1-2: reachable, permanent key accepted (getting a usable access key needs both)
         try:
             self.tokens.token_for(row, session=self._session_cache)
         except InvalidApiKey:
             checks.append(Check("reachable", True, titles["reachable"]))
             if self._access.may("remove", row.organization_id):  # connecting it again takes this one off the list
-                checks.append(Check("key", False, titles["key"],
-                                    N_("The platform no longer accepts this number's key. Connect the number again."),
-                                    "make_new", N_("Connect it again")))
+                checks.append(failed("key", N_("It no longer gives out access keys. Connect the number again: it gets "
+                                               "a new permanent key, and the phone is linked with a new QR code."),
+                                     "make_new", N_("Connect it again")))
             else:
-                checks.append(Check("key", False, titles["key"],
-                                    N_("The platform no longer accepts this number's key. It must be connected again: "
-                                       "ask an administrator of this school (it replaces this number).")))
+                checks.append(failed("key", N_("It no longer gives out access keys. The number must be connected "
+                                               "again: ask an administrator of this school (it replaces this "
+                                               "number).")))
             return checks + rest("key")
-        except PlatformUnreachable as err:
-            checks.append(Check("reachable", False, titles["reachable"], err.message_text, "retry", N_("Check again")))
-            return checks + rest("reachable")
         except WppError as err:
-            checks.append(Check("reachable", False, titles["reachable"], err.message_text, "retry", N_("Check again")))
+            checks.append(failed("reachable", err.message_text, "retry", N_("Check again")))
             return checks + rest("reachable")
         checks.append(Check("reachable", True, titles["reachable"]))
         checks.append(Check("key", True, titles["key"]))
         # 3: the access key works (a status call, with one refresh on 401)
         try:
             status = self.client.get_status(self._session_id(row), self._auth(row))
-        except (InvalidToken, WrongAccount) as err:
-            checks.append(Check("token", False, titles["token"], err.message_text, "refresh_token",
-                                N_("Get a new access key")))
+        except (InvalidToken, WrongAccount):
+            checks.append(failed("token", N_("A brand-new one was refused too. Press \u201cGet a new access key\u201d: "
+                                             "the console tries it at once and says what to do next."),
+                                 "refresh_token", N_("Get a new access key")))
             return checks + rest("token")
         except WppError as err:
-            checks.append(Check("token", False, titles["token"], err.message_text, "retry", N_("Check again")))
+            checks.append(failed("token", err.message_text, "retry", N_("Check again")))
             return checks + rest("token")
         checks.append(Check("token", True, titles["token"]))
         self._board_report(row.id, status, None)
@@ -196,22 +206,23 @@ class PairingMixin:
             checks.append(Check("qr", True, N_("No QR code is needed: the phone is already linked.")))
             return checks
         if status.state is ConnState.OFFLINE:
-            checks.append(Check("session", False, titles["session"],
-                                N_("The number is stopped on the platform, or its QR codes ran out (WhatsApp offers "
-                                   "about six, one every 20 seconds). Press \u201cShow a new QR code\u201d."),
-                                "start", N_("Show a new QR code")))
+            checks.append(failed("session", N_("First check that the school's phone is on and online. If the number "
+                                               "stays offline, the phone was unlinked, or its QR codes ran out before "
+                                               "a scan (WhatsApp offers about six, one every 20 seconds): press "
+                                               "\u201cShow a new QR code\u201d and scan it with the school's phone."),
+                                 "start", N_("Show a new QR code")))
             return checks + rest("session")
         checks.append(Check("session", True, titles["session"]))
         try:
             payload = self.client.get_qr(self._session_id(row), self._auth(row))
         except WppError as err:
-            checks.append(Check("qr", False, titles["qr"], err.message_text, "retry", N_("Check again")))
+            checks.append(failed("qr", err.message_text, "retry", N_("Check again")))
             return checks + rest("qr")
         if not payload:
             fix = (N_("The number is still starting; a QR code usually follows within a few seconds.")
                    if status.state is ConnState.STARTING else
                    N_("The platform says it waits for a scan but sends no QR code. Start linking the phone again."))
-            checks.append(Check("qr", False, titles["qr"], fix, "start", N_("Show a new QR code")))
+            checks.append(failed("qr", fix, "start", N_("Show a new QR code")))
             return checks + rest("qr")
         checks.append(Check("qr", True, titles["qr"]))
         checks.append(Check("codes", True, titles["codes"]))

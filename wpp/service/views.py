@@ -64,6 +64,8 @@ class BoardView:
     attention: "Text | None" = None  # why it needs attention, in words; None when all is well
     attention_code: str | None = None
     phone: str | None = None  # international format
+    code: str | None = None  # the shown state's code in wpp.glossary (its one name, mark and advice)
+    todo: "Text | None" = None  # what to do in a few words, for the reader (a table's cell); None: nothing
 
     @property
     def needs_attention(self) -> bool:
@@ -88,10 +90,17 @@ class NumberView:
     phone: str | None = None
     #: its alerts are muted until then (an operator's mute; None: not muted)
     muted_until: dt.datetime | None = None
+    #: proof of delivery (``wpp.models.DeliveryState``; None: never checked, or delivery cannot be proven here)
+    delivery: Any = None
 
     @property
     def id(self) -> str:
         return self.integration.id
+
+    @property
+    def not_delivering(self) -> bool:
+        """Connected, but its delivery checks fail (the glossary's "connected but not delivering")."""
+        return self.status.attention_code == "not_delivering"
 
     @property
     def ready(self) -> bool:
@@ -132,7 +141,10 @@ class PairingView:
 
 @dataclass(frozen=True)
 class Check:
-    """One line of "Why is there no QR code?"."""
+    """One line of "Why is there no QR code?": ``title`` says what must hold (shown with a tick, or greyed while an
+    earlier step failed); a failed step shows ``problem``, what is wrong said as a fact (never "❌ <what must hold>",
+    which reads as a double negative), with the one thing to do (``fix``) and its button. The checklist is titled by
+    its first problem."""
 
     code: str  # reachable | key | token | session | qr | codes
     ok: bool | None  # None: not checked (an earlier step failed)
@@ -140,6 +152,7 @@ class Check:
     fix: "Text | str | None" = None
     action: str | None = None  # retry | finish_creating | refresh_token | start | make_new
     action_label: "Text | str | None" = None
+    problem: "Text | str | None" = None  # a failed step, said as a fact
 
 
 @dataclass(frozen=True)
@@ -150,13 +163,36 @@ class HistoryLine:
     problem: str = ""
 
 
+@dataclass(frozen=True)
+class KeyVerdict:
+    """What the platform last answered to calls made with a number's keys (the newest evidence first).
+
+    ``code``: ``accepted`` (at ``at``, the last accepted call), ``refused`` (its access key, since ``at``; ``fresh``:
+    a brand-new one was refused too), ``api_key_refused`` (its permanent key, since ``at``), or ``unknown`` (no call
+    made with its keys yet). ``status`` and ``said``: the platform's HTTP status and own words, for support."""
+
+    code: str
+    at: dt.datetime | None = None
+    status: int | None = None
+    said: str | None = None
+    fresh: bool = False
+
+    @property
+    def refused(self) -> bool:
+        return self.code in ("refused", "api_key_refused")
+
+
 @dataclass
 class AccessReport:
-    """What the number's access key (the platform JWT) says, for people first and support staff below."""
+    """What the number's access key (the platform JWT) says, for people first and support staff below.
+
+    The sentence (``summary``) comes from the newest evidence: what the platform last answered to a call made with
+    the number's keys (``verdict``), and only then from the key's own expiry. A key the platform refuses is never
+    ``ok``."""
 
     ok: bool
     summary: "Text | str"
-    fix: str | None = None  # "refresh": the one button that fixes it
+    fix: str | None = None  # "refresh": the one button that fixes it; "reconnect": connect the number again
     expires_at: dt.datetime | None = None
     renews_at: dt.datetime | None = None
     seconds_left: float | None = None
@@ -171,6 +207,9 @@ class AccessReport:
     token_masked: str = "—"
     problems: list["Text | str"] = field(default_factory=list)
     issued_at: dt.datetime | None = None
+    verdict: KeyVerdict | None = None
+    #: the pasted-key tool: which of the reader's numbers the key belongs to (by the platform account inside it)
+    belongs_to: "Text | str | None" = None
 
 
 @dataclass(frozen=True)
@@ -216,6 +255,9 @@ class ActivityLine:
     what: str
     ok: bool
     action: str
+    #: how it went, in words: a person's action "Done"/"Failed"; what the phone or the console did by itself, the
+    #: state it left the number in by its one name ("🔴 Offline"), or "Problem"
+    outcome: str = ""
 
 
 __all__ = [
@@ -226,6 +268,7 @@ __all__ = [
     "Check",
     "CreateOutcome",
     "HistoryLine",
+    "KeyVerdict",
     "NumberView",
     "PairingView",
     "Problem",

@@ -8,8 +8,15 @@ of 256 bits on every registration, whose SHA-256 alone is kept in the number's s
 one being registered under ``keys.WEBHOOK_PENDING``, accepted too meanwhile), written with the atomic
 ``store.merge_settings``. Registration runs in the background (it never delays creating a number or starting its
 pairing): after a number is created or finished, when its pairing starts, and in a pass of the status poller's
-leaseholder (:meth:`WebhooksMixin.webhook_pass`) for numbers without one, or registered with another address. A
-failure is written to the diary once (and once more when it works again), and retried later with a growing pause.
+leaseholder (:meth:`WebhooksMixin.webhook_pass`) for numbers without one, registered with another address, or
+registered more than an hour ago (one cheap call each: a platform that restarted and forgot its registrations gets
+them back). A failure is written to the diary once (and once more when it works again), and retried later with a
+growing pause.
+
+A registration the platform accepted puts the number on the sanity interval (:meth:`WebhooksMixin.webhook_works`,
+the status engine's ``hooked``), even when it has nothing to say. The sanity check is the test: a change a poll finds
+that no push announced marks the number's webhook broken (``keys.WEBHOOK_BROKEN``; :meth:`webhooks_missed`): it is
+polled as usual and registered again, until one of its events arrives.
 
 Without an address nothing is registered and every number is polled as before; pages say that the delivery of a
 test message cannot be followed then.
@@ -44,14 +51,16 @@ RETRY_MAX_S = 3600.0
 PASS_LIMIT = 50
 #: the background pass runs this often (the poller's leaseholder only)
 PASS_EVERY_S = 30.0
+#: every webhook is registered again about this often (give or take a tenth, so they spread over the hour)
+REREGISTER_EVERY_S = 3600.0
 #: a registration in progress holds this lease (one per number across replicas) at most this long
 LEASE_TTL_S = 60.0
 #: a test message is followed on the page for this long after it was sent
 FOLLOW_FOR_S = 600.0
 #: a new secret is stored this long (real seconds) before the platform is told it: every replica's inbox reads the
-#: list of secrets again on a miss at most every WebhookInbox.miss_reload_s (0.5 s), so the first push to the new
-#: address, wherever it lands, finds it
-SETTLE_S = 0.6
+#: list of secrets again on a miss, but never within WebhookInbox.miss_reload_s (0.5 s) of its last read's end, so the
+#: first push to the new address, wherever it lands, finds it (as long as a read of the numbers takes under 0.5 s)
+SETTLE_S = 1.0
 
 _STEP_WORDS = {
     "accepted": N_("Accepted by the platform"),
@@ -172,7 +181,7 @@ class WebhooksMixin:
             pool.shutdown(wait=False, cancel_futures=True)
 
     # --- registering ----------------------------------------------------------------------------------------
-    def _register_soon(self, integration_id: str) -> None:
+    def _register_soon(self, integration_id: str, *, force: bool = False) -> None:
         """Register (or rotate) the number's webhook in the background; never waits, never raises."""
         st = self._hooks
         if not self.webhooks_on or st is None:
@@ -183,7 +192,7 @@ class WebhooksMixin:
             if st.pool is None:
                 st.pool = ThreadPoolExecutor(2, thread_name_prefix="wpp-webhook")
             try:
-                fut = st.pool.submit(st.owner._register_guarded, integration_id)
+                fut = st.pool.submit(st.owner._register_guarded, integration_id, force)
             except RuntimeError:
                 return
             st.futures.add(fut)
@@ -205,9 +214,9 @@ class WebhooksMixin:
         if pending:
             wait_futures(pending, timeout=timeout)
 
-    def _register_guarded(self, integration_id: str) -> bool:
+    def _register_guarded(self, integration_id: str, force: bool = False) -> bool:
         try:
-            return self._register_hook(integration_id)
+            return self._register_hook(integration_id, force=force)
         except Exception:  # noqa: BLE001 - a background registration never breaks anything; the pass retries
             log.exception("registering the webhook of %s failed unexpectedly", integration_id)
             return False
@@ -282,9 +291,11 @@ class WebhooksMixin:
                       N_("The platform sends this number's status to the console again"))
 
     def webhook_pass(self) -> int:
-        """Register the webhooks still missing: numbers without one, or registered with another address (a new
-        ``WPP_PUBLIC_URL``); those whose last try failed wait their pause. Run by the status poller's leaseholder
-        (never from a page). Also saves this process's counts of pushes. Returns how many were registered."""
+        """Register the webhooks still missing -- numbers without one, or registered with another address (a new
+        ``WPP_PUBLIC_URL``) -- and again those registered about an hour ago (:data:`REREGISTER_EVERY_S`) or found
+        broken since; those whose last try failed wait their pause. Clears the broken mark of a number whose events
+        arrive again. Run by the status poller's leaseholder (never from a page). Also saves this process's counts of
+        pushes. Returns how many were registered."""
         if self.inbox is not None:
             try:
                 self.inbox.flush(force=True)
@@ -301,16 +312,88 @@ class WebhooksMixin:
                 break
             if not (row.api_key and row.session):
                 continue
-            if row.settings.get(keys.WEBHOOK_HASH) and row.settings.get(keys.WEBHOOK_BASE) == st.base:
+            self._heal(row)
+            if not self._hook_due(row, now):
                 continue
             with st.lock:
                 waiting = st.failures.get(row.id)
             if waiting is not None and now < waiting[1]:
                 continue
             tried += 1
-            if self._register_guarded(row.id):
+            if self._register_guarded(row.id, True):
                 done += 1
         return done
+
+    def _hook_due(self, row: Integration, now: float) -> bool:
+        """Whether the pass registers this number's webhook now."""
+        st = self._hooks
+        s = row.settings
+        if not (s.get(keys.WEBHOOK_HASH) and s.get(keys.WEBHOOK_BASE) == st.base):
+            return True  # none yet, or for another address
+        at_ms = s.get(keys.WEBHOOK_AT)
+        if not isinstance(at_ms, (int, float)):
+            return True
+        broken = s.get(keys.WEBHOOK_BROKEN)
+        if isinstance(broken, (int, float)) and broken > at_ms:
+            return True  # found broken after its last registration
+        spread = 0.9 + 0.2 * (int(row.id.replace("-", "")[:8], 16) / 0xFFFFFFFF)  # the same for a number, 0.9-1.1
+        return now - at_ms / 1000.0 >= REREGISTER_EVERY_S * spread
+
+    def _last_event(self, integration_id: str) -> float | None:
+        engine = getattr(self, "engine", None)
+        if engine is None:
+            return None
+        try:
+            return engine.last_events([integration_id]).get(integration_id)
+        except WppError:
+            return None
+
+    def webhook_works(self, row: Integration) -> bool:
+        """Whether the platform pushes this number's status: its webhook, registered with this console's address,
+        was accepted and is not known to be broken (or an event of it arrived since it was found broken). The status
+        engine then only makes a sanity check of the number (``StatusEngine(hooked=...)``)."""
+        st = self._hooks
+        if not self.webhooks_on or st is None:
+            return False
+        s = row.settings
+        if not (s.get(keys.WEBHOOK_HASH) and s.get(keys.WEBHOOK_BASE) == st.base
+                and isinstance(s.get(keys.WEBHOOK_AT), (int, float))):
+            return False
+        broken = s.get(keys.WEBHOOK_BROKEN)
+        if isinstance(broken, (int, float)):
+            last = self._last_event(row.id)
+            return last is not None and last * 1000.0 > broken
+        return True
+
+    def _heal(self, row: Integration) -> None:
+        """An event of a number whose webhook was found broken arrived since: the mark goes."""
+        broken = row.settings.get(keys.WEBHOOK_BROKEN)
+        if not isinstance(broken, (int, float)):
+            return
+        last = self._last_event(row.id)
+        if last is not None and last * 1000.0 > broken:
+            try:
+                self.store.merge_settings(row.id, {keys.WEBHOOK_BROKEN: None})
+            except WppError as err:
+                log.warning("could not clear the broken mark of %s: %s", row.id, err.english)
+                return
+            self._log("webhook", CONSOLE_ACTOR, row, True,
+                      N_("The platform sends this number's status to the console again"))
+
+    def webhooks_missed(self, ids) -> None:
+        """The status engine found changes that were never pushed (``on_missed_push``): those numbers' webhooks are
+        marked broken -- polled as usual until one of their events arrives -- and registered again at once."""
+        now_ms = int(self.clock.time() * 1000)
+        for iid in ids:
+            try:
+                row = self.store.merge_settings(iid, {keys.WEBHOOK_BROKEN: now_ms})
+            except WppError as err:
+                log.warning("could not mark the webhook of %s as broken: %s", iid, err.english)
+                continue
+            self._log("webhook", CONSOLE_ACTOR, row, False, N_(
+                "A change of this number's state was not sent by the platform: the console checks the number itself "
+                "as usual again, and asks the platform once more to send its status."))
+            self._register_soon(iid, force=True)
 
     # --- the test messages ------------------------------------------------------------------------------------
     def _keep_test_message(self, row: Integration, message_id: str | None, to: str, actor: str) -> None:
@@ -397,6 +480,9 @@ class WebhooksMixin:
             at = from_epoch(at_ms / 1000.0) if isinstance(at_ms, (int, float)) else None
             if not (row.api_key and row.session):
                 registered = _("Not yet: the number is not finished")
+            elif (self.webhooks_on and row.settings.get(keys.WEBHOOK_HASH)
+                  and row.settings.get(keys.WEBHOOK_BASE) == st.base and not self.webhook_works(row)):
+                registered = _("Yes, but a change came without its push: checked as usual until pushes come again")
             elif row.settings.get(keys.WEBHOOK_HASH) and (st is None or row.settings.get(keys.WEBHOOK_BASE) == st.base):
                 registered = _("Yes")
             elif row.settings.get(keys.WEBHOOK_HASH):

@@ -12,6 +12,9 @@ STATUS_SPELLINGS = ("lower", "upper", "alt")
 #: them, "flat" (flat delivery updates and message bodies) where it has a flat shape, "mixed" as seen in practice
 #: (states and message.sent/message.dead as envelopes, delivered/read and incoming messages flat)
 PUSH_SHAPES = ("mixed", "envelope", "flat")
+#: how a sent message gets lost (proof of delivery): "none" (delivered as usual), "silent" (accepted, then nothing:
+#: never sent, never delivered — the number looks connected but delivers nothing), "dead" (``message.dead``)
+LOSE_MODES = ("none", "silent", "dead")
 
 
 @dataclass
@@ -67,6 +70,9 @@ class SimKnobs:
     #: knob a connected account's status answer also carries ``"phone": "<digits>"`` (some platforms report it)
     report_phone: bool = False
     timeout_hold_s: float = 15.0
+    #: a late answer: the status answer says the state the account had when the request came in, but is sent only
+    #: this many seconds later (real seconds; meanwhile the state may change and be pushed)
+    status_late_s: float = 0.0
     # --- pushes to a registered webhook (POST /internal/session/{session}/webhook) -------------------------
     push_events: bool = True  # push connected/offline/qr on state changes and delivery updates after a send
     push_shape: str = "mixed"  # one of PUSH_SHAPES
@@ -76,6 +82,9 @@ class SimKnobs:
     push_read: bool = True  # False: messages are delivered but never read
     messages_fail: bool = False  # True: every sent message dies after push_sent_s (message.dead / status error)
     push_replays: int = 0  # every push is sent this many more times (replays)
+    lose_messages: str = "none"  # one of LOSE_MODES, for every account's messages ...
+    lost_sessions: dict[str, str] = field(default_factory=dict)  # ... or per account: session -> one of LOSE_MODES
+    push_incoming_s: float = 1.0  # a message to another account's linked phone arrives there (message.incoming) then
     push_garbage: bool = False  # before every push, also post garbage: not JSON, and an event of another account
     push_tick_s: float = 0.05  # real seconds between two looks for something to push
     faults: list[Fault] = field(default_factory=list)
@@ -94,11 +103,17 @@ class SimKnobs:
             raise ValueError(f"push_shape must be one of {PUSH_SHAPES}, not {self.push_shape!r}")
         if int(self.push_replays) < 0:
             raise ValueError("push_replays must be >= 0")
+        if self.lose_messages not in LOSE_MODES:
+            raise ValueError(f"lose_messages must be one of {LOSE_MODES}, not {self.lose_messages!r}")
+        if not isinstance(self.lost_sessions, dict) or not all(
+                isinstance(k, str) and v in LOSE_MODES for k, v in self.lost_sessions.items()):
+            raise ValueError(f"lost_sessions must map sessions to one of {LOSE_MODES}")
         self.faults = [f if isinstance(f, Fault) else Fault(**f) for f in self.faults]
 
     def to_dict(self) -> dict:
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         out["faults"] = [f.to_dict() for f in self.faults]
+        out["lost_sessions"] = dict(self.lost_sessions)
         return out
 
     def update(self, changes: dict[str, Any]) -> None:
@@ -121,7 +136,11 @@ class SimKnobs:
                 if not isinstance(value, bool):
                     raise ValueError(f"{name} must be true or false")
                 new[name] = value
-            elif name in ("qr_form", "qr_field", "status_spelling", "push_shape"):
+            elif name == "lost_sessions":
+                if not isinstance(value, dict):
+                    raise ValueError("lost_sessions must be an object")
+                new[name] = {str(k): str(v) for k, v in value.items()}
+            elif name in ("qr_form", "qr_field", "status_spelling", "push_shape", "lose_messages"):
                 new[name] = str(value)
             elif name == "push_replays":
                 if isinstance(value, bool) or not isinstance(value, int) or value < 0:

@@ -110,6 +110,9 @@ class Account:
     phone: str | None = None  # the linked phone's own number (digits), once a phone is linked
     pushed_phase: str | None = None  # the phase the last state push told the webhook about
     pushed_qr: str | None = None  # the QR code the last "qr" push carried
+    #: the seeds' stale-key incident: the apiKey still mints tokens, but every call made with them is refused
+    #: (401 Invalid token), as when the console holds a key the platform has replaced
+    stale_key: bool = False
 
 
 def phone_for(session: str) -> str:
@@ -211,10 +214,16 @@ class _Pushes:
 
     def _schedule_delivery(self, acct: Account, task_id: str, record: dict) -> None:
         k = self.knobs
+        lost = k.lost_sessions.get(acct.session, k.lose_messages)
+        if lost == "silent":
+            record["status"] = "lost"
+            return  # accepted, then nothing: never sent, never delivered, nothing pushed
+        if lost == "none" and not k.messages_fail:
+            self._deliver_to_fleet(acct, record)
         if not (k.push_events and acct.webhook):
             return
         now = self.clock.time()
-        if k.messages_fail:
+        if k.messages_fail or lost == "dead":
             at = now + float(k.push_sent_s)
             if k.push_shape == "flat":
                 body = _delivery(acct.session, task_id, "error", error="Recipient is not on WhatsApp")
@@ -233,6 +242,30 @@ class _Pushes:
         if k.push_read:
             self._queue_push(acct.session, now + float(k.push_read_s), _delivery(acct.session, task_id, "read"))
 
+    def _deliver_to_fleet(self, sender: Account, record: dict) -> None:
+        """A text to the phone linked to another account of this platform arrives there: that account's webhook gets
+        it as an incoming message (``push_incoming_s`` later), from the sender's phone."""
+        to = record.get("to")
+        if record.get("type") != "text" or not to:
+            return
+        for other in self._accounts.values():
+            if other is sender or not other.webhook or self._state(other) != "connected":
+                continue
+            if (other.phone or phone_for(other.session)) == to:
+                self._queue_incoming(other, sender.phone or phone_for(sender.session), str(record.get("text") or ""),
+                                     self.clock.time() + float(self.knobs.push_incoming_s))
+
+    def _queue_incoming(self, acct: Account, sender: str, text: str, due: float) -> str:
+        mid = "msg_" + uuid.uuid4().hex[:16]
+        if self.knobs.push_events and acct.webhook:
+            if self.knobs.push_shape == "envelope":
+                body = _envelope("message.incoming", acct.session, due, messageId=mid, **{"from": sender}, text=text)
+            else:
+                body = {"account": acct.session, "from": sender, "text": text, "type": "chat", "messageId": mid,
+                        "fromMe": False}
+            self._queue_push(acct.session, due, body)
+        return mid
+
     def _push_delivery(self, acct: Account, task_id: str, status: str, due: float) -> None:
         if self.knobs.push_events and acct.webhook:
             self._queue_push(acct.session, due, _delivery(acct.session, task_id, status))
@@ -241,17 +274,7 @@ class _Pushes:
         """Someone writes to the account's phone: the webhook gets ``message.incoming`` (envelope) or the flat
         ``{account, from, text, type: "chat", messageId, fromMe: false}``. Returns the message id."""
         with self.lock:
-            acct = self._acct(session)
-            mid = "msg_" + uuid.uuid4().hex[:16]
-            if self.knobs.push_events and acct.webhook:
-                now = self.clock.time()
-                if self.knobs.push_shape == "envelope":
-                    body = _envelope("message.incoming", session, now, messageId=mid, **{"from": sender}, text=text)
-                else:
-                    body = {"account": session, "from": sender, "text": text, "type": "chat", "messageId": mid,
-                            "fromMe": False}
-                self._queue_push(session, now, body)
-            return mid
+            return self._queue_incoming(self._acct(session), sender, text, self.clock.time())
 
     def due_pushes(self) -> list[tuple[str, bytes]]:
         """What is to be posted now, in order: ``(webhook address, JSON body)``. State changes of every account with
@@ -499,7 +522,7 @@ class Platform(_Pushes):
         if serial <= self._revoked_all or serial <= self._revoked.get(session, 0):
             raise Reply(401, INVALID_TOKEN)
         acct = self._accounts.get(session)
-        if acct is None:
+        if acct is None or acct.stale_key:
             raise Reply(401, INVALID_TOKEN)
         return acct
 
@@ -737,6 +760,19 @@ class Platform(_Pushes):
             else:
                 self._revoked[session] = self._token_serial
 
+    def make_key_stale(self, session: str, stale: bool = True) -> None:
+        """The seeds' stale-key incident (or its end): ``POST /auth/token`` with the account's apiKey still mints
+        tokens, but every ``/api`` call made with them answers ``401 {"error": "Invalid token"}``."""
+        with self.lock:
+            self._acct(session).stale_key = bool(stale)
+
+    def revoke_api_key(self, session: str) -> None:
+        """The account's apiKey is no longer accepted: ``POST /auth/token`` answers ``403 Invalid API key`` (tokens
+        minted before keep working until they expire or are expired)."""
+        with self.lock:
+            acct = self._acct(session)
+            self._by_key.pop(acct.api_key, None)
+
     def messages(self, session: str | None = None) -> list[dict]:
         with self.lock:
             return [dict(m) for m in self._messages if session is None or m["session"] == session]
@@ -753,6 +789,7 @@ class Platform(_Pushes):
                         "apiKey": mask(acct.api_key),
                         "webhook": acct.webhook,
                         "createdAt": acct.created_at,
+                        "staleKey": acct.stale_key,
                     }
                 )
             return out

@@ -188,6 +188,9 @@ class _Handler(BaseHTTPRequestHandler):
                 status, out = fn(self, params, body)
             except Reply as reply:
                 status, out = reply.status, reply.body
+            late = float(sim.knobs.status_late_s or 0)
+            if late > 0 and key == "GET /api/accounts/{session}/status":
+                sim._stopping.wait(late)  # what was true when the request came in, told late
             self._send_json(status, out)
         except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, socket.timeout):
             self.close_connection = True
@@ -361,6 +364,17 @@ def _control_routes() -> list:
         h.server.sim.expire_tokens(b.get("session"))
         return 200, {"ok": True}
 
+    def stale_key(h, p, b):
+        stale = b.get("stale", True)
+        if not isinstance(stale, bool):
+            raise ValueError("stale must be true or false")
+        h.server.sim.make_key_stale(p["session"], stale)
+        return 200, {"ok": True, "stale": stale}
+
+    def revoke_key(h, p, b):
+        h.server.sim.revoke_api_key(p["session"])
+        return 200, {"ok": True}
+
     def outage(h, p, b):
         seconds = float(b.get("seconds", 0))
         if seconds < 0:
@@ -398,6 +412,8 @@ def _control_routes() -> list:
         ("POST", "/_sim/accounts/{session}/rotate", rotate),
         ("POST", "/_sim/accounts/{session}/status", set_status),
         ("POST", "/_sim/tokens/expire", expire),
+        ("POST", "/_sim/accounts/{session}/stale-key", stale_key),
+        ("POST", "/_sim/accounts/{session}/revoke-key", revoke_key),
         ("POST", "/_sim/outage", outage),
         ("GET", "/_sim/messages", messages),
         ("GET", "/_sim/accounts", accounts),
@@ -566,6 +582,22 @@ class Simulator:
         """Someone writes to the account's phone (pushed to its webhook). Returns the message's id."""
         return self.platform.incoming(session, sender, text)
 
+    def lose_messages(self, session: str | None, mode: str = "silent") -> None:
+        """Messages sent from ``session`` (every account when None) get lost from now on: ``"silent"`` (accepted,
+        never delivered), ``"dead"`` (``message.dead``), or ``"none"`` (delivered again)."""
+        from .knobs import LOSE_MODES
+
+        if mode not in LOSE_MODES:
+            raise ValueError(f"mode must be one of {LOSE_MODES}")
+        with self.platform.lock:
+            if session is None:
+                self.knobs.lose_messages = mode
+                self.knobs.lost_sessions.clear()
+            elif mode == "none":
+                self.knobs.lost_sessions.pop(str(session), None)
+            else:
+                self.knobs.lost_sessions[str(session)] = mode
+
     def flush_pushes(self, timeout: float = 5.0) -> None:
         """Wait until nothing is due to be pushed (tests): what is due at the clock's now has been posted."""
         deadline = time.monotonic() + timeout
@@ -646,6 +678,15 @@ class Simulator:
 
     def set_status(self, session: str, state: str) -> str:
         return self.platform.set_status(session, state)
+
+    def make_key_stale(self, session: str, stale: bool = True) -> None:
+        """The seeds' stale-key incident: the apiKey still mints, every call with its tokens answers 401 Invalid
+        token (``stale=False`` ends it)."""
+        self.platform.make_key_stale(session, stale)
+
+    def revoke_api_key(self, session: str) -> None:
+        """``POST /auth/token`` refuses the account's apiKey from now on (403 Invalid API key)."""
+        self.platform.revoke_api_key(session)
 
     def messages(self, session: str | None = None) -> list[dict]:
         return self.platform.messages(session)

@@ -13,8 +13,7 @@ from .policy import DEFAULT_POLICY, PollPolicy
 from .record import CANNOT_CHECK, error_from_dict, shown_state
 from .triage import Attention, triage
 
-_CANNOT_CHECK_LABEL = N_("Cannot be checked")
-_NOT_CHECKED_LABEL = N_("Not checked yet")
+from .. import glossary
 
 
 @dataclass(frozen=True)
@@ -82,21 +81,18 @@ class BoardEntry:
         return error_from_dict(self.problem)
 
     @property
+    def code(self) -> str:
+        """The shown state as a :mod:`wpp.glossary` code: "cannot be checked" is "access refused" when the platform
+        refuses the number's keys."""
+        kind = (self.problem or {}).get("kind") if self.state == CANNOT_CHECK else None
+        return glossary.shown_code(self.state, kind)
+
+    @property
     def label(self) -> Text:
-        """The shown state in words, translated when shown."""
-        if self.state == CANNOT_CHECK:
-            return _CANNOT_CHECK_LABEL
-        state = self.conn_state
-        if state is None:
-            return _NOT_CHECKED_LABEL
-        if state is ConnState.UNKNOWN:
+        """The shown state in words (its one name, :mod:`wpp.glossary`), translated when shown."""
+        if self.state not in (None, CANNOT_CHECK) and self.conn_state is ConnState.UNKNOWN:
             return N_("Unknown ({word})", word=self.raw or "\u2014")
-        return {
-            ConnState.CONNECTED: N_("Connected"),
-            ConnState.QR_REQUIRED: N_("Waiting for the QR scan"),
-            ConnState.STARTING: N_("Starting"),
-            ConnState.OFFLINE: N_("Offline"),
-        }[state]
+        return glossary.state_name(self.code)
 
     def in_state_s(self, now: float) -> float | None:
         """How long it has been in its shown state ("connected since 09:12", "waiting for a scan for 4 min")."""

@@ -23,8 +23,19 @@
   :meth:`record_event`: a state is recorded as if the poller had seen it (board, history, diary), and the number's
   ``last_event_at`` is noted in the store. While its events arrive, the poller only makes a sanity check of it every
   ``policy.sanity_s`` (:meth:`PollPolicy.pushed`), in whichever replica polls.
-* **Background tasks** (:meth:`every`): other periodic work of the deployment (e.g. registering webhooks) runs in
-  the loop of the process holding the poller's lease (or of every process), never in a viewer's page run.
+* **The newest state wins.** Every observation carries when it was made (a poll: when its request started; a push:
+  the platform's ``created``): the store keeps a board entry only when it is not older than the stored one
+  (``save_status`` is a compare-and-set, in every replica), and so does this process's copy. A poll answer that
+  lands after a newer push is dropped and, when it disagrees, the number is asked again at once; a pushed event
+  older than the number's newest state is kept in the history as *late* and never applied.
+* **Push instead of polling.** A number whose webhook the platform accepted (``hooked(row)``, the service's say) is
+  asked only every ``policy.sanity_s`` even when it has nothing to say; that sanity check is the test of the
+  webhook: a change it finds that no push announced within ``policy.push_grace_s`` marks the number's webhook as
+  broken (``on_missed_push(ids)``: normal polling, registered again). A change the platform pushed opens no fast
+  window.
+* **Background tasks** (:meth:`every`): other periodic work of the deployment (e.g. registering webhooks, pruning
+  old records) runs in the loop of the process holding the poller's lease (or of every process), each job in a
+  thread of its own, never in a viewer's page run.
 
 The engine never imports the service: the service hands it ``check(integration) -> CheckResult``.
 """
@@ -40,13 +51,14 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait as wait_futures
 from dataclasses import replace
 from typing import Callable, Iterable
 
+from .. import glossary
 from ..clock import SYSTEM_CLOCK
 from ..errors import WppError
 from ..i18n import N_
 from ..models import ActivityEntry, ConnState, Integration, StatusChange, StatusRecord
 from .board import Board, BoardEntry, version_of
 from .policy import DEFAULT_POLICY, PollPolicy
-from .record import CheckResult, Step, advance
+from .record import CheckResult, Step, advance, is_stale, shown_state
 
 log = logging.getLogger("wpp.status")
 
@@ -63,18 +75,24 @@ _STARTING = ConnState.STARTING.value
 
 
 def diary_line(change: StatusChange) -> ActivityEntry | None:
-    """The diary line for a change staff care about (the phone linked, unlinked, the QR codes ran out), else None.
+    """The diary line for a change staff care about (the phone linked, went offline, the QR codes ran out), else None.
 
-    Only changes from a known state: the first look at a number (``previous`` None) is not news."""
+    Each says the new state by its one name (:mod:`wpp.glossary`, a value of the message, so the diary, the list and
+    the history say it alike). Only changes from a known state: the first look at a number (``previous`` None) is
+    not news."""
     before, after = change.previous, change.state
     if not before or before == after:
         return None
+    state = glossary.state_name(after)
     if after == _CONNECTED:
-        action, ok, text = "linked", True, N_("The phone was linked: the number is connected")
-    elif before == _CONNECTED and after in (_OFFLINE, _QR):
-        action, ok, text = "unlinked", False, N_("The phone is no longer linked: the number needs a new QR scan")
+        action, ok, text = "linked", True, N_("{state}: the phone was linked", state=state)
+    elif before == _CONNECTED and after == _OFFLINE:
+        action, ok, text = "unlinked", False, N_("{state}: the phone stopped answering or was unlinked (it was "
+                                                 "connected)", state=state)
+    elif before == _CONNECTED and after == _QR:
+        action, ok, text = "unlinked", False, N_("{state}: the phone was unlinked (it was connected)", state=state)
     elif after == _OFFLINE and before in (_QR, _STARTING):
-        action, ok, text = "qr_ran_out", False, N_("The phone was not linked in time: the QR codes ran out")
+        action, ok, text = "qr_ran_out", False, N_("{state}: the QR codes ran out before a scan", state=state)
     else:
         return None
     return ActivityEntry(action=action, outcome="ok" if ok else "error", actor=PLATFORM_ACTOR,
@@ -123,6 +141,8 @@ class StatusEngine:
         holder: str | None = None,
         concurrency: int = 16,
         rng: random.Random | None = None,
+        hooked: Callable[[Integration], bool] | None = None,
+        on_missed_push: Callable[[list[str]], object] | None = None,
     ):
         self.store = store
         self.check = check
@@ -131,6 +151,8 @@ class StatusEngine:
         self.holder = holder or default_holder()
         self.concurrency = max(1, int(concurrency))
         self._rand = (rng or random.Random()).random
+        self.hooked = hooked
+        self.on_missed_push = on_missed_push
         self._guard = threading.RLock()
         self._read_lock = threading.Lock()  # one store read of the board at a time; waiting callers share it
         # the board (this process's copy of the store's status table)
@@ -144,6 +166,9 @@ class StatusEngine:
         self._rows: list[Integration] | None = None
         self._rows_at = 0.0
         self._rows_dirty = True
+        self._hooked: set[str] = set()  # numbers whose webhook the platform accepted (sanity checks only)
+        self._suspects: dict[str, float] = {}  # a poll found a change no push announced (yet): id -> when
+        self._missed: dict[str, float] = {}  # webhooks found broken by this process: id -> when
         self._forced: set[str] = set()
         self._inflight: set[str] = set()
         self._fast_until: dict[str, float] = {}
@@ -162,9 +187,12 @@ class StatusEngine:
         # periodic jobs (every()) and the thread they run in
         self._tasks: list[_Task] = []
         self._task_pool: ThreadPoolExecutor | None = None
-        # counters (tests, benches, the Settings page)
+        # counters (tests, benches, the Settings page, /_wpp/metrics)
         self._counts = {"checks": 0, "recorded": 0, "board_reads": 0, "list_reads": 0, "lease_attempts": 0,
-                        "heartbeats": 0, "pushed": 0}
+                        "heartbeats": 0, "pushed": 0, "checks_ok": 0, "checks_failed": 0, "stale": 0, "late": 0,
+                        "missed_push": 0}
+        self._last_ok_at: float | None = None  # this process's last good answer from the platform
+        self._started_at: float | None = None
 
     def __repr__(self) -> str:
         return (f"StatusEngine(holder={self.holder!r}, leader={self.is_leader}, "
@@ -178,6 +206,7 @@ class StatusEngine:
                 return self
             self._stop.clear()
             self._stopped = False
+            self._started_at = self.clock.time()
             self._thread = threading.Thread(target=self._run, name="wpp-status-poller", daemon=True)
             self._thread.start()
         return self
@@ -288,9 +317,24 @@ class StatusEngine:
             log.warning("could not read the list of numbers: %s", err.english)
             with self._guard:
                 return self._rows or []
+        hooked: set[str] = set()
+        if self.hooked is not None:
+            for r in rows:
+                try:
+                    if self.hooked(r):
+                        hooked.add(r.id)
+                except Exception:  # noqa: BLE001 - a broken predicate means polling as usual
+                    log.exception("could not tell whether the webhook of %s works", r.id)
         with self._guard:
+            for iid, at in list(self._missed.items()):  # found broken here: until one of its events arrives
+                rec = self._records.get(iid)
+                if rec is not None and rec.last_event_at is not None and rec.last_event_at > at:
+                    del self._missed[iid]
+                else:
+                    hooked.discard(iid)
             self._counts["list_reads"] += 1
             self._rows = rows
+            self._hooked = hooked
             return rows
 
     def tick(self, now: float | None = None, *, wait: bool = True) -> int:
@@ -306,6 +350,7 @@ class StatusEngine:
             return 0
         rows = self._active_rows(now)
         self._refresh(now)
+        self._judge_suspects(now)
         due: list[Integration] = []
         next_due: float | None = None
         with self._guard:
@@ -345,7 +390,7 @@ class StatusEngine:
     # === periodic jobs ========================================================================================
     def every(self, name: str, every_s: float, fn: Callable[[], object], *, leader_only: bool = True) -> None:
         """Run ``fn()`` about every ``every_s`` seconds (the engine's clock) from this engine's loop, in a thread of
-        its own (one job at a time; a job still running is not started again): only while this process holds the
+        its own (a job still running is not started again): only while this process holds the
         poller's lease (``leader_only``), or in every process. Its exceptions are logged, never raised."""
         if not every_s > 0:
             raise ValueError("every_s must be positive")
@@ -364,8 +409,8 @@ class StatusEngine:
                     continue
                 task.running, task.last = True, now
                 due.append(task)
-            if due and self._task_pool is None:
-                self._task_pool = ThreadPoolExecutor(1, thread_name_prefix="wpp-status-task")
+            if due and self._task_pool is None:  # a thread per job: a long webhook pass never delays pruning
+                self._task_pool = ThreadPoolExecutor(max(1, len(self._tasks)), thread_name_prefix="wpp-status-task")
             pool = self._task_pool
         futures = []
         for task in due:
@@ -386,7 +431,10 @@ class StatusEngine:
             with self._guard:
                 task.running = False
 
-    def _pushed(self, rec: StatusRecord | None, now: float) -> bool:
+    def _pushed(self, rec: StatusRecord | None, now: float, iid: str | None = None) -> bool:
+        """Whether the platform pushes this number's status: its events arrive, or its webhook was accepted."""
+        if iid is not None and iid in self._hooked:
+            return True
         return rec is not None and self.policy.pushed(rec.last_event_at, now)
 
     def _not_inflight(self, iid: str) -> None:
@@ -401,6 +449,7 @@ class StatusEngine:
             return lock
 
     def _check_one(self, row: Integration, started: float) -> None:
+        iid = row.id
         try:
             try:
                 result = self.check(row)
@@ -409,36 +458,125 @@ class StatusEngine:
             except WppError as err:
                 result = CheckResult(error=err)
             except Exception:  # noqa: BLE001 - a broken check is a failed check, never a dead poller
-                log.exception("status check of %s failed unexpectedly", row.id)
+                log.exception("status check of %s failed unexpectedly", iid)
                 result = CheckResult(error=WppError())
+            # what the platform said is what it knew when the request started
+            result = replace(result, observed_at=started)
             at = max(started, self.clock.time())
-            with self._id_lock(row.id):
+            with self._guard:
+                self._counts["checks_ok" if result.status is not None else "checks_failed"] += 1
+                if result.status is not None:
+                    self._last_ok_at = max(self._last_ok_at or at, at)
+            with self._id_lock(iid):
                 with self._guard:
-                    prev = self._records.get(row.id)
-                    fast = self._fast_until.get(row.id)
-                    hold = self._hold_until.get(row.id)
+                    prev = self._records.get(iid)
+                    fast = self._fast_until.get(iid)
+                    hold = self._hold_until.get(iid)
                     if hold is not None and hold <= at:
-                        del self._hold_until[row.id]
+                        del self._hold_until[iid]
                         hold = None
+                if is_stale(prev, result):  # a push (or another check) newer than this one landed meanwhile
+                    self._dropped(iid, prev, result)
+                    return
                 # (a hold still running: the pairing panel reported while this check was under way, or "check now"
                 # asked during the panel's quiet time; the next check still waits for its end)
-                step = advance(prev, result, integration_id=row.id, now=at, policy=self.policy, rand=self._rand,
+                step = advance(prev, result, integration_id=iid, now=at, policy=self.policy, rand=self._rand,
                                fast_until=fast, not_before=hold, watched=_watched(prev, at),
-                               pushed=self._pushed(prev, at))
-                self._commit(step, at)
+                               pushed=self._pushed(prev, at, iid))
+                _entry, saved = self._commit(step, at)
+                if saved is False:  # another replica saved a newer observation: ours is dropped
+                    self._dropped(iid, self._reload_one(iid), result)
+                    return
+            self._suspect(iid, prev, result, started)
         finally:
             with self._guard:
-                self._inflight.discard(row.id)
+                self._inflight.discard(iid)
                 self._counts["checks"] += 1
 
-    def _commit(self, step: Step, now: float) -> BoardEntry:
-        """Save the new entry (and its history line) and show it in this process at once."""
-        rec = step.record
+    def _reload_one(self, iid: str) -> StatusRecord | None:
+        """Read one number's stored entry into this process's board (after the store kept a newer one than ours)."""
         try:
-            self.store.save_status(rec, step.change)
+            rec = self.store.load_statuses([iid]).get(iid)
         except WppError as err:
+            log.warning("could not read the status of %s: %s", iid, err.english)
+            return None
+        now = self.clock.time()
+        with self._guard:
+            if rec is not None:
+                self._seq += 1
+                self._written[iid] = self._seq
+                self._records[iid] = rec
+                self._entries[iid] = BoardEntry.build(rec, now=now, policy=self.policy)
+                self._version = None
+        return rec
+
+    def _dropped(self, iid: str, newer: StatusRecord | None, result: CheckResult) -> None:
+        """A check's answer older than what the board shows is dropped; when it disagrees with it, the number is
+        asked again at once (the platform may have changed once more)."""
+        with self._guard:
+            self._counts["stale"] += 1
+        if result.status is None or newer is None or newer.state == result.status.state.value:
+            return
+        log.info("a late status answer for %s was dropped; asking again", iid)
+        with self._guard:
+            self._forced.add(iid)
+        self._wake.set()
+
+    def _suspect(self, iid: str, prev: StatusRecord | None, result: CheckResult, started: float) -> None:
+        """A poll found the platform's state changed on a number whose status is pushed: unless the push comes
+        within ``push_grace_s``, its webhook is broken (:meth:`_judge_suspects`)."""
+        if (result.status is None or prev is None or prev.state is None
+                or prev.state == result.status.state.value):
+            return
+        with self._guard:
+            if iid in self._hooked and iid not in self._suspects:
+                self._suspects[iid] = started
+
+    def _judge_suspects(self, now: float) -> None:
+        grace = self.policy.push_grace_s
+        missed: list[str] = []
+        with self._guard:
+            for iid, since in list(self._suspects.items()):
+                rec = self._records.get(iid)
+                if rec is not None and rec.last_event_at is not None and rec.last_event_at >= since - grace:
+                    del self._suspects[iid]  # the push came after all
+                elif now - since >= grace:
+                    del self._suspects[iid]
+                    if iid in self._hooked:
+                        missed.append(iid)
+            for iid in missed:
+                self._hooked.discard(iid)  # polled as usual from now on
+                self._missed[iid] = now
+                self._forced.add(iid)
+                self._counts["missed_push"] += 1
+                self._rows_dirty = True
+        if not missed:
+            return
+        log.warning("status changes of %d number(s) were found by polling but never pushed: their webhooks are "
+                    "registered again and they are polled as usual meanwhile", len(missed))
+        if self.on_missed_push is not None:
+            try:
+                self.on_missed_push(missed)
+            except Exception:  # noqa: BLE001
+                log.exception("could not mark the missed webhooks")
+        self._wake.set()
+
+    def _commit(self, step: Step, now: float, *, strict: bool = False) -> tuple[BoardEntry | None, bool | None]:
+        """Save the new entry (and its history line) and show it in this process at once. Returns the entry and
+        whether the store kept it (False: it had a newer observation, which this process then shows; None: the
+        store failed -- the entry is shown here all the same, unless ``strict``, which raises instead)."""
+        rec = step.record
+        saved: bool | None
+        try:
+            saved = self.store.save_status(rec, step.change) is not False
+        except WppError as err:
+            if strict:
+                raise
             log.warning("could not save the status of %s: %s", rec.integration_id, err.english)
+            saved = None
         else:
+            if not saved:
+                return None, False
             line = diary_line(step.change) if step.change is not None else None
             if line is not None:
                 try:
@@ -456,17 +594,20 @@ class StatusEngine:
                 self._fast_until[iid] = step.fast_until
             else:
                 self._fast_until.pop(iid, None)
-            return entry
+            return entry, saved
 
     # === what the service reports ============================================================================
     def record(self, integration_id: str, result: CheckResult) -> BoardEntry:
         """The pairing panel asked the platform itself: show what it learned at once, and keep the poller away
-        from this number for ``policy.pairing_hold_s`` (renewed by every report while the panel is open)."""
+        from this number for ``policy.pairing_hold_s`` (renewed by every report while the panel is open). An answer
+        older than what the board shows (``result.observed_at``) is not applied."""
         now = self.clock.time()
         try:
             self._refresh(now)
         except WppError:
             pass  # logged; what the panel saw is shown in this process all the same
+        if result.observed_at is None:
+            result = replace(result, observed_at=now)
         with self._id_lock(integration_id):
             with self._guard:
                 prev = self._records.get(integration_id)
@@ -474,22 +615,33 @@ class StatusEngine:
             hold = now + self.policy.pairing_hold_s
             with self._guard:
                 self._hold_until[integration_id] = hold
+            if is_stale(prev, result):
+                self._dropped(integration_id, prev, result)
+                return self._entries.get(integration_id) or BoardEntry.build(prev, now=now, policy=self.policy)
             step = advance(prev, result, integration_id=integration_id, now=now, policy=self.policy,
                            rand=self._rand, fast_until=fast, not_before=hold, watched=_watched(prev, now),
-                           pushed=self._pushed(prev, now))
-            entry = self._commit(step, now)
+                           pushed=self._pushed(prev, now, integration_id))
+            entry, saved = self._commit(step, now)
+            if saved is False:
+                newer = self._reload_one(integration_id)
+                self._dropped(integration_id, newer, result)
+                entry = self._entries.get(integration_id) or BoardEntry.build(step.record, now=now,
+                                                                              policy=self.policy)
         with self._guard:
             self._counts["recorded"] += 1
-        return entry
+        return entry  # type: ignore[return-value]
 
     def record_event(self, integration_id: str, result: CheckResult | None = None) -> BoardEntry | None:
         """The platform pushed an event about this number (its webhook; ``wpp.status.webhooks``).
 
         With a ``result`` (a state: connected, offline, waiting for a scan) it is recorded as if the poller had just
-        seen it — the board, the history and the diary as for a check — and the next check becomes a sanity check
-        (:meth:`PollPolicy.interval`). Any event (a delivery update, an incoming message, too) notes the number's
-        ``last_event_at`` in the store, so the poller in every replica knows its events arrive. Never asks the
-        platform. Store errors are logged; returns the number's entry when a state was recorded."""
+        seen it -- the board, the history and the diary as for a check -- and the next check becomes a sanity check
+        (:meth:`PollPolicy.interval`); a pushed change opens no fast window. ``result.observed_at`` is when the
+        platform says it happened (its ``created``; default now): an event older than the number's newest state is
+        kept in the history as *late* and never applied. Any event (a delivery update, an incoming message, too)
+        notes the number's ``last_event_at`` in the store, so the poller in every replica knows its events arrive.
+        Never asks the platform. A store failure raises (StoreError): the caller answers so that the platform
+        tries again. Returns the number's entry when a state was applied."""
         iid = integration_id
         now = self.clock.time()
         try:
@@ -498,22 +650,31 @@ class StatusEngine:
             pass  # logged; the event is recorded all the same
         entry: BoardEntry | None = None
         with self._id_lock(iid):
+            # noted first: whoever reads the new state sees it came by push (no fast polling after it)
+            noted = bool(self.store.note_status_event(iid, at=now))
             if result is not None:
+                seen = result.observed_at if result.observed_at is not None else now
+                result = replace(result, observed_at=min(float(seen), now))
                 with self._guard:
                     prev = self._records.get(iid)
                     fast = self._fast_until.get(iid)
                     hold = self._hold_until.get(iid)
+                    self._suspects.pop(iid, None)
                 if hold is not None and hold <= now:
                     hold = None
-                step = advance(prev, result, integration_id=iid, now=now, policy=self.policy, rand=self._rand,
-                               fast_until=fast, not_before=hold, watched=_watched(prev, now), pushed=True)
-                entry = self._commit(Step(replace(step.record, last_event_at=now), step.change, step.fast_until),
-                                     now)
-            try:
-                noted = bool(self.store.note_status_event(iid, at=now))
-            except WppError as err:
-                log.warning("could not note an event pushed for %s: %s", iid, err.english)
-                noted = False
+                if is_stale(prev, result):
+                    self._late(iid, prev, result)
+                else:
+                    step = advance(prev, result, integration_id=iid, now=now, policy=self.policy, rand=self._rand,
+                                   fast_until=fast, not_before=hold, watched=_watched(prev, now), pushed=True,
+                                   by_push=True)
+                    entry, saved = self._commit(Step(replace(step.record, last_event_at=now), step.change,
+                                                     step.fast_until), now, strict=True)
+                    if saved is False:
+                        entry = None
+                        self._late(iid, self._reload_one(iid), result)
+                if not noted:  # the number's first entry was made just now
+                    noted = bool(self.store.note_status_event(iid, at=now))
             with self._guard:
                 self._counts["pushed"] += 1
                 rec = self._records.get(iid)
@@ -522,6 +683,16 @@ class StatusEngine:
                     self._seq += 1
                     self._written[iid] = self._seq  # newer than a board read under way
         return entry
+
+    def _late(self, iid: str, newer: StatusRecord | None, result: CheckResult) -> None:
+        """A pushed state older than the number's newest one: in the history as late, never on the board."""
+        with self._guard:
+            self._counts["late"] += 1
+        st = result.status
+        log.info("a pushed event for %s came after a newer state: kept in the history as late", iid)
+        self.store.add_status_history(StatusChange(
+            integration_id=iid, state=st.state.value if st is not None else None, at=float(result.observed_at),
+            previous=shown_state(newer, self.policy), raw=st.raw if st is not None else None, late=True))
 
     def last_events(self, ids: Iterable[str] | None = None) -> dict[str, float]:
         """When the platform last pushed an event about each of these numbers (all when None), as this process's
@@ -634,7 +805,15 @@ class StatusEngine:
                         rec = self._records.get(iid)
                     if rec is None or (rec.next_check_at is not None and rec.next_check_at <= now):
                         continue  # never checked, or already due: the poller asks anyway
-                    self._commit(Step(replace(rec, next_check_at=now), None, self._fast_until.get(iid)), now)
+                    # only the next check is brought forward (one atomic update): never a copy of the entry written
+                    # back over a newer state
+                    if self.store.watch_status(iid, until=0.0, check_by=now):
+                        with self._guard:
+                            cur = self._records.get(iid)
+                            if cur is not None:
+                                self._records[iid] = replace(cur, next_check_at=min(now, cur.next_check_at or now))
+                                self._seq += 1
+                                self._written[iid] = self._seq
         self._wake.set()
         return len(wanted)
 
@@ -688,8 +867,11 @@ class StatusEngine:
 
     def _note_foreign_change(self, old: StatusRecord | None, new: StatusRecord, now: float) -> None:
         """Another process saw the platform's state change (the pairing panel there): be fast here too (when the
-        policy says such a change deserves it)."""
-        if old is not None and new.ok_at is not None \
+        policy says such a change deserves it) -- unless the platform pushed it (its event was noted no earlier than
+        the state was observed): it pushes the next change too."""
+        by_push = (new.last_event_at is not None and new.observed_at is not None
+                   and new.last_event_at >= new.observed_at)
+        if old is not None and new.ok_at is not None and not by_push \
                 and self.policy.opens_fast_window(old.state, new.state, watched=_watched(new, now)):
             self._fast_until[new.integration_id] = new.ok_at + self.policy.fast_window_s
 
@@ -723,6 +905,12 @@ class StatusEngine:
             picked = {i: self._entries[i] for i in dict.fromkeys(ids) if i in self._entries}
         return Board(picked, version_of(picked.items()), self._loaded_at or now)
 
+    def record_of(self, integration_id: str) -> StatusRecord | None:
+        """One number's status record as stored (this process's copy of the board: ``ok_at``, the last good answer)."""
+        self._refresh(self.clock.time())
+        with self._guard:
+            return self._records.get(integration_id)
+
     def entry(self, integration_id: str) -> BoardEntry | None:
         """One number's shown status (None before its first check)."""
         return self.board([integration_id]).get(integration_id)
@@ -745,10 +933,38 @@ class StatusEngine:
         return self.store.status_history(integration_id, limit=limit)
 
     def stats(self) -> dict:
-        """Counters: checks made, reports recorded, store reads of the board and of the list, lease attempts,
-        heartbeats written, events pushed."""
+        """Counters: checks made (and how many got an answer / failed), reports recorded, store reads of the board
+        and of the list, lease attempts, heartbeats written, events pushed, answers dropped as stale, late events,
+        webhooks found broken."""
         with self._guard:
-            return dict(self._counts, leader=self._lease_until is not None, inflight=len(self._inflight))
+            return dict(self._counts, leader=self._lease_until is not None, inflight=len(self._inflight),
+                        hooked=len(self._hooked))
+
+    @property
+    def last_ok_at(self) -> float | None:
+        """When this process last got an answer from the platform about a number (None: never)."""
+        with self._guard:
+            return self._last_ok_at
+
+    @property
+    def started_at(self) -> float | None:
+        """When :meth:`start` last started the loop (the engine's clock)."""
+        with self._guard:
+            return self._started_at
+
+    def peek_version(self) -> str:
+        """The board's version as this process knows it now, without reading the store (cheap: for a tick that
+        runs often; :attr:`version` refreshes first)."""
+        with self._guard:
+            if self._version is None:
+                self._version = version_of(self._entries.items())
+            return self._version
+
+    def records(self) -> dict[str, StatusRecord]:
+        """This process's copy of the board's records (refreshed when older than ``board_ttl_s``)."""
+        self._refresh(self.clock.time())
+        with self._guard:
+            return dict(self._records)
 
 
 __all__ = ["POLLER_LEASE", "CheckFn", "StatusEngine", "default_holder"]

@@ -10,9 +10,11 @@ code on screen: a pairing panel open on it in any replica (its heartbeat, kept o
 :meth:`PollPolicy.opens_fast_window`).
 
 A number whose status the platform pushes to the console's webhook (an event arrived within ``push_fresh_s``:
-:meth:`PollPolicy.pushed`) is asked only every ``sanity_s`` (a sanity check), whatever its state — except while a
-pairing panel shows it (fast, as above) and in its "after a change" window. When its events stop, it is no longer
-*pushed* once ``push_fresh_s`` has passed, and the next check goes back to the usual intervals by itself.
+:meth:`PollPolicy.pushed`, or its webhook registration was accepted and is not known to be broken: the engine's
+``hooked``) is asked only every ``sanity_s`` (a sanity check), whatever its state — except while a pairing panel
+shows it (fast, as above) and in its "after a change" window (which a pushed change does not open). When its events
+stop, it is no longer *pushed* once ``push_fresh_s`` has passed, and the next check goes back to the usual intervals
+by itself.
 """
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ class PollPolicy:
     # --- status pushed by the platform (webhooks) ---------------------------------------------------------
     sanity_s: float = 600.0  # a number whose events arrive: one sanity check this often (WPP_WEBHOOK_SANITY_MINUTES)
     push_fresh_s: float = 900.0  # it counts as pushed while its last event is at most this old
+    push_grace_s: float = 30.0  # a change a poll found must have been pushed within this (else: webhook broken)
     # --- after a change: fast again for a while -----------------------------------------------------------
     fast_s: float = 5.0
     fast_window_s: float = 60.0

@@ -30,18 +30,23 @@ CANNOT_CHECK = "cannot_check"
 class CheckResult:
     """What one question to the platform about one number gave: a status, or the error that stopped it.
 
-    When both are given the status wins; when neither is, the check counts as failed ("no answer")."""
+    When both are given the status wins; when neither is, the check counts as failed ("no answer").
+
+    ``observed_at``: when the observation was made (a poll: when its request started; a push: the platform's
+    ``created`` when plausible, else its arrival). None: when it is recorded. The board keeps an observation only
+    when it is not older than the one it shows (the newest state wins)."""
 
     status: Status | None = None
     error: WppError | None = None
+    observed_at: float | None = None
 
     @classmethod
-    def ok(cls, status: Status) -> "CheckResult":
-        return cls(status=status)
+    def ok(cls, status: Status, observed_at: float | None = None) -> "CheckResult":
+        return cls(status=status, observed_at=observed_at)
 
     @classmethod
-    def failed(cls, error: WppError) -> "CheckResult":
-        return cls(error=error)
+    def failed(cls, error: WppError, observed_at: float | None = None) -> "CheckResult":
+        return cls(error=error, observed_at=observed_at)
 
 
 # --- errors as stored on the board ---------------------------------------------------------------------------
@@ -136,8 +141,10 @@ def advance(
     not_before: float | None = None,
     watched: bool = False,
     pushed: bool = False,
+    by_push: bool = False,
 ) -> Step:
-    """Apply one check made at ``now``.
+    """Apply one check (or push) recorded at ``now``, observed at ``result.observed_at`` (default ``now``): the
+    record's ``observed_at``, and the moment a change of state is dated (``since``, the history line).
 
     ``fast_until``: the number is in its "after a change" window until then (kept by the caller).
     ``not_before``: the next check is not earlier than this (the pairing panel's hold-off).
@@ -145,8 +152,13 @@ def advance(
     keeps ``prev.watched_until`` (the heartbeat is the store's to keep, never the check's).
     ``pushed``: the platform pushes the number's events (:meth:`PollPolicy.pushed`): the next check is a sanity
     check. The record keeps ``prev.last_event_at`` too (the store's to keep, like the heartbeat).
+    ``by_push``: the platform pushed this state: a change opens no fast window (the platform pushes the next change
+    too; polling fast after a push would cost a dozen checks for nothing).
     """
     before = shown_state(prev, policy)
+    seen_at = float(result.observed_at) if result.observed_at is not None else now
+    if seen_at > now:
+        seen_at = now
     if result.status is not None:
         st = result.status
         state = st.state.value
@@ -157,7 +169,7 @@ def advance(
         )
         # a different state than the platform said before: fast again for a while (not the first answer, nor
         # the same state again after a spell of failed checks, nor pairing's steps while nobody watches)
-        if prev is not None and policy.opens_fast_window(prev.state, state, watched=watched):
+        if not by_push and prev is not None and policy.opens_fast_window(prev.state, state, watched=watched):
             fast_until = now + policy.fast_window_s
     else:
         err = result.error if result.error is not None else _errors.BadResponse()
@@ -178,7 +190,7 @@ def advance(
 
     change: StatusChange | None = None
     if after != before:
-        since = now
+        since = seen_at
         if after == CANNOT_CHECK and prev is not None and prev.failures >= 1 and prev.checked_at is not None:
             since = prev.checked_at  # it could not be checked since the first failed check of this run
         change = StatusChange(integration_id=integration_id, state=after, at=since, previous=before, raw=new.raw,
@@ -188,8 +200,8 @@ def advance(
         if (after == CANNOT_CHECK and prev is not None and prev.error and new.error
                 and prev.error.get("kind") != new.error.get("kind")):
             # still cannot be checked, for another reason now (e.g. the key is rejected instead of a timeout)
-            change = StatusChange(integration_id=integration_id, state=after, at=now, previous=before, raw=new.raw,
-                                  error=new.error)
+            change = StatusChange(integration_id=integration_id, state=after, at=seen_at, previous=before,
+                                  raw=new.raw, error=new.error)
 
     if fast_until is not None and fast_until <= now:
         fast_until = None
@@ -206,8 +218,15 @@ def advance(
         ok_at=new.ok_at, failures=new.failures, error=new.error, next_check_at=next_at, phone=new.phone,
         watched_until=prev.watched_until if prev is not None else None,
         last_event_at=prev.last_event_at if prev is not None else None,
+        observed_at=seen_at,
     )
     return Step(record, change, fast_until)
+
+
+def is_stale(prev: StatusRecord | None, result: CheckResult) -> bool:
+    """Whether ``result`` was observed before what ``prev`` shows (the newest state wins: it is dropped)."""
+    return (prev is not None and prev.observed_at is not None and result.observed_at is not None
+            and float(result.observed_at) < float(prev.observed_at))
 
 
 __all__ = [
@@ -215,6 +234,7 @@ __all__ = [
     "CheckResult",
     "Step",
     "advance",
+    "is_stale",
     "error_from_dict",
     "error_to_dict",
     "shown_state",

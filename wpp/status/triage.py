@@ -7,13 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from .. import glossary
 from ..i18n import N_, N_n, Text
 from ..models import ConnState, StatusRecord
 from .policy import DEFAULT_POLICY, PollPolicy
 from .record import CANNOT_CHECK, shown_state
 
-#: error kinds that mean the platform refuses the number's access key or platform key
-KEY_REJECTED_KINDS = frozenset({"invalid_token", "invalid_api_key", "wrong_account"})
+#: error kinds that mean the platform refuses the number's access key or permanent key
+KEY_REJECTED_KINDS = glossary.REFUSED_KINDS
 
 # reason codes, most urgent first (their order is the sort order)
 KEY_REJECTED = "key_rejected"
@@ -54,14 +55,10 @@ def triage(record: StatusRecord | None, *, now: float, policy: PollPolicy = DEFA
     if shown == CANNOT_CHECK:
         kind = (record.error or {}).get("kind")
         if kind in KEY_REJECTED_KINDS:
-            return Attention(KEY_REJECTED, N_(
-                "The platform does not accept this number's access key or platform key. Open \u201cAccess\u201d "
-                "and get a new access key; if that is refused too, connect the number again."))
-        return Attention(CANNOT_BE_CHECKED, N_(
-            "The console cannot check this number's connection at the moment. It keeps trying by itself."))
+            return Attention(KEY_REJECTED, glossary.advice(glossary.ACCESS_REFUSED, may_fix=True))
+        return Attention(CANNOT_BE_CHECKED, glossary.advice(glossary.CANNOT_CHECK, may_fix=True))
     if shown == ConnState.OFFLINE.value:
-        return Attention(OFFLINE, N_(
-            "The phone is not connected. Open the number and link the phone again."))
+        return Attention(OFFLINE, glossary.advice(glossary.OFFLINE, may_fix=True))
     if shown == ConnState.QR_REQUIRED.value and in_state > policy.scan_overdue_s:
         n = _minutes(policy.scan_overdue_s)
         return Attention(SCAN_OVERDUE, N_n(

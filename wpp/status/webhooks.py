@@ -12,15 +12,22 @@ one is being registered); this inbox looks pushes up by that hash.
 * an unknown secret: 404 (counted in total only: it names no number);
 * a body over ``max_body`` bytes: 413; not JSON, or not one of the platform's shapes: 400;
 * an ``account`` that is not the number's platform session: 403 (refused: the address leaked to another account?);
-* the same event again (the same ``id`` of an envelope, or the same flat body) within ``replay_window_s``: 200
-  "duplicate", no effect (in every replica: the store remembers what was seen);
+* the same event again (the same ``id`` of an envelope, or the same flat body) within ``replay_window_s`` (25 hours:
+  the platform may retry for a day): 200 "duplicate", no effect (in every replica: the store remembers what was
+  seen);
 * a known event: 200 "accepted". ``connected`` / ``offline`` / ``qr`` go to the status engine
   (:meth:`~wpp.status.StatusEngine.record_event`: the board, the history and the diary, as if the poller had seen
-  it); delivery updates (``message.sent``, ``message.dead``, flat ``{"type": "delivery", ...}``) move the test
-  message on (``store.advance_test_message``); every accepted event notes the number's ``last_event_at``, so its
-  polling drops to a sanity check;
-* a well-formed event of a type the console has no use for: 202 "ignored"; anything that goes wrong inside: 202
-  "ignored" too, counted as an error (never a 500, never a traceback to the caller).
+  it), dated by the envelope's ``created`` when it is plausible (not in the future, not older than the replay
+  window), else by its arrival; delivery updates (``message.sent``, ``message.dead``, flat ``{"type": "delivery",
+  ...}``) move the test message on (``store.advance_test_message``); every accepted event notes the number's
+  ``last_event_at``, so its polling drops to a sanity check;
+* a state older than the number's newest one: 200 "late" (kept in the history as late, never applied);
+* a well-formed event of a type the console has no use for: 202 "ignored";
+* anything that goes wrong inside (the store is down ...): 503 with no detail, counted as an error, and the event
+  is **not** remembered as seen, so the platform's retry is taken (never a 500, never a traceback to the caller).
+
+Unknown addresses cost at most one read of the numbers' secrets per ``miss_reload_s`` in a process, however many
+arrive at once (concurrent misses share that read).
 
 No platform call is made while answering. Every outcome is counted per number and in total (the Settings page shows
 them): in memory at once (:meth:`WebhookInbox.stats`), in the store (shared by every replica) at most every
@@ -47,8 +54,10 @@ log = logging.getLogger("wpp.status.webhooks")
 
 #: the largest body accepted (bytes); the route reads no more than one byte past it
 MAX_BODY = 64 * 1024
-#: a replay of an event within this many seconds has no effect
-REPLAY_WINDOW_S = 600.0
+#: a replay of an event within this many seconds has no effect (the platform may retry for a day; an hour more)
+REPLAY_WINDOW_S = 25 * 3600.0
+#: a pushed ``created`` this far ahead of the console's clock is still taken (clocks differ a little)
+CLOCK_SKEW_S = 120.0
 #: the route's path, under Streamlit's base path
 HOOK_PATH = "/_wpp/hook"
 #: a secret as the service makes it (secrets.token_urlsafe: base64url); anything else is unknown at once
@@ -57,8 +66,9 @@ SECRET_RE = re.compile(r"[A-Za-z0-9_-]{22,256}")
 OUTCOMES: dict[str, int] = {
     "accepted": 200,
     "duplicate": 200,
+    "late": 200,
     "ignored": 202,
-    "error": 202,
+    "error": 503,
     "unknown": 404,
     "too_big": 413,
     "malformed": 400,
@@ -86,8 +96,9 @@ class HookAnswer:
     integration_id: str | None = None
 
     def body(self) -> dict:
-        shown = "ignored" if self.outcome == "error" else self.outcome
-        return {"ok": self.outcome in ("accepted", "duplicate", "ignored"), "outcome": shown}
+        if self.outcome == "error":
+            return {"ok": False}  # no detail: the platform only needs to try again
+        return {"ok": self.outcome in ("accepted", "duplicate", "late", "ignored"), "outcome": self.outcome}
 
 
 @dataclass(frozen=True)
@@ -102,6 +113,25 @@ class Event:
     message_id: str | None = None
     delivery: str | None = None
     detail: str | None = None
+    text: str | None = None  # an incoming message's text (the first 1000 characters)
+    sender: str | None = None  # an incoming message's sender, as the platform gave it
+    created: float | None = None  # when the platform says it happened (Unix seconds), as it said it
+
+
+def _incoming(place: Mapping) -> dict:
+    """The text and the sender of an incoming message (``text``/``body``, ``from``/``sender``), when they are texts."""
+    out: dict = {}
+    for name in ("text", "body"):
+        value = place.get(name)
+        if isinstance(value, str):
+            out["text"] = value[:1000]
+            break
+    for name in ("from", "sender"):
+        value = place.get(name)
+        if isinstance(value, (str, int)) and not isinstance(value, bool):
+            out["sender"] = str(value)[:100]
+            break
+    return out
 
 
 class Malformed(ValueError):
@@ -153,6 +183,34 @@ def _words(*places: Mapping) -> str | None:
     return None
 
 
+def parse_created(value: Any) -> float | None:
+    """An envelope's ``created`` as Unix seconds: a number of milliseconds (the platform's) or seconds, or an ISO 8601
+    time; None when it is none of these."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        t = float(value)
+    elif isinstance(value, str) and value.strip():
+        text = value.strip()
+        try:
+            t = float(text)
+        except ValueError:
+            import datetime as dt
+
+            try:
+                when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+            except ValueError:
+                return None
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=dt.timezone.utc)
+            return when.timestamp()
+    else:
+        return None
+    if t != t or t <= 0:
+        return None
+    return t / 1000.0 if t > 1e11 else t  # milliseconds from about 1973 on; seconds until about 5138
+
+
 def parse_event(raw: bytes, body: Any) -> Event:
     """The push ``body`` (parsed from ``raw``) as an :class:`Event`; :class:`Malformed` when it is none of the
     platform's shapes (platform-api.md: an envelope ``{id, type, created, data: {account, ...}}``, a flat message
@@ -175,7 +233,8 @@ def parse_event(raw: bytes, body: Any) -> Event:
             from ..client import reported_phone
 
             phone = reported_phone(data, account)
-            return Event("state", kind, key, account, status=Status.parse(_STATE_EVENTS[kind], phone=phone))
+            return Event("state", kind, key, account, status=Status.parse(_STATE_EVENTS[kind], phone=phone),
+                         created=parse_created(body.get("created")))
         if kind in ("message.sent", "message.dead"):
             mid = _message_id(data)
             if mid is None:
@@ -184,7 +243,7 @@ def parse_event(raw: bytes, body: Any) -> Event:
             return Event("delivery", kind, key, account, message_id=mid, delivery=delivery,
                          detail=_words(data) if delivery == "failed" else None)
         if kind == "message.incoming":
-            return Event("message", kind, key, account, message_id=_message_id(data))
+            return Event("message", kind, key, account, message_id=_message_id(data), **_incoming(data))
         return Event("other", kind, key, account)
     # flat bodies
     if kind is not None and (not isinstance(kind, str) or not kind.strip()):
@@ -202,7 +261,7 @@ def parse_event(raw: bytes, body: Any) -> Event:
         return Event("delivery", kind, body_key, account, message_id=mid, delivery=step,
                      detail=(_words(body) or status.strip().lower()) if step == "failed" else None)
     if kind == "chat" or ("from" in body and ("messageId" in body or "text" in body)):
-        return Event("message", kind or "chat", body_key, account, message_id=_message_id(body))
+        return Event("message", kind or "chat", body_key, account, message_id=_message_id(body), **_incoming(body))
     if kind and account is not None:
         return Event("other", kind[:40], body_key, account)
     raise Malformed("none of the platform's shapes")
@@ -230,7 +289,7 @@ class WebhookInbox:
 
     def __init__(self, store, engine, *, clock=SYSTEM_CLOCK, max_body: int = MAX_BODY,
                  replay_window_s: float = REPLAY_WINDOW_S, reload_every_s: float = 60.0, miss_reload_s: float = 0.5,
-                 flush_every_s: float = 5.0):
+                 flush_every_s: float = 5.0, skew_s: float = CLOCK_SKEW_S):
         self.store = store
         self.engine = engine
         self.clock = clock
@@ -239,14 +298,26 @@ class WebhookInbox:
         self.reload_every_s = float(reload_every_s)
         self.miss_reload_s = float(miss_reload_s)
         self.flush_every_s = float(flush_every_s)
+        self.skew_s = float(skew_s)
         self._lock = threading.Lock()
         self._load_lock = threading.Lock()
         self._by_hash: dict[str, _Known] = {}
         self._loaded_at: float | None = None
         self._load_started: float | None = None
+        self._generation = 0  # bumped by every finished read of the secrets
+        self._load_done: float | None = None  # when the last read of the secrets ended
+        self._learned: dict[str, float] = {}  # hash -> when this process stored it (kept over a read begun before)
+        self.reloads = 0  # reads of the secrets (tests, benches)
         self._pending: dict[tuple[str, str], list] = {}  # (scope, kind) -> [n, last_at], not in the store yet
         self._stats: dict[tuple[str, str], int] = {}  # (scope, kind) -> n since this process started
         self._flushed_at: float | None = None
+        self._listeners: list = []
+
+    def listen(self, fn) -> None:
+        """``fn(integration_id, event, now)`` is called for every accepted event, after the inbox's own work (proof
+        of delivery follows its check messages this way). A listener that raises is logged; the push stays
+        accepted."""
+        self._listeners.append(fn)
 
     def __repr__(self) -> str:
         return f"WebhookInbox(numbers={len(self._by_hash)}, max_body={self.max_body})"
@@ -256,6 +327,9 @@ class WebhookInbox:
         """This process just stored ``hashed`` for a number: known at once, before the next reload."""
         with self._lock:
             self._by_hash[hashed] = _Known(integration_id, session)
+            self._learned[hashed] = self.clock.time()
+            if len(self._learned) > 10_000:
+                self._learned.clear()
 
     def forget(self, hashed: str | None) -> None:
         if hashed:
@@ -265,34 +339,50 @@ class WebhookInbox:
     def _reload(self) -> None:
         """Read every active number's webhook hashes (the current and the one being registered)."""
         started = self.clock.time()
+        with self._lock:
+            self._load_started = started
         found: dict[str, _Known] = {}
-        for row in self.store.list_integrations():
+        try:
+            rows = self.store.list_integrations()
+        finally:
+            with self._lock:
+                self.reloads += 1
+        for row in rows:
             for key in (keys.WEBHOOK_HASH, keys.WEBHOOK_PENDING):
                 value = row.settings.get(key)
                 if isinstance(value, str) and value:
                     found[value] = _Known(row.id, row.session)
         with self._lock:
-            if self._load_started is None or started >= self._load_started:
-                self._by_hash = found
-                self._loaded_at = self._load_started = started
+            learned = {h: k for h, k in self._by_hash.items() if h not in found and self._learned.get(h, 0) > started}
+            self._by_hash = {**found, **learned}
+            self._loaded_at = started
+            self._load_done = self.clock.time()
+            self._generation += 1
 
     def _lookup(self, hashed: str) -> _Known | None:
+        """The number a secret's hash belongs to. A miss (or a list older than ``reload_every_s``) reads the list
+        again -- never within ``miss_reload_s`` of the last read's start or end, however many ask (so even a store
+        slower than that is never read back to back); callers that arrive while it is read wait for that read and
+        share it."""
         now = self.clock.time()
         with self._lock:
             known = self._by_hash.get(hashed)
-            stale = self._loaded_at is None or not 0 <= now - self._loaded_at < self.reload_every_s
-            missed_recently = self._loaded_at is not None and 0 <= now - self._loaded_at < self.miss_reload_s
-        if known is not None and not stale:
+            fresh = self._loaded_at is not None and 0 <= now - self._loaded_at < self.reload_every_s
+            generation = self._generation
+        if known is not None and fresh:
             return known
-        if known is None and missed_recently:
-            return None  # an unknown address: the list was read a moment ago (a flood costs no database reads)
-        with self._load_lock:  # concurrent misses share one read
+        with self._load_lock:  # one read at a time; those waiting for it share it
             with self._lock:
-                fresh = self._loaded_at is not None and 0 <= now - self._loaded_at < self.miss_reload_s
-            if not fresh:
-                self._reload()
-            with self._lock:
-                return self._by_hash.get(hashed)
+                if self._generation != generation:  # read while this caller waited
+                    return self._by_hash.get(hashed)
+                now = self.clock.time()
+                recent = ((self._load_started is not None and 0 <= now - self._load_started < self.miss_reload_s)
+                          or (self._load_done is not None and 0 <= now - self._load_done < self.miss_reload_s))
+            if recent:  # the list was read a moment ago: a flood of unknown addresses costs no more reads
+                return known
+            self._reload()
+        with self._lock:
+            return self._by_hash.get(hashed)
 
     # --- counting ---------------------------------------------------------------------------------------------
     def _count(self, outcome: str, integration_id: str | None) -> None:
@@ -351,9 +441,10 @@ class WebhookInbox:
         seen: dict[str, str] = {}
         try:
             answer = self._receive(secret, body, seen)
-        except Exception as exc:  # noqa: BLE001 - a push never breaks anything; it is counted and answered
+        except Exception as exc:  # noqa: BLE001 - a push never breaks anything; it is counted and answered 503
             # the type only: an exception's text could quote what came in (the secret is never part of it)
-            log.warning("a pushed event for %s could not be handled (%s)", seen.get("iid", "?"), type(exc).__name__)
+            log.warning("a pushed event for %s could not be handled (%s); the platform is asked to send it again",
+                        seen.get("iid", "?"), type(exc).__name__)
             answer = HookAnswer(OUTCOMES["error"], "error", seen.get("iid"))
         try:
             self._count(answer.outcome, answer.integration_id)
@@ -386,21 +477,48 @@ class WebhookInbox:
             log.info("a pushed event for %s named another platform account: refused", iid)
             return self._answer("mismatch", iid)
         now = self.clock.time()
-        if not self.store.webhook_seen(f"{iid}:{event.key}", integration_id=iid, at=now, keep_s=self.replay_window_s):
+        key = f"{iid}:{event.key}"
+        if not self.store.webhook_seen(key, integration_id=iid, at=now, keep_s=self.replay_window_s):
             return self._answer("duplicate", iid)
         if event.what == "other":
             return self._answer("ignored", iid)
-        self._apply(iid, event, now)
-        return self._answer("accepted", iid)
+        try:
+            applied = self._apply(iid, event, now)
+        except BaseException:
+            try:  # not seen after all: the platform's retry must be taken
+                self.store.webhook_unseen(key)
+            except Exception as exc:  # noqa: BLE001
+                log.warning("a failed push of %s could not be forgotten (%s)", iid, type(exc).__name__)
+            raise
+        return self._answer("accepted" if applied else "late", iid)
 
-    def _apply(self, iid: str, event: Event, now: float) -> None:
+    def observed_at(self, event: Event, now: float) -> float:
+        """When the event happened: its ``created`` when plausible (not ahead of this clock by more than
+        ``skew_s``, not older than the replay window), else its arrival ``now``; never later than ``now``."""
+        t = event.created
+        if t is None or t > now + self.skew_s or t < now - self.replay_window_s:
+            return now
+        return min(t, now)
+
+    def _apply(self, iid: str, event: Event, now: float) -> bool:
+        """Apply an event; False when its state came late (kept in the history, not applied). Raises on failure."""
         if event.what == "delivery" and event.message_id and event.delivery:
             self.store.advance_test_message(iid, event.message_id, status=event.delivery, at=now, detail=event.detail)
-        result = CheckResult.ok(event.status) if event.what == "state" and event.status is not None else None
-        if self.engine is not None:
-            self.engine.record_event(iid, result)
-        else:
+        result = None
+        if event.what == "state" and event.status is not None:
+            result = CheckResult.ok(event.status, observed_at=self.observed_at(event, now))
+        if self.engine is None:
             self.store.note_status_event(iid, at=now)
+            applied = True
+        else:
+            entry = self.engine.record_event(iid, result)
+            applied = result is None or entry is not None
+        for listener in self._listeners:
+            try:
+                listener(iid, event, now)
+            except Exception as exc:  # noqa: BLE001 - a listener never turns an accepted push into an error
+                log.warning("a listener of pushed events failed for %s (%s)", iid, type(exc).__name__)
+        return applied
 
 
 def hook_url(base: str, secret: str) -> str:
@@ -420,10 +538,12 @@ __all__ = [
     "MAX_BODY",
     "Malformed",
     "OUTCOMES",
+    "CLOCK_SKEW_S",
     "REFUSALS",
     "REPLAY_WINDOW_S",
     "WebhookInbox",
     "hook_url",
+    "parse_created",
     "parse_event",
     "refusals",
     "secret_hash",

@@ -634,8 +634,8 @@ def check_secret_value(value: Any) -> str:
 
 # --- the status board ------------------------------------------------------------------------------------------
 STATUS_COLUMNS = ("integration_id", "state", "raw", "since", "checked_at", "ok_at", "failures", "error",
-                  "next_check_at", "phone")
-HISTORY_COLUMNS = ("integration_id", "state", "previous", "raw", "at", "error")
+                  "next_check_at", "phone", "observed_at")
+HISTORY_COLUMNS = ("integration_id", "state", "previous", "raw", "at", "error", "late")
 
 
 def status_values(record: StatusRecord, secrets: Iterable[str | None] = ()) -> dict:
@@ -659,6 +659,7 @@ def status_values(record: StatusRecord, secrets: Iterable[str | None] = ()) -> d
         "error": error,
         "next_check_at": _float(record.next_check_at),
         "phone": _text(record.phone),
+        "observed_at": _float(record.observed_at),
     }
 
 
@@ -693,6 +694,7 @@ def change_values(change: StatusChange, secrets: Iterable[str | None] = ()) -> d
         "raw": _text(change.raw),
         "at": float(change.at),
         "error": error,
+        "late": bool(change.late),
     }
 
 
@@ -711,6 +713,7 @@ def status_from_row(row: Mapping) -> StatusRecord:
         phone=_text(row.get("phone")),
         watched_until=_float(row.get("watched_until")),
         last_event_at=_float(row.get("last_event_at")),
+        observed_at=_float(row.get("observed_at")),
     )
 
 
@@ -724,6 +727,7 @@ def change_from_row(row: Mapping) -> StatusChange:
         raw=_text(row.get("raw")),
         error=error if isinstance(error, dict) else None,
         id=int(row["id"]) if row.get("id") is not None else None,
+        late=bool(row.get("late") or False),
     )
 
 

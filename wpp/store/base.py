@@ -20,6 +20,13 @@ Besides the school platform's ``messenger_integrations`` rows (one per number), 
 * ``wpp_console_test_messages``, ``wpp_console_webhook_seen``, ``wpp_console_webhook_counts`` and the board's
   ``last_event_at``: status pushed by the platform to the console's webhook, what became of the test messages
   (methods in ``wpp/store/webhooks.py``).
+* ``wpp_console_witnesses``, ``wpp_console_delivery_checks`` and the view ``wpp_console_delivery_states``: proof of
+  delivery — who receives the check messages, every check, each number's state (methods in ``wpp/store/proof.py``:
+  ``witnesses``, ``set_witness``, ``start_delivery_check``, ``delivery_check_sent``, ``settle_delivery_check``,
+  ``overdue_delivery_checks``, ``delivery_checks``, ``delivery_states``).
+
+Old history, diary lines, test messages and pushed-event ids are deleted in small batches (``prune``, in
+``wpp/store/retention.py``).
 """
 from __future__ import annotations
 
@@ -187,9 +194,15 @@ class IntegrationStore(Protocol):
         database gets the same value (a race between two first uses keeps one)."""
 
     # --- the shared status board --------------------------------------------------------------------------------
-    def save_status(self, record: StatusRecord, change: StatusChange | None = None) -> None:
-        """Insert or replace the board entry of ``record.integration_id``; append ``change`` (when given) to the
-        history in the same transaction."""
+    def save_status(self, record: StatusRecord, change: StatusChange | None = None) -> bool:
+        """Insert or replace the board entry of ``record.integration_id`` -- unless the stored entry was observed
+        later (``observed_at``: a compare-and-set, atomic across processes; an entry or a record without it always
+        counts as not newer) -- and append ``change`` (when given) to the history in the same transaction, only when
+        the entry was saved. ``watched_until`` and ``last_event_at`` stay as they are. True when it was saved."""
+
+    def add_status_history(self, change: StatusChange) -> None:
+        """Append one line to the number's history without touching its board entry (a report that came after a
+        newer one: ``change.late``)."""
 
     def load_statuses(self, integration_ids: Iterable[str] | None = None) -> dict[str, StatusRecord]:
         """Board entries by integration id (all of them, or those of the given ids that exist)."""
@@ -289,6 +302,9 @@ class IntegrationStore(Protocol):
         """True the first time ``key`` is seen within ``keep_s`` seconds before ``at`` (then it is remembered);
         False for a replay. Atomic across processes: of two replicas seeing one event at once, one gets True."""
 
+    def webhook_unseen(self, key: str) -> None:
+        """Forget ``key`` (the event's handling failed after :meth:`webhook_seen`: the platform's retry is taken)."""
+
     def save_test_message(self, record: DeliveryRecord) -> None:
         """Keep a test message the platform accepted (one with the same number and message id stays as it is)."""
 
@@ -306,6 +322,11 @@ class IntegrationStore(Protocol):
 
     def webhook_counts(self) -> list[WebhookCount]:
         """Every count of pushes, per number and in total (scope ``"*"``)."""
+
+    # --- kept in bounds (see wpp/store/retention.py) ---------------------------------------------------------------
+    def prune(self, name: str, *, before: float, limit: int = 500) -> int:
+        """Delete at most ``limit`` of the oldest rows of table ``name`` (``wpp.store.retention.PRUNABLE``: status_history,
+        activity, test_messages, webhook_seen, ...) older than ``before`` (Unix seconds); returns how many."""
 
 
 __all__ = ["IntegrationStore", "MemberTable", "OrgTable"]

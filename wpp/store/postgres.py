@@ -2,7 +2,7 @@
 
 It calls the very SQL functions the Supabase migrations ship (``wpp_merge_settings``, ``wpp_create_integration``,
 ``wpp_deactivate_integration``, ``wpp_reactivate_integration``, ``wpp_redeem_sign_in_ticket``,
-``wpp_console_secret``, ``wpp_save_status``, ``wpp_watch_status``, ``wpp_try_lease``), so the tests that run it against a real
+``wpp_console_secret``, ``wpp_save_status_if_newer``, ``wpp_watch_status``, ``wpp_try_lease``), so the tests that run it against a real
 PostgreSQL prove the SQL that production runs behind PostgREST. It is also a real third backend for an
 installation that has a PostgreSQL but no Supabase.
 
@@ -31,6 +31,8 @@ from ..errors import IntegrationNotFound, StoreError
 from ..i18n import N_
 from ..models import ActivityEntry, Integration, Organization, SignInSession, StatusChange, StatusRecord
 from .alerts import PostgresAlerts
+from .proof import PostgresProof
+from .retention import PostgresRetention
 from .webhooks import PostgresWebhooks
 from .base import MemberTable, OrgTable
 from ._common import (
@@ -144,7 +146,7 @@ def _unlock_all(conn) -> None:
     conn.execute("select pg_advisory_unlock_all()")
 
 
-class PostgresStore(PostgresAlerts, PostgresWebhooks):
+class PostgresStore(PostgresAlerts, PostgresWebhooks, PostgresProof, PostgresRetention):
     """``IntegrationStore`` on a PostgreSQL database that has the WPP Console migrations applied."""
 
     def __init__(self, dsn: str, *, pool_size: int = 10, connect_timeout_s: int = 10, migrate: bool = False,
@@ -588,12 +590,19 @@ class PostgresStore(PostgresAlerts, PostgresWebhooks):
 
     # --- the shared status board -------------------------------------------------------------
     @_guard
-    def save_status(self, record: StatusRecord, change: StatusChange | None = None) -> None:
+    def save_status(self, record: StatusRecord, change: StatusChange | None = None) -> bool:
         known = self._known_secrets()
         values = status_values(record, known)
         hist = change_values(change, known) if change is not None else None
-        self._run(lambda c: c.execute("select public.wpp_save_status(%s, %s)",
-                                      (self._jsonb(values), None if hist is None else self._jsonb(hist))))
+        row = self._run(lambda c: c.execute("select public.wpp_save_status_if_newer(%s, %s) as saved",
+                                            (self._jsonb(values), None if hist is None else self._jsonb(hist))
+                                            ).fetchone())
+        return bool(row and row["saved"])
+
+    @_guard
+    def add_status_history(self, change: StatusChange) -> None:
+        hist = change_values(change, self._known_secrets())
+        self._run(lambda c: c.execute("select public.wpp_add_status_history(%s)", (self._jsonb(hist),)))
 
     @_guard
     def load_statuses(self, integration_ids: Iterable[str] | None = None) -> dict[str, StatusRecord]:

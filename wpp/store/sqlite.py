@@ -12,7 +12,8 @@
 - Schema versioned with ``PRAGMA user_version``; a file of an older version is upgraded in place (its data kept).
   Version 2 added the activity line's ``message`` and the console's own tables (organisations, sign-ins,
   secrets, the status board and its history, leases); version 3 the board's ``watched_until`` (the pairing
-  panels' heartbeats).
+  panels' heartbeats); version 4 the board's ``observed_at`` (``save_status`` is a compare-and-set on it: the newest
+  observation wins) and the history's ``late`` reports.
 - The token-mint lock is a lease row (``mint:<id>``): several processes on one file mint one at a time.
 """
 from __future__ import annotations
@@ -32,6 +33,8 @@ from ..errors import IntegrationNotFound, StoreError
 from ..i18n import N_
 from ..models import ActivityEntry, Integration, Organization, SignInSession, StatusChange, StatusRecord
 from .alerts import SqliteAlerts
+from .proof import SqliteProof
+from .retention import SqliteRetention
 from .webhooks import SqliteWebhooks
 from .base import MemberTable, OrgTable
 from ._common import (
@@ -82,7 +85,7 @@ from ._common import (
     unreadable_member_table,
 )
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 DEFAULT_FILENAME = "wpp-console.db"
 BUSY_TIMEOUT_S = 30.0
 _IN_CHUNK = 500  # ids per "IN (...)" (SQLite allows 32766 variables; smaller keeps statements short)
@@ -224,7 +227,7 @@ def _q(identifier: str) -> str:
 _guard = guard(lambda: sqlite3.Error)  # every sqlite3 error becomes a StoreError in words
 
 
-class SqliteStore(SqliteAlerts, SqliteWebhooks):
+class SqliteStore(SqliteAlerts, SqliteWebhooks, SqliteProof, SqliteRetention):
     """``IntegrationStore`` in one SQLite file (see the module docstring)."""
 
     def __init__(self, path: str | os.PathLike[str], *, org_table: OrgTable | None = OrgTable(),
@@ -301,6 +304,8 @@ class SqliteStore(SqliteAlerts, SqliteWebhooks):
                     self._upgrade_v2(c)
                 if version < 3:
                     self._upgrade_v3(c)
+                if version < 4:
+                    self._upgrade_v4(c)
                 c.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except StoreError:
             raise
@@ -321,6 +326,16 @@ class SqliteStore(SqliteAlerts, SqliteWebhooks):
         columns = {r[1] for r in c.execute("PRAGMA table_info(wpp_console_status)")}
         if "watched_until" not in columns:
             c.execute("ALTER TABLE wpp_console_status ADD COLUMN watched_until REAL")
+
+    @staticmethod
+    def _upgrade_v4(c: sqlite3.Connection) -> None:
+        columns = {r[1] for r in c.execute("PRAGMA table_info(wpp_console_status)")}
+        if "observed_at" not in columns:
+            c.execute("ALTER TABLE wpp_console_status ADD COLUMN observed_at REAL")
+        columns = {r[1] for r in c.execute("PRAGMA table_info(wpp_console_status_history)")}
+        if "late" not in columns:
+            c.execute("ALTER TABLE wpp_console_status_history ADD COLUMN late INTEGER NOT NULL DEFAULT 0")
+        c.execute("CREATE INDEX IF NOT EXISTS wpp_console_status_history_at ON wpp_console_status_history (at)")
 
     def _check_version(self, version: int) -> None:
         if version > SCHEMA_VERSION:
@@ -669,25 +684,39 @@ class SqliteStore(SqliteAlerts, SqliteWebhooks):
 
     # --- the shared status board -------------------------------------------------------------
     @_guard
-    def save_status(self, record: StatusRecord, change: StatusChange | None = None) -> None:
+    def save_status(self, record: StatusRecord, change: StatusChange | None = None) -> bool:
         known = self._secrets.all()
         values = status_values(record, known)
         values["error"] = None if values["error"] is None else dump_json(values["error"])
         hist = change_values(change, known) if change is not None else None
         updates = ", ".join(f"{k} = excluded.{k}" for k in STATUS_COLUMNS if k != "integration_id")
         with self._write() as c:
-            c.execute(
+            cur = c.execute(
                 f"INSERT INTO wpp_console_status ({', '.join(STATUS_COLUMNS)}) VALUES ({', '.join('?' * len(STATUS_COLUMNS))})"
-                f" ON CONFLICT (integration_id) DO UPDATE SET {updates}",
+                f" ON CONFLICT (integration_id) DO UPDATE SET {updates}"
+                " WHERE wpp_console_status.observed_at IS NULL OR excluded.observed_at IS NULL"
+                " OR excluded.observed_at >= wpp_console_status.observed_at",
                 [values[k] for k in STATUS_COLUMNS],
             )
-            if hist is not None:
-                hist["error"] = None if hist["error"] is None else dump_json(hist["error"])
-                c.execute(
-                    f"INSERT INTO wpp_console_status_history ({', '.join(HISTORY_COLUMNS)})"
-                    f" VALUES ({', '.join('?' * len(HISTORY_COLUMNS))})",
-                    [hist[k] for k in HISTORY_COLUMNS],
-                )
+            saved = cur.rowcount > 0
+            if saved and hist is not None:
+                self._add_history(c, hist)
+        return saved
+
+    @staticmethod
+    def _add_history(c: sqlite3.Connection, hist: dict) -> None:
+        hist = dict(hist, error=None if hist["error"] is None else dump_json(hist["error"]), late=int(hist["late"]))
+        c.execute(
+            f"INSERT INTO wpp_console_status_history ({', '.join(HISTORY_COLUMNS)})"
+            f" VALUES ({', '.join('?' * len(HISTORY_COLUMNS))})",
+            [hist[k] for k in HISTORY_COLUMNS],
+        )
+
+    @_guard
+    def add_status_history(self, change: StatusChange) -> None:
+        hist = change_values(change, self._secrets.all())
+        with self._write() as c:
+            self._add_history(c, hist)
 
     @_guard
     def load_statuses(self, integration_ids: Iterable[str] | None = None) -> dict[str, StatusRecord]:

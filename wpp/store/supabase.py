@@ -9,11 +9,14 @@ called with ``.rpc()``:
   needs a transaction,
 - ``wpp_redeem_sign_in_ticket``: a sign-in's ticket is used once,
 - ``wpp_console_secret``: a shared secret made once, whoever asks first,
-- ``wpp_save_status``: a board entry and its history line in one transaction,
+- ``wpp_save_status_if_newer``: a board entry and its history line in one transaction, only when the stored entry is
+  not newer (compare-and-set on ``observed_at``: the newest observation wins); ``wpp_add_status_history``: a late
+  report kept in the history,
 - ``wpp_watch_status``: a pairing panel's heartbeat on a board entry (and its next check brought forward),
 - ``wpp_try_lease``: a lease taken by exactly one holder (also the token-mint lock, as a lease ``mint:<id>``).
-- ``wpp_note_status_event``, ``wpp_webhook_seen``, ``wpp_advance_test_message``, ``wpp_add_webhook_counts``: status
-  pushed by the platform (``wpp/store/webhooks.py``).
+- ``wpp_note_status_event``, ``wpp_webhook_seen``, ``wpp_webhook_unseen``, ``wpp_advance_test_message``,
+  ``wpp_add_webhook_counts``: status pushed by the platform (``wpp/store/webhooks.py``);
+- ``wpp_prune_<table>``: old records deleted in small batches (``wpp/store/retention.py``).
 
 Installations name the on/off column ``is_active``, ``is_enabled`` or have both: reads detect it from the
 row's keys (``flag_columns`` after the first read), the SQL functions write whichever exist.
@@ -43,6 +46,8 @@ from ..i18n import N_, Text
 from ..masking import mask
 from ..models import ActivityEntry, Integration, Organization, SignInSession, StatusChange, StatusRecord
 from .alerts import SupabaseAlerts
+from .proof import SupabaseProof
+from .retention import SupabaseRetention
 from .webhooks import SupabaseWebhooks
 from .base import MemberTable, OrgTable
 from ._common import (
@@ -162,7 +167,7 @@ def _api_code(e: Exception) -> str:
     return str(getattr(e, "code", "") or "").upper()
 
 
-class SupabaseStore(SupabaseAlerts, SupabaseWebhooks):
+class SupabaseStore(SupabaseAlerts, SupabaseWebhooks, SupabaseProof, SupabaseRetention):
     """``IntegrationStore`` on Supabase (see the module docstring)."""
 
     def __init__(self, url: str, key: str, *, client: Any = None, org_table: OrgTable | None = OrgTable(),
@@ -562,11 +567,19 @@ class SupabaseStore(SupabaseAlerts, SupabaseWebhooks):
 
     # --- the shared status board ---------------------------------------------------------------
     @_guard(N_("Saving a number's status"))
-    def save_status(self, record: StatusRecord, change: StatusChange | None = None) -> None:
+    def save_status(self, record: StatusRecord, change: StatusChange | None = None) -> bool:
         known = self._known_secrets()
         values = status_values(record, known)
         hist = change_values(change, known) if change is not None else None
-        self._client.rpc("wpp_save_status", {"p_record": values, "p_change": hist}).execute()
+        res = self._client.rpc("wpp_save_status_if_newer", {"p_record": values, "p_change": hist}).execute()
+        if not isinstance(res.data, bool):  # -> "... sent an answer that could not be read"
+            raise ValueError(f"wpp_save_status_if_newer answered {str(res.data)[:80]!r}")
+        return res.data
+
+    @_guard(N_("Saving a number's status"))
+    def add_status_history(self, change: StatusChange) -> None:
+        hist = change_values(change, self._known_secrets())
+        self._client.rpc("wpp_add_status_history", {"p_change": hist}).execute()
 
     @_guard(N_("Reading the numbers' status"))
     def load_statuses(self, integration_ids: Iterable[str] | None = None) -> dict[str, StatusRecord]:

@@ -13,6 +13,7 @@ Methods (the same in every backend; every failure is a StoreError in words):
   already; False (nothing written) when the number has no board entry yet. ``save_status`` never touches it;
 * ``webhook_seen(key, *, integration_id, at, keep_s)``: True the first time ``key`` is seen within ``keep_s``
   seconds (and it is remembered from then on), False for a replay; older keys are forgotten on the way;
+* ``webhook_unseen(key)``: forget ``key`` again (its handling failed: the platform's retry must be taken);
 * ``save_test_message(record)``: a test message the platform accepted (one that exists already stays as it is);
 * ``advance_test_message(integration_id, message_id, *, status, at, detail=None)``: a delivery update; the message
   only moves forward (:data:`wpp.models.DELIVERY_STEPS`); False when it is unknown or already that far;
@@ -148,6 +149,7 @@ _SQLITE_SCHEMA = (
     )
     """,
     f"CREATE INDEX IF NOT EXISTS {MESSAGES_TABLE}_recent ON {MESSAGES_TABLE} (integration_id, sent_at DESC)",
+    f"CREATE INDEX IF NOT EXISTS {MESSAGES_TABLE}_sent ON {MESSAGES_TABLE} (sent_at)",
     f"""
     CREATE TABLE IF NOT EXISTS {SEEN_TABLE} (
         key             TEXT PRIMARY KEY NOT NULL,
@@ -211,6 +213,13 @@ class SqliteWebhooks:
             cur = c.execute(f"INSERT OR IGNORE INTO {SEEN_TABLE} (key, integration_id, at) VALUES (?, ?, ?)",
                             (k, iid, t))
             return cur.rowcount > 0
+
+    @_sqlite_guard
+    def webhook_unseen(self, key: str) -> None:
+        k = seen_args(key, None, 0.0, 0.0)[0]
+        self._webhook_tables()
+        with self._write() as c:  # type: ignore[attr-defined]
+            c.execute(f"DELETE FROM {SEEN_TABLE} WHERE key = ?", (k,))
 
     @_sqlite_guard
     def save_test_message(self, record: DeliveryRecord) -> None:
@@ -301,6 +310,11 @@ class PostgresWebhooks:
         return bool(row and row["ok"])
 
     @_pg_guard
+    def webhook_unseen(self, key: str) -> None:
+        k = seen_args(key, None, 0.0, 0.0)[0]
+        self._run(lambda c: c.execute("select public.wpp_webhook_unseen(%s)", (k,)))  # type: ignore[attr-defined]
+
+    @_pg_guard
     def save_test_message(self, record: DeliveryRecord) -> None:
         v = message_values(record, self._known_secrets())  # type: ignore[attr-defined]
         self._run(lambda c: c.execute(  # type: ignore[attr-defined]
@@ -373,6 +387,11 @@ class SupabaseWebhooks:
         res = self._client.rpc("wpp_webhook_seen", {  # type: ignore[attr-defined]
             "p_key": k, "p_id": iid, "p_at": t, "p_keep_s": keep}).execute()
         return _rpc_bool(res, "wpp_webhook_seen")
+
+    @_sb_guard(N_("Saving a pushed event"))
+    def webhook_unseen(self, key: str) -> None:
+        k = seen_args(key, None, 0.0, 0.0)[0]
+        self._client.rpc("wpp_webhook_unseen", {"p_key": k}).execute()  # type: ignore[attr-defined]
 
     @_sb_guard(N_("Saving a test message"))
     def save_test_message(self, record: DeliveryRecord) -> None:

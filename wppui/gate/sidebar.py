@@ -45,6 +45,9 @@ def sidebar(ident, *, numbers_page=None) -> None:
         if st.button(_("Sign out"), key="wpp_sign_out", icon=":material/logout:"):
             sign_out()
     lang.switch()
+    from .. import live
+
+    live.listen()  # a pushed change on screen within a second (a waiting request, no CPU while nothing changes)
     if st.session_state.get(state.SIGN_IN_KEY):
         _watch()
     pending_scripts()
