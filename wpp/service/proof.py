@@ -268,7 +268,7 @@ class ProofMixin:
             raise InvalidInput(N_("No witness is named for this school, so there is nobody to send the check to."),
                                action=N_("Ask an administrator to name a witness on the Settings page."))
         if not self._is_connected(row.id):
-            raise InvalidInput(N_("The number is not connected, so its delivery cannot be checked now."),
+            raise InvalidInput(N_("Delivery can be checked only while the number is connected; right now it is not."),
                                action=N_("Link the phone first; the check can follow once it is connected."))
         return self._send_check(row, witness, trigger="manual", actor=actor)
 
