@@ -96,7 +96,7 @@ def incidents_tables() -> None:
     except WppError as err:
         show_error(err, what=_("The problems could not be read"))
         return
-    st.subheader(_("Open problems"))
+    st.header(_("Open problems"))
     if not found.open:
         st.success(_("No open problem: every number the console follows works."), icon="✅")
     else:
@@ -114,7 +114,7 @@ def incidents_tables() -> None:
             cols["kind"]: st.column_config.TextColumn(cols["kind"], width=220),
             cols["ack"]: st.column_config.TextColumn(cols["ack"], width=220),
         })
-    st.subheader(_("Ended problems"))
+    st.header(_("Ended problems"))
     if not found.closed:
         st.caption(_("No problem has ended yet."))
     else:
@@ -146,7 +146,7 @@ incidents_tables()
 with st.expander(_("Maintenance windows"), icon="🛠️"):
     maintenance()
 
-st.subheader(_("Alerts sent"))
+st.header(_("Alerts sent"))
 
 
 def undelivered_box(s) -> None:

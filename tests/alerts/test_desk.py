@@ -48,7 +48,8 @@ def test_one_message_per_incident_after_the_threshold_and_one_on_recovery(world,
     assert "Номер «Ресепшн» школы «Школа № 5» не в сети с 12:" in ru
     assert "Что сделать:" in ru and "QR-код" in ru
     assert "The number “Ресепшн” of “Школа № 5” has been offline since 12:" in en
-    assert "What to do: open the number in the console and scan a new QR code" in en
+    assert "What to do: check that the school's phone is on and connected to the internet" in en
+    assert "open it in the console and scan a new QR code" in en
     link = f"https://console.school.example/number?n={world.number.id}"
     assert link in ru and link in en
     for text in (ru, en, by_to["deputy@school5.ru"]["Subject"], by_to["director@school5.ru"]["Subject"]):

@@ -33,7 +33,7 @@ def test_a_drop_is_an_open_problem_then_an_ended_one_with_its_duration(demo):  #
     svc.engine.tick(now + 1)
     svc.alerts.run_once(now + 65)
     [line] = admin.incidents().open
-    assert (line.school, line.number, line.kind, line.told) == ("Школа № 5", "Ресепшн", "offline", True)
+    assert (line.school, line.number, line.kind, line.told) == ("Школа № 5", "Ресепшн", "Offline", True)
     assert line.since is not None and abs(line.since.timestamp() - now) < 2  # when it was last seen well
     assert line.acked_by is None and line.duration_s is None
     operator.acknowledge(number.id, actor="anna")
@@ -69,7 +69,7 @@ def test_an_administrator_of_one_school_sees_only_its_problems(demo):  # noqa: F
                                      kind="platform_unreachable", started_at=now - 300, notified_at=now - 200))
     school_admin = svc.for_session({}, access=Access(schools={ORG: Role.ADMINISTRATOR}), actor="olga")
     everyone = svc.for_session({}, access=Access.full("demo"), actor="admin")
-    assert [(ln.number, ln.kind) for ln in school_admin.incidents().open] == [("Ресепшн", "needs a new QR scan")]
+    assert [(ln.number, ln.kind) for ln in school_admin.incidents().open] == [("Ресепшн", "Waiting for the QR scan")]
     shown = everyone.incidents().open
     assert sorted(ln.number for ln in shown) == ["The whole platform", "Бухгалтерия", "Ресепшн"]
     platform = shown[0]  # the whole platform's problem first: it explains the others

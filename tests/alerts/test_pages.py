@@ -38,11 +38,11 @@ def test_simulate_offline_then_the_alert_shows_on_the_alerts_page(app):  # noqa:
     assert not app.exception
     assert app.title[0].value.endswith("Alerts")
     # the page leads with what is down now (issue 26), then what was sent
-    headings = [h.value for h in app.subheader]
+    headings = [h.value for h in app.header]
     assert headings.index("Open problems") < headings.index("Ended problems") < headings.index("Alerts sent")
     problems = app.dataframe[0].value
     assert list(problems["Number"]) == ["Ресепшн"] and list(problems["School"]) == ["Школа № 5"]
-    assert list(problems["What happened"]) == ["offline"] and list(problems["Taken care of by"]) == ["—"]
+    assert list(problems["What happened"]) == ["Offline"] and list(problems["Taken care of by"]) == ["—"]
     assert [b.proto.label for b in app.get("download_button")] == ["Download the problems (CSV)"]
     [table] = [d.value for d in app.dataframe if "To" in d.value.columns]
     assert list(table["To"]) == ["Demo outbox"] and list(table["Number"]) == ["Ресепшн"]

@@ -52,8 +52,9 @@ _RECOVERED_WHAT = N_("The number \u201c{number}\u201d of \u201c{school}\u201d is
                      "not working from {since}).")
 
 _ACTIONS = {
-    OFFLINE: N_("open the number in the console and scan a new QR code with the school's phone (WhatsApp \u2192 "
-                "Linked devices \u2192 Link a device)."),
+    OFFLINE: N_("check that the school's phone is on and connected to the internet, and that WhatsApp opens on it. "
+                "If the number is still offline a few minutes later, open it in the console and scan a new QR code "
+                "with the school's phone (WhatsApp \u2192 Linked devices \u2192 Link a device)."),
     LOGGED_OUT: N_("open the number in the console and scan a new QR code with the school's phone (WhatsApp \u2192 "
                    "Linked devices \u2192 Link a device)."),
     CANNOT_CHECK: N_("nothing at once: the console keeps trying by itself. If it lasts, tell the console's support "

@@ -168,6 +168,15 @@ def _kinds_by_alert(incidents) -> dict[str, str | None]:
     return kinds
 
 
+def _kind_name(kind: str) -> "Text":
+    """A number's problem by the state's one name in :mod:`wpp.glossary` ("Offline", "Connected but not delivering")."""
+    from .. import glossary
+
+    if kind == glossary.NOT_DELIVERING:
+        return glossary.delivery_name(glossary.NOT_DELIVERING)
+    return glossary.state_name(_KIND_STATES.get(kind, "offline"))
+
+
 def _event_words(event: str, kind: str | None) -> str:
     """What an alert was about, by the state's one name: "🔴 Offline"; "🟢 Connected again" for a recovery."""
     from .. import glossary
@@ -274,7 +283,7 @@ class AlertsMixin:
             else:
                 school = self.organization_name(inc.organization_id)  # type: ignore[attr-defined]
                 number = names.get(inc.integration_id, _("(deleted number)"))
-                kind = _KIND_WORDS.get(inc.kind, _KIND_WORDS["offline"])
+                kind = _kind_name(inc.kind)
             return IncidentLine(
                 integration_id=None if inc.platform else inc.integration_id, school=school, number=number,
                 kind=str(kind), since=from_epoch(inc.started_at), acked_by=inc.acked_by,
