@@ -314,7 +314,7 @@ def delivery_section(svc, number_id: str, org_id: str) -> None:
                 svc.check_delivery_now(number_id, actor=pagekit.actor())
                 st.rerun()
     if p.recent:
-        with st.expander(_("Delivery checks")):
+        with st.expander(_("Delivery checks"), key="number_delivery_checks", on_change="rerun"):
             st.dataframe(pd.DataFrame({
                 _("Sent"): tables.datetimes([c.sent_at for c in p.recent]),
                 _("To"): [c.to for c in p.recent],
@@ -352,7 +352,8 @@ st.caption(esc(_("Added {time}. Every change of its state is in the connection h
            (" " + esc(_("The console last asked the platform at {time}.", time=when(view.status.checked_at)))
             if view.status.checked_at else ""))
 
-with st.expander(_("Connection history")):
+# a key (and state kept): a push re-draws the page with new lines above it, and an open history stays open
+with st.expander(_("Connection history"), key="number_history", on_change="rerun"):
     try:
         history = s.history(view.id)
     except WppError as err:
@@ -379,7 +380,7 @@ except WppError as err:
     tests = []
     show_error(err, what=_("The test messages could not be read"))
 if tests:
-    with st.expander(_("Test messages")):
+    with st.expander(_("Test messages"), key="number_test_messages", on_change="rerun"):
         st.dataframe(
             pd.DataFrame({
                 _("Sent"): tables.datetimes([t.sent_at for t in tests]),
@@ -391,7 +392,7 @@ if tests:
         )
         st.caption(esc(s.delivery_note()))
 
-with st.expander(_("Details for support")):
+with st.expander(_("Details for support"), key="number_support", on_change="rerun"):
     row = view.integration
     details = [
         (_("Platform account (session)"), row.session or "—"),
