@@ -187,8 +187,10 @@ if not view.removed:
             with guarded(_("The platform outage could not be simulated")):
                 s.simulate_platform_outage(pagekit.demo_phone(), actor=pagekit.actor())
                 tables.changed()
-                st.toast(_("The platform stops answering for three minutes. Its alert follows in about two."),
-                         icon="🌩️")
+                # a sentence that stays (a toast vanished when the drops re-drew the page a second later)
+                pagekit.flash("info", "🌩️ " + esc(_("The platform stops answering for three minutes. Its alert "
+                                                     "follows in about two.")))
+                st.rerun()
     if view.status.attention_code in ("offline", "key_rejected", "cannot_check") or st.session_state.get(DROPPED) == view.id:
         # a number that dropped: who is told (never a page the reader cannot open)
         with guarded(None):
