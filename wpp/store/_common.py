@@ -368,6 +368,29 @@ def guard(driver_errors: Callable[[], Any], what: Any = None):
     return deco
 
 
+def _sqlite_errors():
+    import sqlite3
+
+    return sqlite3.Error
+
+
+def _psycopg_errors():
+    import psycopg
+
+    return psycopg.Error
+
+
+#: the guards the SQLite and PostgreSQL sides of each part (alerts, webhooks, proof of delivery, retention) put on
+#: their methods; the Supabase side names what it was doing (:func:`sb_guard`)
+sqlite_guard = guard(_sqlite_errors)
+pg_guard = guard(_psycopg_errors)
+
+
+def sb_guard(what):
+    """A Supabase (PostgREST) method's guard: any failure becomes a ``StoreError`` saying ``what`` was being done."""
+    return guard(lambda: Exception, what)
+
+
 def activity_filters(integration_id: str | None, organization_id: str | None, placeholder: str) -> tuple[str, list]:
     """The WHERE clause (possibly empty) and its arguments for ``list_activity``'s filters."""
     clauses, args = [], []

@@ -42,7 +42,10 @@ from typing import Any, Iterable, Mapping
 from ..errors import StoreError
 from ..i18n import N_
 from ..models import AlertRecord, Incident, Mute
-from ._common import check_limit, guard, ref_id, scrub_stored
+from ._common import check_limit, ref_id, scrub_stored
+from ._common import pg_guard as _pg_guard
+from ._common import sb_guard as _sb_guard
+from ._common import sqlite_guard as _sqlite_guard
 
 INCIDENTS_TABLE = "wpp_console_incidents"
 ALERTS_TABLE = "wpp_console_alerts"
@@ -310,13 +313,6 @@ _SQLITE_SCHEMA = (
 )
 
 
-def _sqlite_errors():
-    import sqlite3
-
-    return sqlite3.Error
-
-
-_sqlite_guard = guard(_sqlite_errors)
 
 
 class SqliteAlerts:
@@ -513,13 +509,6 @@ class SqliteAlerts:
 # =================================================================================================================
 # PostgreSQL (psycopg): the tables of the migration
 # =================================================================================================================
-def _pg_errors():
-    import psycopg
-
-    return psycopg.Error
-
-
-_pg_guard = guard(_pg_errors)
 
 
 class PostgresAlerts:
@@ -679,8 +668,6 @@ class PostgresAlerts:
 # =================================================================================================================
 # Supabase (PostgREST): the same tables, through the API
 # =================================================================================================================
-def _sb_guard(what):
-    return guard(lambda: Exception, what)
 
 
 def _num(value: float) -> str:

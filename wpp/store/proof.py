@@ -29,7 +29,10 @@ from typing import Any, Mapping
 from ..errors import StoreError
 from ..i18n import N_
 from ..models import CHECK_STATUSES, DeliveryCheck, DeliveryState, Witness
-from ._common import check_limit, guard, ref_id, scrub_stored
+from ._common import check_limit, ref_id, scrub_stored
+from ._common import pg_guard as _pg_guard
+from ._common import sb_guard as _sb_guard
+from ._common import sqlite_guard as _sqlite_guard
 
 WITNESSES_TABLE = "wpp_console_witnesses"
 CHECKS_TABLE = "wpp_console_delivery_checks"
@@ -204,13 +207,6 @@ _SQLITE_SCHEMA = (
 )
 
 
-def _sqlite_errors():
-    import sqlite3
-
-    return sqlite3.Error
-
-
-_sqlite_guard = guard(_sqlite_errors)
 
 
 class SqliteProof:
@@ -315,13 +311,6 @@ class SqliteProof:
 # =================================================================================================================
 # PostgreSQL (psycopg): the migration's tables, view and function
 # =================================================================================================================
-def _pg_errors():
-    import psycopg
-
-    return psycopg.Error
-
-
-_pg_guard = guard(_pg_errors)
 
 
 class PostgresProof:
@@ -400,8 +389,6 @@ class PostgresProof:
 # =================================================================================================================
 # Supabase (PostgREST): the same tables, view and function, through the API
 # =================================================================================================================
-def _sb_guard(what):
-    return guard(lambda: Exception, what)
 
 
 class SupabaseProof:

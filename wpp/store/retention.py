@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from ..errors import StoreError
 from ..i18n import N_
-from ._common import guard
+from ._common import pg_guard, sb_guard, sqlite_guard
 
 _BUG = N_("This is a bug in the console; tell the administrator.")
 #: the most rows one call deletes
@@ -86,14 +86,8 @@ def prune_args(name: Any, before: Any, limit: Any) -> tuple[Prunable, float, int
 
 
 # =================================================================================================================
-def _sqlite_errors():
-    import sqlite3
-
-    return sqlite3.Error
-
-
 class SqliteRetention:
-    @guard(_sqlite_errors)
+    @sqlite_guard
     def prune(self, name: str, *, before: float, limit: int = 500) -> int:
         p, t, n = prune_args(name, before, limit)
         if p.ensure:
@@ -104,14 +98,8 @@ class SqliteRetention:
             return max(0, cur.rowcount)
 
 
-def _pg_errors():
-    import psycopg
-
-    return psycopg.Error
-
-
 class PostgresRetention:
-    @guard(_pg_errors)
+    @pg_guard
     def prune(self, name: str, *, before: float, limit: int = 500) -> int:
         p, t, n = prune_args(name, before, limit)
         row = self._run(lambda c: c.execute(f"select public.{p.pg_function}(%s, %s) as n",  # type: ignore[attr-defined]
@@ -120,7 +108,7 @@ class PostgresRetention:
 
 
 class SupabaseRetention:
-    @guard(lambda: Exception, N_("Deleting old records"))
+    @sb_guard(N_("Deleting old records"))
     def prune(self, name: str, *, before: float, limit: int = 500) -> int:
         p, t, n = prune_args(name, before, limit)
         res = self._client.rpc(p.pg_function, {"p_before": t, "p_limit": n}).execute()  # type: ignore[attr-defined]

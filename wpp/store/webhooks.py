@@ -29,7 +29,10 @@ from typing import Any, Iterable, Mapping
 from ..errors import StoreError
 from ..i18n import N_
 from ..models import DELIVERY_STEPS, DeliveryRecord, WebhookCount
-from ._common import check_limit, guard, ref_id, scrub_stored
+from ._common import check_limit, ref_id, scrub_stored
+from ._common import pg_guard as _pg_guard
+from ._common import sb_guard as _sb_guard
+from ._common import sqlite_guard as _sqlite_guard
 
 MESSAGES_TABLE = "wpp_console_test_messages"
 SEEN_TABLE = "wpp_console_webhook_seen"
@@ -170,13 +173,6 @@ _SQLITE_SCHEMA = (
 )
 
 
-def _sqlite_errors():
-    import sqlite3
-
-    return sqlite3.Error
-
-
-_sqlite_guard = guard(_sqlite_errors)
 
 
 class SqliteWebhooks:
@@ -283,13 +279,6 @@ class SqliteWebhooks:
 # =================================================================================================================
 # PostgreSQL (psycopg): the migration's tables and functions
 # =================================================================================================================
-def _pg_errors():
-    import psycopg
-
-    return psycopg.Error
-
-
-_pg_guard = guard(_pg_errors)
 
 
 class PostgresWebhooks:
@@ -362,8 +351,6 @@ class PostgresWebhooks:
 # =================================================================================================================
 # Supabase (PostgREST): the same tables and functions, through the API
 # =================================================================================================================
-def _sb_guard(what):
-    return guard(lambda: Exception, what)
 
 
 def _rpc_bool(res: Any, name: str) -> bool:
