@@ -43,21 +43,15 @@ from .sqlite_file import (DEFAULT_FILENAME, SCHEMA_VERSION, SqliteFile, _prepare
                           default_data_dir)
 from .base import MemberTable, OrgTable
 from ._common import (
-    HISTORY_COLUMNS,
     MESSENGER_TYPE,
     PROVIDER,
-    STATUS_COLUMNS,
     SecretMemory,
     activity_filters,
     activity_from_row,
     canonical_uuid,
-    change_from_row,
-    change_values,
     check_hash,
     check_lease,
     check_limit,
-    check_member_table,
-    check_org_table,
     check_patch,
     clean_name,
     dump_json,
@@ -67,28 +61,22 @@ from ._common import (
     learn_secrets,
     lease_mint_lock,
     load_settings,
-    member_user_id,
-    membership_rows,
     merge_dict,
-    merge_organizations,
     now_iso,
     one_lookup,
-    org_id_for_add,
-    org_name,
     ref_id,
     row_to_integration,
     scrub_stored,
     secret_name,
     session_from_row,
     session_values,
-    status_from_row,
-    status_ids,
-    status_values,
-    watch_args,
     stored_message,
     to_utc_iso,
-    unreadable_member_table,
 )
+from ._schools import (check_member_table, check_org_table, member_user_id, membership_rows, merge_organizations,
+                       org_id_for_add, org_name, unreadable_member_table)
+from ._status_rows import (HISTORY_COLUMNS, STATUS_COLUMNS, change_from_row, change_values, status_from_row,
+                           status_ids, status_values, watch_args)
 
 _IN_CHUNK = 500  # ids per "IN (...)" (SQLite allows 32766 variables; smaller keeps statements short)
 
