@@ -2,6 +2,9 @@
 the store is unchanged. A subset of the service-level table, typed where staff type it."""
 from __future__ import annotations
 
+import time
+
+from wpp import keys
 from tests.app.conftest import app, app_env, entry_script_reruns  # noqa: F401  (fixtures)
 
 from .conftest import ORG, snapshot, store_changes, unreadable_reasons
@@ -54,11 +57,27 @@ def test_access_page_paste_box(app, trust):
     assert not failed, "bad keys that broke the page:\n" + "\n".join(f"- {k}: {v}" for k, v in failed.items())
 
 
+def _settled(svc, integration_id: str, timeout_s: float = 30.0) -> None:
+    """Wait for what the console does by itself to a number just connected: its webhook registered with the platform
+    (by the background registration or the watch's pass, whichever takes it), which also mints its access key -- both
+    writes to its row. A bad input is then compared with the store as it stands after them (under load they landed
+    inside the first case's before/after and were blamed on it)."""
+    svc.wait_webhooks()
+    deadline = time.monotonic() + timeout_s
+    while True:
+        s = svc.store.get(integration_id).settings
+        if s.get(keys.WEBHOOK_HASH) and not s.get(keys.WEBHOOK_PENDING):
+            return
+        assert time.monotonic() < deadline, f"the new number's webhook was never registered: {sorted(s)}"
+        time.sleep(0.05)
+
+
 def test_send_page_phone_and_text(app, trust):
     at = app.run()
     svc, _ = services()
     out = svc.create_number(ORG, name="Front desk", actor="trust")
     assert out.ok
+    _settled(svc, out.integration.id)
     at.query_params["n"] = out.integration.id
     at.switch_page("pages/send.py").run()
     assert not at.exception

@@ -2,8 +2,10 @@
 Telegram, in their language, whoever looks at the console; mutes, maintenance windows, "I'm on it" and one reminder.
 Streamlit-free.
 
-* :mod:`wpp.alerts.desk` — :class:`AlertDesk` (one sender per deployment, a lease in the store) and
-  :class:`AlertConfig`;
+* :mod:`wpp.alerts.desk` — :class:`AlertDesk` (one sender per deployment, a lease in the store), the face of
+  its rooms :mod:`~wpp.alerts.incidents` (following the board), :mod:`~wpp.alerts.queueing` (grouping, the platform
+  incident, mutes, reminders) and :mod:`~wpp.alerts.sending` (claims, channels, back-off);
+  :mod:`wpp.alerts.config` — :class:`AlertConfig`, what the desk needs from the settings;
 * :mod:`wpp.alerts.recipients` — ``WPP_ALERT_RECIPIENTS`` read and checked;
 * :mod:`wpp.alerts.message` — what an alert says; :mod:`wpp.alerts.channels` — SMTP, webhooks, Telegram, the demo
   outbox;
@@ -17,7 +19,7 @@ from typing import Any
 
 _LAZY = {
     "ALERT_LEASE": ".desk",
-    "AlertConfig": ".desk",
+    "AlertConfig": ".config",
     "AlertDesk": ".desk",
     "AlertRecipients": ".recipients",
     "Recipient": ".recipients",

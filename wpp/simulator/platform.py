@@ -3,12 +3,14 @@
 Every operation takes the lock, reads logical time from the injected clock and computes QR rotation and
 state transitions lazily, so a :class:`~wpp.clock.ManualClock` drives everything.  HTTP-facing operations
 return ``(status_code, json_body)``; :class:`Reply` short-circuits with an error answer.
+
+An account is :mod:`wpp.simulator.accounts`; what is pushed to webhooks :mod:`wpp.simulator.pushes`; what
+tests and the demo do beside the API (scan, set a state, expire tokens …) :mod:`wpp.simulator.controls`.
 """
 from __future__ import annotations
 
 import base64
 import hashlib
-import heapq
 import hmac
 import io
 import itertools
@@ -18,14 +20,14 @@ import secrets
 import threading
 import uuid
 from collections import OrderedDict
-from dataclasses import dataclass
 from typing import Any
 
 import jwt
 
-from ..masking import mask
-from ..models import ConnState, Status
+from .accounts import _PHASE_TO_STATE, Account, new_qr_text, phone_for
+from .controls import _Controls
 from .knobs import SimKnobs
+from .pushes import _Pushes
 
 INVALID_TOKEN = {"error": "Invalid token"}
 INVALID_API_KEY = {"error": "Invalid API key"}
@@ -37,7 +39,6 @@ _SPELLINGS = {
     "upper": {"connected": "CONNECTED", "qr_required": "QRCODE", "starting": "STARTING", "offline": "OFFLINE"},
     "alt": {"connected": "ready", "qr_required": "qr_required", "starting": "pending", "offline": "offline"},
 }
-_PHASE_TO_STATE = {"connected": "connected", "qr": "qr_required", "starting": "starting", "offline": "offline"}
 _TO_RE = re.compile(r"^\d{10,15}$")
 MEDIA_KINDS = ("image", "file", "video", "audio", "document", "documents")
 MESSAGE_KINDS = ("text", *MEDIA_KINDS, "location")
@@ -57,13 +58,6 @@ class BadBody:
 
     def __init__(self, reason: str):
         self.reason = reason
-
-
-def new_qr_text() -> str:
-    """Pairing text shaped like WhatsApp's: ref, noise key, identity key, adv secret."""
-    ref = "2@" + base64.b64encode(secrets.token_bytes(66)).decode()
-    parts = [base64.b64encode(secrets.token_bytes(n)).decode() for n in (32, 32, 32)]
-    return ",".join([ref, *parts])
 
 
 class _PngCache:
@@ -92,43 +86,6 @@ class _PngCache:
 
 
 _PNG = _PngCache()
-
-
-@dataclass
-class Account:
-    organization_id: str
-    session: str
-    api_key: str
-    created_at: float
-    phase: str = "starting"  # starting | qr | connected | offline
-    phase_since: float = 0.0
-    qr_text: str | None = None
-    qr_since: float = 0.0
-    qr_first: bool = True
-    codes_expired: int = 0
-    webhook: str | None = None
-    phone: str | None = None  # the linked phone's own number (digits), once a phone is linked
-    pushed_phase: str | None = None  # the phase the last state push told the webhook about
-    pushed_qr: str | None = None  # the QR code the last "qr" push carried
-    #: the seeds' stale-key incident: the apiKey still mints tokens, but every call made with them is refused
-    #: (401 Invalid token), as when the console holds a key the platform has replaced
-    stale_key: bool = False
-
-
-def phone_for(session: str) -> str:
-    """The number of the phone the simulator "links" to an account when no other is given: a Russian
-    mobile derived from the session, e.g. ``"0000000000004"`` -> ``"79000000004"``."""
-    digits = "".join(ch for ch in str(session) if ch.isdigit()) or "0"
-    return f"7900{int(digits) % 10_000_000:07d}"
-
-
-def _clean_phone(phone: Any) -> str | None:
-    if phone is None:
-        return None
-    digits = str(phone).strip().lstrip("+")
-    if not (digits.isascii() and digits.isdigit() and 8 <= len(digits) <= 15):
-        raise ValueError("phone must be 8-15 digits with the country code")
-    return digits
 
 
 def _b64url(data: bytes) -> str:
@@ -189,141 +146,7 @@ def _nonempty_str(body: dict, name: str) -> str:
     return value
 
 
-# --- pushes to webhooks ------------------------------------------------------------------------------------------
-_STATE_EVENT = {"connected": "connected", "offline": "offline", "qr": "qr"}
-
-
-def _envelope(kind: str, session: str, now: float, **data: Any) -> dict:
-    return {"id": "evt_" + uuid.uuid4().hex, "type": kind, "created": int(now * 1000),
-            "data": {"account": session, **data}}
-
-
-def _delivery(session: str, task_id: str, status: str, **extra: Any) -> dict:
-    return {"type": "delivery", "account": session, "messageId": task_id, "status": status, **extra}
-
-
-class _Pushes:
-    """The push side of :class:`Platform` (mixed in below): what is due to which webhook, shaped as the knobs say."""
-
-    def _state_phase(self, acct: Account) -> str:
-        self._advance(acct)
-        return acct.phase
-
-    def _queue_push(self, session: str, due: float, body: dict) -> None:
-        heapq.heappush(self._pushes, (due, next(self._push_seq), session, body))
-
-    def _schedule_delivery(self, acct: Account, task_id: str, record: dict) -> None:
-        k = self.knobs
-        lost = k.lost_sessions.get(acct.session, k.lose_messages)
-        if lost == "silent":
-            record["status"] = "lost"
-            return  # accepted, then nothing: never sent, never delivered, nothing pushed
-        if lost == "none" and not k.messages_fail:
-            self._deliver_to_fleet(acct, record)
-        if not (k.push_events and acct.webhook):
-            return
-        now = self.clock.time()
-        if k.messages_fail or lost == "dead":
-            at = now + float(k.push_sent_s)
-            if k.push_shape == "flat":
-                body = _delivery(acct.session, task_id, "error", error="Recipient is not on WhatsApp")
-            else:
-                body = _envelope("message.dead", acct.session, at, messageId=task_id,
-                                 error="Recipient is not on WhatsApp")
-            self._queue_push(acct.session, at, body)
-            return
-        at = now + float(k.push_sent_s)
-        if k.push_shape == "flat":
-            self._queue_push(acct.session, at, _delivery(acct.session, task_id, "sent"))
-        else:
-            self._queue_push(acct.session, at, _envelope("message.sent", acct.session, at, messageId=task_id,
-                                                         to=record.get("to")))
-        self._queue_push(acct.session, now + float(k.push_delivered_s), _delivery(acct.session, task_id, "delivered"))
-        if k.push_read:
-            self._queue_push(acct.session, now + float(k.push_read_s), _delivery(acct.session, task_id, "read"))
-
-    def _deliver_to_fleet(self, sender: Account, record: dict) -> None:
-        """A text to the phone linked to another account of this platform arrives there: that account's webhook gets
-        it as an incoming message (``push_incoming_s`` later), from the sender's phone."""
-        to = record.get("to")
-        if record.get("type") != "text" or not to:
-            return
-        for other in self._accounts.values():
-            if other is sender or not other.webhook or self._state(other) != "connected":
-                continue
-            if (other.phone or phone_for(other.session)) == to:
-                self._queue_incoming(other, sender.phone or phone_for(sender.session), str(record.get("text") or ""),
-                                     self.clock.time() + float(self.knobs.push_incoming_s))
-
-    def _queue_incoming(self, acct: Account, sender: str, text: str, due: float) -> str:
-        mid = "msg_" + uuid.uuid4().hex[:16]
-        if self.knobs.push_events and acct.webhook:
-            if self.knobs.push_shape == "envelope":
-                body = _envelope("message.incoming", acct.session, due, messageId=mid, **{"from": sender}, text=text)
-            else:
-                body = {"account": acct.session, "from": sender, "text": text, "type": "chat", "messageId": mid,
-                        "fromMe": False}
-            self._queue_push(acct.session, due, body)
-        return mid
-
-    def _push_delivery(self, acct: Account, task_id: str, status: str, due: float) -> None:
-        if self.knobs.push_events and acct.webhook:
-            self._queue_push(acct.session, due, _delivery(acct.session, task_id, status))
-
-    def incoming(self, session: str, sender: str = "79001234567", text: str = "Hello") -> str:
-        """Someone writes to the account's phone: the webhook gets ``message.incoming`` (envelope) or the flat
-        ``{account, from, text, type: "chat", messageId, fromMe: false}``. Returns the message id."""
-        with self.lock:
-            return self._queue_incoming(self._acct(session), sender, text, self.clock.time())
-
-    def due_pushes(self) -> list[tuple[str, bytes]]:
-        """What is to be posted now, in order: ``(webhook address, JSON body)``. State changes of every account with
-        a webhook (connected, offline, a new QR code), then the delivery updates whose time has come; with the
-        ``push_garbage`` / ``push_replays`` knobs, garbage before and replays after each."""
-        out: list[tuple[str, bytes]] = []
-        with self.lock:
-            k = self.knobs
-            if not k.push_events:
-                self._pushes.clear()
-                return out
-            now = self.clock.time()
-            events: list[tuple[Account, dict]] = []
-            for acct in self._accounts.values():
-                if not acct.webhook:
-                    continue
-                phase = self._state_phase(acct)
-                if phase != acct.pushed_phase:
-                    acct.pushed_phase = phase
-                    if phase in _STATE_EVENT:
-                        data: dict[str, Any] = {}
-                        if phase == "qr":
-                            data["qr"] = self._qr_value(acct.qr_text)
-                            acct.pushed_qr = acct.qr_text
-                        if phase == "connected" and self.knobs.report_phone:
-                            data["phone"] = acct.phone or phone_for(acct.session)
-                        events.append((acct, _envelope(_STATE_EVENT[phase], acct.session, now, **data)))
-                elif phase == "qr" and acct.qr_text != acct.pushed_qr:
-                    acct.pushed_qr = acct.qr_text
-                    events.append((acct, _envelope("qr", acct.session, now, qr=self._qr_value(acct.qr_text))))
-            while self._pushes and self._pushes[0][0] <= now:
-                _due, _seq, session, body = heapq.heappop(self._pushes)
-                acct = self._accounts.get(session)
-                if acct is not None and acct.webhook:
-                    events.append((acct, body))
-            for acct, body in events:
-                raw = json.dumps(body).encode("utf-8")
-                if k.push_garbage:
-                    out.append((acct.webhook, b'{"type": "connected", "data": {"account"'))
-                    other = dict(body, account="9" * 13) if "data" not in body else \
-                        dict(body, id="evt_" + uuid.uuid4().hex, data=dict(body["data"], account="9" * 13))
-                    out.append((acct.webhook, json.dumps(other).encode("utf-8")))
-                out.append((acct.webhook, raw))
-                out.extend((acct.webhook, raw) for _ in range(int(k.push_replays)))
-        return out
-
-
-
-class Platform(_Pushes):
+class Platform(_Pushes, _Controls):
     def __init__(self, knobs: SimKnobs, clock, secret: str, supabase_jwt_secret: str):
         self.knobs = knobs
         self.clock = clock
@@ -692,112 +515,6 @@ class Platform(_Pushes):
             acct.pushed_qr = acct.qr_text
             return 200, {"status": "ok"}
 
-    # --- test/control helpers ---------------------------------------------------------------------
-    def _acct(self, session: str) -> Account:
-        acct = self._accounts.get(session)
-        if acct is None:
-            raise KeyError(f"no account with session {session!r}")
-        return acct
 
-    def current_qr(self, session: str) -> str | None:
-        with self.lock:
-            acct = self._acct(session)
-            self._advance(acct)
-            return acct.qr_text if acct.phase == "qr" else None
-
-    def scan(self, session: str, qr_text: str, phone: str | None = None) -> bool:
-        """The phone scans ``qr_text``; when it is the code on screen the account is linked (to ``phone``, digits
-        with the country code, or a number derived from the session)."""
-        linked = _clean_phone(phone)
-        with self.lock:
-            acct = self._acct(session)
-            self._advance(acct)
-            if acct.phase != "qr" or not acct.qr_text or not isinstance(qr_text, str):
-                return False
-            if not hmac.compare_digest(acct.qr_text.encode(), qr_text.encode()):
-                return False
-            acct.phase = "connected"
-            acct.phase_since = self.clock.time()
-            acct.qr_text = None
-            acct.phone = linked or acct.phone or phone_for(acct.session)
-            return True
-
-    def rotate_qr(self, session: str) -> str | None:
-        with self.lock:
-            acct = self._acct(session)
-            self._advance(acct)
-            if acct.phase == "starting":
-                self._enter_qr(acct, self.clock.time())
-            elif acct.phase == "qr":
-                acct.qr_text = new_qr_text()
-                acct.qr_since = self.clock.time()
-                acct.qr_first = False
-            else:
-                return None
-            return acct.qr_text
-
-    def set_status(self, session: str, state: str) -> str:
-        parsed = Status.parse(state).state
-        with self.lock:
-            acct = self._acct(session)
-            now = self.clock.time()
-            if parsed is ConnState.CONNECTED:
-                acct.phase, acct.phase_since, acct.qr_text = "connected", now, None
-            elif parsed is ConnState.OFFLINE:
-                self._go_offline(acct, now)
-            elif parsed is ConnState.QR_REQUIRED:
-                self._enter_qr(acct, now)
-            elif parsed is ConnState.STARTING:
-                self._start(acct)
-            else:
-                raise ValueError(f"unknown state {state!r}: use connected, offline, qr_required or starting")
-            return _PHASE_TO_STATE[acct.phase]
-
-    def expire_tokens(self, session: str | None = None) -> None:
-        with self.lock:
-            if session is None:
-                self._revoked_all = self._token_serial
-            else:
-                self._revoked[session] = self._token_serial
-
-    def make_key_stale(self, session: str, stale: bool = True) -> None:
-        """The seeds' stale-key incident (or its end): ``POST /auth/token`` with the account's apiKey still mints
-        tokens, but every ``/api`` call made with them answers ``401 {"error": "Invalid token"}``."""
-        with self.lock:
-            self._acct(session).stale_key = bool(stale)
-
-    def revoke_api_key(self, session: str) -> None:
-        """The account's apiKey is no longer accepted: ``POST /auth/token`` answers ``403 Invalid API key`` (tokens
-        minted before keep working until they expire or are expired)."""
-        with self.lock:
-            acct = self._acct(session)
-            self._by_key.pop(acct.api_key, None)
-
-    def messages(self, session: str | None = None) -> list[dict]:
-        with self.lock:
-            return [dict(m) for m in self._messages if session is None or m["session"] == session]
-
-    def accounts(self) -> list[dict]:
-        with self.lock:
-            out = []
-            for acct in self._accounts.values():
-                out.append(
-                    {
-                        "organizationId": acct.organization_id,
-                        "session": acct.session,
-                        "status": self._state(acct),
-                        "apiKey": mask(acct.api_key),
-                        "webhook": acct.webhook,
-                        "createdAt": acct.created_at,
-                        "staleKey": acct.stale_key,
-                    }
-                )
-            return out
-
-    def api_key_for(self, organization_id: str) -> str:
-        with self.lock:
-            session = self._by_org.get(organization_id)
-            if session is None:
-                raise KeyError(f"no account for organization {organization_id!r}")
-            return self._accounts[session].api_key
-
+__all__ = ["MESSAGE_KINDS", "Account", "BadBody", "Platform", "Reply", "hs256_encode", "hs256_verify", "new_qr_text",
+           "phone_for"]

@@ -1,12 +1,13 @@
 """Pieces every backend shares: UTC timestamps, id checks, row -> dataclass, scrubbing of what is stored, the
-organisation-table and name checks, and the lease-based token-mint lock.
+error guards, lasting sign-ins and shared secrets as rows, and the lease-based token-mint lock. Schools (the
+organisation and membership tables, names) are :mod:`wpp.store._schools`; the status board's rows
+:mod:`wpp.store._status_rows`.
 
 Kept here so the three backends (sqlite, postgres, supabase) read rows and write the log the same way.
 """
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import json
 import logging
@@ -21,8 +22,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 from ..errors import IntegrationNotFound, StoreError
 from ..i18n import N_, Text
 from ..masking import mask, scrub
-from ..models import ActivityEntry, Integration, Organization, SignInSession, StatusChange, StatusRecord
-from .base import MemberTable, OrgTable
+from ..models import ActivityEntry, Integration, SignInSession
 
 log = logging.getLogger("wpp.store")
 
@@ -401,172 +401,6 @@ def activity_filters(integration_id: str | None, organization_id: str | None, pl
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), args
 
 
-# --- organisations ---------------------------------------------------------------------------------------------
-@dataclasses.dataclass(frozen=True)
-class OrgSource:
-    """A checked :class:`OrgTable`: every part a plain SQL identifier, safe to quote."""
-
-    schema: str | None
-    table: str
-    id_column: str
-    name_column: str
-
-    @property
-    def display(self) -> str:
-        return f"{self.schema}.{self.table}" if self.schema else self.table
-
-
-def _checked_names(table: Any, columns: list[tuple[str, Any]], table_setting: str,
-                   example: str) -> tuple[str | None, str, list[str]]:
-    """``(schema, table, columns)`` when every name is a plain SQL identifier (``[A-Za-z_][A-Za-z0-9_]*``, at most 63
-    characters; the table optionally ``schema.table``); else a StoreError naming the setting and the value."""
-    text = str(table or "").strip()
-    parts = text.split(".")
-    checks = [(table_setting, p) for p in parts] + [(setting, str(value or "").strip()) for setting, value in columns]
-    bad = next(((setting, value) for setting, value in checks if not _IDENT_RE.match(value)), None)
-    if len(parts) > 2 or bad is not None:
-        setting, value = bad or (table_setting, text)
-        raise StoreError(
-            N_("The setting {setting} must name a database table or column, not “{value}”.",
-               setting=setting, value=value[:80]),
-            action=N_("Use letters, digits and _ only (a table may be given as schema.table), e.g. {example}.",
-                      example=example),
-        )
-    schema, name = (parts[0], parts[1]) if len(parts) == 2 else (None, parts[0])
-    return schema, name, [str(value).strip() for _setting, value in columns]
-
-
-def check_org_table(org_table: OrgTable | None) -> OrgSource | None:
-    """``OrgTable`` -> ``OrgSource`` (None: no platform table configured). Names that are not plain SQL identifiers
-    (``[A-Za-z_][A-Za-z0-9_]*``, at most 63 characters; the table optionally ``schema.table``) are refused."""
-    if org_table is None:
-        return None
-    if not isinstance(org_table, OrgTable):
-        raise StoreError(N_("The organisations table setting cannot be used."), action=_BUG,
-                         detail=f"org_table is a {type(org_table).__name__}")
-    schema, name, (id_column, name_column) = _checked_names(
-        org_table.table, [("WPP_ORG_ID_COLUMN", org_table.id_column), ("WPP_ORG_NAME_COLUMN", org_table.name_column)],
-        "WPP_ORG_TABLE", "organizations")
-    return OrgSource(schema, name, id_column, name_column)
-
-
-# --- memberships (who belongs to which school, with which role) ---------------------------------------------------
-@dataclasses.dataclass(frozen=True)
-class MemberSource:
-    """A checked :class:`MemberTable`: every part a plain SQL identifier, safe to quote."""
-
-    schema: str | None
-    table: str
-    user_column: str
-    org_column: str
-    role_column: str
-
-    @property
-    def display(self) -> str:
-        return f"{self.schema}.{self.table}" if self.schema else self.table
-
-
-#: longest user id looked up (a Supabase user id is a 36-character uuid); a longer one matches nobody
-MEMBER_USER_ID_MAX = 200
-
-
-def check_member_table(member_table: MemberTable | None) -> MemberSource | None:
-    """``MemberTable`` -> ``MemberSource`` (None: no membership table configured); names checked like the
-    organisations table's (StoreError naming the WPP_MEMBER_* setting)."""
-    if member_table is None:
-        return None
-    if not isinstance(member_table, MemberTable):
-        raise StoreError(N_("The memberships table setting cannot be used."), action=_BUG,
-                         detail=f"member_table is a {type(member_table).__name__}")
-    schema, name, (user, org, role) = _checked_names(
-        member_table.table, [("WPP_MEMBER_USER_COLUMN", member_table.user_column),
-                             ("WPP_MEMBER_ORG_COLUMN", member_table.org_column),
-                             ("WPP_MEMBER_ROLE_COLUMN", member_table.role_column)],
-        "WPP_MEMBER_TABLE", "organization_members")
-    return MemberSource(schema, name, user, org, role)
-
-
-def member_user_id(user_id: Any) -> str | None:
-    """The user id as it is compared (text; a UUID in canonical lower-case form); None when nobody can match it
-    (empty, not text, too long)."""
-    if not isinstance(user_id, str):
-        return None
-    text = user_id.strip()
-    if not text or len(text) > MEMBER_USER_ID_MAX:
-        return None
-    return canonical_uuid(text) or text
-
-
-def membership_rows(rows: Iterable[tuple[Any, Any]]) -> list[tuple[str, str]]:
-    """``(organisation id, role text)`` pairs as the protocol gives them: ids through :func:`ref_id` (rows without
-    one dropped), a NULL role as ``""``, each pair once, sorted."""
-    out: set[tuple[str, str]] = set()
-    for org, role in rows:
-        key = ref_id(None if org is None or str(org).strip() == "" else str(org).strip())
-        if key is None:
-            continue
-        out.add((key, "" if role is None else str(role)))
-    return sorted(out)
-
-
-def unreadable_member_table(table: str, detail: str = "", secrets: Iterable[str | None] = ()) -> StoreError:
-    """The membership table is configured but missing or unreadable: callers fail closed on this."""
-    return StoreError(
-        N_("The school platform's table of memberships ({table}) cannot be read.", table=table),
-        action=N_("Check WPP_MEMBER_TABLE, WPP_MEMBER_USER_COLUMN, WPP_MEMBER_ORG_COLUMN and WPP_MEMBER_ROLE_COLUMN "
-                  "in Settings, and that the database user may read that table. Until then nobody can sign in "
-                  "through it."),
-        detail=detail,
-        secrets=[s for s in secrets if s],
-    )
-
-
-def org_name(name: Any) -> str:
-    """An organisation's name as stored: whitespace folded to single spaces, trimmed, 1-200 characters."""
-    text = _SPACE_RE.sub(" ", _CONTROL_RE.sub(" ", "" if name is None else str(name))).strip()
-    if not text:
-        raise StoreError(N_("A school needs a name."), action=N_("Type the school's name."))
-    if len(text) > ORG_NAME_MAX:
-        raise StoreError(N_("An organisation's name can have at most {max} characters; this one has {n}.",
-                            max=ORG_NAME_MAX, n=len(text)),
-                         action=N_("Shorten the name."))
-    return text
-
-
-def org_id_for_add(organization_id: Any) -> str:
-    """The id of an organisation being named: the given UUID (canonical) or a new one."""
-    if organization_id is None or str(organization_id).strip() == "":
-        return str(uuid.uuid4())
-    org = canonical_uuid(organization_id)
-    if org is None:
-        raise StoreError(N_("“{value}” is not an organisation id.", value=str(organization_id)[:64]),
-                         action=N_("A school's id is 32 letters and digits in groups separated by dashes, as the "
-                                   "school platform shows it. Leave the field empty if you do not have one: the "
-                                   "console makes an id itself."))
-    return org
-
-
-def merge_organizations(platform: Iterable[tuple[Any, Any]] | None, console: Iterable[tuple[Any, Any]]) -> list[Organization]:
-    """The list staff pick from: the platform's rows (when its table exists: ``platform`` is not None) and the
-    console-named organisations whose id is not among them, sorted by name (case-insensitive), then id.
-
-    A platform row without a name counts as absent (the console's name for that id, if any, is shown instead)."""
-    out: dict[str, Organization] = {}
-    if platform is not None:
-        for oid, name in platform:
-            key = ref_id(oid)
-            text = clean_name(None if name is None else str(name))
-            if key is None or not text:
-                continue
-            out.setdefault(key, Organization(id=key, name=text, source="platform"))
-    for oid, name in console:
-        key = ref_id(oid)
-        if key is None or key in out or not name:
-            continue
-        out[key] = Organization(id=key, name=str(name), source="console")
-    return sorted(out.values(), key=lambda o: (o.name.casefold(), o.name, o.id))
-
-
 # --- lasting sign-ins ------------------------------------------------------------------------------------------
 SESSION_COLUMNS = ("key", "id_hash", "ticket_hash", "identity", "created_at", "expires_at", "ticket_expires_at",
                    "last_seen_at", "revoked_at")
@@ -653,114 +487,6 @@ def check_secret_value(value: Any) -> str:
                          action=N_("Try again. If it keeps happening, ask an administrator to check the database in Settings."),
                          detail="the database did not return the secret")
     return value
-
-
-# --- the status board ------------------------------------------------------------------------------------------
-STATUS_COLUMNS = ("integration_id", "state", "raw", "since", "checked_at", "ok_at", "failures", "error",
-                  "next_check_at", "phone", "observed_at")
-HISTORY_COLUMNS = ("integration_id", "state", "previous", "raw", "at", "error", "late")
-
-
-def status_values(record: StatusRecord, secrets: Iterable[str | None] = ()) -> dict:
-    """A board entry as column values (``error`` as a Python dict, its texts scrubbed of secrets)."""
-    if not isinstance(record, StatusRecord):
-        raise StoreError(N_("A number's status could not be saved."), action=_BUG, detail=f"got {type(record).__name__}")
-    iid = ref_id(record.integration_id)
-    if not iid:
-        raise StoreError(N_("A number's status could not be saved."), action=_BUG, detail="no integration id")
-    error = scrub_json(dict(record.error), secrets) if record.error is not None else None
-    if error is not None:
-        dump_json(error)
-    return {
-        "integration_id": iid,
-        "state": _text(record.state),
-        "raw": _text(record.raw),
-        "since": _float(record.since),
-        "checked_at": _float(record.checked_at),
-        "ok_at": _float(record.ok_at),
-        "failures": int(record.failures or 0),
-        "error": error,
-        "next_check_at": _float(record.next_check_at),
-        "phone": _text(record.phone),
-        "observed_at": _float(record.observed_at),
-    }
-
-
-def watch_args(integration_id: Any, until: Any, check_by: Any) -> tuple[str, float, float | None]:
-    """``watch_status``' arguments checked: (canonical id, until, check_by or None)."""
-    iid = ref_id(integration_id) if isinstance(integration_id, str) else None
-    try:
-        until_f = float(until)
-        check_f = None if check_by is None else float(check_by)
-    except (TypeError, ValueError):
-        until_f = check_f = float("nan")
-    if not iid or until_f != until_f or (check_f is not None and check_f != check_f):
-        raise StoreError(N_("A number's status could not be saved."), action=_BUG,
-                         detail="watch_status needs an integration id and times in Unix seconds")
-    return iid, until_f, check_f
-
-
-def change_values(change: StatusChange, secrets: Iterable[str | None] = ()) -> dict:
-    if not isinstance(change, StatusChange):
-        raise StoreError(N_("A number's status could not be saved."), action=_BUG, detail=f"got {type(change).__name__}")
-    iid = ref_id(change.integration_id)
-    if not iid or change.at is None:
-        raise StoreError(N_("A number's status could not be saved."), action=_BUG,
-                         detail="a change needs an integration id and a time")
-    error = scrub_json(dict(change.error), secrets) if change.error is not None else None
-    if error is not None:
-        dump_json(error)
-    return {
-        "integration_id": iid,
-        "state": _text(change.state),
-        "previous": _text(change.previous),
-        "raw": _text(change.raw),
-        "at": float(change.at),
-        "error": error,
-        "late": bool(change.late),
-    }
-
-
-def status_from_row(row: Mapping) -> StatusRecord:
-    error = load_json(row.get("error"))
-    return StatusRecord(
-        integration_id=str(row["integration_id"]),
-        state=_text(row.get("state")),
-        raw=_text(row.get("raw")),
-        since=_float(row.get("since")),
-        checked_at=_float(row.get("checked_at")),
-        ok_at=_float(row.get("ok_at")),
-        failures=int(row.get("failures") or 0),
-        error=error if isinstance(error, dict) else None,
-        next_check_at=_float(row.get("next_check_at")),
-        phone=_text(row.get("phone")),
-        watched_until=_float(row.get("watched_until")),
-        last_event_at=_float(row.get("last_event_at")),
-        observed_at=_float(row.get("observed_at")),
-    )
-
-
-def change_from_row(row: Mapping) -> StatusChange:
-    error = load_json(row.get("error"))
-    return StatusChange(
-        integration_id=str(row["integration_id"]),
-        state=_text(row.get("state")),
-        at=float(row["at"]),
-        previous=_text(row.get("previous")),
-        raw=_text(row.get("raw")),
-        error=error if isinstance(error, dict) else None,
-        id=int(row["id"]) if row.get("id") is not None else None,
-        late=bool(row.get("late") or False),
-    )
-
-
-def status_ids(integration_ids: Iterable[str] | None) -> list[str] | None:
-    """``load_statuses``' ids, canonical and without repeats (None: all of them)."""
-    if integration_ids is None:
-        return None
-    if isinstance(integration_ids, str):
-        integration_ids = [integration_ids]
-    return list(dict.fromkeys(i for i in (ref_id(x) for x in integration_ids) if i))
 
 
 # --- leases and the lease-based mint lock --------------------------------------------------------------------------

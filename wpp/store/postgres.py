@@ -42,13 +42,9 @@ from ._common import (
     activity_filters,
     activity_from_row,
     canonical_uuid,
-    change_from_row,
-    change_values,
     check_hash,
     check_lease,
     check_limit,
-    check_member_table,
-    check_org_table,
     check_patch,
     check_secret_value,
     clean_name,
@@ -57,13 +53,8 @@ from ._common import (
     initial_settings,
     integration_uuid,
     learn_secrets,
-    member_user_id,
-    membership_rows,
-    merge_organizations,
     mint_timeout,
     one_lookup,
-    org_id_for_add,
-    org_name,
     organization_uuid,
     ref_id,
     row_to_integration,
@@ -71,14 +62,12 @@ from ._common import (
     secret_name,
     session_from_row,
     session_values,
-    status_from_row,
-    status_ids,
-    status_values,
-    watch_args,
     stored_message,
     to_utc_iso,
-    unreadable_member_table,
 )
+from ._schools import (check_member_table, check_org_table, member_user_id, membership_rows, merge_organizations,
+                       org_id_for_add, org_name, unreadable_member_table)
+from ._status_rows import (change_from_row, change_values, status_from_row, status_ids, status_values, watch_args)
 
 T = TypeVar("T")
 log = logging.getLogger("wpp.store.postgres")
