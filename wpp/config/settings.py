@@ -242,7 +242,7 @@ class Settings(Derived, BaseSettings):
         365.0, "WPP_KEEP_DIARY_DAYS", N_("How long the activity diary is kept"),
         N_("a number of days from {low} to {high}", low=1, high=3650), group="watch", unit="d")
     keep_test_messages_days: Annotated[float, check(checks.number(ge=1, le=3650))] = setting(
-        90.0, "WPP_KEEP_TEST_MESSAGES_DAYS", N_("How long test messages and their delivery are kept"),
+        90.0, "WPP_KEEP_TEST_MESSAGES_DAYS", N_("How long test messages and delivery checks are kept"),
         N_("a number of days from {low} to {high}", low=1, high=3650), group="watch", unit="d")
     keep_event_ids_hours: Annotated[float, check(checks.number(ge=24, le=720))] = setting(
         25.0, "WPP_KEEP_EVENT_IDS_HOURS", N_("How long the platform's pushed events are remembered (a repeat is "
