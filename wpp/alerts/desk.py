@@ -31,7 +31,8 @@
 * **Connected but not delivering** (proof of delivery, ``wpp.service.proof``): a number the board shows connected
   whose delivery checks fail (``store.delivery_states()``, read by :meth:`AlertDesk._delivery`) is an incident of
   its own kind, ``not_delivering``, from when its checks began to fail; it is back when a check is delivered; when the
-  number drops, the drop takes over (the not-delivering incident closes without a message).
+  number drops, the drop takes over (the not-delivering incident closes without a message); when no witness applies
+  any more, it closes without a message too, with a line in the diary (``wpp.alerts.proofwatch``).
 * **Quiet hours.** Nothing is sent during them; what is still true at their end is sent then (an incident that
   starts and ends inside them sends nothing).
 * **Kept in bounds.** The lease holder deletes, in small batches, closed incidents after ``keep_incidents_s``
@@ -63,6 +64,7 @@ from ..status import CANNOT_CHECK as SHOWN_CANNOT_CHECK
 from ..status import DEFAULT_POLICY, KEY_REJECTED_KINDS, PollPolicy, default_holder, shown_state
 from .channels import DeliveryFailed, EmailChannel, OutboxChannel, SmtpConfig, TelegramChannel, WebhookChannel
 from ..store.alerts import alert_uid
+from .proofwatch import close_unprovable, read_witnesses, witness_for
 from .message import (CANNOT_CHECK, DOWN, KEY_REJECTED, LOGGED_OUT, NOT_DELIVERING, OFFLINE, RECOVERED, REMINDER,
                       UNDELIVERABLE, Item, Outage, Subject, compose_notice, compose_outage, compose_undeliverable)
 from .recipients import EMAIL, EVERY_SCHOOL, OUTBOX, OUTBOX_KEY, TELEGRAM, WEBHOOK, AlertRecipients, Recipient
@@ -456,6 +458,7 @@ class AlertDesk:
     def _track(self, now: float, stats: Counter) -> None:
         board = self.store.load_statuses()
         delivery = self._delivery()
+        witnesses = read_witnesses(self.store) if delivery else None  # None: not known now (nothing is closed)
         rows = {r.id: r for r in self.store.list_integrations(include_inactive=True)}
         open_ = [i for i in self.store.load_incidents(open_only=True) if not i.platform]
         current: dict[str, Incident] = {}
@@ -471,7 +474,15 @@ class AlertDesk:
             shown = shown_state(rec, self.policy)
             inc = current.get(iid)
             proof = (delivery or {}).get(iid) if shown == _CONNECTED else None
-            failing = proof.not_delivering_since(rec.since) if proof is not None else None
+            witness = witness_for(row.organization_id, witnesses) if witnesses is not None else None
+            if (shown == _CONNECTED and witnesses is not None and witness is None and inc is not None
+                    and inc.kind == NOT_DELIVERING):  # the witness was removed: it can no longer be proven either way
+                close_unprovable(self.store, inc, now)
+                stats["closed"] += 1
+                current.pop(iid, None)
+                continue
+            failing = None if proof is None else (proof.judged(rec.since, witness) if witnesses is not None
+                                                  else proof.not_delivering_since(rec.since))
             if failing is not None:
                 current[iid] = self._track_not_delivering(iid, row, rec, inc, failing, now, stats)
                 continue
