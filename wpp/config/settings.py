@@ -262,6 +262,9 @@ class Settings(Derived, BaseSettings):
     sim_qr_rotate_s: Annotated[float, check(checks.number(gt=0))] = setting(
         20.0, "WPP_SIM_QR_ROTATE", N_("How often the simulated QR code changes"), _SECONDS_ABOVE_0, group="demo",
         unit="s")
+    demo_fleet: Annotated[bool, check(checks.yes_no)] = setting(
+        True, "WPP_DEMO_FLEET", N_("The demo opens on two schools' numbers in different states"),
+        N_("one of true, false, yes, no, 1 or 0"), group="demo")
 
     # --- what the loader found besides single values ------------------------------------------------------------
     #: the ``[staff]`` table: name -> password hash (see wpp.access), both forms (``name = "<hash>"`` and

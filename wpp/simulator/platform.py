@@ -113,6 +113,8 @@ class Account:
     #: the seeds' stale-key incident: the apiKey still mints tokens, but every call made with them is refused
     #: (401 Invalid token), as when the console holds a key the platform has replaced
     stale_key: bool = False
+    #: keeps showing QR codes however many expire unscanned (the demo's fleet number waiting for its scan)
+    patient: bool = False
 
 
 def phone_for(session: str) -> str:
@@ -431,7 +433,7 @@ class Platform(_Pushes):
         if now < expires:
             return
         acct.codes_expired += 1
-        limit = k.qr_max_codes
+        limit = None if acct.patient else k.qr_max_codes
         if limit is not None and acct.codes_expired >= limit:
             self._go_offline(acct, expires)
             return
@@ -542,6 +544,8 @@ class Platform(_Pushes):
             session = self._by_org.get(org)
             if session is None:
                 self._session_counter += 1
+                while f"{self._session_counter:013d}" in self._accounts:  # one an adopted account already has
+                    self._session_counter += 1
                 session = f"{self._session_counter:013d}"
                 api_key = secrets.token_urlsafe(32)
                 acct = Account(organization_id=org, session=session, api_key=api_key, created_at=self.clock.time())
@@ -698,6 +702,24 @@ class Platform(_Pushes):
         if acct is None:
             raise KeyError(f"no account with session {session!r}")
         return acct
+
+    def adopt(self, organization_id: str, session: str, api_key: str, *, state: str, phone: str | None = None,
+              patient: bool = False) -> None:
+        """Know an account the platform already had (the demo's fleet, after the console restarted the in-memory
+        simulator): its organizationId, session and apiKey as the console stored them, in ``state`` (connected,
+        offline, qr_required or starting), linked to ``phone``. Idempotent; an account of that session is replaced."""
+        linked = _clean_phone(phone)
+        with self.lock:
+            old = self._accounts.pop(str(session), None)
+            if old is not None:
+                self._by_key.pop(old.api_key, None)
+                self._by_org.pop(old.organization_id, None)
+            acct = Account(organization_id=str(organization_id), session=str(session), api_key=str(api_key),
+                           created_at=self.clock.time(), phone=linked, patient=bool(patient))
+            self._accounts[acct.session] = acct
+            self._by_org[acct.organization_id] = acct.session
+            self._by_key[acct.api_key] = acct.session
+        self.set_status(acct.session, state)
 
     def current_qr(self, session: str) -> str | None:
         with self.lock:
