@@ -100,6 +100,7 @@ class AppProcess:
             WPP_DATA_DIR=str(self.data_dir),
             WPP_SECRETS_FILE=str(self.data_dir / "none.toml"),
             WPP_SIM_PORT=str(self.sim_port),
+            WPP_DEMO_FLEET="false",  # the journeys start empty; tests/e2e/test_13_demo_fleet.py asks for the fleet
             PYTHONUNBUFFERED="1",
         )
         env.update(self.extra_env)  # a test's own settings win (e.g. its WPP_SECRETS_FILE)

@@ -198,6 +198,27 @@ _SHORT[(NOT_DELIVERING, FIXER)] = N_("Check the phone, then check delivery again
 _SHORT[(NOT_DELIVERING, VIEWER)] = N_("Check the phone, then tell an operator")
 
 
+# --- a number's problem (an alert desk incident's kind) said inside a sentence -------------------------------------------
+#: an incident's kind -> the state it leaves the number in (its name is :func:`state_name` of that)
+INCIDENT_STATES: dict[str, str] = {"offline": OFFLINE, "logged_out": QR_REQUIRED, "cannot_check": CANNOT_CHECK,
+                                   "key_rejected": ACCESS_REFUSED}
+
+#: an incident's kind in the middle of a sentence ("“Reception”: offline since 09:12", "the number is offline since
+#: …"): the alerts, the Number page, the diary say a problem with these words only
+PROBLEM_WORDS: dict[str, Text] = {
+    "offline": N_("offline"),
+    "logged_out": N_("needs a new QR scan"),
+    "cannot_check": N_("cannot be checked"),
+    "key_rejected": N_("the access key is refused"),
+    NOT_DELIVERING: N_("connected but not delivering"),
+}
+
+
+def problem_words(kind: str | None) -> Text:
+    """A number's problem (an incident's kind) in the middle of a sentence; an unknown kind is said as offline."""
+    return PROBLEM_WORDS.get(str(kind or ""), PROBLEM_WORDS["offline"])
+
+
 def delivery_name(code: str) -> Text:
     """The one name of a proof-of-delivery state ("Connected but not delivering" / "Подключён, но не доставляет")."""
     return DELIVERY_NAMES[code]
@@ -224,10 +245,12 @@ __all__ = [
     "DELIVERY_NAMES",
     "DELIVERY_PROVEN",
     "FIXER",
+    "INCIDENT_STATES",
     "NOT_CHECKED",
     "NOT_DELIVERING",
     "NOT_DELIVERING_TODO",
     "OFFLINE",
+    "PROBLEM_WORDS",
     "PRELINKED",
     "QR_REQUIRED",
     "REFUSED_KINDS",
@@ -241,6 +264,7 @@ __all__ = [
     "delivery_name",
     "delivery_proven",
     "not_delivering",
+    "problem_words",
     "short_advice",
     "shown_code",
     "state_code",

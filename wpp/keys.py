@@ -12,7 +12,8 @@ JWT_EXPIRES_AT = "wppJwtExpiresAt"  # when JWT expires: Unix time in MILLISECOND
 SUB_ORG = "wppSubOrgId"  # "<org uuid>__wpp__<8 hex>": the id the platform client was created under (2nd+ number)
 CREATE_REQUEST = "wppCreateRequestId"  # makes a repeated "create" (double click, F5) finish the same number
 PHONE = "wppPhone"  # the phone's own number (digits with country code), once the platform has reported it
-PRELINKED = "wppPreLinked"  # true while a new number's platform session was already linked before any scan
+PRELINKED = "wppPreLinked"
+DEMO_FLEET = "wppDemoFleet"  # the demo's seeded number: which of its first-glance fleet it is (wpp.demo_fleet)  # true while a new number's platform session was already linked before any scan
 #: the platform refuses the number's keys: ``{"verdict": "refused", "kind": "token" | "api_key", "since": <Unix ms>,
 #: "status": <HTTP status>, "said": "<the platform's own words>", "fresh": <a brand-new access key refused too>}``,
 #: written once when the refusal begins and removed when it ends (``wpp.tokens.TokenManager``), so every replica
@@ -32,6 +33,7 @@ SECRET_KEYS: tuple[str, ...] = (API_KEY, JWT)
 __all__ = [
     "API_KEY",
     "CREATE_REQUEST",
+    "DEMO_FLEET",
     "JWT",
     "JWT_EXPIRES_AT",
     "KEY_EVIDENCE",

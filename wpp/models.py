@@ -548,6 +548,18 @@ class DeliveryState:
             return connected_since
         return None
 
+    def judged(self, connected_since: float | None, witness: "Witness | None") -> float | None:
+        """:meth:`not_delivering_since` for a number whose checks go to ``witness`` (the one that applies to its
+        school now). No witness: delivery can no longer be proven either way, so the number is not said to be "not
+        delivering" (an open incident of that kind closes without a recovery). A failure from before the witness was
+        named (or replaced) counts only once a check to it has failed too, as after a relink."""
+        if witness is None:
+            return None
+        since = connected_since
+        if witness.set_at is not None and (since is None or witness.set_at > since):
+            since = witness.set_at
+        return self.not_delivering_since(since)
+
 
 @dataclass(frozen=True)
 class WebhookCount:

@@ -107,13 +107,22 @@ def service():
 
     sim = simulator()
     # status pushed by the platform: to WPP_PUBLIC_URL; in the demo, the simulator posts to this console's own address
-    svc = build_service(settings(), simulator=sim, hook_base=own_address() if sim is not None else None)
+    # (the demo's watch starts once its numbers are in place, below)
+    svc = build_service(settings(), simulator=sim, hook_base=own_address() if sim is not None else None,
+                        start_engine=sim is None)
     STARTED_SERVICES.append(svc)
     if sim is not None:
         from wpp.demo import seed_schools, seed_witness
+        from wpp.demo_fleet import open_demo_fleet
 
         seed_schools(svc.store)  # the demo's named schools: nothing but a number's name needs typing
         seed_witness(svc.store)  # a witness for every school: a linked number proves its delivery
+        # a first start opens on two schools' numbers in different states; a restart brings them back onto the
+        # (in-memory) simulated platform
+        open_demo_fleet(svc.store, sim, settings())
+        svc.engine.start()
+        if svc.alerts is not None:
+            svc.alerts.start()
     return svc
 
 

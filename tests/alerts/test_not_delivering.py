@@ -25,6 +25,8 @@ def check(world, status: str, *, number=None) -> DeliveryCheck:
     """A check message sent now by the number to the witness, settled at once as ``status`` (dead, lost, proven)."""
     number = number or world.number
     now = world.clock.time()
+    if not world.store.witnesses():  # checks go only to a named witness (wpp.service.proof), named a day ago
+        world.store.set_witness("*", WITNESS, actor="admin", at=now - 86_400)
     c = DeliveryCheck(code=next(_codes), integration_id=number.id, organization_id=ORG, witness=WITNESS, sent_at=now,
                       deadline=now + 600, trigger="schedule")
     assert world.store.start_delivery_check(c, day_start=now - 3600, max_per_day=100)
@@ -123,3 +125,33 @@ def test_a_failure_from_before_the_phone_was_linked_again_waits_for_a_new_check(
     assert [s for _t, s, _b in bodies(smtp)] == ["“Ресепшн” (Школа № 5) is connected but not delivering"]
     assert again.sent_at >= relinked
     assert msk(2027, 3, 10, 12, 0) < incident.started_at
+
+
+def test_a_witness_removed_while_not_delivering_closes_the_problem_without_a_false_recovery(world, smtp):
+    """The administrator removes the witness while a number is not delivering: the proof can no longer be run, so the
+    problem closes with a line in the diary, and nobody is told it "delivers again" (nor anything else). Naming a
+    witness again starts afresh: the old failure alerts nobody; a check to the new witness that fails does."""
+    world.desk({"*": ["support@wpp.example"]}, smtp=smtp_config(smtp), language="en")
+    world.play(5 * MINUTE)
+    check(world, "dead")
+    world.play(12 * MINUTE)
+    assert [s for _t, s, _b in bodies(smtp)] == ["“Ресепшн” (Школа № 5) is connected but not delivering"]
+
+    world.store.set_witness("*", None, actor="admin", at=world.clock.time())
+    world.play(3 * MINUTE)
+    assert world.store.load_incidents(open_only=True) == []
+    (closed,) = world.store.load_incidents(open_only=False)
+    assert closed.kind == "not_delivering" and closed.closed_at is not None and closed.recovered_at is None
+    (line,) = [e for e in world.store.list_activity() if e.action == "delivery_unprovable"]
+    assert line.integration_id == world.number.id and "no witness is named for its school any more" in line.detail
+    world.play(60 * MINUTE)
+    assert len(smtp.messages) == 1  # no "delivers again", no reminder, no second "not delivering"
+
+    world.store.set_witness("*", "79990003344", actor="admin", at=world.clock.time())
+    world.play(30 * MINUTE)  # the old failure is not the new witness's: nothing reopens
+    assert world.store.load_incidents(open_only=True) == [] and len(smtp.messages) == 1
+    check(world, "lost")  # the first check to the new witness is not delivered either
+    world.play(12 * MINUTE)
+    (incident,) = world.store.load_incidents(open_only=True)
+    assert incident.kind == "not_delivering" and incident.id != closed.id
+    assert [s for _t, s, _b in bodies(smtp)][1:] == ["“Ресепшн” (Школа № 5) is connected but not delivering"]

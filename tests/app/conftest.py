@@ -52,6 +52,7 @@ def app_env(tmp_path, monkeypatch):
             monkeypatch.delenv(k, raising=False)
     monkeypatch.setenv("WPP_SECRETS_FILE", str(tmp_path / "no-secrets.toml"))
     monkeypatch.setenv("WPP_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("WPP_DEMO_FLEET", "false")  # the pages' tests start on an empty demo
     monkeypatch.chdir(ROOT)
     st.cache_resource.clear()
     yield monkeypatch

@@ -101,3 +101,18 @@ def test_the_advice_for_a_dropped_number_starts_with_the_phone():
                 "Check that the phone is on and online")
         with use_language("ru"):
             assert str(glossary.advice(glossary.OFFLINE, may_fix=may_fix)).startswith("Проверьте, что телефон школы")
+
+
+def test_a_problem_is_said_in_one_set_of_words_kept_by_the_glossary(catalogue):
+    """The alerts ("“Reception”: offline since 09:12"), the Number page and the diary ("… is taking care of it: the
+    number is offline since …") say a problem with the same words: the glossary's, written down once."""
+    from wpp.alerts import message
+
+    by_id = {m.id: m for m in catalogue}
+    for kind, words in glossary.PROBLEM_WORDS.items():
+        files = {loc[0] for loc in by_id[words.msgid].locations}
+        assert files == {"wpp/glossary.py"}, (kind, files)  # nobody keeps a second copy of these words
+        assert message._STATE_WORDS[kind] is words and glossary.problem_words(kind) is words
+        with use_language("ru"):
+            assert re.search(r"[а-яё]", str(words), re.I), kind
+    assert set(glossary.PROBLEM_WORDS) == set(message.KINDS)  # every kind of problem an alert can be about

@@ -80,6 +80,24 @@ def test_a_connected_number_whose_check_dies_is_not_delivering_and_says_so(proof
     assert not admin.number(row.id).not_delivering and proofed.not_delivering() == {}
 
 
+def test_a_witness_removed_takes_not_delivering_off_the_list_and_saving_it_unchanged_does_not(proofed, sim, store):
+    """The list, the page and the sidebar stop saying "not delivering" when no witness applies any more (nothing can
+    be proven either way: the alert desk closes the problem); the same witness saved again changes nothing."""
+    row, session = connected(proofed, sim, store)
+    admin = proofed.for_session({}, access=Access.full(), actor="admin")
+    admin.set_witness("*", WITNESS, actor="admin")
+    sim.lose_messages(session, "dead")
+    check = admin.check_delivery_now(row.id, actor="olga")
+    wait_for(lambda: proofed.proof_view(row.id).state == "failing", what="the dead check")
+    assert proofed.not_delivering() == {row.id: pytest.approx(check.sent_at)}
+    admin.set_witness("*", "+7 999 000-11-22", actor="admin")  # the same phone: the failure still counts
+    assert proofed.not_delivering() == {row.id: pytest.approx(check.sent_at)} and admin.attention_count() == 1
+
+    admin.set_witness("*", "", actor="admin")
+    assert proofed.not_delivering() == {} and not admin.number(row.id).not_delivering
+    assert admin.attention_count() == 0 and proofed.proof_view(row.id).state == "off"
+
+
 def test_not_delivering_is_an_incident_the_alert_desk_sends_once(proofed, sim, store):
     """End to end: the simulator lets the check message die; the alert desk (demo outbox) opens a "not delivering"
     incident and queues one alert, however many passes follow; a delivered check sends one "delivers again"."""

@@ -77,7 +77,7 @@ def test_build_service_prunes_old_records_after_the_settings(tmp_path, sim):
             store.log_activity(ActivityEntry(action="rename", outcome="ok", actor=f"{days}",
                                              at=dt.datetime.fromtimestamp(now - days * 86400, dt.timezone.utc)))
         assert {r.name: r.keep_s / 86400 for r in svc.retention.rules} == {
-            "status_history": 2, "activity": 3, "test_messages": 90, "webhook_seen": 25 / 24}
+            "status_history": 2, "activity": 3, "test_messages": 90, "delivery_checks": 90, "webhook_seen": 25 / 24}
         svc.engine.tick()  # the poller's leaseholder runs its jobs
         svc.engine._task_pool.shutdown(wait=True)
         assert [round((now - c.at) / 86400) for c in store.status_history(row.id)] == [1]

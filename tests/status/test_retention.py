@@ -54,10 +54,30 @@ def test_the_settings_give_the_rules_and_other_parts_add_theirs(clock):
 
     rules = {r.name: r.keep_s for r in rules_from_settings(Settings())}
     assert rules == {"status_history": 30 * DAY, "activity": 365 * DAY, "test_messages": 90 * DAY,
-                     "webhook_seen": 25 * 3600}
+                     "delivery_checks": 90 * DAY, "webhook_seen": 25 * 3600}
+    shorter = {r.name: r.keep_s for r in rules_from_settings(Settings(keep_test_messages_days=30))}
+    assert shorter["delivery_checks"] == shorter["test_messages"] == 30 * DAY
     job = Retention(None, rules_from_settings(Settings(keep_history_days=7)), clock=clock)
     job.add(Rule("incidents", 365 * DAY))  # e.g. the alert desk's
-    assert {r.name for r in job.rules} == {"status_history", "activity", "test_messages", "webhook_seen", "incidents"}
+    assert {r.name for r in job.rules} == {"status_history", "activity", "test_messages", "delivery_checks",
+                                           "webhook_seen", "incidents"}
     assert next(r for r in job.rules if r.name == "status_history").keep_s == 7 * DAY
     with pytest.raises(ValueError):
         Rule("status_history", 0)
+
+
+def test_the_settings_rules_prune_old_delivery_checks_and_keep_each_numbers_state(store, clock):
+    from wpp.config import Settings
+    from wpp.models import DeliveryCheck
+
+    row = add_number(store)
+    for n, days in enumerate((200, 150, 100, 3)):
+        at = START - days * DAY
+        store.start_delivery_check(DeliveryCheck(code=f"CHK{n}AA", integration_id=row.id, organization_id="",
+                                                 witness="79990001122", sent_at=at, deadline=at + 600),
+                                   day_start=at, max_per_day=3)
+        store.settle_delivery_check(code=f"CHK{n}AA", status="proven", at=at + 10)
+    job = Retention(store, rules_from_settings(Settings()), clock=clock)
+    assert job.run()["delivery_checks"] == 3  # older than 90 days: gone
+    assert [c.code for c in store.delivery_checks(integration_id=row.id)] == ["CHK3AA"]
+    assert store.delivery_states()[row.id].proven_at == START - 3 * DAY + 10

@@ -164,8 +164,8 @@ def test_migration_is_idempotent_and_leaves_an_existing_table_alone(pg_cluster):
             _migrate(c)
         assert shape() == before
         # 11 functions of parts 1-3, 4 of part 5 (status pushed by the platform: webhooks), 7 of part 6 (the newest
-        # state wins, records kept in bounds), 1 of proof of delivery
-        assert c.execute("select count(*) as n from pg_proc where proname like 'wpp\\_%%'").fetchone()["n"] == 23
+        # state wins, records kept in bounds), 1 of proof of delivery, 1 keeping its checks in bounds
+        assert c.execute("select count(*) as n from pg_proc where proname like 'wpp\\_%%'").fetchone()["n"] == 24
 
 
 def test_privileges_service_role_yes_anon_no(sql_dsn):

@@ -137,3 +137,53 @@ def test_supabase_starts_settles_and_reads_through_the_api(api):
     with pytest.raises(StoreError) as info:  # part 6 of the migrations is not applied yet
         sb.start_delivery_check(check("BBBBBB", 20.0), day_start=0.0, max_per_day=3)
     assert KEY not in str(info.value.as_dict())
+
+
+# --- kept in bounds -----------------------------------------------------------------------------------------------
+DAY = 86_400.0
+
+
+def _settled(store, code: str, at: float, status: str, iid: str = IID) -> None:
+    assert store.start_delivery_check(check(code, at, iid=iid), day_start=at, max_per_day=9)
+    if status != "pending":
+        assert store.settle_delivery_check(code=code, status=status, at=at + 5) is not None
+
+
+def test_old_checks_go_in_small_batches_and_the_ones_a_state_is_read_from_stay(store):
+    now = 1_000 * DAY
+    # IID: proven every day long ago, then not delivering since 200 days ago (a check a day since), one under way
+    for n, days in enumerate((300, 290, 280)):
+        _settled(store, f"PRVN{n}A", now - days * DAY, "proven")
+    for n, days in enumerate((200, 150, 120, 100)):
+        _settled(store, f"FAIL{n}A", now - days * DAY, "lost" if n % 2 else "dead")
+    _settled(store, "RECNTA", now - 10 * DAY, "lost")
+    _settled(store, "PENDNA", now - 95 * DAY, "pending")  # never settled (its deadline long past): stays
+    # IID2: proven long ago, then a check that was not taken, then recent proofs
+    _settled(store, "OLDP2A", now - 400 * DAY, "proven", iid=IID2)
+    _settled(store, "NOTS2A", now - 399 * DAY, "not_sent", iid=IID2)
+    _settled(store, "NEWP2A", now - 5 * DAY, "proven", iid=IID2)
+    before = store.delivery_states()
+
+    cutoff = now - 90 * DAY
+    assert store.prune("delivery_checks", before=cutoff, limit=3) == 3  # 7 old ones go, 3 at a time
+    assert store.prune("delivery_checks", before=cutoff, limit=3) == 3
+    assert store.prune("delivery_checks", before=cutoff, limit=3) == 1
+    assert store.prune("delivery_checks", before=cutoff, limit=3) == 0
+    kept = {c.code for c in store.delivery_checks(limit=100)}
+    # the last proof (280 days) and the first failure after it (200 days) say "not delivering since", so they stay
+    assert kept == {"PRVN2A", "FAIL0A", "RECNTA", "PENDNA", "NEWP2A"}
+    after = store.delivery_states()
+    for iid in (IID, IID2):
+        b, a = before[iid], after[iid]
+        assert (a.proven_at, a.failing_since, a.pending_since, a.last_sent_at) == \
+            (b.proven_at, b.failing_since, b.pending_since, b.last_sent_at)
+
+
+def test_a_numbers_only_old_check_stays_and_recent_checks_are_never_pruned(store):
+    now = 1_000 * DAY
+    _settled(store, "ONLYOA", now - 500 * DAY, "proven")
+    for days in (30, 20, 10):
+        _settled(store, f"R{days}AAA", now - days * DAY, "lost", iid=IID2)
+    assert store.prune("delivery_checks", before=now - 90 * DAY, limit=500) == 0
+    assert len(store.delivery_checks(limit=100)) == 4
+    assert store.delivery_states()[IID].proven_at == now - 500 * DAY + 5

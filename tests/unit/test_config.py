@@ -77,6 +77,7 @@ BAD = [
     ("WPP_DEMO_SIGN_IN", "on", "one of true, false, yes, no, 1 or 0"),
     ("WPP_DEMO_SIGN_IN", "maybe", "one of true, false, yes, no, 1 or 0"),
     ("WPP_DEMO_SIGN_IN", "2", "one of true, false, yes, no, 1 or 0"),
+    ("WPP_DEMO_FLEET", "empty", "one of true, false, yes, no, 1 or 0"),
     ("WPP_ALLOW_ANY_OIDC_ACCOUNT", "y", "one of true, false, yes, no, 1 or 0"),
     ("WPP_BASE_URL", "wpp.example.org", "a web address that starts with http:// or https:// and names a host"),
     ("WPP_BASE_URL", "ftp://wpp.example.org", "a web address that starts with http:// or https://"),
@@ -158,6 +159,11 @@ def test_problem_lines_are_translatable_texts():
 def test_booleans_accept_only_the_plain_words(value, expected):
     s = load({**BASE, "WPP_DEMO_SIGN_IN": value, "WPP_ALLOW_ANY_OIDC_ACCOUNT": value})
     assert s.demo_sign_in is expected and s.allow_any_oidc_account is expected
+
+
+def test_the_demo_opens_on_its_fleet_unless_told_to_start_empty():
+    assert load({}).demo_fleet is True
+    assert load({"WPP_DEMO_FLEET": "false"}).demo_fleet is False
 
 
 def test_good_values_and_toml_types(tmp_path):

@@ -31,7 +31,8 @@
 * **Connected but not delivering** (proof of delivery, ``wpp.service.proof``): a number the board shows connected
   whose delivery checks fail (``store.delivery_states()``, read by :meth:`AlertDesk._delivery`) is an incident of
   its own kind, ``not_delivering``, from when its checks began to fail; it is back when a check is delivered; when the
-  number drops, the drop takes over (the not-delivering incident closes without a message).
+  number drops, the drop takes over (the not-delivering incident closes without a message); when no witness applies
+  any more, it closes without a message too, with a line in the diary (``wpp.alerts.proofwatch``).
 * **Quiet hours.** Nothing is sent during them; what is still true at their end is sent then (an incident that
   starts and ends inside them sends nothing).
 * **Kept in bounds.** The lease holder deletes, in small batches, closed incidents after ``keep_incidents_s``

@@ -17,6 +17,7 @@ from ..models import ConnState, Incident, Integration, StatusRecord
 from ..status import CANNOT_CHECK as SHOWN_CANNOT_CHECK
 from ..status import KEY_REJECTED_KINDS, shown_state
 from .message import CANNOT_CHECK, KEY_REJECTED, LOGGED_OUT, NOT_DELIVERING, OFFLINE
+from .proofwatch import close_unprovable, read_witnesses, witness_for
 
 log = logging.getLogger("wpp.alerts")
 
@@ -120,6 +121,7 @@ class IncidentTracking:
     def _track(self, now: float, stats: Counter) -> None:
         board = self.store.load_statuses()
         delivery = self._delivery()
+        witnesses = read_witnesses(self.store) if delivery else None  # None: not known now (nothing is closed)
         rows = {r.id: r for r in self.store.list_integrations(include_inactive=True)}
         open_ = [i for i in self.store.load_incidents(open_only=True) if not i.platform]
         current: dict[str, Incident] = {}
@@ -135,7 +137,15 @@ class IncidentTracking:
             shown = shown_state(rec, self.policy)
             inc = current.get(iid)
             proof = (delivery or {}).get(iid) if shown == _CONNECTED else None
-            failing = proof.not_delivering_since(rec.since) if proof is not None else None
+            witness = witness_for(row.organization_id, witnesses) if witnesses is not None else None
+            if (shown == _CONNECTED and witnesses is not None and witness is None and inc is not None
+                    and inc.kind == NOT_DELIVERING):  # the witness was removed: it can no longer be proven either way
+                close_unprovable(self.store, inc, now)
+                stats["closed"] += 1
+                current.pop(iid, None)
+                continue
+            failing = None if proof is None else (proof.judged(rec.since, witness) if witnesses is not None
+                                                  else proof.not_delivering_since(rec.since))
             if failing is not None:
                 current[iid] = self._track_not_delivering(iid, row, rec, inc, failing, now, stats)
                 continue

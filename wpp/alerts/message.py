@@ -11,6 +11,7 @@ import html
 from dataclasses import dataclass
 from typing import Any
 
+from .. import glossary
 from ..i18n import N_, N_n, Text, format_time
 
 # kinds of incident (what happened)
@@ -85,14 +86,8 @@ _TODO = N_("What to do: {action}")
 _IM_ON_IT = N_("Whoever takes care of it: open the number in the console and press \u201cI'm on it\u201d, so the "
                "others know.")
 _LINK_LIST = N_("Open the console: {url}")
-#: what a number's state is called in a list
-_STATE_WORDS = {
-    OFFLINE: N_("offline"),
-    LOGGED_OUT: N_("needs a new QR scan"),
-    CANNOT_CHECK: N_("cannot be checked"),
-    KEY_REJECTED: N_("the access key is refused"),
-    NOT_DELIVERING: N_("connected but not delivering"),
-}
+#: what a number's state is called in a list: the glossary's one set of words for a problem
+_STATE_WORDS = glossary.PROBLEM_WORDS
 _LINK = N_("Open the number: {url}")
 _PHONE = N_("Phone: {phone}")
 _FOOTER = N_("This message was sent by the WPP Console, once for this problem.")

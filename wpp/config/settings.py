@@ -242,7 +242,7 @@ class Settings(Derived, BaseSettings):
         365.0, "WPP_KEEP_DIARY_DAYS", N_("How long the activity diary is kept"),
         N_("a number of days from {low} to {high}", low=1, high=3650), group="watch", unit="d")
     keep_test_messages_days: Annotated[float, check(checks.number(ge=1, le=3650))] = setting(
-        90.0, "WPP_KEEP_TEST_MESSAGES_DAYS", N_("How long test messages and their delivery are kept"),
+        90.0, "WPP_KEEP_TEST_MESSAGES_DAYS", N_("How long test messages and delivery checks are kept"),
         N_("a number of days from {low} to {high}", low=1, high=3650), group="watch", unit="d")
     keep_event_ids_hours: Annotated[float, check(checks.number(ge=24, le=720))] = setting(
         25.0, "WPP_KEEP_EVENT_IDS_HOURS", N_("How long the platform's pushed events are remembered (a repeat is "
@@ -262,6 +262,9 @@ class Settings(Derived, BaseSettings):
     sim_qr_rotate_s: Annotated[float, check(checks.number(gt=0))] = setting(
         20.0, "WPP_SIM_QR_ROTATE", N_("How often the simulated QR code changes"), _SECONDS_ABOVE_0, group="demo",
         unit="s")
+    demo_fleet: Annotated[bool, check(checks.yes_no)] = setting(
+        True, "WPP_DEMO_FLEET", N_("The demo opens on two schools' numbers in different states"),
+        N_("one of true, false, yes, no, 1 or 0"), group="demo")
 
     # --- what the loader found besides single values ------------------------------------------------------------
     #: the ``[staff]`` table: name -> password hash (see wpp.access), both forms (``name = "<hash>"`` and

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from .. import glossary
 from ..errors import InvalidInput, WppError
 from ..i18n import N_, Text, _, format_time
 from ..models import PLATFORM_INCIDENT, Incident, Mute
@@ -16,14 +17,6 @@ from .core import from_epoch
 MUTE_MAX_S = 31 * 86400.0
 #: the shortest one worth setting
 MUTE_MIN_S = 60.0
-#: what a number's open problem is called on its page
-_KIND_WORDS = {
-    "offline": N_("offline"),
-    "logged_out": N_("needs a new QR scan"),
-    "cannot_check": N_("cannot be checked"),
-    "key_rejected": N_("the access key is refused"),
-    "not_delivering": N_("connected but not delivering"),
-}
 
 #: a platform incident's kinds (wpp.alerts.desk.PLATFORM_DOWN / PLATFORM_UNREACHABLE)
 _PLATFORM_KIND_WORDS = {
@@ -150,9 +143,6 @@ class RecipientLine:
     ok: bool | None
 
 
-#: what kind of drop an incident was -> the state it left the number in (wpp.glossary)
-_KIND_STATES = {"offline": "offline", "logged_out": "qr_required", "cannot_check": "cannot_check",
-                "key_rejected": "access_refused"}
 
 
 def _kinds_by_alert(incidents) -> dict[str, str | None]:
@@ -170,17 +160,13 @@ def _kinds_by_alert(incidents) -> dict[str, str | None]:
 
 def _kind_name(kind: str) -> "Text":
     """A number's problem by the state's one name in :mod:`wpp.glossary` ("Offline", "Connected but not delivering")."""
-    from .. import glossary
-
     if kind == glossary.NOT_DELIVERING:
         return glossary.delivery_name(glossary.NOT_DELIVERING)
-    return glossary.state_name(_KIND_STATES.get(kind, "offline"))
+    return glossary.state_name(glossary.INCIDENT_STATES.get(kind, "offline"))
 
 
 def _event_words(event: str, kind: str | None) -> str:
     """What an alert was about, by the state's one name: "🔴 Offline"; "🟢 Connected again" for a recovery."""
-    from .. import glossary
-
     if event == "recovered":
         return f"{glossary.state_mark(glossary.CONNECTED)} " + str(N_("{state} again",
                                                                        state=glossary.state_name(glossary.CONNECTED)))
@@ -188,7 +174,7 @@ def _event_words(event: str, kind: str | None) -> str:
         return str(_EVENTS.get(event, event))
     if kind in _PLATFORM_KIND_WORDS:
         return "\U0001f329\ufe0f " + str(_PLATFORM_KIND_WORDS[kind])
-    code = _KIND_STATES.get(kind or "")
+    code = glossary.INCIDENT_STATES.get(kind or "")
     if code is None:
         return str(_EVENTS.get(event, event))
     return f"{glossary.state_mark(code)} {glossary.state_name(code)}"
@@ -344,7 +330,7 @@ class AlertsMixin:
         now = self.clock.time()  # type: ignore[attr-defined]
         out: dict = {}
         if inc is not None:
-            out.update(problem=True, problem_words=str(_KIND_WORDS.get(inc.kind, _KIND_WORDS["offline"])),
+            out.update(problem=True, problem_words=str(glossary.problem_words(inc.kind)),
                        since=from_epoch(inc.started_at), told=inc.notified_at is not None or inc.parent_id is not None,
                        acked_by=inc.acked_by, acked_at=from_epoch(inc.acked_at))
         for m in self._mutes_now():
@@ -379,7 +365,7 @@ class AlertsMixin:
                                action=N_("Nothing to do: it works, or it has not been down long enough to count."))
         self._log("acknowledge", who, row, True, N_(  # type: ignore[attr-defined]
             "{who} is taking care of it: the number is {problem} since {since}", who=who,
-            problem=_KIND_WORDS.get(inc.kind, _KIND_WORDS["offline"]),
+            problem=glossary.problem_words(inc.kind),
             since=format_time(inc.started_at, self.tz, now=now)))  # type: ignore[attr-defined]
         from ..access.roles import ALL
 

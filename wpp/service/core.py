@@ -265,9 +265,9 @@ class ServiceCore:
 
     def _delivery_for(self) -> dict:
         """Every number's proof of delivery while it can be proven here (``wpp.service.proof``), else nothing."""
-        if not getattr(self, "webhooks_on", False) or not hasattr(self, "delivery_states"):
+        if not getattr(self, "webhooks_on", False) or not hasattr(self, "witnessed_states"):
             return {}
-        return self.delivery_states()
+        return self.witnessed_states()
 
     def _view(self, row: Integration, board: dict[str, BoardView], same_name: set[str],
               delivery: dict | None = None) -> NumberView:

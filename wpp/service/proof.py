@@ -37,6 +37,7 @@ from ..access.roles import ALL, base_org
 from ..errors import InvalidInput, MessageFailed, WppError
 from ..i18n import N_, Text, use_language
 from ..models import ConnState, DeliveryCheck, DeliveryState, Integration, Witness
+from ..alerts.proofwatch import read_witnesses, witness_for
 from .core import from_epoch
 
 log = logging.getLogger("wpp.service.proof")
@@ -152,6 +153,7 @@ class _ProofState:
         self.config = config
         self.lock = threading.Lock()
         self.states: tuple[float, dict[str, DeliveryState]] | None = None
+        self.witnesses: tuple[float, dict[str, Witness]] | None = None
 
 
 def _new_code() -> str:
@@ -189,7 +191,7 @@ class ProofMixin:
 
     @staticmethod
     def _witness_of(org_id: str | None, witnesses: dict[str, Witness]) -> Witness | None:
-        return witnesses.get(base_org(org_id)) or witnesses.get("*")
+        return witness_for(org_id, witnesses)
 
     def witness_lines(self) -> list[WitnessLine]:
         """The witnesses this person may see (their schools', and the one for every school), for the Settings page."""
@@ -239,7 +241,11 @@ class ProofMixin:
             return None
         digits = _phone.normalize_phone(raw)
         shown = _phone.describe_phone(digits)
+        same = self._witnesses().get(scope)
+        if same is not None and same.phone == digits:
+            return shown  # saved again unchanged: the checks sent to it still count (nothing starts afresh)
         self.store.set_witness(scope, digits, actor=actor, at=now)  # type: ignore[attr-defined]
+        self._forget_states()
         self._log("witness", actor, None, True, N_("{phone} was named the delivery checks' witness of {school}",  # type: ignore[attr-defined]
                                                    phone=shown, school=school),
                   organization_id=None if scope == "*" else scope)
@@ -385,9 +391,10 @@ class ProofMixin:
             st = states.get(row.id)
             last = st.last_sent_at if st is not None else None
             due = [t for t in cfg.slots(row.id, now) if t <= now]
-            # not delivering, and connected again since its last check (the phone was relinked): check again now
+            # not delivering, and connected again since its last check (the phone was relinked), or the witness was
+            # named anew since then: check again now
             again = (st is not None and st.failing_since is not None and last is not None
-                     and entry.since is not None and entry.since > last)
+                     and any(t is not None and t > last for t in (entry.since, witness.set_at)))
             if not again and last is not None and (not due or last >= due[-1]):
                 continue  # checked since its last slot (by schedule or by hand), or no slot yet today
             if not again and last is not None and last >= start:
@@ -409,6 +416,7 @@ class ProofMixin:
         if st is not None:
             with st.lock:
                 st.states = None
+                st.witnesses = None
 
     def delivery_states(self) -> dict[str, DeliveryState]:
         """Every number's proof of delivery (read from the store at most every :data:`STATES_TTL_S` per process)."""
@@ -428,16 +436,53 @@ class ProofMixin:
             st.states = (now, states)
         return states
 
+    def witnessed_states(self) -> dict[str, DeliveryState]:
+        """:meth:`delivery_states` of the numbers whose school has a witness now (the list, the Number page and the
+        sidebar's count read these): without a witness nothing can be proven either way, so an old failure no longer
+        says "not delivering" (the alert desk closes its problem, ``wpp.alerts.proofwatch``)."""
+        states = self.delivery_states()
+        if not states:
+            return states
+        witnesses = self._proof_witnesses()
+        if witnesses is None or "*" in witnesses:
+            return states  # every school has one (or they cannot be read now: as before)
+        if not witnesses:
+            return {}
+        orgs = {r.id: r.organization_id for r in self.store.list_integrations(include_inactive=True)}  # type: ignore[attr-defined]
+        return {i: s for i, s in states.items() if i in orgs and witness_for(orgs[i], witnesses) is not None}
+
     def not_delivering(self) -> dict[str, float]:
         """The numbers that are connected but not delivering, with since when (Unix seconds), by the same rule as
         the alert desk's incidents of that kind (:meth:`wpp.models.DeliveryState.not_delivering_since`)."""
         out = {}
-        for i, s in self.delivery_states().items():
-            entry = self._connected_entry(i) if s.failing_since is not None else None
-            since = s.not_delivering_since(entry.since) if entry is not None else None
+        states = self.delivery_states()
+        failing = {i: s for i, s in states.items() if s.failing_since is not None}
+        if not failing:
+            return out
+        witnesses = self._proof_witnesses()
+        orgs = {r.id: r.organization_id for r in self.store.list_integrations()} if witnesses is not None else {}  # type: ignore[attr-defined]
+        for i, s in failing.items():
+            entry = self._connected_entry(i)
+            if entry is None:
+                continue
+            if witnesses is None:  # not known now: as before
+                since = s.not_delivering_since(entry.since)
+            else:  # no witness for its school any more: nothing can be said (the desk closes its incident)
+                since = s.judged(entry.since, witness_for(orgs.get(i), witnesses)) if i in orgs else None
             if since is not None:
                 out[i] = since
         return out
+
+    def _proof_witnesses(self) -> dict[str, Witness] | None:
+        """Every witness, read with the states (at most every :data:`STATES_TTL_S` per process)."""
+        st = self._proof
+        with st.lock:  # type: ignore[union-attr]
+            if st.witnesses is not None and time.monotonic() - st.witnesses[0] < STATES_TTL_S:  # type: ignore[union-attr]
+                return st.witnesses[1]  # type: ignore[union-attr]
+        found = read_witnesses(self.store)  # type: ignore[attr-defined]
+        with st.lock:  # type: ignore[union-attr]
+            st.witnesses = (time.monotonic(), found) if found is not None else None  # type: ignore[union-attr]
+        return found
 
     def proof_view(self, integration_id: str, *, recent: int = 5) -> ProofView:
         """The Number page's proof of delivery: the state in words, the witness, the latest checks."""

@@ -36,6 +36,8 @@ class Account:
     #: the seeds' stale-key incident: the apiKey still mints tokens, but every call made with them is refused
     #: (401 Invalid token), as when the console holds a key the platform has replaced
     stale_key: bool = False
+    #: keeps showing QR codes however many expire unscanned (the demo's fleet number waiting for its scan)
+    patient: bool = False
 
 
 def phone_for(session: str) -> str:

@@ -22,6 +22,24 @@ class _Controls:
             raise KeyError(f"no account with session {session!r}")
         return acct
 
+    def adopt(self, organization_id: str, session: str, api_key: str, *, state: str, phone: str | None = None,
+              patient: bool = False) -> None:
+        """Know an account the platform already had (the demo's fleet, after the console restarted the in-memory
+        simulator): its organizationId, session and apiKey as the console stored them, in ``state`` (connected,
+        offline, qr_required or starting), linked to ``phone``. Idempotent; an account of that session is replaced."""
+        linked = _clean_phone(phone)
+        with self.lock:
+            old = self._accounts.pop(str(session), None)
+            if old is not None:
+                self._by_key.pop(old.api_key, None)
+                self._by_org.pop(old.organization_id, None)
+            acct = Account(organization_id=str(organization_id), session=str(session), api_key=str(api_key),
+                           created_at=self.clock.time(), phone=linked, patient=bool(patient))
+            self._accounts[acct.session] = acct
+            self._by_org[acct.organization_id] = acct.session
+            self._by_key[acct.api_key] = acct.session
+        self.set_status(acct.session, state)
+
     def current_qr(self, session: str) -> str | None:
         with self.lock:
             acct = self._acct(session)

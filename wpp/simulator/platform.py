@@ -254,7 +254,7 @@ class Platform(_Pushes, _Controls):
         if now < expires:
             return
         acct.codes_expired += 1
-        limit = k.qr_max_codes
+        limit = None if acct.patient else k.qr_max_codes
         if limit is not None and acct.codes_expired >= limit:
             self._go_offline(acct, expires)
             return
@@ -365,6 +365,8 @@ class Platform(_Pushes, _Controls):
             session = self._by_org.get(org)
             if session is None:
                 self._session_counter += 1
+                while f"{self._session_counter:013d}" in self._accounts:  # one an adopted account already has
+                    self._session_counter += 1
                 session = f"{self._session_counter:013d}"
                 api_key = secrets.token_urlsafe(32)
                 acct = Account(organization_id=org, session=session, api_key=api_key, created_at=self.clock.time())

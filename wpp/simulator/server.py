@@ -664,6 +664,11 @@ class Simulator:
         self.platform.reset_all()
 
     # --- the phone and the platform's state -----------------------------------------------------
+    def adopt(self, organization_id: str, session: str, api_key: str, *, state: str, phone: str | None = None,
+              patient: bool = False) -> None:
+        """Know an account the platform already had, in ``state`` (see ``Platform.adopt``)."""
+        self.platform.adopt(organization_id, session, api_key, state=state, phone=phone, patient=patient)
+
     def current_qr(self, session: str) -> str | None:
         return self.platform.current_qr(session)
 

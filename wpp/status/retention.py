@@ -37,8 +37,8 @@ class Rule:
 
 
 def rules_from_settings(settings) -> list[Rule]:
-    """The console's own rules from the settings (defaults: history 30 days, diary 365 days, test messages 90 days,
-    pushed-event ids 25 hours)."""
+    """The console's own rules from the settings (defaults: history 30 days, diary 365 days, test messages and
+    delivery checks 90 days, pushed-event ids 25 hours)."""
     def days(name: str, default: float) -> float:
         return float(getattr(settings, name, default) or default) * DAY
 
@@ -46,6 +46,8 @@ def rules_from_settings(settings) -> list[Rule]:
         Rule("status_history", days("keep_history_days", 30.0)),
         Rule("activity", days("keep_diary_days", 365.0)),
         Rule("test_messages", days("keep_test_messages_days", 90.0)),
+        # proof of delivery's check messages are test messages too (the ones a number's state is read from stay)
+        Rule("delivery_checks", days("keep_test_messages_days", 90.0)),
         Rule("webhook_seen", float(getattr(settings, "keep_event_ids_hours", 25.0) or 25.0) * 3600.0),
     ]
 

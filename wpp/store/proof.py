@@ -33,6 +33,7 @@ from ._common import check_limit, ref_id, scrub_stored
 from ._common import pg_guard as _pg_guard
 from ._common import sb_guard as _sb_guard
 from ._common import sqlite_guard as _sqlite_guard
+from .retention import Prunable, register
 
 WITNESSES_TABLE = "wpp_console_witnesses"
 CHECKS_TABLE = "wpp_console_delivery_checks"
@@ -170,6 +171,35 @@ def _settle_args(status, at, code, integration_id, message_id, detail, proven_by
         "proven_by": ref_id(proven_by) if proven_by else None,
     }, (None if code is None else _code(code)), (None if code is not None else _id(integration_id)), \
         (None if code is not None else str(message_id)[:200])
+
+
+# --- kept in bounds (wpp.store.retention): old checks go, but never the ones a number's state is read from ----------
+def kept_checks_sql(prefix: str = "") -> str:
+    """The codes of the checks that say a number's state now (see :func:`states_view_sql`), kept however old: the
+    newest check of each number, its newest proven one, and the first not delivered after that. Pruning the rest
+    changes no number's "delivery proven 09:12" or "not delivering since …"."""
+    t = f"{prefix}{CHECKS_TABLE}"
+    return f"""
+    select k.code
+      from {t} k
+      join (select integration_id, max(sent_at) as last_sent,
+                   max(case when status = 'proven' then sent_at end) as proven_sent,
+                   max(case when status = 'proven' then settled_at end) as proven_settled
+              from {t} group by integration_id) s on s.integration_id = k.integration_id
+     where k.sent_at = s.last_sent
+        or (k.status = 'proven' and (k.sent_at = s.proven_sent or k.settled_at = s.proven_settled))
+        or (k.status in ('lost', 'dead')
+            and k.sent_at = (select min(f.sent_at) from {t} f
+                              where f.integration_id = k.integration_id and f.status in ('lost', 'dead')
+                                and f.sent_at > coalesce(s.proven_sent, -1)))"""
+
+
+#: checks older than the retention go (WPP_KEEP_TEST_MESSAGES_DAYS, like the test messages), except those still under
+#: way and those the number's state is read from; PostgreSQL and Supabase: ``wpp_prune_delivery_checks`` (migration
+#: 20261201000000_wpp_console_delivery_checks_retention.sql)
+register(Prunable("delivery_checks", CHECKS_TABLE,
+                  f"sent_at < ? AND status <> 'pending' AND code NOT IN ({kept_checks_sql()})", "sent_at",
+                  ensure="_proof_tables"))
 
 
 # =================================================================================================================
