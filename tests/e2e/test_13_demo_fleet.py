@@ -99,10 +99,14 @@ def test_the_demo_opens_on_two_schools_in_four_states(browser, fleet_app):
             grids = page.locator('[data-testid="stDataFrame"]')
             problem = grids.first.locator('[role="row"]').filter(has_text="Бухгалтерия")
             sent = grids.last.locator('[role="row"]').filter(has_text="Бухгалтерия")
-            if grids.count() >= 2 and problem.count() == 1 and sent.count() >= 1:
+            try:  # a grid draws its rows a moment after it appears: wait for them, do not just count
+                expect(grids).to_have_count(2, timeout=10_000)
+                expect(problem).to_have_count(1, timeout=10_000)
+                expect(sent).to_have_count(1, timeout=5_000)  # one alert for this problem, not one per pass
                 break
-            assert time.monotonic() < deadline, "the offline number's problem and alert never showed on Alerts"
-            page.wait_for_timeout(2_000)
+            except AssertionError:
+                assert time.monotonic() < deadline, "the offline number's problem and alert never showed on Alerts"
+                page.wait_for_timeout(2_000)
         expect(problem).to_contain_text("Не в сети")
         expect(problem).to_contain_text("Школа № 5")
         assert_no_python_errors(page, "Alerts (demo fleet)")
