@@ -2,8 +2,9 @@
 
 Every signed-in tab holds one long request open, from a tiny invisible component in the sidebar (:func:`listen`,
 ``st.components.v2``): ``GET /_wpp/board?v=<version>&t=<token>`` answers as soon as the status board's version
-differs from the one the page was drawn with (or after :data:`WAIT_S`, unchanged, and the tab asks again). Only then
-does the component re-run its fragment, which re-runs the page if the board still differs from what it shows, so the Numbers list, a Number page, the pairing panel and the sidebar's count all
+differs from the one the page was drawn with (or after :data:`WAIT_S`, unchanged, and the tab asks again). Only then,
+and only once the page is idle and nobody pressed or typed anything for a second, does the component re-run the page
+(a re-run requested while someone's click is being answered would start the page over with the click forgotten), so the Numbers list, a Number page, the pairing panel and the sidebar's count all
 show the change. The version is the process-wide status engine's: changed at once when this process records a push or
 a check that changes what a page shows, and shared across replicas through the board read (:class:`BoardWatcher`
 reads it a few times a second while tabs wait, which costs at most one store read per ``board_ttl_s`` per process).
@@ -48,6 +49,22 @@ export default function (component) {
   const gen = ++s.gen;
   if (s.ctrl) { s.ctrl.abort(); }
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  if (!window.__wppInputHook) {
+    window.__wppInputHook = true;
+    for (const t of ["pointerdown", "keydown"]) {
+      document.addEventListener(t, () => { window.__wppLastInput = Date.now(); }, true);
+    }
+  }
+  const busy = () => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    return !!app && app.getAttribute("data-test-script-state") === "running";
+  };
+  const settle = async () => {  /* the page is idle and nobody pressed or typed for a second (at most ~10 s) */
+    for (let i = 0; i < 100 && s.gen === gen; i++) {
+      if (!busy() && Date.now() - (window.__wppLastInput || 0) > 1000) { return; }
+      await sleep(100);
+    }
+  };
   const seen = data && data.v;
   if (!data || !data.url || !seen) { return () => { s.gen++; }; }
   (async () => {
@@ -63,7 +80,11 @@ export default function (component) {
         if (r.ok) {
           const body = await r.json();
           fails = 0;
-          if (s.gen === gen && body && body.v && body.v !== seen) { s.gen++; setTriggerValue("changed", body.v); return; }
+          if (s.gen === gen && body && body.v && body.v !== seen) {
+            await settle();  /* never cut short the run that answers someone's click */
+            if (s.gen !== gen) { return; }
+            s.gen++; setTriggerValue("changed", body.v); return;
+          }
         } else if (r.status === 401) {
           await sleep(60000);  /* an old token: a page run gives a new one */
           if (s.gen === gen) { s.gen++; setTriggerValue("changed", "renew"); }
@@ -143,10 +164,7 @@ def board_version(svc=None) -> str:
         return ""
 
 
-#: st.session_state keys: the version the page's last full run was drawn with; the listener's callback marks that it
-#: fired; the full run it then asks for is marked as a re-draw (see :func:`redrawing`)
-DRAWN_KEY = "_wpp_board_drawn"
-FIRED_KEY = "_wpp_board_fired"
+#: st.session_state keys: the listener's callback marks the run it triggers; listen() tells that run it only re-draws
 CHANGED_KEY = "_wpp_board_changed"
 REDRAW_KEY = "_wpp_board_redraw"
 
@@ -157,46 +175,27 @@ def redrawing() -> bool:
     return bool(st.session_state.get(REDRAW_KEY))
 
 
-def listen(mount_in: Callable[[Callable[[], None]], None] | None = None) -> None:
-    """Note the board's version this page run is drawn with and mount the listener (once per page run, after the
-    gate let the person in: ``wppui.gate.sidebar``, before the page itself).
-
-    ``mount_in`` runs the mounting inside a fragment (``wppui.gate.sidebar`` passes its guarded fragment): the
-    listener's trigger then re-runs only that fragment, and a fragment run never interrupts a page run in progress.
-    A push that lands while someone's click is being answered so waits for that run to end instead of cancelling
-    it (Streamlit re-runs from the start and the click would be lost: "Remove" that opens nothing, "Test access"
-    that says nothing); the fragment then re-draws the whole page only if the board still differs from what the
-    page shows. Never breaks a page: without a board or a key nothing is mounted (the pages' own refresh still
+def listen() -> None:
+    """Mount the listener (once per page run, after the gate let the person in: ``wppui.gate.sidebar``, before the
+    page itself). Never breaks a page: without a board or a key nothing is mounted (the pages' own refresh still
     runs)."""
-    st.session_state[REDRAW_KEY] = bool(st.session_state.pop(CHANGED_KEY, False))
-    st.session_state.pop(FIRED_KEY, None)  # this full run draws the newest board anyway
-    st.session_state[DRAWN_KEY] = board_version()
-    (mount_in or (lambda f: f()))(_listening)
-
-
-def _listening() -> None:
-    """One run of the listener's fragment: after the trigger, re-draw the page if the board moved on since the page
-    was drawn; otherwise (re-)mount the listener with the version the page shows."""
-    drawn = st.session_state.get(DRAWN_KEY) or ""
-    if st.session_state.pop(FIRED_KEY, False):
-        now = board_version()
-        if now and now != drawn:
-            st.session_state[CHANGED_KEY] = True
-            st.rerun()  # the whole page (scope "app"): what it shows has changed
-    if not drawn:
-        return
     from . import state
 
+    st.session_state[REDRAW_KEY] = bool(st.session_state.pop(CHANGED_KEY, False))
     try:
-        data = {"v": drawn, "url": url(BOARD_PATH), "t": make_token(token_key(state.service()))}
-        _listener()(key="wpp_board_listener", data=data, on_changed_change=_fired, height=0)
+        svc = state.service()
+        version = board_version(svc)
+        if not version:
+            return
+        data = {"v": version, "url": url(BOARD_PATH), "t": make_token(token_key(svc))}
+        _listener()(key="wpp_board_listener", data=data, on_changed_change=_changed, height=0)
     except Exception:  # noqa: BLE001 - the sidebar never breaks a page
         log.warning("the board listener could not be mounted", exc_info=True)
 
 
-def _fired() -> None:
-    """The listener's trigger: the board's version differs from the one it was given (or its token is old)."""
-    st.session_state[FIRED_KEY] = True
+def _changed() -> None:
+    """The listener's trigger re-runs the page; this marks that run as a re-draw (see :func:`redrawing`)."""
+    st.session_state[CHANGED_KEY] = True
 
 
 # --- the server side ----------------------------------------------------------------------------------------------

@@ -47,9 +47,7 @@ def sidebar(ident, *, numbers_page=None) -> None:
     lang.switch()
     from .. import live
 
-    # a pushed change on screen within a second (a waiting request, no CPU while nothing changes), in a fragment of
-    # its own so that a push never cancels the run that answers someone's click
-    live.listen(mount_in=_listener_fragment)
+    live.listen()  # a pushed change on screen within a second (a waiting request, no CPU while nothing changes)
     if st.session_state.get(state.SIGN_IN_KEY):
         _watch()
     pending_scripts()
@@ -75,12 +73,6 @@ def _attention_link(numbers_page) -> None:
                          query_params={"filter": "attention"})
 
     _live()
-
-
-@fragment
-def _listener_fragment(mount) -> None:
-    """The board listener's own fragment (see ``wppui.live.listen``); checks the sign-in like every fragment."""
-    mount()
 
 
 @st.fragment(run_every=WATCH_SECONDS)
