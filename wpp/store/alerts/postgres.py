@@ -4,10 +4,10 @@ from __future__ import annotations
 from typing import Iterable
 
 from ...models import AlertRecord, Incident, Mute
-from .._common import check_limit, ref_id
+from .._common import check_limit
 from .._common import pg_guard as _pg_guard
 from .rows import (ACK_COLUMNS, ALERT_COLUMNS, ALERTS_TABLE, INCIDENT_COLUMNS, INCIDENTS_TABLE, MUTE_COLUMNS,
-                   MUTES_TABLE, ack_args, alert_from_row, alert_values, claim_args, _ids, incident_from_row,
+                   MUTES_TABLE, ack_args, alert_filter, alert_from_row, alert_values, claim_args, _ids, incident_from_row,
                    incident_values, mute_from_row, mute_values, outcome_values)
 
 
@@ -89,19 +89,9 @@ class PostgresAlerts:
     def list_alerts(self, *, limit: int = 200, organization_id: str | None = None,
                     integration_id: str | None = None, status: str | None = None,
                     unreported: bool = False) -> list[AlertRecord]:
-        where, args = [], []
-        if organization_id is not None:
-            where.append("organization_id = %s")
-            args.append(ref_id(organization_id))
-        if integration_id is not None:
-            where.append("integration_id = %s")
-            args.append(ref_id(integration_id))
-        if status is not None:
-            where.append("status = %s")
-            args.append(str(status))
-        if unreported:
-            where.append("reported_at is null")
-        sql = f"select * from public.{ALERTS_TABLE}" + (" where " + " and ".join(where) if where else "")
+        where, args = alert_filter("%s", organization_id=organization_id, integration_id=integration_id,
+                                   status=status, unreported=unreported)
+        sql = f"select * from public.{ALERTS_TABLE}" + where
         rows = self._run(lambda c: c.execute(sql + " order by created_at desc, id desc limit %s",  # type: ignore[attr-defined]
                                              (*args, check_limit(limit))).fetchall())
         return [alert_from_row(r) for r in rows]

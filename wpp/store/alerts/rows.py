@@ -187,6 +187,25 @@ def outcome_values(status: str, attempts: int, next_try_at: float, sent_at: floa
             "sent_at": _float(sent_at), "error": scrub_stored(error, secrets) if error else None}
 
 
+def alert_filter(mark: str, *, organization_id: str | None = None, integration_id: str | None = None,
+                 status: str | None = None, unreported: bool = False) -> tuple[str, list]:
+    """``list_alerts``' filter in SQL: the WHERE clause ("" for none; ``mark`` is the driver's placeholder, ``?`` or
+    ``%s``) and its arguments, in order."""
+    where, args = [], []
+    if organization_id is not None:
+        where.append(f"organization_id = {mark}")
+        args.append(ref_id(organization_id))
+    if integration_id is not None:
+        where.append(f"integration_id = {mark}")
+        args.append(ref_id(integration_id))
+    if status is not None:
+        where.append(f"status = {mark}")
+        args.append(str(status))
+    if unreported:
+        where.append("reported_at is null")
+    return (" where " + " and ".join(where) if where else ""), args
+
+
 def claim_args(holder: str, now: float, until: float) -> tuple[str, float, float]:
     holder = str(holder or "").strip()
     if not holder or len(holder) > 200:

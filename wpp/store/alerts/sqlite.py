@@ -5,10 +5,10 @@ import json
 from typing import Iterable
 
 from ...models import AlertRecord, Incident, Mute
-from .._common import check_limit, ref_id
+from .._common import check_limit
 from .._common import sqlite_guard as _sqlite_guard
 from .rows import (ACK_COLUMNS, ALERT_COLUMNS, ALERTS_TABLE, INCIDENT_COLUMNS, INCIDENTS_TABLE, MUTE_COLUMNS,
-                   MUTES_TABLE, ack_args, alert_from_row, alert_values, claim_args, _ids, incident_from_row,
+                   MUTES_TABLE, ack_args, alert_filter, alert_from_row, alert_values, claim_args, _ids, incident_from_row,
                    incident_values, mute_from_row, mute_values, outcome_values)
 
 
@@ -191,19 +191,9 @@ class SqliteAlerts:
                     integration_id: str | None = None, status: str | None = None,
                     unreported: bool = False) -> list[AlertRecord]:
         self._alert_tables()
-        where, args = [], []
-        if organization_id is not None:
-            where.append("organization_id = ?")
-            args.append(ref_id(organization_id))
-        if integration_id is not None:
-            where.append("integration_id = ?")
-            args.append(ref_id(integration_id))
-        if status is not None:
-            where.append("status = ?")
-            args.append(str(status))
-        if unreported:
-            where.append("reported_at IS NULL")
-        sql = f"SELECT * FROM {ALERTS_TABLE}" + (" WHERE " + " AND ".join(where) if where else "")
+        where, args = alert_filter("?", organization_id=organization_id, integration_id=integration_id,
+                                   status=status, unreported=unreported)
+        sql = f"SELECT * FROM {ALERTS_TABLE}" + where
         rows = self._conn().execute(sql + " ORDER BY created_at DESC, id DESC LIMIT ?",  # type: ignore[attr-defined]
                                     (*args, check_limit(limit))).fetchall()
         return [alert_from_row(dict(r)) for r in rows]
