@@ -231,3 +231,18 @@ def paired_number(browser, app, *, school: str = SCHOOL, name: str = "Ресеп
     finally:
         ctx.close()
     return {"id": nid, "session": session, "name": name, "school": school}
+
+
+# --- waiting for the server side ---------------------------------------------------------------------------------
+def wait_until(check, timeout: float, what: str = "timed out") -> None:
+    """Poll ``check()`` every 0.25 s until it is true; fail with ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.25)
+
+
+def wait_for_webhooks(app, n: int, timeout: float = 90) -> None:
+    """The console has registered its webhook on the simulated platform for ``n`` numbers (changes are pushed)."""
+    wait_until(lambda: sum(1 for acc in app.sim_json("GET", "/_sim/accounts")["accounts"] if acc.get("webhook")) == n,
+               timeout, f"the console did not register its webhook for {n} numbers within {timeout:.0f} s")

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from tests.harness import seed_numbers
 from wpp.store.sqlite import SqliteStore
 
-from ._ui import assert_no_python_errors, goto, new_context, shot
+from ._ui import assert_no_python_errors, goto, new_context, shot, wait_for_webhooks, wait_until
 from .conftest import app_process
 
 pytestmark = pytest.mark.e2e
@@ -31,24 +31,18 @@ def watch_app(browser, tmp_path_factory):
         a.stop()
 
 
-def _wait(check, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.25)
-
 
 def test_a_pushed_drop_reaches_an_open_tab_by_itself(browser, watch_app):
     a = watch_app
     numbers = seed_numbers(a.sim_url, a.db_path, 2, name="Ресепшн {i}", connected=2)
     store = SqliteStore(a.db_path)
     try:
-        _wait(lambda: all((r := store.load_statuses([n["id"]]).get(n["id"])) and r.state == "connected"
+        wait_until(lambda: all((r := store.load_statuses([n["id"]]).get(n["id"])) and r.state == "connected"
                           for n in numbers), 90)
     finally:
         store.close()
     # the webhook pass of the poller's leaseholder registers both (every 30 s)
-    _wait(lambda: sum(1 for acc in a.sim_json("GET", "/_sim/accounts")["accounts"] if acc.get("webhook")) == 2, 90)
+    wait_for_webhooks(a, 2)
 
     ctx, page = new_context(browser, a.url)
     try:

@@ -2,21 +2,20 @@
 by the platform and shown on every open tab within a second), a receptionist's "Remove" still opens its question and
 "Test access" still answers, every time.
 
-Before the board listener ran in a fragment of its own, a push landing while the click's page run was under way
-re-ran the page from the start with the click forgotten: the button did nothing (seen in CI as "Remove" without its
-dialog and "Test access" without its answer).
+The board listener used to re-run the page the moment a push arrived, and a push landing while the click's page run
+was under way started the page over with the click forgotten: the button did nothing (seen in CI as "Remove" without
+its dialog and "Test access" without its answer). It now waits for an idle page and a second without input.
 """
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.harness import seed_numbers
 
-from ._ui import assert_no_python_errors, goto, new_context, shot
+from ._ui import assert_no_python_errors, goto, new_context, shot, wait_for_webhooks
 from .conftest import app_process
 
 pytestmark = pytest.mark.e2e
@@ -33,12 +32,6 @@ def busy_app(browser, tmp_path_factory):
     finally:
         a.stop()
 
-
-def _wait(check, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.25)
 
 
 class Flapping:
@@ -75,7 +68,7 @@ def test_clicks_are_answered_while_other_numbers_keep_changing(browser, busy_app
     numbers = seed_numbers(app.sim_url, app.db_path, 5, name="Кабинет {i}", connected=5)
     quiet, noisy = numbers[0], [n["session"] for n in numbers[1:]]
     # the console has registered its webhook for every number: changes are pushed, not only polled
-    _wait(lambda: sum(1 for acc in app.sim_json("GET", "/_sim/accounts")["accounts"] if acc.get("webhook")) == 5, 90)
+    wait_for_webhooks(app, 5)
     ctx, page = new_context(browser, app.url, viewport={"width": 1366, "height": 900})
     try:
         with Flapping(app, noisy) as flapping:
